@@ -1,0 +1,92 @@
+/**
+ * What the eth_ namespace needs from the node, and the shared lookups (block by tag,
+ * number or hash; state at a block) that every handler uses.
+ */
+import { bytesToHex } from '@ethereumjs/util'
+import type { Address } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { Chain, ChainHead } from '../../chain/chain.ts'
+import type { BlockHeader } from '../../chain/block.ts'
+import type { CallRunner } from '../../execution/index.ts'
+import { openWorldState, type WorldState } from '../../state/index.ts'
+import { invalidParams, serverError } from '../rpc/errors.ts'
+import type { BlockNumberOrTag, BlockRef } from '../rpc/params.ts'
+
+export interface MempoolView {
+  add(raw: Uint8Array): Promise<{ hash: Uint8Array }>
+  get(hash: Uint8Array): { tx: TypedTransaction } | undefined
+  nextNonce(sender: Address): Promise<bigint>
+}
+
+export interface EthBackend {
+  chain: Chain
+  common: Common
+  mempool: MempoolView
+  calls: CallRunner
+  clientVersion: string
+  /** Highest height that can no longer be reverted (the head on a dev chain). */
+  finalizedHeight(): bigint
+  /** Gas cap for eth_call / eth_estimateGas (the block gas limit). */
+  rpcGasCap(): bigint
+  /** Tip suggested by eth_maxPriorityFeePerGas. */
+  suggestedTip(): bigint
+  peerCount(): number
+  /** Base fee of the block that would be built on the head now. */
+  nextBaseFee(): bigint
+}
+
+export interface ResolvedBlock {
+  hash: Uint8Array
+  header: BlockHeader
+}
+
+export function resolveNumberOrTag(b: EthBackend, ref: BlockNumberOrTag): ResolvedBlock | undefined {
+  const chain = b.chain
+  let height: bigint
+  if ('tag' in ref) {
+    switch (ref.tag) {
+      case 'earliest':
+        height = 0n
+        break
+      case 'safe':
+      case 'finalized':
+        height = b.finalizedHeight()
+        break
+      default: // latest, and pending: Catena serves the head for pending blocks
+        return headBlock(chain.head)
+    }
+  } else {
+    height = ref.number
+  }
+  const hash = chain.getHashAt(height)
+  if (!hash) return undefined
+  return { hash, header: chain.getHeader(hash)! }
+}
+
+export function resolveBlockRef(b: EthBackend, ref: BlockRef): ResolvedBlock | undefined {
+  if ('hash' in ref) {
+    const header = b.chain.getHeader(ref.hash)
+    if (!header) return undefined
+    if (ref.requireCanonical && !b.chain.isCanonical(ref.hash)) return undefined
+    return { hash: ref.hash, header }
+  }
+  return resolveNumberOrTag(b, ref)
+}
+
+/** Like resolveBlockRef, but a missing block is an error (state queries need one). */
+export function requireBlock(b: EthBackend, ref: BlockRef): ResolvedBlock {
+  const block = resolveBlockRef(b, ref)
+  if (block) return block
+  if ('hash' in ref) throw serverError(`header for hash ${bytesToHex(ref.hash)} not found`)
+  if ('number' in ref) throw serverError(`header for block ${ref.number} not found (head is ${b.chain.head.header.height})`)
+  throw invalidParams('block not found')
+}
+
+export function stateAt(b: EthBackend, block: ResolvedBlock): WorldState {
+  return openWorldState(b.chain.store, block.header.stateRoot, b.common)
+}
+
+function headBlock(head: ChainHead): ResolvedBlock {
+  return { hash: head.hash, header: head.header }
+}

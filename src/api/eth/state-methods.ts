@@ -1,0 +1,127 @@
+/** eth_ methods that read account state, run calls, or prove state. */
+import { Address, bytesToHex, setLengthLeft } from '@ethereumjs/util'
+import { CallError, type CallOutcome, type CallRequest } from '../../execution/index.ts'
+import { getAccountProof } from '../../state/index.ts'
+import { executionReverted, invalidParams, serverError } from '../rpc/errors.ts'
+import { expectParams, parseAddress, parseBlockTag, parseData, parseQuantity, parseTxCallObject, toData, toQuantity, type TxCallObject } from '../rpc/params.ts'
+import type { RpcHandler } from '../rpc/server.ts'
+import { requireBlock, stateAt, type EthBackend } from './backend.ts'
+
+const LATEST = { tag: 'latest' as const }
+const MAX_PROOF_SLOTS = 1024
+
+export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
+  return {
+    eth_getBalance: async (params) => {
+      expectParams(params, 1, 2)
+      const address = parseAddress(params[0], 'address')
+      const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
+      const account = await stateAt(b, block).manager.getAccount(new Address(address))
+      return toQuantity(account?.balance ?? 0n)
+    },
+    eth_getTransactionCount: async (params) => {
+      expectParams(params, 1, 2)
+      const address = parseAddress(params[0], 'address')
+      const ref = parseBlockTag(params[1], 'block', LATEST)
+      if ('tag' in ref && ref.tag === 'pending') return toQuantity(await b.mempool.nextNonce(new Address(address)))
+      const account = await stateAt(b, requireBlock(b, ref)).manager.getAccount(new Address(address))
+      return toQuantity(account?.nonce ?? 0n)
+    },
+    eth_getCode: async (params) => {
+      expectParams(params, 1, 2)
+      const address = parseAddress(params[0], 'address')
+      const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
+      return toData(await stateAt(b, block).manager.getCode(new Address(address)))
+    },
+    eth_getStorageAt: async (params) => {
+      expectParams(params, 2, 3)
+      const address = parseAddress(params[0], 'address')
+      const slot = parseQuantity(params[1], 'storage slot')
+      const block = requireBlock(b, parseBlockTag(params[2], 'block', LATEST))
+      const world = stateAt(b, block)
+      const account = await world.manager.getAccount(new Address(address))
+      if (!account) return bytesToHex(new Uint8Array(32))
+      const value = await world.manager.getStorage(new Address(address), setLengthLeft(bigToBytes(slot), 32))
+      return bytesToHex(setLengthLeft(value, 32))
+    },
+    eth_getProof: async (params) => {
+      expectParams(params, 2, 3)
+      const address = parseAddress(params[0], 'address')
+      if (!Array.isArray(params[1])) throw invalidParams('invalid storageKeys: expected an array of 32-byte slots')
+      if (params[1].length > MAX_PROOF_SLOTS) throw invalidParams(`invalid storageKeys: at most ${MAX_PROOF_SLOTS} slots`)
+      const slots = params[1].map((s, i) => setLengthLeft(parseData(s, `storageKeys[${i}]`), 32))
+      const block = requireBlock(b, parseBlockTag(params[2], 'block', LATEST))
+      return getAccountProof(stateAt(b, block), address, slots)
+    },
+    eth_call: async (params) => {
+      expectParams(params, 1, 3)
+      const req = toCallRequest(parseTxCallObject(params[0]))
+      const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
+      if (params[2] !== undefined && params[2] !== null) throw invalidParams('state overrides are not supported')
+      const out = await runOrReject(() => b.calls.call(block.header.stateRoot, callContext(b, block), req, b.rpcGasCap()))
+      throwIfFailed(out)
+      return toData(out.returnValue)
+    },
+    eth_estimateGas: async (params) => {
+      expectParams(params, 1, 2)
+      const req = toCallRequest(parseTxCallObject(params[0]))
+      const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
+      try {
+        return toQuantity(await b.calls.estimateGas(block.header.stateRoot, callContext(b, block), req, b.rpcGasCap()))
+      } catch (err) {
+        const outcome = (err as { outcome?: CallOutcome }).outcome
+        if (outcome) throwIfFailed(outcome)
+        if (err instanceof CallError) throw serverError(err.message)
+        throw err
+      }
+    },
+  }
+}
+
+/** Calls run on top of the block as if in the next one (geth's behaviour for "latest"). */
+function callContext(b: EthBackend, block: { hash: Uint8Array; header: import('../../chain/block.ts').BlockHeader }) {
+  const h = block.header
+  return {
+    height: h.height + 1n,
+    timestamp: h.timestamp,
+    producer: h.producer,
+    gasLimit: h.gasLimit,
+    baseFee: b.nextBaseFee(),
+    parentHash: block.hash,
+  }
+}
+
+function toCallRequest(o: TxCallObject): CallRequest {
+  return {
+    from: o.from,
+    to: o.to,
+    gas: o.gas,
+    gasPrice: o.gasPrice,
+    maxFeePerGas: o.maxFeePerGas,
+    maxPriorityFeePerGas: o.maxPriorityFeePerGas,
+    value: o.value,
+    data: o.data,
+    nonce: o.nonce,
+    accessList: o.accessList?.map((i) => ({ address: bytesToHex(i.address), storageKeys: i.storageKeys.map((k) => bytesToHex(k)) })),
+  }
+}
+
+async function runOrReject<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof CallError) throw serverError(err.message)
+    throw err
+  }
+}
+
+function throwIfFailed(out: CallOutcome): void {
+  if (out.success) return
+  if (out.reverted) throw executionReverted(out.returnValue)
+  throw serverError(out.error ?? 'execution failed')
+}
+
+function bigToBytes(v: bigint): Uint8Array {
+  return Uint8Array.from(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'))
+}
+

@@ -1,0 +1,423 @@
+/**
+ * Catena's JSON-RPC 2.0 server: HTTP POST and WebSocket on one port (Fastify +
+ * @fastify/websocket), with eth_subscribe / eth_unsubscribe served from a SubscriptionHub.
+ *
+ * Wire behaviour follows the JSON-RPC 2.0 spec and geth: malformed JSON is an HTTP 200 with
+ * a -32700 body, invalid entries get -32600, notifications get no response (HTTP 204 when
+ * nothing is left to send), batches run concurrently and answer in order. No input crashes
+ * the node: every failure becomes a JSON-RPC error, and handler crashes become -32603 with
+ * the stack in the log only.
+ *
+ * The Fastify instance is exposed so REST, metrics and the explorer can add routes on the
+ * same port; the JSON-RPC routes live in their own encapsulated scope (own body parser and
+ * error handler), so they do not change how other routes parse bodies or report errors.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import websocket from '@fastify/websocket'
+import type { RawData, WebSocket } from 'ws'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import {
+  RpcError, RpcErrorCode, internalError, invalidParams, invalidRequest, methodNotFound, parseError, toRpcError,
+} from './errors.ts'
+import { expectParams } from './params.ts'
+import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
+
+/** Where a request came from; `connectionId` identifies a WebSocket connection. */
+export interface RpcContext {
+  transport: 'http' | 'ws'
+  connectionId?: string
+}
+
+/**
+ * A method implementation. Gets the positional params (an empty array when none were sent)
+ * and returns a JSON-ready value (undefined is sent as null). Throw an RpcError to send that
+ * error; any other throw is logged and sent as -32603.
+ */
+export type RpcHandler = (params: unknown[], ctx: RpcContext) => unknown | Promise<unknown>
+
+/** Metrics hook: `method` is 'unknown_method' for names that are not served. */
+export type RequestObserver = (method: string, ms: number, ok: boolean) => void
+
+export interface RpcServerOptions {
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string
+  /** TCP port; 0 picks a free one (default 0). */
+  port?: number
+  /** Method name -> handler. */
+  methods: Record<string, RpcHandler>
+  /** Enables eth_subscribe / eth_unsubscribe over WebSocket. */
+  hub?: SubscriptionHub
+  /** Largest HTTP body / WebSocket message accepted (default 5 MiB). */
+  maxBodyBytes?: number
+  /** Largest batch accepted (default 1000 entries). */
+  maxBatch?: number
+  /** Origins allowed by CORS ('*' for any). Default: none, and no CORS headers at all. */
+  cors?: string[]
+  logger: Logger
+  /** Called once per executed request entry: method (or 'unknown_method'), duration, success. */
+  onRequest?: RequestObserver
+  /**
+   * Maps errors that are not RpcErrors (e.g. typed domain errors from the mempool) to the
+   * RpcError to send. Return undefined to fall back to a logged -32603.
+   */
+  mapError?: (err: unknown) => RpcError | undefined
+  /** A WebSocket whose unsent data exceeds this is closed as too slow (default 16 MiB). */
+  wsMaxBufferedBytes?: number
+}
+
+/** Handles plain (non-WebSocket) GET / — replaceable by the explorer. */
+export type RootGetHandler = (request: FastifyRequest, reply: FastifyReply) => unknown
+
+export interface RpcServer {
+  /** The Fastify instance: add REST / explorer routes here before `listen()`. */
+  readonly app: FastifyInstance
+  /** Starts listening; resolves with the HTTP and WebSocket URLs. */
+  listen(): Promise<{ url: string; wsUrl: string }>
+  /** Closes WebSockets (1001) and the HTTP server. */
+  close(): Promise<void>
+  /** Replaces the handler for a plain GET / (WebSocket upgrades on / are unaffected). */
+  setRootGetHandler(handler: RootGetHandler): void
+  /** Runs one JSON-RPC payload in-process; null when there is nothing to answer. */
+  handle(body: string, ctx?: RpcContext): Promise<string | null>
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+export const DEFAULT_MAX_BATCH = 1000
+const DEFAULT_WS_MAX_BUFFERED = 16 * 1024 * 1024
+// Content types geth accepts for JSON-RPC over HTTP (parameters such as charset are ignored).
+const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'application/json-rpc', 'application/jsonrequest'])
+const JSON_UTF8 = 'application/json; charset=utf-8'
+
+const defaultRootGet: RootGetHandler = () => ({
+  name: 'catena',
+  service: 'json-rpc',
+  message: "This is Catena's JSON-RPC 2.0 endpoint: POST JSON-RPC requests to this URL, or open a WebSocket here (eth_subscribe).",
+})
+
+export function createRpcServer(opts: RpcServerOptions): RpcServer {
+  const host = opts.host ?? '127.0.0.1'
+  const port = opts.port ?? 0
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const wsMaxBuffered = opts.wsMaxBufferedBytes ?? DEFAULT_WS_MAX_BUFFERED
+  const logger = opts.logger
+  const hub = opts.hub
+  const dispatcher = new Dispatcher({
+    methods: opts.methods,
+    hub,
+    logger,
+    maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    onRequest: opts.onRequest,
+    mapError: opts.mapError,
+  })
+  let rootGet = defaultRootGet
+  let nextConnection = 0
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  })
+  if (opts.cors && opts.cors.length > 0) installCors(app, opts.cors)
+
+  app.register(websocket, {
+    // Messages between maxBodyBytes and this hard cap get a JSON-RPC error and the socket
+    // stays open; past the cap ws closes the socket (1009) without buffering the message.
+    options: { maxPayload: maxBodyBytes * 2 },
+    errorHandler: (err, socket) => {
+      logger.debug({ err }, 'WebSocket error')
+      socket.terminate()
+    },
+    preClose(done) {
+      const wss = this.websocketServer
+      for (const client of wss.clients) client.close(1001, 'server shutting down')
+      // Clients that never answer the close handshake are cut off so close() cannot hang.
+      setTimeout(() => { for (const client of wss.clients) client.terminate() }, 1000).unref()
+      wss.close()
+      done()
+    },
+  })
+
+  app.register(async (scope) => {
+    // Our own body handling: every content type is read as text up to maxBodyBytes, so bad
+    // JSON becomes a -32700 response, never Fastify's 400.
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_req, body, done) => {
+      done(null, body)
+    })
+    scope.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        const declared = Number(request.headers['content-length'])
+        const size = Number.isFinite(declared) && declared > maxBodyBytes ? `${declared} bytes` : `more than ${maxBodyBytes} bytes`
+        return sendError(reply, 413, invalidRequest(`request body too large: ${size}, limit ${maxBodyBytes}`))
+      }
+      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        return sendError(reply, 415, invalidRequest('invalid content type, only application/json is supported'))
+      }
+      const status = err.statusCode ?? 500
+      if (status >= 400 && status < 500) return sendError(reply, status, parseError(`bad request: ${err.message}`))
+      logger.error({ err }, 'JSON-RPC HTTP request failed')
+      return sendError(reply, 500, internalError())
+    })
+
+    scope.post('/', async (request, reply) => {
+      const contentType = request.headers['content-type']
+      if (contentType !== undefined && !JSON_MEDIA_TYPES.has(mediaType(contentType))) {
+        return sendError(reply, 415, invalidRequest(
+          `invalid content type ${JSON.stringify(contentType.slice(0, 100))}, only application/json is supported`,
+        ))
+      }
+      const body = typeof request.body === 'string' ? request.body : ''
+      const out = await dispatcher.handleText(body, { ctx: { transport: 'http' } })
+      if (out === null) return reply.code(204).send()
+      return reply.header('content-type', JSON_UTF8).send(out)
+    })
+
+    scope.route({
+      method: 'GET',
+      url: '/',
+      handler: (request, reply) => rootGet(request, reply),
+      wsHandler: (socket) => serveSocket(socket, `ws-${++nextConnection}`),
+    })
+  })
+
+  function serveSocket(socket: WebSocket, connectionId: string): void {
+    // While a message with eth_subscribe is being answered, notifications are held back so
+    // the client always sees the subscription id before the first notification for it.
+    let holds = 0
+    const held: string[] = []
+    const write = (text: string): void => {
+      if (socket.readyState !== socket.OPEN) return
+      if (socket.bufferedAmount > wsMaxBuffered) {
+        logger.warn({ connectionId, buffered: socket.bufferedAmount }, 'WebSocket client too slow; closing it')
+        socket.terminate()
+        return
+      }
+      socket.send(text)
+    }
+    const sink: SubscriptionSink = {
+      connectionId,
+      send: (text) => { if (holds > 0) held.push(text); else write(text) },
+    }
+    const session = { ctx: { transport: 'ws' as const, connectionId }, sink }
+
+    socket.on('message', (data: RawData) => {
+      const size = byteLength(data)
+      if (size > maxBodyBytes) {
+        write(encodeError(null, invalidRequest(`request too large: ${size} bytes, limit ${maxBodyBytes}`)))
+        return
+      }
+      const text = rawToString(data)
+      const holding = hub !== undefined && text.includes('eth_subscribe')
+      if (holding) holds++
+      dispatcher.handleText(text, session)
+        .then((out) => { if (out !== null) write(out) })
+        .catch((err: unknown) => logger.error({ err, connectionId }, 'WebSocket dispatch failed'))
+        .finally(() => {
+          if (holding && --holds === 0) for (const text of held.splice(0)) write(text)
+        })
+    })
+    socket.on('close', () => {
+      held.length = 0
+      hub?.removeConnection(connectionId)
+    })
+  }
+
+  return {
+    app,
+    async listen() {
+      await app.listen({ host, port })
+      const addr = app.server.address() as AddressInfo
+      const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+      return { url: `http://${h}:${addr.port}`, wsUrl: `ws://${h}:${addr.port}` }
+    },
+    async close() {
+      await app.close()
+    },
+    setRootGetHandler(handler) {
+      rootGet = handler
+    },
+    handle(body, ctx = { transport: 'http' }) {
+      return dispatcher.handleText(body, { ctx })
+    },
+  }
+}
+
+type Id = string | number | null
+
+interface Session {
+  ctx: RpcContext
+  /** Present on WebSocket connections: where subscription notifications go. */
+  sink?: SubscriptionSink
+}
+
+interface DispatcherOptions {
+  methods: Record<string, RpcHandler>
+  hub: SubscriptionHub | undefined
+  logger: Logger
+  maxBatch: number
+  onRequest: RequestObserver | undefined
+  mapError: ((err: unknown) => RpcError | undefined) | undefined
+}
+
+/** Transport-independent JSON-RPC 2.0 processing: text in, response text (or null) out. */
+class Dispatcher {
+  constructor(private readonly o: DispatcherOptions) {}
+
+  /** Never rejects. Returns null when there is nothing to send (notifications only). */
+  async handleText(text: string, session: Session): Promise<string | null> {
+    let payload: unknown
+    try {
+      payload = JSON.parse(text)
+    } catch (err) {
+      return encodeError(null, parseError(`parse error: ${(err as Error).message}`))
+    }
+    try {
+      if (!Array.isArray(payload)) return await this.handleEntry(payload, session)
+      if (payload.length === 0) return encodeError(null, invalidRequest('empty batch'))
+      if (payload.length > this.o.maxBatch) {
+        return encodeError(null, invalidRequest(`batch too large: ${payload.length} requests, limit ${this.o.maxBatch}`))
+      }
+      const parts = await Promise.all(payload.map((entry) => this.handleEntry(entry, session)))
+      const answered = parts.filter((p): p is string => p !== null)
+      return answered.length === 0 ? null : `[${answered.join(',')}]`
+    } catch (err) {
+      this.o.logger.error({ err }, 'JSON-RPC dispatch failed')
+      return encodeError(null, internalError())
+    }
+  }
+
+  private async handleEntry(entry: unknown, session: Session): Promise<string | null> {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      return encodeError(null, invalidRequest('invalid request: expected a JSON object'))
+    }
+    const req = entry as Record<string, unknown>
+    const isNotification = !Object.hasOwn(req, 'id')
+    const rawId = req.id
+    if (!isNotification && rawId !== null && typeof rawId !== 'string' && typeof rawId !== 'number') {
+      return encodeError(null, invalidRequest('invalid request: id must be a string, a number or null'))
+    }
+    const id = isNotification ? null : (rawId as Id)
+    if (req.jsonrpc !== '2.0') return encodeError(id, invalidRequest('invalid request: jsonrpc must be "2.0"'))
+    const method = req.method
+    if (typeof method !== 'string') return encodeError(id, invalidRequest('invalid request: method must be a string'))
+    const rawParams = Object.hasOwn(req, 'params') ? req.params : undefined
+    let params: unknown[]
+    if (rawParams === undefined || rawParams === null) params = []
+    else if (Array.isArray(rawParams)) params = rawParams
+    else if (typeof rawParams === 'object') {
+      return isNotification ? null : encodeError(id, invalidParams('invalid params: expected an array of positional parameters'))
+    } else return encodeError(id, invalidRequest('invalid request: params must be an array'))
+
+    const started = performance.now()
+    let result: unknown
+    let error: RpcError | undefined
+    try {
+      result = await this.call(method, params, session)
+    } catch (err) {
+      error = this.toError(err, method)
+    }
+    this.observe(method, performance.now() - started, error === undefined)
+    if (isNotification) return null
+    return error ? encodeError(id, error) : this.encodeResult(id, result, method)
+  }
+
+  private async call(method: string, params: unknown[], session: Session): Promise<unknown> {
+    const hub = this.o.hub
+    if (hub && (method === 'eth_subscribe' || method === 'eth_unsubscribe')) {
+      if (!session.sink) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, 'notifications not supported')
+      if (method === 'eth_subscribe') {
+        expectParams(params, 1, 2)
+        return hub.subscribe(session.sink, params[0], params[1])
+      }
+      expectParams(params, 1, 1)
+      if (typeof params[0] !== 'string') throw invalidParams('invalid subscription id: expected a string')
+      return hub.unsubscribe(params[0], session.sink.connectionId)
+    }
+    const handler = Object.hasOwn(this.o.methods, method) ? this.o.methods[method] : undefined
+    if (typeof handler !== 'function') throw methodNotFound(method.length > 100 ? `${method.slice(0, 100)}...` : method)
+    return await handler(params, session.ctx)
+  }
+
+  private toError(err: unknown, method: string): RpcError {
+    if (err instanceof RpcError) return err
+    if (this.o.mapError) {
+      try {
+        const mapped = this.o.mapError(err)
+        if (mapped instanceof RpcError) return mapped
+      } catch (mapErr) {
+        this.o.logger.error({ err: mapErr }, 'JSON-RPC mapError failed')
+      }
+    }
+    return toRpcError(err, this.o.logger, method)
+  }
+
+  private observe(method: string, ms: number, ok: boolean): void {
+    if (!this.o.onRequest) return
+    const served = Object.hasOwn(this.o.methods, method) ||
+      (this.o.hub !== undefined && (method === 'eth_subscribe' || method === 'eth_unsubscribe'))
+    try {
+      this.o.onRequest(served ? method : 'unknown_method', ms, ok)
+    } catch (err) {
+      this.o.logger.warn({ err }, 'JSON-RPC onRequest observer threw')
+    }
+  }
+
+  private encodeResult(id: Id, result: unknown, method: string): string {
+    try {
+      return JSON.stringify({ jsonrpc: '2.0', id, result: result === undefined ? null : result })
+    } catch (err) {
+      this.o.logger.error({ err, method }, 'JSON-RPC handler returned a value that is not JSON-encodable')
+      return encodeError(id, internalError())
+    }
+  }
+}
+
+/** A complete error response. Falls back to dropping `data` if it cannot be encoded. */
+function encodeError(id: Id, err: RpcError): string {
+  try {
+    return JSON.stringify({ jsonrpc: '2.0', id, error: err.toJSON() })
+  } catch {
+    return JSON.stringify({ jsonrpc: '2.0', id, error: { code: err.code, message: err.message } })
+  }
+}
+
+function sendError(reply: FastifyReply, status: number, err: RpcError): FastifyReply {
+  return reply.code(status).header('content-type', JSON_UTF8).send(encodeError(null, err))
+}
+
+function mediaType(contentType: string): string {
+  return contentType.split(';')[0]!.trim().toLowerCase()
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0)
+  return data instanceof ArrayBuffer ? data.byteLength : data.length
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8')
+}
+
+/**
+ * CORS for the listed origins only ('*' = any): the allow-origin header on responses to
+ * them, and preflight (OPTIONS with Access-Control-Request-Method) answered with 204. Other
+ * origins get no CORS headers, so browsers block them.
+ */
+function installCors(app: FastifyInstance, origins: string[]): void {
+  const anyOrigin = origins.includes('*')
+  const allowed = new Set(origins)
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin
+    if (origin === undefined || (!anyOrigin && !allowed.has(origin))) return
+    reply.header('access-control-allow-origin', anyOrigin ? '*' : origin)
+    reply.header('vary', 'Origin')
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+      const requested = request.headers['access-control-request-headers']
+      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS')
+      reply.header('access-control-allow-headers', typeof requested === 'string' ? requested : 'content-type')
+      reply.header('access-control-max-age', '600')
+      return reply.code(204).send()
+    }
+  })
+}

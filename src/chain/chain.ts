@@ -1,0 +1,198 @@
+/**
+ * The canonical chain on disk: genesis, head, block/receipt/tx lookups, and block import
+ * as ONE atomic batch (block, receipts, indexes, state, head). A process killed at any
+ * instant restarts at its last committed head, with no repair step.
+ * Events: 'block' (ImportedBlock) after each commit.
+ */
+import { EventEmitter } from 'node:events'
+import { bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { keys, SCHEMA_VERSION, heightKey, type BatchOp, type KeyValueStore } from '../storage/index.ts'
+import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Block, type BlockHeader } from './block.ts'
+import { decodeReceipts, encodeReceipts, type Receipt } from '../execution/index.ts'
+import { BlockError } from './errors.ts'
+import { buildGenesis, u256 } from './genesis.ts'
+import type { ChainSpec } from './spec/index.ts'
+
+export interface ChainHead {
+  hash: Uint8Array
+  header: BlockHeader
+}
+
+export interface ImportedBlock {
+  hash: Uint8Array
+  block: Block
+  receipts: Receipt[]
+}
+
+export interface TxLocation {
+  blockHash: Uint8Array
+  height: bigint
+  index: number
+}
+
+/** What an import commits besides the block: produced by execution. */
+export interface BlockCommit {
+  receipts: Receipt[]
+  stateOps: BatchOp[]
+  /** Total wei issued after this block (genesis allocations + all rewards so far). */
+  issued: bigint
+}
+
+export class Chain extends EventEmitter {
+  private headState!: ChainHead
+  private genesis!: Uint8Array
+  private importing: Promise<unknown> = Promise.resolve()
+
+  private constructor(
+    readonly store: KeyValueStore,
+    readonly spec: ChainSpec,
+    readonly common: Common,
+  ) {
+    super()
+  }
+
+  /** Opens the chain in `store`, writing genesis on first use; refuses a store of another chain. */
+  static async open(store: KeyValueStore, spec: ChainSpec, common: Common): Promise<Chain> {
+    const chain = new Chain(store, spec, common)
+    const genesis = await buildGenesis(spec, store, common)
+    const genesisHash = blockHash(genesis.header)
+    const stored = store.get(keys.meta('genesis'))
+    if (stored === undefined) {
+      await store.batch([
+        ...genesis.stateOps,
+        ...chain.blockOps(genesisHash, { header: genesis.header, txs: [] }, { receipts: [], stateOps: [], issued: genesis.issued }),
+        { type: 'put', key: keys.meta('genesis'), value: genesisHash },
+        { type: 'put', key: keys.meta('schema'), value: Uint8Array.of(SCHEMA_VERSION) },
+      ])
+    } else if (!equalsBytes(stored, genesisHash)) {
+      throw new Error(
+        `the datadir holds a different chain (genesis ${bytesToHex(stored)}, this chain spec's genesis is ${bytesToHex(genesisHash)}); use another --datadir`,
+      )
+    }
+    chain.genesis = genesisHash
+    const headHash = store.get(keys.meta('head'))!
+    chain.headState = { hash: headHash, header: chain.getHeader(headHash)! }
+    return chain
+  }
+
+  get head(): ChainHead {
+    return this.headState
+  }
+
+  get genesisHash(): Uint8Array {
+    return this.genesis
+  }
+
+  getHeader(hash: Uint8Array): BlockHeader | undefined {
+    const raw = this.store.get(keys.header(hash))
+    return raw ? decodeHeader(raw) : undefined
+  }
+
+  /** Canonical block id at a height. */
+  getHashAt(height: bigint): Uint8Array | undefined {
+    if (height < 0n || height > this.headState.header.height) return undefined
+    return this.store.get(keys.canonical(height))
+  }
+
+  getBlock(hash: Uint8Array): Block | undefined {
+    const header = this.getHeader(hash)
+    const body = this.store.get(keys.body(hash))
+    if (!header || !body) return undefined
+    return { header, txs: decodeBody(body, this.common) }
+  }
+
+  getBlockAt(height: bigint): Block | undefined {
+    const hash = this.getHashAt(height)
+    return hash ? this.getBlock(hash) : undefined
+  }
+
+  getReceipts(hash: Uint8Array): Receipt[] | undefined {
+    const raw = this.store.get(keys.receipts(hash))
+    return raw ? decodeReceipts(raw) : undefined
+  }
+
+  getHeightOf(hash: Uint8Array): bigint | undefined {
+    const raw = this.store.get(keys.height(hash))
+    return raw ? bytesToBigInt(raw) : undefined
+  }
+
+  isCanonical(hash: Uint8Array): boolean {
+    const height = this.getHeightOf(hash)
+    if (height === undefined) return false
+    const at = this.getHashAt(height)
+    return at !== undefined && equalsBytes(at, hash)
+  }
+
+  getTxLocation(txHash: Uint8Array): TxLocation | undefined {
+    const raw = this.store.get(keys.tx(txHash))
+    if (!raw) return undefined
+    const blockHash = raw.subarray(0, 32)
+    const index = new DataView(raw.buffer, raw.byteOffset + 32, 4).getUint32(0)
+    const height = this.getHeightOf(blockHash)
+    if (height === undefined) return undefined
+    return { blockHash, height, index }
+  }
+
+  getTransaction(txHash: Uint8Array): { tx: TypedTransaction; location: TxLocation } | undefined {
+    const location = this.getTxLocation(txHash)
+    if (!location) return undefined
+    const block = this.getBlock(location.blockHash)
+    const tx = block?.txs[location.index]
+    return tx ? { tx, location } : undefined
+  }
+
+  /** Logs bloom of the canonical block at a height, without decoding the block. */
+  getBloomAt(height: bigint): Uint8Array | undefined {
+    return this.store.get(keys.bloom(height))
+  }
+
+  /** Total wei issued up to and including block `hash`. */
+  getIssued(hash: Uint8Array): bigint {
+    const raw = this.store.get(keys.issued(hash))
+    if (!raw) throw new Error(`no issuance record for block ${bytesToHex(hash)}`)
+    return bytesToBigInt(raw)
+  }
+
+  /**
+   * Commits a block that extends the current head, already validated and executed, in one
+   * atomic batch. Imports are serialized.
+   */
+  async commitBlock(block: Block, commit: BlockCommit): Promise<ImportedBlock> {
+    const run = this.importing.then(async () => {
+      const hash = blockHash(block.header)
+      if (!equalsBytes(block.header.parentHash, this.headState.hash)) {
+        throw new BlockError('NOT_EXTENDING_HEAD', `block ${bytesToHex(hash)} does not extend the head ${bytesToHex(this.headState.hash)}`)
+      }
+      if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
+      await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit)])
+      this.headState = { hash, header: block.header }
+      const imported: ImportedBlock = { hash, block, receipts: commit.receipts }
+      this.emit('block', imported)
+      return imported
+    })
+    this.importing = run.catch(() => undefined)
+    return run
+  }
+
+  private blockOps(hash: Uint8Array, block: Block, commit: BlockCommit): BatchOp[] {
+    const h = block.header
+    const ops: BatchOp[] = [
+      { type: 'put', key: keys.header(hash), value: encodeHeader(h) },
+      { type: 'put', key: keys.body(hash), value: encodeBody(block.txs) },
+      { type: 'put', key: keys.receipts(hash), value: encodeReceipts(commit.receipts) },
+      { type: 'put', key: keys.height(hash), value: heightKey(h.height) },
+      { type: 'put', key: keys.canonical(h.height), value: hash },
+      { type: 'put', key: keys.bloom(h.height), value: h.logsBloom },
+      { type: 'put', key: keys.issued(hash), value: u256(commit.issued) },
+      { type: 'put', key: keys.meta('head'), value: hash },
+    ]
+    block.txs.forEach((tx, i) => {
+      const index = new Uint8Array(4)
+      new DataView(index.buffer).setUint32(0, i)
+      ops.push({ type: 'put', key: keys.tx(tx.hash()), value: concatBytes(hash, index) })
+    })
+    return ops
+  }
+}

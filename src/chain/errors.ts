@@ -1,0 +1,33 @@
+/**
+ * Typed block errors: a code callers can match on (and that peer scoring will map to a
+ * penalty) plus a human message, like Lodestar's BlockError and bcoin's VerifyError.
+ */
+export type BlockErrorCode =
+  | 'MALFORMED'
+  | 'UNKNOWN_PARENT'
+  | 'BAD_HEIGHT'
+  | 'TIME_TOO_OLD'
+  | 'TIME_TOO_NEW'
+  | 'BAD_TX_ROOT'
+  | 'BAD_RECEIPTS_ROOT'
+  | 'BAD_STATE_ROOT'
+  | 'BAD_LOGS_BLOOM'
+  | 'BAD_GAS_USED'
+  | 'GAS_LIMIT'
+  | 'GAS_USED_OVER_LIMIT'
+  | 'BAD_BASE_FEE'
+  | 'TOO_LARGE'
+  | 'BAD_TX'
+  | 'BAD_SEAL'
+  | 'NOT_EXTENDING_HEAD'
+  | 'ALREADY_KNOWN'
+
+export class BlockError extends Error {
+  constructor(
+    readonly code: BlockErrorCode,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'BlockError'
+  }
+}

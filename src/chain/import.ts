@@ -1,0 +1,150 @@
+/**
+ * Producing and importing blocks, as small named steps (like Lodestar's verifyBlocks*):
+ * sanity checks against the parent and the chain spec, the engine's seal check,
+ * re-execution and comparison of every commitment, then one atomic commit.
+ */
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { merkleRoot } from '../crypto/merkle.ts'
+import { TxExecutionError, type BlockExecution, type Executor, type TxSource } from '../execution/index.ts'
+import { blockSize, checkHeaderShape, type Block, type BlockHeader } from './block.ts'
+import type { Chain, ImportedBlock } from './chain.ts'
+import { BlockError } from './errors.ts'
+import { nextBaseFee } from './basefee.ts'
+import { blockReward } from './monetary.ts'
+import { paramsAt } from './spec/index.ts'
+
+/** The part of a consensus engine that block import needs. */
+export interface HeaderVerifier {
+  /** Engine rules for a header (seal, producer eligibility); throws BlockError('BAD_SEAL', ...). */
+  verifyHeader(header: BlockHeader, parent: BlockHeader): void
+}
+
+export interface ProduceOptions {
+  source: TxSource
+  timestamp: bigint
+  producer: Uint8Array
+  extraData?: Uint8Array
+  /** Fills the engine's seal into the header (PoW nonce, signature, ...). */
+  seal: (header: BlockHeader) => Promise<BlockHeader>
+}
+
+export interface Produced {
+  imported: ImportedBlock
+  rejected: BlockExecution['rejected']
+}
+
+/** How far ahead of our clock a block's timestamp may be. */
+export const MAX_FUTURE_SECONDS = 15n
+/** Room reserved for the header and RLP framing inside maxBlockBytes. */
+const HEADER_ALLOWANCE = 1024
+const PER_TX_FRAMING = 5
+
+export class BlockImporter {
+  constructor(
+    private readonly chain: Chain,
+    private readonly executor: Executor,
+    private readonly engine: HeaderVerifier,
+    private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
+  ) {}
+
+  /** Builds, seals and commits the next block on top of the head. */
+  async produce(opts: ProduceOptions): Promise<Produced> {
+    const parent = this.chain.head
+    const height = parent.header.height + 1n
+    const params = this.executionParams(parent.hash, parent.header, height, opts.timestamp, opts.producer)
+    const exec = await this.executor.build(params, opts.source)
+    const unsealed: BlockHeader = {
+      parentHash: parent.hash,
+      height,
+      timestamp: opts.timestamp,
+      txRoot: exec.txRoot,
+      stateRoot: exec.stateRoot,
+      receiptsRoot: exec.receiptsRoot,
+      logsBloom: exec.logsBloom,
+      gasLimit: params.gasLimit,
+      gasUsed: exec.gasUsed,
+      baseFee: params.baseFee,
+      producer: opts.producer,
+      extraData: opts.extraData ?? new Uint8Array(0),
+      seal: new Uint8Array(0),
+    }
+    const header = await opts.seal(unsealed)
+    const block: Block = { header, txs: exec.txs.map((t) => t.tx) }
+    const imported = await this.chain.commitBlock(block, {
+      receipts: exec.receipts,
+      stateOps: exec.stateOps,
+      issued: this.chain.getIssued(parent.hash) + params.reward,
+    })
+    return { imported, rejected: exec.rejected }
+  }
+
+  /** Validates a block from elsewhere (peer, RPC) completely, then commits it. */
+  async import(block: Block): Promise<ImportedBlock> {
+    const parentHeader = this.chain.getHeader(block.header.parentHash)
+    if (!parentHeader) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
+    this.verifySanity(block, parentHeader)
+    this.engine.verifyHeader(block.header, parentHeader)
+    const h = block.header
+    const params = this.executionParams(h.parentHash, parentHeader, h.height, h.timestamp, h.producer)
+    let exec: BlockExecution
+    try {
+      exec = await this.executor.replay(params, block.txs)
+    } catch (err) {
+      if (err instanceof TxExecutionError) throw new BlockError('BAD_TX', err.message)
+      throw err
+    }
+    verifyExecution(h, exec)
+    return this.chain.commitBlock(block, {
+      receipts: exec.receipts,
+      stateOps: exec.stateOps,
+      issued: this.chain.getIssued(h.parentHash) + params.reward,
+    })
+  }
+
+  private verifySanity(block: Block, parent: BlockHeader): void {
+    const h = block.header
+    checkHeaderShape(h)
+    if (h.height !== parent.height + 1n) throw new BlockError('BAD_HEIGHT', `height ${h.height} does not follow parent height ${parent.height}`)
+    if (h.timestamp < parent.timestamp) throw new BlockError('TIME_TOO_OLD', `timestamp ${h.timestamp} is before the parent's ${parent.timestamp}`)
+    const limit = this.now() + MAX_FUTURE_SECONDS
+    if (h.timestamp > limit) throw new BlockError('TIME_TOO_NEW', `timestamp ${h.timestamp} is more than ${MAX_FUTURE_SECONDS}s in the future`)
+    const p = paramsAt(this.chain.spec, h.height)
+    if (h.gasLimit !== p.limits.blockGasLimit) throw new BlockError('GAS_LIMIT', `gas limit ${h.gasLimit} differs from the chain spec's ${p.limits.blockGasLimit}`)
+    const baseFee = nextBaseFee(parent, this.chain.spec.feeMarket)
+    if (h.baseFee !== baseFee) throw new BlockError('BAD_BASE_FEE', `base fee ${h.baseFee} should be ${baseFee}`)
+    const size = blockSize(block)
+    if (size > p.limits.maxBlockBytes) throw new BlockError('TOO_LARGE', `block is ${size} bytes, limit ${p.limits.maxBlockBytes}`)
+    const txRoot = merkleRoot(block.txs.map((tx) => tx.serialize()))
+    if (!equalsBytes(txRoot, h.txRoot)) throw new BlockError('BAD_TX_ROOT', `tx root ${bytesToHex(h.txRoot)} does not match the txs (${bytesToHex(txRoot)})`)
+  }
+
+  private executionParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint, timestamp: bigint, producer: Uint8Array) {
+    const spec = this.chain.spec
+    const p = paramsAt(spec, height)
+    const reward = blockReward(height, this.chain.getIssued(parentHash), p.monetary)
+    const maxTxBytes = p.limits.maxBlockBytes - HEADER_ALLOWANCE
+    return {
+      parentStateRoot: parent.stateRoot,
+      parentHash,
+      height,
+      timestamp,
+      producer,
+      gasLimit: p.limits.blockGasLimit,
+      baseFee: nextBaseFee(parent, spec.feeMarket),
+      reward,
+      baseFeeBurn: p.monetary.baseFeeBurn,
+      maxTxBytes,
+      perTxFraming: PER_TX_FRAMING,
+    }
+  }
+}
+
+function verifyExecution(h: BlockHeader, exec: BlockExecution): void {
+  if (exec.gasUsed !== h.gasUsed) throw new BlockError('BAD_GAS_USED', `gas used ${h.gasUsed} but execution used ${exec.gasUsed}`)
+  if (!equalsBytes(exec.receiptsRoot, h.receiptsRoot)) throw new BlockError('BAD_RECEIPTS_ROOT', 'receipts root does not match the re-executed receipts')
+  if (!equalsBytes(exec.logsBloom, h.logsBloom)) throw new BlockError('BAD_LOGS_BLOOM', 'logs bloom does not match the re-executed logs')
+  if (!equalsBytes(exec.stateRoot, h.stateRoot)) {
+    throw new BlockError('BAD_STATE_ROOT', `state root ${bytesToHex(h.stateRoot)} but re-execution gives ${bytesToHex(exec.stateRoot)}`)
+  }
+}
+

@@ -1,0 +1,71 @@
+/**
+ * Built-in chain specs as data (like bcoin's lib/protocol/networks.js): each preset is a
+ * genesis file in JSON shape and goes through the same validation as a file on disk.
+ */
+import type { ChainSpecJSON } from './schema.ts'
+
+const ETHER = 10n ** 18n
+const GWEI = 10n ** 9n
+
+/**
+ * The 20 accounts of the test mnemonic ("test test ... junk") at m/44'/60'/0'/0/0..19,
+ * the ones Hardhat and Anvil prefund, so viem, ethers and MetaMask work with no set-up.
+ * Kept as data; a unit test re-derives them from the mnemonic.
+ */
+export const DEV_ACCOUNTS = [
+  '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
+  '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+  '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+  '0x90F79bf6EB2c4f870365E785982E1f101E93b906',
+  '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65',
+  '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc',
+  '0x976EA74026E726554dB657fA54763abd0C3a0aa9',
+  '0x14dC79964da2C08b23698B3D3cc7Ca32193d9955',
+  '0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f',
+  '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720',
+  '0xBcd4042DE499D14e55001CcbB24a551F3b954096',
+  '0x71bE63f3384f5fb98995898A86B02Fb2426c5788',
+  '0xFABB0ac9d68B0B445fB7357272Ff202C5651694a',
+  '0x1CBd3b2770909D4e10f157cABC84C7264073C9Ec',
+  '0xdF3e18d64BC6A983f673Ab319CCaE4f1a57C7097',
+  '0xcd3B766CCDd6AE721141F452C550Ca635964ce71',
+  '0x2546BcD3c84621e976D8185a91A922aE77ECEc30',
+  '0xbDA5747bFD65F08deb54cb465eB87D40e51B197E',
+  '0xdD2FD4581271e230360230F9337D5c0430Bf44C0',
+  '0x8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199',
+] as const
+
+export const DEV_ACCOUNT_BALANCE = 10_000n * ETHER
+
+const dev: ChainSpecJSON = {
+  name: 'dev',
+  chainId: 1337,
+  engine: { type: 'dev', automine: true, intervalMs: 0 },
+  blockTimeMs: 1000,
+  limits: { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
+  monetary: {
+    initialBlockReward: (2n * ETHER).toString(),
+    halvingInterval: 1_000_000,
+    supplyCap: (1_000_000_000n * ETHER).toString(),
+    baseFeeBurn: true,
+    minGasPrice: '1',
+  },
+  feeMarket: { initialBaseFee: GWEI.toString(), adjust: true, elasticityMultiplier: 2, changeDenominator: 8 },
+  genesis: {
+    timestamp: 1_700_000_000,
+    extraData: '0x',
+    alloc: Object.fromEntries(DEV_ACCOUNTS.map((a) => [a, { balance: DEV_ACCOUNT_BALANCE.toString() }])),
+  },
+  forks: [],
+}
+
+const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev }
+
+export function listPresets(): string[] {
+  return Object.keys(PRESETS)
+}
+
+/** A fresh copy of a preset's JSON, or undefined when no preset has that name. */
+export function presetJSON(name: string): ChainSpecJSON | undefined {
+  return Object.hasOwn(PRESETS, name) ? structuredClone(PRESETS[name]) : undefined
+}

@@ -1,0 +1,164 @@
+/**
+ * The in-memory chain spec: what one genesis file says about a chain (engine, limits,
+ * monetary policy, fee market, allocations, fork schedule), with wei and gas amounts as
+ * bigints. `paramsAt` folds the fork schedule into the parameters in force at a height.
+ */
+
+/** A local dev chain: one node seals on demand (automine) and/or every `intervalMs`. */
+export interface DevEngineSpec {
+  type: 'dev'
+  /** Seal a block as soon as a transaction arrives. */
+  automine: boolean
+  /** Seal on this interval too; 0 = only automine / on demand. */
+  intervalMs: number
+}
+
+/**
+ * The consensus engine and its parameters, discriminated by `type`. Later engines
+ * ('pow' | 'bft' | 'poh') join this union with their own member interface.
+ */
+export type EngineSpec = DevEngineSpec
+export type EngineType = EngineSpec['type']
+
+export interface BlockLimits {
+  maxBlockBytes: number
+  blockGasLimit: bigint
+  maxTxBytes: number
+}
+
+export interface MonetaryPolicy {
+  /** Reward of block 1 in wei; the genesis block pays nothing. */
+  initialBlockReward: bigint
+  /** Blocks between halvings; 0 = the reward never halves. */
+  halvingInterval: number
+  /** Bounds genesis allocations plus every block reward ever paid (burns do not refill it). */
+  supplyCap: bigint
+  /** Burn the EIP-1559 base fee (true) or pay it to the block producer (false). */
+  baseFeeBurn: boolean
+  /** Relay/inclusion floor for the effective gas price, in wei. */
+  minGasPrice: bigint
+}
+
+export interface FeeMarket {
+  /** Base fee of the genesis block (and of every block when `adjust` is false). */
+  initialBaseFee: bigint
+  /** false = the base fee stays at initialBaseFee (e.g. 0 for free-gas consortium chains). */
+  adjust: boolean
+  /** Gas target = gas limit / elasticityMultiplier (EIP-1559: 2). */
+  elasticityMultiplier: bigint
+  /** Largest per-block change is 1/changeDenominator of the base fee (EIP-1559: 8). */
+  changeDenominator: bigint
+}
+
+export interface GenesisAccount {
+  balance: bigint
+  nonce: bigint
+  code?: Uint8Array
+  /** Slot -> value, both lowercase 0x-hex padded to 32 bytes. */
+  storage?: Map<string, string>
+}
+
+/** Lowercase 0x address -> account. */
+export type GenesisAlloc = Map<string, GenesisAccount>
+
+export interface GenesisSpec {
+  /** Seconds since the Unix epoch; fixed so the genesis hash is stable. */
+  timestamp: bigint
+  extraData: Uint8Array
+  alloc: GenesisAlloc
+}
+
+/** Parameters that make sense to change at a height (a hard fork). */
+export interface ForkChanges {
+  maxBlockBytes?: number
+  blockGasLimit?: bigint
+  maxTxBytes?: number
+  /** A new chain id gives replay protection across a contentious fork. */
+  chainId?: bigint
+  minGasPrice?: bigint
+  baseFeeBurn?: boolean
+}
+
+export interface ForkSpec {
+  name: string
+  /** First block with the changes in force. */
+  height: bigint
+  changes: ForkChanges
+}
+
+export interface ChainSpec {
+  name: string
+  chainId: bigint
+  engine: EngineSpec
+  /** Target block time. */
+  blockTimeMs: number
+  limits: BlockLimits
+  monetary: MonetaryPolicy
+  feeMarket: FeeMarket
+  genesis: GenesisSpec
+  /** Ordered by strictly increasing height. */
+  forks: ForkSpec[]
+}
+
+/** The parameters in force at one height, after every fork at or below it. */
+export interface ChainParams {
+  chainId: bigint
+  limits: BlockLimits
+  monetary: MonetaryPolicy
+  feeMarket: FeeMarket
+  /** Names of the forks applied, in schedule order. */
+  activeForks: string[]
+}
+
+export type ChainSpecErrorCode = 'INVALID_CHAIN_SPEC' | 'CHAIN_SPEC_NOT_FOUND'
+
+/** A chain spec that cannot be found, read, parsed or accepted; `issues` lists every problem. */
+export class ChainSpecError extends Error {
+  override readonly name = 'ChainSpecError'
+  constructor(
+    readonly code: ChainSpecErrorCode,
+    /** The preset name or file path the spec came from. */
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`chain spec ${source}: ${issues.join('; ')}`)
+  }
+}
+
+/** A height, amount or parameter outside what the chain rules accept (a caller bug). */
+export class ChainArgumentError extends RangeError {
+  override readonly name = 'ChainArgumentError'
+  readonly code = 'INVALID_ARGUMENT'
+}
+
+/** Heights are bigints in headers; plain numbers are accepted for convenience. */
+export type Height = bigint | number
+
+export function toHeight(height: Height, what = 'height'): bigint {
+  if (typeof height === 'number' && !Number.isSafeInteger(height)) {
+    throw new ChainArgumentError(`${what} must be an integer (got ${height})`)
+  }
+  const h = BigInt(height)
+  if (h < 0n) throw new ChainArgumentError(`${what} must not be negative (got ${h})`)
+  return h
+}
+
+export function paramsAt(spec: ChainSpec, height: Height): ChainParams {
+  const h = toHeight(height)
+  let chainId = spec.chainId
+  const limits = { ...spec.limits }
+  const monetary = { ...spec.monetary }
+  const activeForks: string[] = []
+  for (const fork of spec.forks) {
+    if (fork.height > h) continue
+    const c = fork.changes
+    if (c.chainId !== undefined) chainId = c.chainId
+    if (c.maxBlockBytes !== undefined) limits.maxBlockBytes = c.maxBlockBytes
+    if (c.blockGasLimit !== undefined) limits.blockGasLimit = c.blockGasLimit
+    if (c.maxTxBytes !== undefined) limits.maxTxBytes = c.maxTxBytes
+    if (c.minGasPrice !== undefined) monetary.minGasPrice = c.minGasPrice
+    if (c.baseFeeBurn !== undefined) monetary.baseFeeBurn = c.baseFeeBurn
+    activeForks.push(fork.name)
+  }
+  return { chainId, limits, monetary, feeMarket: { ...spec.feeMarket }, activeForks }
+}

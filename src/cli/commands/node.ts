@@ -1,0 +1,52 @@
+/** `catena node`: run a full node. */
+import type { Command } from 'commander'
+import { Option } from 'commander'
+import { CatenaNode, createLogger, type LogFormat } from '../../node/index.ts'
+import { parseAddressOption, parseBoolOption, parseNonNegativeInt, parsePort } from './options.ts'
+
+export function registerNodeCommand(program: Command): void {
+  program
+    .command('node')
+    .description('run a Catena node')
+    .option('--chain <preset|file>', 'chain spec: a preset name (dev) or a genesis JSON file', 'dev')
+    .option('--datadir <dir>', 'data directory (default ./.catena/<chain>)')
+    .option('--rpc-host <host>', 'JSON-RPC listen address', '127.0.0.1')
+    .option('--rpc-port <port>', 'JSON-RPC HTTP and WebSocket port (0 = any free port)', parsePort, 8545)
+    .option('--coinbase <address>', 'address credited with block rewards and fees', parseAddressOption)
+    .option('--automine <bool>', 'dev engine: seal a block as soon as txs are pending', parseBoolOption)
+    .option('--block-interval <ms>', 'dev engine: also seal a block every <ms> milliseconds (0 = off)', parseNonNegativeInt)
+    .option('--cors <origins>', 'comma-separated origins allowed to call the RPC from a browser (off by default)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .addOption(new Option('--log-format <format>', 'log format (default: pretty in a terminal, else json)').choices(['pretty', 'json']))
+    .action(async (opts) => {
+      const logger = createLogger({ level: opts.logLevel, format: opts.logFormat as LogFormat | undefined })
+      const chainName = String(opts.chain)
+      const datadir = opts.datadir ?? `./.catena/${/^[a-z0-9-]+$/.test(chainName) ? chainName : 'custom'}`
+      const node = await CatenaNode.start({
+        chain: chainName,
+        datadir,
+        rpcHost: opts.rpcHost,
+        rpcPort: opts.rpcPort,
+        logger,
+        coinbase: opts.coinbase,
+        automine: opts.automine,
+        blockIntervalMs: opts.blockInterval,
+        corsOrigins: opts.cors ? String(opts.cors).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+      })
+      let stopping = false
+      const shutdown = async (signal: string) => {
+        if (stopping) return
+        stopping = true
+        logger.info({ signal }, 'shutting down')
+        try {
+          await node.stop()
+          process.exit(0)
+        } catch (err) {
+          logger.error({ err }, 'error during shutdown')
+          process.exit(1)
+        }
+      }
+      process.on('SIGINT', () => void shutdown('SIGINT'))
+      process.on('SIGTERM', () => void shutdown('SIGTERM'))
+    })
+}

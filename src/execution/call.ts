@@ -1,0 +1,126 @@
+/**
+ * eth_call and eth_estimateGas: run a transaction that nobody signed against a block's
+ * state, then throw the state away. Like geth, a call without a gas price runs with a zero
+ * base fee so read-only calls need no funds.
+ */
+import { runTx, type RunTxResult } from '@ethereumjs/vm'
+import { createTx, type TypedTransaction, type TypedTxData } from '@ethereumjs/tx'
+import { Address } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import { OverlayState, openWorldState } from '../state/index.ts'
+import type { KeyValueStore } from '../storage/index.ts'
+import { evmBlock, type BlockContext } from './evm-context.ts'
+import type { Executor } from './executor.ts'
+
+export interface CallRequest {
+  from?: Uint8Array
+  to?: Uint8Array
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  value?: bigint
+  data?: Uint8Array
+  nonce?: bigint
+  accessList?: Array<{ address: string; storageKeys: string[] }>
+}
+
+export interface CallOutcome {
+  success: boolean
+  returnValue: Uint8Array
+  gasUsed: bigint
+  /** Set when the EVM reverted or halted. */
+  error?: string
+  reverted: boolean
+}
+
+/** Thrown when the call cannot even start (nonce, balance, gas below intrinsic, ...). */
+export class CallError extends Error {
+  readonly code = 'CALL_INVALID'
+}
+
+export class CallRunner {
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly common: Common,
+    private readonly executor: Executor,
+  ) {}
+
+  async call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gasCap: bigint): Promise<CallOutcome> {
+    const result = await this.run(stateRoot, ctx, req, req.gas ?? gasCap)
+    return outcome(result)
+  }
+
+  /**
+   * Smallest gas limit with which the call succeeds, by binary search between the gas it
+   * used and the cap (geth's method: refunds and the 63/64 rule make gasUsed too low).
+   */
+  async estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gasCap: bigint): Promise<bigint> {
+    const cap = req.gas ?? gasCap
+    const first = outcome(await this.run(stateRoot, ctx, req, cap))
+    if (!first.success) return Promise.reject(Object.assign(new CallError(first.error ?? 'execution failed'), { outcome: first }))
+    let lo = first.gasUsed - 1n
+    let hi = cap
+    // Most calls succeed with exactly gasUsed (+ a little): try that before searching.
+    const optimistic = (first.gasUsed * 64n) / 63n
+    if (optimistic < hi && (await this.succeeds(stateRoot, ctx, req, optimistic))) hi = optimistic
+    while (lo + 1n < hi) {
+      const mid = (lo + hi) / 2n
+      if (await this.succeeds(stateRoot, ctx, req, mid)) hi = mid
+      else lo = mid
+    }
+    return hi
+  }
+
+  private async succeeds(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<boolean> {
+    try {
+      return outcome(await this.run(stateRoot, ctx, req, gas)).success
+    } catch {
+      return false
+    }
+  }
+
+  private async run(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<RunTxResult> {
+    const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
+    const state = new OverlayState(openWorldState(this.store, stateRoot, this.common))
+    const vm = await this.executor.newVM(state)
+    const block = evmBlock({ ...ctx, baseFee: priced ? ctx.baseFee : 0n }, this.common)
+    const from = new Address(req.from ?? new Uint8Array(20))
+    const account = await state.getAccount(from)
+    const tx = impersonated(this.common, from, {
+      to: req.to,
+      gasLimit: gas,
+      value: req.value ?? 0n,
+      data: req.data ?? new Uint8Array(0),
+      nonce: req.nonce ?? account?.nonce ?? 0n,
+      ...(req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
+        ? { type: 2, maxFeePerGas: req.maxFeePerGas ?? ctx.baseFee + (req.maxPriorityFeePerGas ?? 0n), maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n }
+        : { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n }),
+      ...(req.accessList ? { accessList: req.accessList } : {}),
+      chainId: this.common.chainId(),
+    } as unknown as TypedTxData)
+    try {
+      return await runTx(vm, { tx, block, skipNonce: req.nonce === undefined, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+    } catch (err) {
+      throw new CallError((err as Error).message.replace(/ -> .*$/s, ''))
+    }
+  }
+}
+
+/** A tx that claims `from` as its sender without a signature: never leaves this module. */
+function impersonated(common: Common, from: Address, data: TypedTxData): TypedTransaction {
+  const tx = createTx(data, { common, freeze: false })
+  tx.getSenderAddress = () => from
+  return tx
+}
+
+function outcome(r: RunTxResult): CallOutcome {
+  const err = r.execResult.exceptionError
+  return {
+    success: err === undefined,
+    returnValue: r.execResult.returnValue,
+    gasUsed: r.totalGasSpent,
+    error: err?.error,
+    reverted: err?.error === 'revert',
+  }
+}

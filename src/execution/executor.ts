@@ -1,0 +1,150 @@
+/**
+ * The state transition: runs a block's transactions through the ethereumjs VM over a
+ * flat overlay of the parent state, pays the producer, and computes the new state root
+ * once. The same code path builds blocks (skipping txs that fail) and replays blocks from
+ * others (where any failing tx makes the block invalid).
+ */
+import { runTx, createVM, type VM } from '@ethereumjs/vm'
+import { Address, bytesToHex } from '@ethereumjs/util'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { Common } from '@ethereumjs/common'
+import { merkleRoot } from '../crypto/merkle.ts'
+import { encodeReceipt, logsBloom, type Log, type Receipt } from './receipt.ts'
+import { OverlayState, openWorldState } from '../state/index.ts'
+import type { BatchOp, KeyValueStore } from '../storage/index.ts'
+import { blockHashLookup, evmBlock, type BlockContext } from './evm-context.ts'
+
+/** A tx of a received block that cannot run: the block is invalid. */
+export class TxExecutionError extends Error {
+  constructor(
+    readonly index: number,
+    detail: string,
+  ) {
+    super(`tx ${index} ${detail}`)
+    this.name = 'TxExecutionError'
+  }
+}
+
+export interface BlockExecutionParams extends BlockContext {
+  parentStateRoot: Uint8Array
+  /** Subsidy credited to the producer (already clipped to the supply cap). */
+  reward: bigint
+  /** When false the base fee is paid to the producer instead of burnt. */
+  baseFeeBurn: boolean
+  /** Byte budget for the txs (block byte limit minus header and framing). */
+  maxTxBytes: number
+  /** Bytes of RLP framing to count per tx against maxTxBytes. */
+  perTxFraming?: number
+}
+
+export interface ExecutedTx {
+  tx: TypedTransaction
+  sender: Uint8Array
+  gasUsed: bigint
+  contractAddress?: Uint8Array
+}
+
+export interface BlockExecution {
+  txs: ExecutedTx[]
+  receipts: Receipt[]
+  gasUsed: bigint
+  logsBloom: Uint8Array
+  stateRoot: Uint8Array
+  txRoot: Uint8Array
+  receiptsRoot: Uint8Array
+  /** Trie nodes to write in the block's atomic batch. */
+  stateOps: BatchOp[]
+  /** Build mode only: txs left out because they failed, with the reason. */
+  rejected: Array<{ tx: TypedTransaction; reason: string }>
+}
+
+/** What the builder pulls txs from: yields candidates; `skipSender` drops the rest of a sender's. */
+export interface TxSource {
+  next(): TypedTransaction | undefined
+  skipSender(sender: Uint8Array): void
+}
+
+export class Executor {
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly common: Common,
+    private readonly hashAt: (height: bigint) => Uint8Array | undefined,
+  ) {}
+
+  async newVM(state: OverlayState): Promise<VM> {
+    return createVM({ common: this.common, stateManager: state, blockchain: blockHashLookup(this.hashAt) })
+  }
+
+  /** Builds a block from `source`, skipping txs that do not fit or fail. */
+  async build(params: BlockExecutionParams, source: TxSource): Promise<BlockExecution> {
+    return this.execute(params, source, 'build')
+  }
+
+  /** Re-executes a received block's txs; any tx that cannot run makes the block invalid. */
+  async replay(params: BlockExecutionParams, txs: TypedTransaction[]): Promise<BlockExecution> {
+    let i = 0
+    const source: TxSource = { next: () => txs[i++], skipSender: () => {} }
+    return this.execute(params, source, 'replay')
+  }
+
+  private async execute(params: BlockExecutionParams, source: TxSource, mode: 'build' | 'replay'): Promise<BlockExecution> {
+    const world = openWorldState(this.store, params.parentStateRoot, this.common)
+    const state = new OverlayState(world)
+    const vm = await this.newVM(state)
+    const block = evmBlock(params, this.common)
+    const out: ExecutedTx[] = []
+    const receipts: Receipt[] = []
+    const rejected: BlockExecution['rejected'] = []
+    const allLogs: Log[] = []
+    let gasUsed = 0n
+    let bytes = 0
+    for (let tx = source.next(); tx !== undefined; tx = source.next()) {
+      const size = tx.serialize().length + (params.perTxFraming ?? 0)
+      if (mode === 'build') {
+        // Out of room: this tx waits for a later block; smaller ones may still fit.
+        if (gasUsed + tx.gasLimit > params.gasLimit || bytes + size > params.maxTxBytes) continue
+      } else {
+        if (gasUsed + tx.gasLimit > params.gasLimit) throw new TxExecutionError(out.length, `its gas limit exceeds the block's remaining gas`)
+      }
+      const sender = tx.getSenderAddress().bytes
+      let result
+      try {
+        result = await runTx(vm, { tx, block, blockGasUsed: gasUsed, skipHardForkValidation: true })
+      } catch (err) {
+        const reason = (err as Error).message
+        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}) cannot execute: ${reason}`)
+        rejected.push({ tx, reason })
+        source.skipSender(sender)
+        continue
+      }
+      gasUsed += result.totalGasSpent
+      bytes += size
+      const logs: Log[] = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }))
+      allLogs.push(...logs)
+      receipts.push({ type: tx.type, status: result.execResult.exceptionError ? 0 : 1, cumulativeGasUsed: gasUsed, logs })
+      out.push({ tx, sender, gasUsed: result.totalGasSpent, contractAddress: result.createdAddress?.bytes })
+    }
+    await this.payProducer(state, params, gasUsed)
+    const stateRoot = await state.commitToTrie()
+    return {
+      txs: out,
+      receipts,
+      gasUsed,
+      logsBloom: logsBloom(allLogs),
+      stateRoot,
+      txRoot: merkleRoot(out.map((e) => e.tx.serialize())),
+      receiptsRoot: merkleRoot(receipts.map(encodeReceipt)),
+      stateOps: world.db.takeOps(),
+      rejected,
+    }
+  }
+
+  /** Block subsidy, plus the base fee when the chain does not burn it (tips are paid by the VM). */
+  private async payProducer(state: OverlayState, params: BlockExecutionParams, gasUsed: bigint): Promise<void> {
+    const credit = params.reward + (params.baseFeeBurn ? 0n : gasUsed * params.baseFee)
+    if (credit === 0n) return
+    const producer = new Address(params.producer)
+    const account = await state.getAccount(producer)
+    await state.modifyAccountFields(producer, { balance: (account?.balance ?? 0n) + credit })
+  }
+}

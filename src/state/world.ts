@@ -1,0 +1,46 @@
+/**
+ * World state at a given root: ethereumjs's MerkleStateManager over Catena's store, used
+ * for reads at any historical block, for EIP-1186 proofs, and to write the accumulated
+ * changes of a block into the trie once (see overlay.ts).
+ */
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { MerkleStateManager, getMerkleStateProof } from '@ethereumjs/statemanager'
+import { Address, KECCAK256_RLP, ValueEncoding, equalsBytes } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import type { KeyValueStore } from '../storage/index.ts'
+import { TrieNodeDB } from './trie-db.ts'
+
+export const EMPTY_STATE_ROOT = KECCAK256_RLP
+
+export interface WorldState {
+  readonly root: Uint8Array
+  readonly manager: MerkleStateManager
+  readonly db: TrieNodeDB
+}
+
+export function openWorldState(store: KeyValueStore, root: Uint8Array, common: Common): WorldState {
+  const db = new TrieNodeDB(store)
+  const trie = new MerklePatriciaTrie({
+    db,
+    root,
+    useKeyHashing: true,
+    valueEncoding: ValueEncoding.Bytes,
+    common,
+  })
+  const manager = new MerkleStateManager({ trie, common })
+  return { root, manager, db }
+}
+
+/** True if the store holds the root node of this state (i.e. the state is available). */
+export async function hasStateRoot(store: KeyValueStore, root: Uint8Array, common: Common): Promise<boolean> {
+  if (equalsBytes(root, EMPTY_STATE_ROOT)) return true
+  const { manager } = openWorldState(store, root, common)
+  return manager.hasStateRoot(root)
+}
+
+export type AccountProof = Awaited<ReturnType<typeof getMerkleStateProof>>
+
+export async function getAccountProof(world: WorldState, address: Uint8Array, slots: Uint8Array[]): Promise<AccountProof> {
+  return getMerkleStateProof(world.manager, new Address(address), slots)
+}
+

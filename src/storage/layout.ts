@@ -1,0 +1,51 @@
+/**
+ * The storage key layout: every key Catena writes, in one place (like bcoin's layout.js).
+ * One byte of prefix names the bucket; heights are 8-byte big-endian so they sort.
+ *
+ *   'M' + name                 meta: 'head' -> block hash of the canonical head,
+ *                              'genesis' -> genesis hash, 'issued' -> total issued wei (u256),
+ *                              'schema' -> store format version
+ *   'h' + hash(32)             block header (RLP)
+ *   'b' + hash(32)             block body: txs (RLP list of raw txs)
+ *   'r' + hash(32)             receipts of the block (RLP list)
+ *   'n' + height(8)            canonical block hash at height
+ *   'H' + hash(32)             height of a stored block (8 bytes)
+ *   't' + txHash(32)           tx location: blockHash(32) + index(4)
+ *   'l' + height(8)            logs bloom of the canonical block at height (fast eth_getLogs)
+ *   's' + trie db key          state: Merkle Patricia trie nodes (keyed by node hash) and
+ *                              contract code ('c' + codeHash, ethereumjs's code key), one
+ *                              namespace for the account trie and every storage trie
+ *   'i' + hash(32)             total issuance after that block (u256, monetary cap accounting)
+ */
+import { bigIntToBytes, concatBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
+
+const P = (c: string) => utf8ToBytes(c)
+const META = P('M')
+const HEADER = P('h')
+const BODY = P('b')
+const RECEIPTS = P('r')
+const CANONICAL = P('n')
+const HEIGHT = P('H')
+const TX = P('t')
+const BLOOM = P('l')
+export const STATE_PREFIX = P('s')
+const ISSUED = P('i')
+
+export const SCHEMA_VERSION = 1
+
+export function heightKey(height: bigint): Uint8Array {
+  return setLengthLeft(bigIntToBytes(height), 8)
+}
+
+export const keys = {
+  meta: (name: 'head' | 'genesis' | 'schema' | 'chainspec') => concatBytes(META, utf8ToBytes(name)),
+  header: (hash: Uint8Array) => concatBytes(HEADER, hash),
+  body: (hash: Uint8Array) => concatBytes(BODY, hash),
+  receipts: (hash: Uint8Array) => concatBytes(RECEIPTS, hash),
+  canonical: (height: bigint) => concatBytes(CANONICAL, heightKey(height)),
+  height: (hash: Uint8Array) => concatBytes(HEIGHT, hash),
+  tx: (txHash: Uint8Array) => concatBytes(TX, txHash),
+  bloom: (height: bigint) => concatBytes(BLOOM, heightKey(height)),
+  stateNode: (nodeKey: Uint8Array) => concatBytes(STATE_PREFIX, nodeKey),
+  issued: (hash: Uint8Array) => concatBytes(ISSUED, hash),
+}
