@@ -11,6 +11,7 @@ import { OverlayState, openWorldState } from '../state/index.ts'
 import type { KeyValueStore } from '../storage/index.ts'
 import { evmBlock, type BlockContext } from './evm-context.ts'
 import type { Executor } from './executor.ts'
+import { cleanVmMessage } from './vm-message.ts'
 
 export interface CallRequest {
   from?: Uint8Array
@@ -100,9 +101,10 @@ export class CallRunner {
       chainId: this.common.chainId(),
     } as unknown as TypedTxData)
     try {
-      return await runTx(vm, { tx, block, skipNonce: req.nonce === undefined, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+      // Like geth, calls skip the nonce check: wallets estimate txs queued behind pending ones.
+      return await runTx(vm, { tx, block, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
     } catch (err) {
-      throw new CallError((err as Error).message.replace(/ -> .*$/s, ''))
+      throw new CallError(cleanVmMessage((err as Error).message))
     }
   }
 }
@@ -124,3 +126,4 @@ function outcome(r: RunTxResult): CallOutcome {
     reverted: err?.error === 'revert',
   }
 }
+

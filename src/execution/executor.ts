@@ -13,6 +13,7 @@ import { encodeReceipt, logsBloom, type Log, type Receipt } from './receipt.ts'
 import { OverlayState, openWorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
 import { blockHashLookup, evmBlock, type BlockContext } from './evm-context.ts'
+import { cleanVmMessage } from './vm-message.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
 export class TxExecutionError extends Error {
@@ -111,7 +112,7 @@ export class Executor {
       try {
         result = await runTx(vm, { tx, block, blockGasUsed: gasUsed, skipHardForkValidation: true })
       } catch (err) {
-        const reason = (err as Error).message
+        const reason = cleanVmMessage((err as Error).message)
         if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}) cannot execute: ${reason}`)
         rejected.push({ tx, reason })
         source.skipSender(sender)
