@@ -65,8 +65,10 @@ export class OverlayState implements StateManagerInterface {
     this.accounts.set(key, value)
   }
 
+  /** Deleting an account deletes its storage too (as MerkleStateManager does). */
   async deleteAccount(address: Address): Promise<void> {
     this.setAccount(address.toString() as Hex, null)
+    await this.clearStorage(address)
   }
 
   async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
@@ -182,8 +184,10 @@ export class OverlayState implements StateManagerInterface {
       const current = await sm.getAccount(address)
       const next = own !== undefined ? copyAccount(own) : current
       if (!next) continue // storage written under an account that no longer exists
-      next.storageRoot = this.cleared.has(key) ? KECCAK256_RLP : (current?.storageRoot ?? KECCAK256_RLP)
+      next.storageRoot = current?.storageRoot ?? KECCAK256_RLP
       await sm.putAccount(address, next)
+      // clearStorage also resets the manager's cached storage trie for this account.
+      if (this.cleared.has(key)) await sm.clearStorage(address)
       const slots = this.storage.get(key)
       if (!slots) continue
       for (const slotKey of [...slots.keys()].sort()) {

@@ -184,6 +184,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     // While a message with eth_subscribe is being answered, notifications are held back so
     // the client always sees the subscription id before the first notification for it.
     let holds = 0
+    let heldBytes = 0
     const held: string[] = []
     const write = (text: string): void => {
       if (socket.readyState !== socket.OPEN) return
@@ -196,7 +197,17 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
     const sink: SubscriptionSink = {
       connectionId,
-      send: (text) => { if (holds > 0) held.push(text); else write(text) },
+      send: (text) => {
+        if (holds === 0) return write(text)
+        held.push(text)
+        heldBytes += text.length
+        // Held notifications count against the same budget as the socket's send buffer.
+        if (heldBytes > wsMaxBuffered) {
+          logger.warn({ connectionId, heldBytes }, 'WebSocket client too slow; closing it')
+          held.length = 0
+          socket.terminate()
+        }
+      },
     }
     const session = { ctx: { transport: 'ws' as const, connectionId }, sink }
 
@@ -213,7 +224,9 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         .then((out) => { if (out !== null) write(out) })
         .catch((err: unknown) => logger.error({ err, connectionId }, 'WebSocket dispatch failed'))
         .finally(() => {
-          if (holding && --holds === 0) for (const text of held.splice(0)) write(text)
+          if (!holding || --holds > 0) return
+          heldBytes = 0
+          for (const text of held.splice(0)) write(text)
         })
     })
     socket.on('close', () => {

@@ -4,8 +4,8 @@
  * subscriber an `eth_subscription` notification:
  *   {"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":id,"result":...}}
  *
- * Kinds: 'newHeads', 'logs' (optional {address, topics} filter), 'newPendingTransactions'
- * (hashes). A sink that throws is dropped with its connection's subscriptions so one broken
+ * Kinds: 'newHeads', 'logs' (optional {address, topics, fromBlock, toBlock} filter, as geth),
+ * 'newPendingTransactions' (hashes). A sink that throws is dropped with its connection's subscriptions so one broken
  * socket never stops publishing to the others; slow sockets are the sink's business (the
  * server's sink closes a socket whose send buffer grows past a limit).
  */
@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import { invalidParams, limitExceeded } from './errors.ts'
 import { compileLogFilter, matchesLogFilter, type CompiledLogFilter } from './log-filter.ts'
-import { parseAddressFilter, parseTopicsFilter } from './params.ts'
+import { parseAddressFilter, parseBlockNumberOrTag, parseTopicsFilter } from './params.ts'
 
 export type SubscriptionKind = 'newHeads' | 'logs' | 'newPendingTransactions'
 
@@ -41,9 +41,55 @@ interface Subscription {
   kind: SubscriptionKind
   sink: SubscriptionSink
   /** Only for 'logs'. */
-  filter?: CompiledLogFilter
+  filter?: LogsFilter
   /** Message prefix up to `"result":`, so publishing only appends the result. */
   prefix: string
+}
+
+/** A logs subscription's filter: address/topics plus an optional block range, as in geth. */
+interface LogsFilter extends CompiledLogFilter {
+  fromBlock?: bigint
+  toBlock?: bigint
+}
+
+/**
+ * geth accepts fromBlock/toBlock on a logs subscription and applies them to the logs of new
+ * blocks: 'latest' (or absent) is open-ended, 'earliest' is 0, numbers bound the range.
+ */
+function blockRange(from: unknown, to: unknown): { fromBlock?: bigint; toBlock?: bigint } {
+  const bound = (v: unknown, name: string): bigint | undefined => {
+    if (v === undefined) return undefined
+    const b = parseBlockNumberOrTag(v, `filter.${name}`)
+    if ('number' in b) return b.number
+    if (b.tag === 'latest') return undefined
+    if (b.tag === 'earliest') return 0n
+    throw invalidParams(`invalid filter.${name}: a logs subscription takes a block number, "earliest" or "latest", not "${b.tag}"`)
+  }
+  const range: { fromBlock?: bigint; toBlock?: bigint } = {}
+  const fromBlock = bound(from, 'fromBlock')
+  const toBlock = bound(to, 'toBlock')
+  if (fromBlock !== undefined) range.fromBlock = fromBlock
+  if (toBlock !== undefined) range.toBlock = toBlock
+  if (fromBlock !== undefined && toBlock !== undefined && toBlock < fromBlock) {
+    throw invalidParams('invalid logs filter: toBlock is before fromBlock')
+  }
+  return range
+}
+
+function matchesLogsSubscription(log: LogJson, f: LogsFilter): boolean {
+  if (f.fromBlock !== undefined || f.toBlock !== undefined) {
+    const n = blockNumberOf(log)
+    if (n === undefined) return false
+    if (f.fromBlock !== undefined && n < f.fromBlock) return false
+    if (f.toBlock !== undefined && n > f.toBlock) return false
+  }
+  return matchesLogFilter(log, f)
+}
+
+function blockNumberOf(log: LogJson): bigint | undefined {
+  const v = log.blockNumber
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(v)) return undefined
+  return BigInt(v)
 }
 
 function isLogShaped(log: unknown): log is LogJson {
@@ -93,7 +139,7 @@ export class SubscriptionHub {
     return id
   }
 
-  private parseParams(kind: SubscriptionKind, params: unknown): CompiledLogFilter | undefined {
+  private parseParams(kind: SubscriptionKind, params: unknown): LogsFilter | undefined {
     if (kind === 'newPendingTransactions') {
       // geth takes an optional fullTx flag; Catena publishes hashes only.
       if (params !== undefined && params !== null && params !== false) {
@@ -110,15 +156,17 @@ export class SubscriptionHub {
       throw invalidParams('invalid logs filter: expected an object with address and/or topics')
     }
     const p = params as Record<string, unknown>
-    for (const key of ['fromBlock', 'toBlock', 'blockHash']) {
-      if (Object.hasOwn(p, key) && p[key] !== null && p[key] !== undefined) {
-        throw invalidParams(`invalid logs filter: a logs subscription follows new blocks and takes no ${key}`)
-      }
+    const get = (key: string): unknown => (Object.hasOwn(p, key) && p[key] !== null ? p[key] : undefined)
+    if (get('blockHash') !== undefined) {
+      throw invalidParams('invalid logs filter: a logs subscription follows new blocks and takes no blockHash')
     }
-    return compileLogFilter({
-      addresses: parseAddressFilter(Object.hasOwn(p, 'address') ? p.address : undefined, 'filter.address'),
-      topics: parseTopicsFilter(Object.hasOwn(p, 'topics') ? p.topics : undefined, 'filter.topics'),
-    })
+    return {
+      ...compileLogFilter({
+        addresses: parseAddressFilter(get('address'), 'filter.address'),
+        topics: parseTopicsFilter(get('topics'), 'filter.topics'),
+      }),
+      ...blockRange(get('fromBlock'), get('toBlock')),
+    }
   }
 
   /**
@@ -160,6 +208,9 @@ export class SubscriptionHub {
     if (logs.length === 0) return
     const subs = this.snapshot('logs')
     if (subs.length === 0) return
+    // Each log is checked and encoded once, however many subscriptions receive it.
+    const valid = logs.filter(isLogShaped)
+    if (valid.length < logs.length) this.logger?.error({ dropped: logs.length - valid.length }, 'publishLogs got malformed logs')
     const texts = new Map<LogJson, string | null>()
     const textOf = (log: LogJson): string | null => {
       let text = texts.get(log)
@@ -167,8 +218,8 @@ export class SubscriptionHub {
       return text
     }
     for (const sub of subs) {
-      for (const log of logs) {
-        if (!isLogShaped(log) || (sub.filter && !matchesLogFilter(log, sub.filter))) continue
+      for (const log of valid) {
+        if (sub.filter && !matchesLogsSubscription(log, sub.filter)) continue
         const text = textOf(log)
         if (text !== null && !this.deliver(sub, text)) break
       }

@@ -21,7 +21,10 @@ const MAX_CHAIN_ID = 2n ** 53n - 1n
 /** A block must hold at least one plain transfer. */
 export const MIN_BLOCK_GAS_LIMIT = 21_000n
 
-/** Loads a preset (`dev`, see listPresets) or, failing that, the genesis file at that path. */
+/**
+ * Loads a preset (`dev`, see listPresets) or, failing that, the genesis file at that path.
+ * Preset names have no slash, so `./dev` always means a file.
+ */
 export function loadChainSpec(nameOrPath: string): ChainSpec {
   const preset = presetJSON(nameOrPath)
   if (preset !== undefined) return parseChainSpec(preset, `preset "${nameOrPath}"`)

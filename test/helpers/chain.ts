@@ -1,0 +1,80 @@
+/** An in-memory chain with the dev spec, signed transfers and a block producer, for unit tests. */
+import { createFeeMarket1559Tx, type TypedTransaction } from '@ethereumjs/tx'
+import { Address, createAddressFromPrivateKey } from '@ethereumjs/util'
+import { Chain } from '../../src/chain/chain.ts'
+import { BlockImporter, type HeaderVerifier } from '../../src/chain/import.ts'
+import { loadChainSpec, type ChainSpec } from '../../src/chain/spec/index.ts'
+import { ethereumCustomCrypto } from '../../src/crypto/secp256k1.ts'
+import { Executor, makeCommon } from '../../src/execution/index.ts'
+import { MemoryStore, type KeyValueStore } from '../../src/storage/index.ts'
+import { deriveKeys, TEST_MNEMONIC } from '../../src/wallet/hd.ts'
+
+export const KEYS = deriveKeys(TEST_MNEMONIC, 10).map((k) => k.privateKey)
+export const PRODUCER = new Uint8Array(20).fill(0xc0)
+const noSeal: HeaderVerifier = { verifyHeader() {} }
+
+export interface TestChain {
+  spec: ChainSpec
+  store: KeyValueStore
+  chain: Chain
+  executor: Executor
+  importer: BlockImporter
+  common: ReturnType<typeof makeCommon>
+}
+
+export async function openTestChain(opts: { spec?: ChainSpec; engine?: HeaderVerifier; store?: KeyValueStore } = {}): Promise<TestChain> {
+  const spec = opts.spec ?? loadChainSpec('dev')
+  const common = makeCommon(spec.chainId, ethereumCustomCrypto())
+  const store = opts.store ?? new MemoryStore()
+  const chain = await Chain.open(store, spec, common)
+  const executor = new Executor(store, common, (h) => chain.getHashAt(h))
+  const importer = new BlockImporter(chain, executor, opts.engine ?? noSeal)
+  return { spec, store, chain, executor, importer, common }
+}
+
+export class Signer {
+  private readonly nonces = new Map<number, bigint>()
+  constructor(private readonly common: ReturnType<typeof makeCommon>) {}
+
+  transfer(from: number, to: Uint8Array | string, value: bigint, over: Partial<{ nonce: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; gasLimit: bigint; data: Uint8Array }> = {}): TypedTransaction {
+    const nonce = over.nonce ?? this.nonces.get(from) ?? 0n
+    this.nonces.set(from, nonce + 1n)
+    return createFeeMarket1559Tx(
+      {
+        nonce,
+        to: typeof to === 'string' ? to : new Address(to),
+        value,
+        gasLimit: over.gasLimit ?? 21000n,
+        maxFeePerGas: over.maxFeePerGas ?? 100_000_000_000n,
+        maxPriorityFeePerGas: over.maxPriorityFeePerGas ?? 1_000_000_000n,
+        data: over.data,
+        chainId: this.common.chainId(),
+      },
+      { common: this.common },
+    ).sign(KEYS[from])
+  }
+
+  deploy(from: number, initcode: Uint8Array, gasLimit = 1_000_000n): TypedTransaction {
+    const nonce = this.nonces.get(from) ?? 0n
+    this.nonces.set(from, nonce + 1n)
+    return createFeeMarket1559Tx(
+      { nonce, value: 0n, gasLimit, maxFeePerGas: 100_000_000_000n, maxPriorityFeePerGas: 1n, data: initcode, chainId: this.common.chainId() },
+      { common: this.common },
+    ).sign(KEYS[from])
+  }
+}
+
+/** Produces one block with exactly these txs (in order) at `timestamp` (default parent + 1). */
+export async function produceBlock(t: TestChain, txs: TypedTransaction[], timestamp?: bigint) {
+  let i = 0
+  return t.importer.produce({
+    timestamp: timestamp ?? t.chain.head.header.timestamp + 1n,
+    producer: PRODUCER,
+    seal: async (h) => h,
+    source: { next: () => txs[i++], skipSender: () => {} },
+  })
+}
+
+export function addressOf(index: number): Address {
+  return createAddressFromPrivateKey(KEYS[index])
+}
