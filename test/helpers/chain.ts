@@ -42,7 +42,7 @@ export class Signer {
     return createFeeMarket1559Tx(
       {
         nonce,
-        to: typeof to === 'string' ? to : new Address(to),
+        to: typeof to === 'string' ? (to as `0x${string}`) : new Address(to),
         value,
         gasLimit: over.gasLimit ?? 21000n,
         maxFeePerGas: over.maxFeePerGas ?? 100_000_000_000n,
