@@ -15,6 +15,13 @@ import { BlockError } from './errors.ts'
 import { buildGenesis, u256 } from './genesis.ts'
 import type { ChainSpec } from './spec/index.ts'
 
+const RECENT_BLOCKS = 256
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  cache.set(key, value)
+  if (cache.size > RECENT_BLOCKS) cache.delete(cache.keys().next().value!)
+}
+
 export interface ChainHead {
   hash: Uint8Array
   header: BlockHeader
@@ -44,6 +51,9 @@ export class Chain extends EventEmitter {
   private headState!: ChainHead
   private genesis!: Uint8Array
   private importing: Promise<unknown> = Promise.resolve()
+  // Recent blocks and receipts stay decoded: RPC clients poll the newest ones again and again.
+  private readonly recentBlocks = new Map<string, Block>()
+  private readonly recentReceipts = new Map<string, Receipt[]>()
 
   private constructor(
     readonly store: KeyValueStore,
@@ -97,10 +107,15 @@ export class Chain extends EventEmitter {
   }
 
   getBlock(hash: Uint8Array): Block | undefined {
+    const key = bytesToHex(hash)
+    const cached = this.recentBlocks.get(key)
+    if (cached) return cached
     const header = this.getHeader(hash)
     const body = this.store.get(keys.body(hash))
     if (!header || !body) return undefined
-    return { header, txs: decodeBody(body, this.common) }
+    const block = { header, txs: decodeBody(body, this.common) }
+    remember(this.recentBlocks, key, block)
+    return block
   }
 
   getBlockAt(height: bigint): Block | undefined {
@@ -109,8 +124,14 @@ export class Chain extends EventEmitter {
   }
 
   getReceipts(hash: Uint8Array): Receipt[] | undefined {
+    const key = bytesToHex(hash)
+    const cached = this.recentReceipts.get(key)
+    if (cached) return cached
     const raw = this.store.get(keys.receipts(hash))
-    return raw ? decodeReceipts(raw) : undefined
+    if (!raw) return undefined
+    const receipts = decodeReceipts(raw)
+    remember(this.recentReceipts, key, receipts)
+    return receipts
   }
 
   getHeightOf(hash: Uint8Array): bigint | undefined {
@@ -168,6 +189,8 @@ export class Chain extends EventEmitter {
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
       await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit)])
       this.headState = { hash, header: block.header }
+      remember(this.recentBlocks, bytesToHex(hash), block)
+      remember(this.recentReceipts, bytesToHex(hash), commit.receipts)
       const imported: ImportedBlock = { hash, block, receipts: commit.receipts }
       this.emit('block', imported)
       return imported

@@ -8,6 +8,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { BlockError } from '../chain/errors.ts'
 import type { BlockHeader } from '../chain/block.ts'
+import type { Produced } from '../chain/import.ts'
 import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineRpcMethod } from './types.ts'
 
 export interface DevEngineOptions {
@@ -36,6 +37,8 @@ export class DevEngine implements ConsensusEngine {
   private automineScheduled = false
   private stopped = false
   private readonly now: () => bigint
+  /** RPC submissions waiting for the block that includes them (automine), by tx hash. */
+  private readonly inclusionWaiters = new Map<string, () => void>()
 
   constructor(opts: DevEngineOptions) {
     this.automine = opts.automine
@@ -61,6 +64,7 @@ export class DevEngine implements ConsensusEngine {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.releaseAll()
     this.unsubscribe?.()
     if (this.timer) clearInterval(this.timer)
     await this.queue.catch(() => undefined)
@@ -77,15 +81,49 @@ export class DevEngine implements ConsensusEngine {
     return run
   }
 
-  private async produceOne(timestamp?: bigint): Promise<unknown> {
+  private async produceOne(timestamp?: bigint): Promise<Produced> {
     const host = this.requireHost()
     const parent = host.head().header.timestamp
     let ts = timestamp ?? this.nextTimestamp ?? this.now() + this.timeOffset
     this.nextTimestamp = undefined
     if (ts < parent) ts = parent // timestamps never go backwards
     const produced = await host.produce({ timestamp: ts })
-    for (const r of produced.rejected) host.log.debug({ tx: bytesToHex(r.tx.hash()), reason: r.reason }, 'tx left out of block')
+    for (const r of produced.rejected) {
+      host.log.debug({ tx: bytesToHex(r.tx.hash()), reason: r.reason }, 'tx left out of block')
+      this.release(r.tx.hash())
+    }
+    for (const tx of produced.imported.block.txs) this.release(tx.hash())
     return produced
+  }
+
+  async txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void> {
+    // A queued tx (nonce gap) cannot be mined yet: answer at once, as Hardhat does.
+    if (!this.automine || status !== 'pending' || this.stopped) return
+    const key = bytesToHex(hash)
+    const included = new Promise<void>((resolve) => {
+      const previous = this.inclusionWaiters.get(key)
+      this.inclusionWaiters.set(key, () => {
+        previous?.()
+        resolve()
+      })
+    })
+    this.scheduleAutomine()
+    return included
+  }
+
+  private release(hash: Uint8Array): void {
+    const key = bytesToHex(hash)
+    const waiter = this.inclusionWaiters.get(key)
+    if (!waiter) return
+    this.inclusionWaiters.delete(key)
+    waiter()
+  }
+
+  /** Nothing more can be sealed now: nobody should wait for a block that is not coming. */
+  private releaseAll(): void {
+    const waiters = [...this.inclusionWaiters.values()]
+    this.inclusionWaiters.clear()
+    for (const w of waiters) w()
   }
 
   private scheduleAutomine(): void {
@@ -95,12 +133,13 @@ export class DevEngine implements ConsensusEngine {
       this.automineScheduled = false
       const host = this.requireHost()
       // Keep sealing while txs are pending; each block takes everything that fits.
-      while (!this.stopped && host.pendingTxCount() > 0) {
-        const before = host.head().hash
-        await this.produceOne()
-        if (host.head().hash === before) break
-        const last = await Promise.resolve(host.head())
-        if (last.header.gasUsed === 0n) break // nothing could be included: wait for new txs
+      try {
+        while (!this.stopped && host.pendingTxCount() > 0) {
+          const produced = await this.produceOne()
+          if (produced.imported.block.txs.length === 0) break // nothing could be included: wait for new txs
+        }
+      } finally {
+        this.releaseAll()
       }
     })
   }

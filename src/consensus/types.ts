@@ -38,4 +38,10 @@ export interface ConsensusEngine extends HeaderVerifier {
   stop(): Promise<void>
   /** Methods this engine adds to the node's JSON-RPC. */
   rpcMethods(): Record<string, EngineRpcMethod>
+  /**
+   * Called when a tx submitted over RPC entered the mempool; eth_sendRawTransaction answers
+   * once this resolves. The dev engine in automine mode resolves after the tx is in a block,
+   * as Hardhat does, so a client can read its effects right away; other engines resolve at once.
+   */
+  txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
 }

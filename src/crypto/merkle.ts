@@ -9,11 +9,12 @@
  *
  * The 0x00 / 0x01 prefixes keep a leaf from ever being read as an inner node (no second
  * preimages), and the power-of-two split means an odd node is carried up rather than paired
- * with a copy of itself, so, unlike Bitcoin's tree, two different lists never share a root.
+ * with a copy of itself: unlike Bitcoin's tree, two different leaf lists cannot share a root
+ * (barring SHA-256 collisions).
  * Inclusion proofs are RFC 6962 audit paths, checked with the algorithm of RFC 9162 2.1.3.2.
  * @module
  */
-import { hash as nodeHash } from 'node:crypto'
+import { sha256 } from './hash.ts'
 
 export type MerkleErrorCode = 'INVALID_LEAF' | 'INVALID_NODE' | 'INDEX_OUT_OF_RANGE'
 
@@ -33,13 +34,8 @@ export interface MerkleProof {
   siblings: Uint8Array[]
 }
 
-function digest(data: Uint8Array): Uint8Array {
-  const b = nodeHash('sha256', data, 'buffer')
-  return new Uint8Array(b.buffer, b.byteOffset, b.length)
-}
-
-/** The root of a tree with no leaves: SHA-256 of the empty string. */
-export const EMPTY_MERKLE_ROOT: Uint8Array = digest(new Uint8Array(0))
+/** The root of a tree with no leaves: SHA-256 of the empty string. Shared: do not mutate. */
+export const EMPTY_MERKLE_ROOT: Uint8Array = sha256(new Uint8Array(0))
 
 /** SHA-256(0x00 || data): the hash of one leaf. */
 export function hashLeaf(data: Uint8Array): Uint8Array {
@@ -47,10 +43,10 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
   const buf = new Uint8Array(data.length + 1)
   buf[0] = 0x00
   buf.set(data, 1)
-  return digest(buf)
+  return sha256(buf)
 }
 
-// One scratch buffer for every node hash: crypto.hash reads it synchronously.
+// One scratch buffer for every node hash: sha256 reads it synchronously and keeps no reference.
 const nodeScratch = new Uint8Array(65)
 nodeScratch[0] = 0x01
 
@@ -59,7 +55,7 @@ export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (!isHash(left) || !isHash(right)) throw new MerkleError('INVALID_NODE', 'Merkle node children must be 32-byte hashes')
   nodeScratch.set(left, 1)
   nodeScratch.set(right, 33)
-  return digest(nodeScratch)
+  return sha256(nodeScratch)
 }
 
 function leafHashes(leaves: Uint8Array[]): Uint8Array[] {
@@ -86,7 +82,7 @@ export function merkleRootFromLeafHashes(hashes: Uint8Array[]): Uint8Array {
   if (!Array.isArray(hashes) || !hashes.every(isHash)) {
     throw new MerkleError('INVALID_NODE', 'leaf hashes must be an array of 32-byte hashes')
   }
-  if (hashes.length === 0) return EMPTY_MERKLE_ROOT
+  if (hashes.length === 0) return EMPTY_MERKLE_ROOT.slice() // a copy: callers may own and mutate roots
   let level = hashes
   while (level.length > 1) level = parentLevel(level)
   return level[0]!

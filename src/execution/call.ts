@@ -3,7 +3,7 @@
  * state, then throw the state away. Like geth, a call without a gas price runs with a zero
  * base fee so read-only calls need no funds.
  */
-import { runTx, type RunTxResult } from '@ethereumjs/vm'
+import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { createTx, type TypedTransaction, type TypedTxData } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
@@ -84,7 +84,10 @@ export class CallRunner {
   private async run(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<RunTxResult> {
     const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
     const state = new OverlayState(openWorldState(this.store, stateRoot, this.common))
-    const vm = await this.executor.newVM(state)
+    return this.executor.withVM(state, (vm) => this.runIn(vm, state, ctx, req, gas, priced))
+  }
+
+  private async runIn(vm: VM, state: OverlayState, ctx: BlockContext, req: CallRequest, gas: bigint, priced: boolean): Promise<RunTxResult> {
     const block = evmBlock({ ...ctx, baseFee: priced ? ctx.baseFee : 0n }, this.common)
     const from = new Address(req.from ?? new Uint8Array(20))
     const account = await state.getAccount(from)

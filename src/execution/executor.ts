@@ -4,15 +4,16 @@
  * once. The same code path builds blocks (skipping txs that fail) and replays blocks from
  * others (where any failing tx makes the block invalid).
  */
-import { runTx, createVM, type VM } from '@ethereumjs/vm'
+import { runTx, type VM } from '@ethereumjs/vm'
 import { Address, bytesToHex } from '@ethereumjs/util'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { encodeReceipt, logsBloom, type Log, type Receipt } from './receipt.ts'
-import { OverlayState, openWorldState } from '../state/index.ts'
+import { OverlayState, openWorldState, type WorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
-import { blockHashLookup, evmBlock, type BlockContext } from './evm-context.ts'
+import { evmBlock, type BlockContext } from './evm-context.ts'
+import { VmPool } from './vm-pool.ts'
 import { cleanVmMessage } from './vm-message.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
@@ -66,14 +67,19 @@ export interface TxSource {
 }
 
 export class Executor {
+  private readonly vms: VmPool
+
   constructor(
     private readonly store: KeyValueStore,
     private readonly common: Common,
-    private readonly hashAt: (height: bigint) => Uint8Array | undefined,
-  ) {}
+    hashAt: (height: bigint) => Uint8Array | undefined,
+  ) {
+    this.vms = new VmPool(common, hashAt)
+  }
 
-  async newVM(state: OverlayState): Promise<VM> {
-    return createVM({ common: this.common, stateManager: state, blockchain: blockHashLookup(this.hashAt) })
+  /** Runs `fn` with a pooled VM over `state` (for calls and estimates). */
+  withVM<T>(state: OverlayState, fn: (vm: VM) => Promise<T>): Promise<T> {
+    return this.vms.with(state, fn)
   }
 
   /** Builds a block from `source`, skipping txs that do not fit or fail. */
@@ -91,7 +97,17 @@ export class Executor {
   private async execute(params: BlockExecutionParams, source: TxSource, mode: 'build' | 'replay'): Promise<BlockExecution> {
     const world = openWorldState(this.store, params.parentStateRoot, this.common)
     const state = new OverlayState(world)
-    const vm = await this.newVM(state)
+    return this.vms.with(state, (vm) => this.runBlock(vm, world, state, params, source, mode))
+  }
+
+  private async runBlock(
+    vm: VM,
+    world: WorldState,
+    state: OverlayState,
+    params: BlockExecutionParams,
+    source: TxSource,
+    mode: 'build' | 'replay',
+  ): Promise<BlockExecution> {
     const block = evmBlock(params, this.common)
     const out: ExecutedTx[] = []
     const receipts: Receipt[] = []

@@ -92,7 +92,9 @@ export function decodeTx(raw: Uint8Array, ctx: DecodeContext): TypedTransaction 
   }
 
   const layout = LAYOUTS[type] as Layout
-  if (values.length === layout.unsigned) throw new MempoolError('INVALID_SIGNATURE', 'invalid transaction v, r, s values')
+  if (values.length === layout.unsigned) {
+    throw new MempoolError('INVALID_SIGNATURE', 'invalid transaction v, r, s values')
+  }
   if (values.length !== layout.signed) {
     throw malformed(`rlp: expected ${layout.signed} fields, got ${values.length}`)
   }

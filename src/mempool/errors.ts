@@ -47,6 +47,16 @@ const MALFORMED: ReadonlySet<MempoolErrorCode> = new Set<MempoolErrorCode>([
   'TIP_ABOVE_FEE_CAP',
 ])
 
+/** geth's wording; `queued` is what the sender's other txs in the pool already commit. */
+export function insufficientFunds(balance: bigint, cost: bigint, queued?: bigint): MempoolError {
+  const need = cost + (queued ?? 0n)
+  const parts = [`balance ${balance}`, ...(queued === undefined ? [] : [`queued cost ${queued}`]), `tx cost ${cost}`]
+  return new MempoolError(
+    'INSUFFICIENT_FUNDS',
+    `insufficient funds for gas * price + value: ${parts.join(', ')}, overshot ${need - balance}`,
+  )
+}
+
 export class MempoolError extends Error {
   override readonly name = 'MempoolError'
   /** True when the tx is invalid in itself (not merely unwelcome right now). */

@@ -16,7 +16,7 @@ import type { Address } from '@ethereumjs/util'
 import { decodeTx } from './decode.ts'
 import { evictionOrder, feeCapOf, isReplacementPriced, tipCapOf } from './entry.ts'
 import type { Entry, PoolEntry } from './entry.ts'
-import { MempoolError } from './errors.ts'
+import { MempoolError, insufficientFunds } from './errors.ts'
 import { IndexedHeap } from './heap.ts'
 import { ExecutableTxs } from './ordering.ts'
 import { SenderQueue } from './sender-queue.ts'
@@ -208,10 +208,14 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (this.byHash.has(e.hashHex)) throw new MempoolError('ALREADY_KNOWN', 'already known')
     const stored = this.senders.get(e.senderHex)
     // The head moved and nobody told us yet: catch this sender up first.
-    if (stored !== undefined && stored.baseNonce !== account.nonce) this.recheck(stored, account, limits.blockGasLimit, new Set())
+    if (stored !== undefined && stored.baseNonce !== account.nonce) {
+      this.recheck(stored, account, limits.blockGasLimit, new Set())
+    }
     const q = this.senders.get(e.senderHex)
     const next = account.nonce
-    if (e.nonce < next) throw new MempoolError('NONCE_TOO_LOW', `nonce too low: next nonce ${next}, tx nonce ${e.nonce}`)
+    if (e.nonce < next) {
+      throw new MempoolError('NONCE_TOO_LOW', `nonce too low: next nonce ${next}, tx nonce ${e.nonce}`)
+    }
     if (e.nonce - next > BigInt(this.maxPerSender)) {
       throw new MempoolError(
         'NONCE_TOO_HIGH',
@@ -219,12 +223,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       )
     }
     const { balance } = account
-    if (e.cost > balance) {
-      throw new MempoolError(
-        'INSUFFICIENT_FUNDS',
-        `insufficient funds for gas * price + value: balance ${balance}, tx cost ${e.cost}, overshot ${e.cost - balance}`,
-      )
-    }
+    if (e.cost > balance) throw insufficientFunds(balance, e.cost)
 
     const old = q?.get(e.nonce)
     let ownVictim: Entry | undefined
@@ -241,12 +240,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       ownVictim = last
     }
     const spent = (q?.totalCost ?? 0n) - (old?.cost ?? 0n) - (ownVictim?.cost ?? 0n)
-    if (spent + e.cost > balance) {
-      throw new MempoolError(
-        'INSUFFICIENT_FUNDS',
-        `insufficient funds for gas * price + value: balance ${balance}, queued cost ${spent}, tx cost ${e.cost}, overshot ${spent + e.cost - balance}`,
-      )
-    }
+    if (spent + e.cost > balance) throw insufficientFunds(balance, e.cost, spent)
     const willBePending = e.nonce === (q?.pendingEnd ?? next)
     const victim =
       old === undefined && ownVictim === undefined && this.size >= this.maxTotal
@@ -274,7 +268,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     if (old !== undefined) this.emit('removed', old, 'replaced')
     this.emit('added', e)
     this.announcePromotions()
-    return old === undefined ? { hash: e.hash, status: e.status } : { hash: e.hash, status: e.status, replaced: old.hash }
+    const result: AddResult = { hash: e.hash, status: e.status }
+    if (old !== undefined) result.replaced = old.hash
+    return result
   }
 
   /**

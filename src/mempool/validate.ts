@@ -67,7 +67,8 @@ export function checkEnvelope(env: Envelope, chainId: bigint): void {
   if (env.tipCap > env.feeCap) {
     throw new MempoolError(
       'TIP_ABOVE_FEE_CAP',
-      `max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas ${env.tipCap}, maxFeePerGas ${env.feeCap}`,
+      `max priority fee per gas higher than max fee per gas: ` +
+        `maxPriorityFeePerGas ${env.tipCap}, maxFeePerGas ${env.feeCap}`,
     )
   }
   if (env.isCreate && env.dataLength > MAX_INITCODE_SIZE) {
@@ -102,7 +103,8 @@ export function checkGasAndPrice(tx: TypedTransaction, feeCap: bigint, limits: V
     throw new MempoolError('GAS_LIMIT', `exceeds block gas limit: gas ${tx.gasLimit}, limit ${limits.blockGasLimit}`)
   }
   if (feeCap < limits.minGasPrice) {
-    throw new MempoolError('UNDERPRICED', `transaction underpriced: fee cap ${feeCap}, minimum needed ${limits.minGasPrice}`)
+    const detail = `fee cap ${feeCap}, minimum needed ${limits.minGasPrice}`
+    throw new MempoolError('UNDERPRICED', `transaction underpriced: ${detail}`)
   }
   const intrinsic = tx.getIntrinsicGas()
   if (tx.gasLimit < intrinsic) {
@@ -111,6 +113,7 @@ export function checkGasAndPrice(tx: TypedTransaction, feeCap: bigint, limits: V
   // EIP-7623 (Prague): calldata-heavy txs must reserve a floor price for their data.
   const floor = tx.getMinimumGasLimit()
   if (tx.gasLimit < floor) {
-    throw new MempoolError('FLOOR_DATA_GAS', `insufficient gas for floor data gas cost: have ${tx.gasLimit}, want ${floor}`)
+    const detail = `have ${tx.gasLimit}, want ${floor}`
+    throw new MempoolError('FLOOR_DATA_GAS', `insufficient gas for floor data gas cost: ${detail}`)
   }
 }

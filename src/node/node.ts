@@ -119,6 +119,7 @@ export class CatenaNode {
       suggestedTip: () => (spec.feeMarket.initialBaseFee === 0n && spec.monetary.minGasPrice === 0n ? 0n : 1_000_000_000n),
       peerCount: () => 0,
       nextBaseFee: nextFee,
+      txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
     }
     const methods = { ...ethMethods(backend) }
     for (const [name, fn] of Object.entries(engine.rpcMethods())) {
@@ -138,6 +139,7 @@ export class CatenaNode {
         { height: Number(b.block.header.height), hash: bytesToHex(b.hash), txs: b.block.txs.length, gasUsed: Number(b.block.header.gasUsed) },
         'block imported',
       )
+      if (hub.count() === 0) return
       hub.publishNewHead(formatHeader(b.hash, b.block.header, blockSize(b.block)))
       const logs = blockLogs(b.hash, b.block, b.receipts)
       if (logs.length > 0) hub.publishLogs(logs)

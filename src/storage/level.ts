@@ -3,9 +3,17 @@ import { ClassicLevel } from 'classic-level'
 import type { BatchOp, KeyValueStore } from './kv.ts'
 
 export class LevelStore implements KeyValueStore {
-  private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
+  private constructor(
+    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
+    private readonly syncWrites: boolean,
+  ) {}
 
-  static async open(path: string): Promise<LevelStore> {
+  /**
+   * `syncWrites` fsyncs every batch. Without it a batch is still atomic and survives the
+   * process being killed (it is in the OS page cache); only a power loss or kernel crash can
+   * drop the newest batches, and LevelDB then recovers to an earlier consistent point.
+   */
+  static async open(path: string, opts: { syncWrites?: boolean } = {}): Promise<LevelStore> {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
     try {
       await db.open()
@@ -13,7 +21,7 @@ export class LevelStore implements KeyValueStore {
       const cause = (err as { cause?: Error }).cause
       throw new Error(`cannot open database at ${path}: ${cause?.message ?? (err as Error).message}`)
     }
-    return new LevelStore(db)
+    return new LevelStore(db, opts.syncWrites ?? false)
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -22,8 +30,7 @@ export class LevelStore implements KeyValueStore {
 
   async batch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return
-    // sync: true makes the write durable before we report the block as imported.
-    await this.db.batch(ops as never, { sync: true })
+    await this.db.batch(ops as never, { sync: this.syncWrites })
   }
 
   async *entries(range: { gte: Uint8Array; lt: Uint8Array; limit?: number; reverse?: boolean }): AsyncIterable<[Uint8Array, Uint8Array]> {

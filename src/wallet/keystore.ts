@@ -225,6 +225,7 @@ export async function encryptKeystore(
   }
 
   const derivedKey = await deriveKey(pw, kdf, salt, opts.onProgress)
+  if (typeof password === 'string') pw.fill(0)
   const ciphertext = aes128ctr(derivedKey.subarray(0, 16), iv, privateKey)
   const tag = mac(derivedKey, ciphertext)
   derivedKey.fill(0)
@@ -295,6 +296,7 @@ export async function decryptKeystore(json: KeystoreV3 | string | object, passwo
   const pw = passwordBytes(password)
 
   const derivedKey = await deriveKey(pw, kdf, hexField(kdf.kdfparams.salt, 'kdfparams.salt'))
+  if (typeof password === 'string') pw.fill(0)
   try {
     if (!timingSafeEqual(mac(derivedKey, ciphertext), expectedMac)) fail('BAD_PASSWORD', 'wrong password (MAC mismatch)')
     const privateKey = aes128ctr(derivedKey.subarray(0, 16), iv, ciphertext)

@@ -14,7 +14,7 @@ import { invalidParams, serverError } from '../rpc/errors.ts'
 import type { BlockNumberOrTag, BlockRef } from '../rpc/params.ts'
 
 export interface MempoolView {
-  add(raw: Uint8Array): Promise<{ hash: Uint8Array }>
+  add(raw: Uint8Array): Promise<{ hash: Uint8Array; status: 'pending' | 'queued' }>
   get(hash: Uint8Array): { tx: TypedTransaction } | undefined
   nextNonce(sender: Address): Promise<bigint>
 }
@@ -34,6 +34,8 @@ export interface EthBackend {
   peerCount(): number
   /** Base fee of the block that would be built on the head now. */
   nextBaseFee(): bigint
+  /** Resolves when eth_sendRawTransaction may answer (the engine decides: see ConsensusEngine.txSubmitted). */
+  txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
 }
 
 export interface ResolvedBlock {

@@ -87,7 +87,8 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
       expectParams(params, 1)
       const raw = parseData(params[0], 'signed transaction')
       try {
-        const { hash } = await b.mempool.add(raw)
+        const { hash, status } = await b.mempool.add(raw)
+        await b.txSubmitted(hash, status)
         return bytesToHex(hash)
       } catch (err) {
         if (err instanceof MempoolError) throw serverError(err.message)

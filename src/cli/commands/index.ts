@@ -1,4 +1,11 @@
 /** Commands besides `node`; each registers its own subcommands on the program. */
 import type { Command } from 'commander'
+import { registerAccountCommands } from './account.ts'
+import { registerSendCommand } from './send.ts'
+import { registerStatusCommand } from './status.ts'
 
-export function registerOptionalCommands(_program: Command): void {}
+export function registerOptionalCommands(program: Command): void {
+  registerAccountCommands(program)
+  registerSendCommand(program)
+  registerStatusCommand(program)
+}
