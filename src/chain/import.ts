@@ -75,6 +75,7 @@ export class BlockImporter {
       stateOps: exec.stateOps,
       issued: this.chain.getIssued(parent.hash) + params.reward,
     })
+    this.executor.committed(exec)
     return { imported, rejected: exec.rejected }
   }
 
@@ -94,11 +95,13 @@ export class BlockImporter {
       throw err
     }
     verifyExecution(h, exec)
-    return this.chain.commitBlock(block, {
+    const imported = await this.chain.commitBlock(block, {
       receipts: exec.receipts,
       stateOps: exec.stateOps,
       issued: this.chain.getIssued(h.parentHash) + params.reward,
     })
+    this.executor.committed(exec)
+    return imported
   }
 
   private verifySanity(block: Block, parent: BlockHeader): void {

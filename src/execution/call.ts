@@ -83,7 +83,7 @@ export class CallRunner {
 
   private async run(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<RunTxResult> {
     const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
-    const state = new OverlayState(openWorldState(this.store, stateRoot, this.common))
+    const state = this.executor.overlayAt(stateRoot)
     return this.executor.withVM(state, (vm) => this.runIn(vm, state, ctx, req, gas, priced))
   }
 

@@ -5,12 +5,12 @@
  * others (where any failing tx makes the block invalid).
  */
 import { runTx, type VM } from '@ethereumjs/vm'
-import { Address, bytesToHex } from '@ethereumjs/util'
+import { Address, bytesToHex, type Account } from '@ethereumjs/util'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { encodeReceipt, logsBloom, type Log, type Receipt } from './receipt.ts'
-import { OverlayState, openWorldState, type WorldState } from '../state/index.ts'
+import { OverlayState, StateCache, openWorldState, type StateChanges, type WorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
 import { evmBlock, type BlockContext } from './evm-context.ts'
 import { VmPool } from './vm-pool.ts'
@@ -58,6 +58,9 @@ export interface BlockExecution {
   stateOps: BatchOp[]
   /** Build mode only: txs left out because they failed, with the reason. */
   rejected: Array<{ tx: TypedTransaction; reason: string }>
+  /** The state this block started from and what it changed (to advance the state cache). */
+  parentStateRoot: Uint8Array
+  stateChanges: StateChanges
 }
 
 /** What the builder pulls txs from: yields candidates; `skipSender` drops the rest of a sender's. */
@@ -68,6 +71,8 @@ export interface TxSource {
 
 export class Executor {
   private readonly vms: VmPool
+  /** Flat cache of the head state; advanced by `committed` after each block commit. */
+  readonly stateCache = new StateCache()
 
   constructor(
     private readonly store: KeyValueStore,
@@ -75,6 +80,21 @@ export class Executor {
     hashAt: (height: bigint) => Uint8Array | undefined,
   ) {
     this.vms = new VmPool(common, hashAt)
+  }
+
+  /** A fresh overlay over the state at `root`, using the head state cache when `root` is the head's. */
+  overlayAt(root: Uint8Array): OverlayState {
+    return new OverlayState(openWorldState(this.store, root, this.common), this.stateCache.view(root))
+  }
+
+  /** An account at `root` (the mempool's nonce and balance checks read the head this way). */
+  async readAccount(root: Uint8Array, address: Address): Promise<Account | undefined> {
+    return this.overlayAt(root).getAccount(address)
+  }
+
+  /** Tells the executor that `exec` is now committed: the head state cache follows it. */
+  committed(exec: BlockExecution): void {
+    this.stateCache.advance(exec.parentStateRoot, exec.stateRoot, exec.stateChanges)
   }
 
   /** Runs `fn` with a pooled VM over `state` (for calls and estimates). */
@@ -96,7 +116,7 @@ export class Executor {
 
   private async execute(params: BlockExecutionParams, source: TxSource, mode: 'build' | 'replay'): Promise<BlockExecution> {
     const world = openWorldState(this.store, params.parentStateRoot, this.common)
-    const state = new OverlayState(world)
+    const state = new OverlayState(world, this.stateCache.view(params.parentStateRoot))
     return this.vms.with(state, (vm) => this.runBlock(vm, world, state, params, source, mode))
   }
 
@@ -153,6 +173,8 @@ export class Executor {
       receiptsRoot: merkleRoot(receipts.map(encodeReceipt)),
       stateOps: world.db.takeOps(),
       rejected,
+      parentStateRoot: params.parentStateRoot,
+      stateChanges: state.changes(),
     }
   }
 

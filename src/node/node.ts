@@ -14,7 +14,6 @@ import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
-import { openWorldState, type WorldState } from '../state/index.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
 import { createRpcServer, type RpcServer } from '../api/rpc/server.ts'
@@ -82,20 +81,15 @@ export class CatenaNode {
     log.info({ secp256k1: SECP256K1_BACKEND }, 'signature backend loaded')
     const chain = await Chain.open(store, spec, common)
     const executor = new Executor(store, common, (h) => chain.getHashAt(h))
+    executor.stateCache.reset(chain.head.header.stateRoot)
     const calls = new CallRunner(store, common, executor)
 
-    // Head state for the mempool's nonce/balance checks, reopened when the head moves.
-    let headWorld: WorldState | undefined
-    const headState = () => {
-      if (!headWorld || headWorld.root !== chain.head.header.stateRoot) headWorld = openWorldState(store, chain.head.header.stateRoot, common)
-      return headWorld
-    }
     const nextFee = () => nextBaseFee(chain.head.header, spec.feeMarket)
     const mempool = new Mempool({
       common,
       chainId: spec.chainId,
       getAccount: async (address) => {
-        const a = await headState().manager.getAccount(address)
+        const a = await executor.readAccount(chain.head.header.stateRoot, address)
         return { nonce: a?.nonce ?? 0n, balance: a?.balance ?? 0n }
       },
       limits: () => {

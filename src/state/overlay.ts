@@ -10,6 +10,7 @@ import { Account, Address, KECCAK256_NULL, createAddressFromString, KECCAK256_RL
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common'
 import type { WorldState } from './world.ts'
+import type { BaseReadCache, StateChanges } from './state-cache.ts'
 
 type Hex = `0x${string}`
 
@@ -35,7 +36,11 @@ export class OverlayState implements StateManagerInterface {
 
   originalStorageCache: OriginalStorageCache
 
-  constructor(private readonly base: WorldState) {
+  /** `shared` is the node's flat cache of the head state, when the base is the head. */
+  constructor(
+    private readonly base: WorldState,
+    private readonly shared?: BaseReadCache,
+  ) {
     this.originalStorageCache = new OriginalStorageCache(this.getStorage.bind(this))
   }
 
@@ -48,7 +53,9 @@ export class OverlayState implements StateManagerInterface {
 
   private async readBaseAccount(key: Hex, address: Address): Promise<Account | undefined> {
     if (this.baseAccounts.has(key)) return this.baseAccounts.get(key)
-    const a = await this.base.manager.getAccount(address)
+    const shared = this.shared?.getAccount(key) ?? 'miss'
+    const a = shared !== 'miss' ? shared : await this.base.manager.getAccount(address)
+    if (shared === 'miss') this.shared?.setAccount(key, a)
     this.baseAccounts.set(key, a)
     return a
   }
@@ -112,9 +119,15 @@ export class OverlayState implements StateManagerInterface {
     const cacheKey = key + slotKey
     const cached = this.baseStorage.get(cacheKey)
     if (cached !== undefined) return cached
+    const shared = this.shared?.getStorage(key, slotKey) ?? 'miss'
+    if (shared !== 'miss') {
+      this.baseStorage.set(cacheKey, shared)
+      return shared
+    }
     const baseAccount = await this.readBaseAccount(key, address)
     const value = baseAccount ? await this.base.manager.getStorage(address, slot) : new Uint8Array(0)
     this.baseStorage.set(cacheKey, value)
+    this.shared?.setStorage(key, slotKey, value)
     return value
   }
 
@@ -181,8 +194,9 @@ export class OverlayState implements StateManagerInterface {
         await sm.deleteAccount(address)
         continue
       }
-      const current = await sm.getAccount(address)
-      const next = own !== undefined ? copyAccount(own) : current
+      // The base (pre-block) account has the storage root this block's slot writes start from.
+      const current = await this.readBaseAccount(key, address)
+      const next = own !== undefined ? copyAccount(own) : current && copyAccount(current)
       if (!next) continue // storage written under an account that no longer exists
       next.storageRoot = current?.storageRoot ?? KECCAK256_RLP
       await sm.putAccount(address, next)
@@ -195,6 +209,11 @@ export class OverlayState implements StateManagerInterface {
       }
     }
     return sm.getStateRoot()
+  }
+
+  /** What this overlay changed, for advancing the head state cache after a commit. */
+  changes(): StateChanges {
+    return { accounts: this.accounts, storage: this.storage, cleared: this.cleared }
   }
 
   // Root-level functions belong to WorldState; the EVM never calls them during runTx.
