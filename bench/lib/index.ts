@@ -1,0 +1,12 @@
+/** Shared parts of the bench/ scripts: targets, JSON-RPC client, load, verification, reports. */
+export { parseTransfersArgs, TRANSFERS_USAGE, type TransfersArgs } from './args.ts'
+export { BenchError, errorCode, errorMessage, type BenchErrorCode } from './errors.ts'
+export { runLoad, type LoadOptions, type LoadResult, type Progress, type Receipt } from './load.ts'
+export { buildPlan, chooseFees, describeFees, TRANSFER_GAS, type Fees, type PlanOptions, type SenderPlan, type Transfer, type TransferPlan } from './plan.ts'
+export { mapConcurrent } from './pool.ts'
+export { freePort, killAllChildrenSync, spawnChild, waitForChild, type ChildHandle } from './process.ts'
+export { ProgressLine, formatProgress } from './progress.ts'
+export { commandLine, jsonLine, machineInfo, renderTransfersSection, replaceSection, writeSection, type Machine, type TargetResult, type TransfersSection } from './report.ts'
+export { RpcClient, RpcError, quantity, toQuantity, type RpcClientOptions } from './rpc.ts'
+export { REPO_ROOT, TARGET_NAMES, isTargetName, removeTempDirsSync, startTarget, type RunningTarget, type StartOptions, type TargetName } from './targets.ts'
+export { verifyTransfers, type VerifyReport } from './verify.ts'

@@ -1,0 +1,124 @@
+/**
+ * The transfer plan: N EIP-1559 value transfers from `senders` mnemonic accounts to fresh
+ * random addresses (one per transfer, or a shared set), signed locally before the clock starts, so the timed phase measures
+ * the node and not the client's signing.
+ */
+import { randomBytes } from 'node:crypto'
+import { keccak256, toHex, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { deriveKeys } from '../../src/wallet/hd.ts'
+import { BenchError } from './errors.ts'
+import { mapConcurrent } from './pool.ts'
+import { quantity, toQuantity, type RpcClient } from './rpc.ts'
+
+export const TRANSFER_GAS = 21_000n
+const GWEI = 1_000_000_000n
+
+export interface Transfer {
+  from: Hex
+  nonce: number
+  to: Hex
+  /** Distinct per transfer, so a balance check shows the right transfer landed. */
+  value: bigint
+  raw: Hex
+  /** keccak256 of the raw transaction: what eth_sendRawTransaction must return. */
+  hash: Hex
+}
+
+export interface SenderPlan {
+  address: Hex
+  /** eth_getTransactionCount(address, 'latest') before the run. */
+  startNonce: number
+  /** In nonce order; sent one at a time per sender (automine nodes reject nonce gaps). */
+  txs: Transfer[]
+}
+
+export interface TransferPlan {
+  senders: SenderPlan[]
+  total: number
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+}
+
+export interface Fees {
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+}
+
+/**
+ * Fees with headroom: twice the larger of eth_gasPrice and (base fee + tip), so the
+ * transfers stay valid while the base fee moves during the run.
+ */
+export async function chooseFees(rpc: RpcClient): Promise<Fees> {
+  const gasPrice = quantity(await rpc.call('eth_gasPrice'), 'eth_gasPrice')
+  const tip = await rpc
+    .call('eth_maxPriorityFeePerGas')
+    .then((v) => quantity(v, 'eth_maxPriorityFeePerGas'))
+    .catch(() => GWEI) // not every node has it
+  const block = await rpc.call<{ baseFeePerGas?: unknown } | null>('eth_getBlockByNumber', ['latest', false])
+  const baseFee = block?.baseFeePerGas !== undefined ? quantity(block.baseFeePerGas, 'baseFeePerGas') : gasPrice
+  const floor = gasPrice > baseFee + tip ? gasPrice : baseFee + tip
+  return { maxFeePerGas: floor * 2n, maxPriorityFeePerGas: tip }
+}
+
+export interface PlanOptions {
+  mnemonic: string
+  chainId: number
+  txs: number
+  senders: number
+  /** Fresh random recipients shared round-robin; 0 = a new one for every transfer. */
+  recipients: number
+  concurrency: number
+}
+
+/** Derives the senders, reads their nonces and balances, and signs every transfer. */
+export async function buildPlan(rpc: RpcClient, opts: PlanOptions): Promise<TransferPlan> {
+  const fees = await chooseFees(rpc)
+  const accounts = deriveKeys(opts.mnemonic, opts.senders).map((k) => privateKeyToAccount(toHex(k.privateKey)))
+  const counts = accounts.map((_, s) => Math.floor(opts.txs / opts.senders) + (s < opts.txs % opts.senders ? 1 : 0))
+  const state = await mapConcurrent(accounts, opts.concurrency, async (a) => ({
+    nonce: Number(quantity(await rpc.call('eth_getTransactionCount', [a.address, 'latest']), 'eth_getTransactionCount')),
+    balance: quantity(await rpc.call('eth_getBalance', [a.address, 'latest']), 'eth_getBalance'),
+  }))
+
+  // Fresh random addresses start at zero balance, so verify can compare exact sums.
+  const shared = Array.from({ length: opts.recipients }, () => toHex(randomBytes(20)))
+  const senders: SenderPlan[] = []
+  let i = 0
+  for (let s = 0; s < accounts.length; s++) {
+    const account = accounts[s]!
+    const { nonce: startNonce, balance } = state[s]!
+    const txs: Transfer[] = []
+    let cost = 0n
+    for (let k = 0; k < counts[s]!; k++, i++) {
+      // Values differ per transfer (i is global) and stay tiny.
+      const value = 1_000_000_000_000n + BigInt(i)
+      const to = shared.length > 0 ? shared[i % shared.length]! : toHex(randomBytes(20))
+      const raw = await account.signTransaction({
+        type: 'eip1559',
+        chainId: opts.chainId,
+        nonce: startNonce + k,
+        to,
+        value,
+        gas: TRANSFER_GAS,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      })
+      txs.push({ from: account.address, nonce: startNonce + k, to, value, raw, hash: keccak256(raw) })
+      cost += value + TRANSFER_GAS * fees.maxFeePerGas
+    }
+    if (balance < cost) {
+      throw new BenchError(
+        'INSUFFICIENT_FUNDS',
+        `sender ${account.address} has ${balance} wei but its ${txs.length} transfers may cost up to ${cost} wei ` +
+          `(maxFeePerGas ${fees.maxFeePerGas}); is the test mnemonic prefunded on chain id ${opts.chainId}?`,
+      )
+    }
+    senders.push({ address: account.address, startNonce, txs })
+  }
+  return { senders, total: i, ...fees }
+}
+
+export function describeFees(plan: TransferPlan): string {
+  return `maxFeePerGas ${toQuantity(plan.maxFeePerGas)} (${Number(plan.maxFeePerGas) / 1e9} gwei), tip ${Number(plan.maxPriorityFeePerGas) / 1e9} gwei`
+}
