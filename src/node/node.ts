@@ -114,6 +114,7 @@ export class CatenaNode {
       peerCount: () => 0,
       nextBaseFee: nextFee,
       txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
+      readAccount: (root, address) => executor.readAccount(root, address),
     }
     const methods = { ...ethMethods(backend) }
     for (const [name, fn] of Object.entries(engine.rpcMethods())) {

@@ -3,7 +3,7 @@
  * number or hash; state at a block) that every handler uses.
  */
 import { bytesToHex } from '@ethereumjs/util'
-import type { Address } from '@ethereumjs/util'
+import type { Account, Address } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Chain, ChainHead } from '../../chain/chain.ts'
@@ -34,6 +34,8 @@ export interface EthBackend {
   peerCount(): number
   /** Base fee of the block that would be built on the head now. */
   nextBaseFee(): bigint
+  /** An account at a state root (served from the head state cache when possible). */
+  readAccount(stateRoot: Uint8Array, address: Address): Promise<Account | undefined>
   /** Resolves when eth_sendRawTransaction may answer (the engine decides: see ConsensusEngine.txSubmitted). */
   txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
 }

@@ -16,7 +16,7 @@ export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
       expectParams(params, 1, 2)
       const address = parseAddress(params[0], 'address')
       const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
-      const account = await stateAt(b, block).manager.getAccount(new Address(address))
+      const account = await b.readAccount(block.header.stateRoot, new Address(address))
       return toQuantity(account?.balance ?? 0n)
     },
     eth_getTransactionCount: async (params) => {
@@ -24,7 +24,7 @@ export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
       const address = parseAddress(params[0], 'address')
       const ref = parseBlockTag(params[1], 'block', LATEST)
       if ('tag' in ref && ref.tag === 'pending') return toQuantity(await b.mempool.nextNonce(new Address(address)))
-      const account = await stateAt(b, requireBlock(b, ref)).manager.getAccount(new Address(address))
+      const account = await b.readAccount(requireBlock(b, ref).header.stateRoot, new Address(address))
       return toQuantity(account?.nonce ?? 0n)
     },
     eth_getCode: async (params) => {
