@@ -1,7 +1,7 @@
 /** `catena node`: run a full node. */
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import { CatenaNode, createLogger, type LogFormat } from '../../node/index.ts'
+import type { LogFormat } from '../../node/index.ts'
 import { parseAddressOption, parseBoolOption, parseNonNegativeInt, parsePort } from './options.ts'
 
 export function registerNodeCommand(program: Command): void {
@@ -19,6 +19,8 @@ export function registerNodeCommand(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .addOption(new Option('--log-format <format>', 'log format (default: pretty in a terminal, else json)').choices(['pretty', 'json']))
     .action(async (opts) => {
+      // Loaded here so other commands do not pay for loading the whole node.
+      const { CatenaNode, createLogger } = await import('../../node/index.ts')
       const logger = createLogger({ level: opts.logLevel, format: opts.logFormat as LogFormat | undefined })
       const chainName = String(opts.chain)
       const datadir = opts.datadir ?? `./.catena/${/^[a-z0-9-]+$/.test(chainName) ? chainName : 'custom'}`

@@ -10,11 +10,9 @@
 import { resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Command } from 'commander'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import type { PrefixedHexString } from '@ethereumjs/util'
 import { ethereumCustomCrypto } from '../../crypto/index.ts'
-import { makeCommon } from '../../execution/index.ts'
 import { DEFAULT_RPC_URL, RpcClient, RpcClientError, quantity, toQuantity } from '../rpc-client.ts'
 import { DEFAULT_DATADIR, findAccount, keystoreDir, unlockAccount } from './account.ts'
 import {
@@ -169,6 +167,11 @@ async function send(opts: SendOptions): Promise<void> {
   let nonce: bigint
   try {
     nonce = quantity(await rpc.call('eth_getTransactionCount', [account.address, 'pending']), 'eth_getTransactionCount', 'nonce')
+    // Loaded here, not at start: the EVM packages take a second to load and only send needs them.
+    const [{ createFeeMarket1559Tx }, { makeCommon }] = await Promise.all([
+      import('@ethereumjs/tx'),
+      import('../../execution/index.ts'),
+    ])
     const common = makeCommon(chainId, ethereumCustomCrypto())
     const tx = createFeeMarket1559Tx(
       { chainId, nonce, gasLimit, to: opts.to as PrefixedHexString, value: opts.value, data: opts.data as PrefixedHexString, ...fees },
