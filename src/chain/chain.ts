@@ -5,7 +5,7 @@
  * Events: 'block' (ImportedBlock) after each commit.
  */
 import { EventEmitter } from 'node:events'
-import { bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util'
+import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { keys, SCHEMA_VERSION, heightKey, type BatchOp, type KeyValueStore } from '../storage/index.ts'
@@ -74,11 +74,18 @@ export class Chain extends EventEmitter {
         ...genesis.stateOps,
         ...chain.blockOps(genesisHash, { header: genesis.header, txs: [] }, { receipts: [], stateOps: [], issued: genesis.issued }),
         { type: 'put', key: keys.meta('genesis'), value: genesisHash },
+        { type: 'put', key: keys.meta('chainid'), value: bigIntToBytes(spec.chainId) },
         { type: 'put', key: keys.meta('schema'), value: Uint8Array.of(SCHEMA_VERSION) },
       ])
     } else if (!equalsBytes(stored, genesisHash)) {
       throw new Error(
         `the datadir holds a different chain (genesis ${bytesToHex(stored)}, this chain spec's genesis is ${bytesToHex(genesisHash)}); use another --datadir`,
+      )
+    }
+    const storedChainId = store.get(keys.meta('chainid'))
+    if (storedChainId !== undefined && bytesToBigInt(storedChainId) !== spec.chainId) {
+      throw new Error(
+        `the datadir holds chain id ${bytesToBigInt(storedChainId)} but this chain spec says ${spec.chainId}; use another --datadir`,
       )
     }
     chain.genesis = genesisHash

@@ -159,11 +159,13 @@ export class DevEngine implements ConsensusEngine {
   rpcMethods(): Record<string, EngineRpcMethod> {
     return {
       evm_mine: async (params) => {
+        arity('evm_mine', params, 0, 1)
         const ts = params[0] === undefined || params[0] === null ? undefined : toSeconds(params[0], 'timestamp')
         await this.mine(ts)
         return '0x0'
       },
       hardhat_mine: async (params) => {
+        arity('hardhat_mine', params, 0, 2)
         const count = params[0] === undefined ? 1n : toSeconds(params[0], 'block count')
         const interval = params[1] === undefined ? 1n : toSeconds(params[1], 'interval')
         if (count > 100_000n) throw new EngineParamsError('hardhat_mine: at most 100000 blocks per call')
@@ -175,10 +177,12 @@ export class DevEngine implements ConsensusEngine {
         return true
       },
       evm_increaseTime: (params) => {
+        arity('evm_increaseTime', params, 1, 1)
         this.timeOffset += toSeconds(params[0], 'seconds')
         return Number(this.timeOffset)
       },
       evm_setNextBlockTimestamp: (params) => {
+        arity('evm_setNextBlockTimestamp', params, 1, 1)
         const ts = toSeconds(params[0], 'timestamp')
         const parent = this.requireHost().head().header.timestamp
         if (ts < parent) throw new EngineParamsError(`timestamp ${ts} is before the head's timestamp ${parent}`)
@@ -186,18 +190,25 @@ export class DevEngine implements ConsensusEngine {
         return null
       },
       evm_setAutomine: (params) => {
+        arity('evm_setAutomine', params, 1, 1)
         if (typeof params[0] !== 'boolean') throw new EngineParamsError('evm_setAutomine expects a boolean')
         this.automine = params[0]
         if (this.automine) this.scheduleAutomine()
         return true
       },
       evm_setIntervalMining: (params) => {
+        arity('evm_setIntervalMining', params, 1, 1)
         const ms = Number(toSeconds(params[0], 'interval'))
         this.setInterval(ms)
         return true
       },
     }
   }
+}
+
+function arity(method: string, params: unknown[], min: number, max: number): void {
+  if (params.length > max) throw new EngineParamsError(`${method}: too many arguments, want at most ${max}`)
+  if (params.length < min) throw new EngineParamsError(`${method}: missing value for required argument ${params.length}`)
 }
 
 function toSeconds(v: unknown, name: string): bigint {

@@ -3,8 +3,9 @@
  * One byte of prefix names the bucket; heights are 8-byte big-endian so they sort.
  *
  *   'M' + name                 meta: 'head' -> block hash of the canonical head,
- *                              'genesis' -> genesis hash, 'issued' -> total issued wei (u256),
- *                              'schema' -> store format version
+ *                              'genesis' -> genesis hash, 'chainid' -> chain id at genesis
+ *                              (the genesis header does not commit to it), 'schema' -> store
+ *                              format version
  *   'h' + hash(32)             block header (RLP)
  *   'b' + hash(32)             block body: txs (RLP list of raw txs)
  *   'r' + hash(32)             receipts of the block (RLP list)
@@ -38,7 +39,7 @@ export function heightKey(height: bigint): Uint8Array {
 }
 
 export const keys = {
-  meta: (name: 'head' | 'genesis' | 'schema' | 'chainspec') => concatBytes(META, utf8ToBytes(name)),
+  meta: (name: 'head' | 'genesis' | 'schema' | 'chainid') => concatBytes(META, utf8ToBytes(name)),
   header: (hash: Uint8Array) => concatBytes(HEADER, hash),
   body: (hash: Uint8Array) => concatBytes(BODY, hash),
   receipts: (hash: Uint8Array) => concatBytes(RECEIPTS, hash),

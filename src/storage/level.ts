@@ -19,7 +19,9 @@ export class LevelStore implements KeyValueStore {
       await db.open()
     } catch (err) {
       const cause = (err as { cause?: Error }).cause
-      throw new Error(`cannot open database at ${path}: ${cause?.message ?? (err as Error).message}`)
+      const detail = cause?.message ?? (err as Error).message
+      if (/LOCK/.test(detail)) throw new Error(`cannot open database at ${path}: it is in use by another process (is a node already running on this datadir?)`)
+      throw new Error(`cannot open database at ${path}: ${detail}`)
     }
     return new LevelStore(db, opts.syncWrites ?? false)
   }

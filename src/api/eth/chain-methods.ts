@@ -27,7 +27,10 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
     return formatReceipt(loc.blockHash, block, b.chain.getReceipts(loc.blockHash)!, loc.index)
   }
   return {
-    eth_blockNumber: () => toQuantity(b.chain.head.header.height),
+    eth_blockNumber: (params) => {
+      expectParams(params, 0)
+      return toQuantity(b.chain.head.header.height)
+    },
     eth_getBlockByNumber: (params) => {
       expectParams(params, 1, 2)
       return blockJson(resolveNumberOrTag(b, parseBlockNumberOrTag(params[0], 'block')), params[1] === undefined ? false : parseBool(params[1], 'full transactions flag'))

@@ -9,23 +9,30 @@ import { stateMethods } from './state-methods.ts'
 
 export function ethMethods(b: EthBackend): Record<string, RpcHandler> {
   const chainId = () => b.chain.spec.chainId
+  /** Methods without parameters refuse extra ones, as geth does ("too many arguments"). */
+  const noParams =
+    (fn: () => unknown): RpcHandler =>
+    (params) => {
+      expectParams(params, 0)
+      return fn()
+    }
   return {
-    web3_clientVersion: () => b.clientVersion,
+    web3_clientVersion: noParams(() => b.clientVersion),
     web3_sha3: (params) => {
       expectParams(params, 1)
       return bytesToHex(keccak256(parseData(params[0], 'data')))
     },
-    net_version: () => chainId().toString(),
-    net_listening: () => true,
-    net_peerCount: () => toQuantity(b.peerCount()),
-    eth_chainId: () => toQuantity(chainId()),
-    eth_syncing: () => false,
-    eth_mining: () => false,
-    eth_hashrate: () => '0x0',
-    eth_accounts: () => [],
-    eth_coinbase: () => bytesToHex(b.chain.head.header.producer),
-    eth_gasPrice: () => toQuantity(b.nextBaseFee() + b.suggestedTip()),
-    eth_maxPriorityFeePerGas: () => toQuantity(b.suggestedTip()),
+    net_version: noParams(() => chainId().toString()),
+    net_listening: noParams(() => true),
+    net_peerCount: noParams(() => toQuantity(b.peerCount())),
+    eth_chainId: noParams(() => toQuantity(chainId())),
+    eth_syncing: noParams(() => false),
+    eth_mining: noParams(() => false),
+    eth_hashrate: noParams(() => '0x0'),
+    eth_accounts: noParams(() => []),
+    eth_coinbase: noParams(() => bytesToHex(b.chain.head.header.producer)),
+    eth_gasPrice: noParams(() => toQuantity(b.nextBaseFee() + b.suggestedTip())),
+    eth_maxPriorityFeePerGas: noParams(() => toQuantity(b.suggestedTip())),
     ...chainMethods(b),
     ...stateMethods(b),
   }

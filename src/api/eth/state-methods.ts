@@ -3,7 +3,7 @@ import { Address, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import { CallError, type CallOutcome, type CallRequest } from '../../execution/index.ts'
 import { getAccountProof } from '../../state/index.ts'
 import { executionReverted, invalidParams, serverError } from '../rpc/errors.ts'
-import { expectParams, parseAddress, parseBlockTag, parseData, parseQuantity, parseTxCallObject, toData, toQuantity, type TxCallObject } from '../rpc/params.ts'
+import { expectParams, parseAddress, parseBlockTag, parseTxCallObject, toData, toQuantity, type TxCallObject } from '../rpc/params.ts'
 import type { RpcHandler } from '../rpc/server.ts'
 import { requireBlock, stateAt, type EthBackend } from './backend.ts'
 
@@ -36,12 +36,12 @@ export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
     eth_getStorageAt: async (params) => {
       expectParams(params, 2, 3)
       const address = parseAddress(params[0], 'address')
-      const slot = parseQuantity(params[1], 'storage slot')
+      const slot = parseStorageSlot(params[1], 'storage slot')
       const block = requireBlock(b, parseBlockTag(params[2], 'block', LATEST))
       const world = stateAt(b, block)
       const account = await world.manager.getAccount(new Address(address))
       if (!account) return bytesToHex(new Uint8Array(32))
-      const value = await world.manager.getStorage(new Address(address), setLengthLeft(bigToBytes(slot), 32))
+      const value = await world.manager.getStorage(new Address(address), slot)
       return bytesToHex(setLengthLeft(value, 32))
     },
     eth_getProof: async (params) => {
@@ -49,7 +49,7 @@ export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
       const address = parseAddress(params[0], 'address')
       if (!Array.isArray(params[1])) throw invalidParams('invalid storageKeys: expected an array of 32-byte slots')
       if (params[1].length > MAX_PROOF_SLOTS) throw invalidParams(`invalid storageKeys: at most ${MAX_PROOF_SLOTS} slots`)
-      const slots = params[1].map((s, i) => setLengthLeft(parseData(s, `storageKeys[${i}]`), 32))
+      const slots = params[1].map((s, i) => parseStorageSlot(s, `storageKeys[${i}]`))
       const block = requireBlock(b, parseBlockTag(params[2], 'block', LATEST))
       return getAccountProof(stateAt(b, block), address, slots)
     },
@@ -121,7 +121,11 @@ function throwIfFailed(out: CallOutcome): void {
   throw serverError(out.error ?? 'execution failed')
 }
 
-function bigToBytes(v: bigint): Uint8Array {
-  return Uint8Array.from(Buffer.from(v.toString(16).padStart(64, '0'), 'hex'))
+/** A storage slot as geth takes it: 0x-hex of up to 32 bytes, leading zeros and odd length allowed. */
+function parseStorageSlot(v: unknown, name: string): Uint8Array {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
+    throw invalidParams(`invalid ${name}: expected 0x-prefixed hex of at most 32 bytes`)
+  }
+  return Uint8Array.from(Buffer.from(v.slice(2).padStart(64, '0'), 'hex'))
 }
 

@@ -32,6 +32,7 @@ class HeightSealEngine implements ConsensusEngine {
     this.host = host
   }
   async stop() {}
+  async txSubmitted() {}
   rpcMethods() {
     return { toy_produce: async () => bytesToHex((await this.host!.produce({ timestamp: this.host!.head().header.timestamp + 1n })).imported.hash) }
   }

@@ -38,7 +38,7 @@ describe('key-value stores', () => {
       await store.close()
       const again = await LevelStore.open(dir)
       assert.equal(bytesToUtf8(again.get(k('a3'))!), 'x')
-      await assert.rejects(LevelStore.open(dir), /cannot open database/) // LevelDB's lock: one process per datadir
+      await assert.rejects(LevelStore.open(dir), /in use by another process/) // LevelDB's lock: one process per datadir
       await again.close()
     } finally {
       await rm(dir, { recursive: true, force: true })
