@@ -12,6 +12,7 @@ import { BlockImporter } from '../chain/import.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
+import { KECCAK_BACKEND } from '../crypto/hash.ts'
 import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
@@ -78,7 +79,7 @@ export class CatenaNode {
 
   private static async assemble(cfg: NodeConfig, spec: ChainSpec, store: KeyValueStore, log: Logger): Promise<CatenaNode> {
     const common = makeCommon(spec.chainId, ethereumCustomCrypto())
-    log.info({ secp256k1: SECP256K1_BACKEND }, 'signature backend loaded')
+    log.info({ secp256k1: SECP256K1_BACKEND, keccak: KECCAK_BACKEND }, 'crypto backends loaded')
     const chain = await Chain.open(store, spec, common)
     const executor = new Executor(store, common, (h) => chain.getHashAt(h))
     executor.stateCache.reset(chain.head.header.stateRoot)

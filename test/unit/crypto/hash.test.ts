@@ -47,3 +47,15 @@ test('keccak256: Ethereum vectors (not NIST SHA3-256)', () => {
     '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
   )
 })
+
+test('keccak256 (native sponge when it loads) equals noble on random inputs of every size class', async () => {
+  const { keccak256, KECCAK_BACKEND } = await import('../../../src/crypto/hash.ts')
+  const { keccak_256 } = await import('@noble/hashes/sha3.js')
+  assert.ok(KECCAK_BACKEND === 'native' || KECCAK_BACKEND === 'noble')
+  for (const size of [0, 1, 31, 32, 135, 136, 137, 271, 272, 532, 4096]) {
+    for (let i = 0; i < 5; i++) {
+      const data = Uint8Array.from({ length: size }, () => Math.floor(Math.random() * 256))
+      assert.deepEqual(keccak256(data), keccak_256(data), `size ${size}`)
+    }
+  }
+})
