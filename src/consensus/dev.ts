@@ -135,6 +135,10 @@ export class DevEngine implements ConsensusEngine {
       // Keep sealing while txs are pending; each block takes everything that fits.
       try {
         while (!this.stopped && host.pendingTxCount() > 0) {
+          // Let requests that already arrived reach the mempool first (one turn of the event
+          // loop, no timer): concurrent submissions then share a block instead of each paying
+          // for one.
+          await new Promise((resolve) => setImmediate(resolve))
           const produced = await this.produceOne()
           if (produced.imported.block.txs.length === 0) break // nothing could be included: wait for new txs
         }
