@@ -9,6 +9,7 @@ import { bigIntToUnpaddedBytes, bytesToBigInt, equalsBytes } from '@ethereumjs/u
 import type { Common } from '@ethereumjs/common'
 import { sha256d } from '../crypto/hash.ts'
 import { BlockError } from './errors.ts'
+import { txBytes } from '../execution/tx-bytes.ts'
 
 export interface BlockHeader {
   parentHash: Uint8Array // 32
@@ -109,7 +110,7 @@ export function blockHash(h: BlockHeader): Uint8Array {
 
 /** Body: the raw serialized txs, each as one RLP byte string. */
 export function encodeBody(txs: TypedTransaction[]): Uint8Array {
-  return RLP.encode(txs.map((tx) => tx.serialize()))
+  return RLP.encode(txs.map(txBytes))
 }
 
 export function decodeBody(bytes: Uint8Array, common: Common): TypedTransaction[] {

@@ -12,6 +12,7 @@ import { BlockError } from './errors.ts'
 import { nextBaseFee } from './basefee.ts'
 import { blockReward } from './monetary.ts'
 import { paramsAt } from './spec/index.ts'
+import { txBytes } from '../execution/index.ts'
 
 /** The part of a consensus engine that block import needs. */
 export interface HeaderVerifier {
@@ -117,7 +118,7 @@ export class BlockImporter {
     if (h.baseFee !== baseFee) throw new BlockError('BAD_BASE_FEE', `base fee ${h.baseFee} should be ${baseFee}`)
     const size = blockSize(block)
     if (size > p.limits.maxBlockBytes) throw new BlockError('TOO_LARGE', `block is ${size} bytes, limit ${p.limits.maxBlockBytes}`)
-    const txRoot = merkleRoot(block.txs.map((tx) => tx.serialize()))
+    const txRoot = merkleRoot(block.txs.map(txBytes))
     if (!equalsBytes(txRoot, h.txRoot)) throw new BlockError('BAD_TX_ROOT', `tx root ${bytesToHex(h.txRoot)} does not match the txs (${bytesToHex(txRoot)})`)
   }
 

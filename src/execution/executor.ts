@@ -15,6 +15,7 @@ import type { BatchOp, KeyValueStore } from '../storage/index.ts'
 import { evmBlock, type BlockContext } from './evm-context.ts'
 import { VmPool } from './vm-pool.ts'
 import { cleanVmMessage } from './vm-message.ts'
+import { txBytes } from './tx-bytes.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
 export class TxExecutionError extends Error {
@@ -149,7 +150,7 @@ export class Executor {
     let gasUsed = 0n
     let bytes = 0
     for (let tx = source.next(); tx !== undefined; tx = source.next()) {
-      const size = tx.serialize().length + (params.perTxFraming ?? 0)
+      const size = txBytes(tx).length + (params.perTxFraming ?? 0)
       if (mode === 'build') {
         // Out of room: this tx waits for a later block; smaller ones may still fit.
         if (gasUsed + tx.gasLimit > params.gasLimit || bytes + size > params.maxTxBytes) continue
@@ -182,7 +183,7 @@ export class Executor {
       gasUsed,
       logsBloom: logsBloom(allLogs),
       stateRoot,
-      txRoot: merkleRoot(out.map((e) => e.tx.serialize())),
+      txRoot: merkleRoot(out.map((e) => txBytes(e.tx))),
       receiptsRoot: merkleRoot(receipts.map(encodeReceipt)),
       stateOps: world.db.takeOps(),
       rejected,
