@@ -50,5 +50,13 @@ export function registerNodeCommand(program: Command): void {
       }
       process.on('SIGINT', () => void shutdown('SIGINT'))
       process.on('SIGTERM', () => void shutdown('SIGTERM'))
+      // A bug must never take the node down silently. A stray rejection is logged and the node
+      // carries on; an uncaught exception leaves unknown state, so the node exits and a restart
+      // resumes from the last committed block (every import is one atomic batch).
+      process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'))
+      process.on('uncaughtException', (err) => {
+        logger.fatal({ err }, 'uncaught exception: exiting; restart resumes at the last committed block')
+        process.exit(70)
+      })
     })
 }
