@@ -8,13 +8,40 @@
 import { hexToBytes, type BatchDBOp, type DB } from '@ethereumjs/util'
 import { keys, type BatchOp, type KeyValueStore } from '../storage/index.ts'
 
+/**
+ * Trie nodes are content-addressed (keyed by their hash), so a node read once never changes:
+ * one cache per store serves every state root. It keeps the upper levels of the tries in
+ * memory, which every account update walks through.
+ */
+const NODE_CACHE_ENTRIES = 100_000
+const nodeCaches = new WeakMap<KeyValueStore, Map<string, Uint8Array>>()
+
+function nodeCacheFor(store: KeyValueStore): Map<string, Uint8Array> {
+  let cache = nodeCaches.get(store)
+  if (!cache) nodeCaches.set(store, (cache = new Map()))
+  return cache
+}
+
 export class TrieNodeDB implements DB<string, string | Uint8Array> {
   private readonly pending = new Map<string, Uint8Array>()
+  private readonly cache: Map<string, Uint8Array>
 
-  constructor(private readonly store: KeyValueStore) {}
+  constructor(private readonly store: KeyValueStore) {
+    this.cache = nodeCacheFor(store)
+  }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.pending.get(key) ?? this.store.get(keys.stateNode(hexToBytes(`0x${key}`)))
+    const hit = this.pending.get(key) ?? this.cache.get(key)
+    if (hit) return hit
+    const value = this.store.get(keys.stateNode(hexToBytes(`0x${key}`)))
+    if (value) this.remember(key, value)
+    return value
+  }
+
+  private remember(key: string, value: Uint8Array): void {
+    this.cache.set(key, value)
+    // Oldest first out: cheap, and the hot upper nodes are re-added as soon as they are read.
+    if (this.cache.size > NODE_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
   }
 
   async put(key: string, value: string | Uint8Array): Promise<void> {
@@ -35,10 +62,17 @@ export class TrieNodeDB implements DB<string, string | Uint8Array> {
 
   async open(): Promise<void> {}
 
-  /** The buffered writes as store ops; the caller commits them atomically with the block. */
+  /**
+   * The buffered writes as store ops; the caller commits them atomically with the block.
+   * The new nodes also enter the node cache: they are content-addressed, so caching them is
+   * right even if the block is never committed (they are then simply never asked for).
+   */
   takeOps(): BatchOp[] {
     const ops: BatchOp[] = []
-    for (const [k, v] of this.pending) ops.push({ type: 'put', key: keys.stateNode(hexToBytes(`0x${k}`)), value: v })
+    for (const [k, v] of this.pending) {
+      ops.push({ type: 'put', key: keys.stateNode(hexToBytes(`0x${k}`)), value: v })
+      this.remember(k, v)
+    }
     return ops
   }
 
