@@ -7,8 +7,7 @@ import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { createTx, type TypedTransaction, type TypedTxData } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
-import { OverlayState, openWorldState } from '../state/index.ts'
-import type { KeyValueStore } from '../storage/index.ts'
+import type { OverlayState } from '../state/index.ts'
 import { evmBlock, type BlockContext } from './evm-context.ts'
 import type { Executor } from './executor.ts'
 import { cleanVmMessage } from './vm-message.ts'
@@ -42,7 +41,6 @@ export class CallError extends Error {
 
 export class CallRunner {
   constructor(
-    private readonly store: KeyValueStore,
     private readonly common: Common,
     private readonly executor: Executor,
   ) {}

@@ -83,7 +83,7 @@ export class CatenaNode {
     const chain = await Chain.open(store, spec, common)
     const executor = new Executor(store, common, (h) => chain.getHashAt(h))
     executor.stateCache.reset(chain.head.header.stateRoot)
-    const calls = new CallRunner(store, common, executor)
+    const calls = new CallRunner(common, executor)
 
     const nextFee = () => nextBaseFee(chain.head.header, spec.feeMarket)
     const mempool = new Mempool({
