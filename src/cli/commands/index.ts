@@ -1,10 +1,12 @@
 /** Commands besides `node`; each registers its own subcommands on the program. */
 import type { Command } from 'commander'
 import { registerAccountCommands } from './account.ts'
+import { registerInitCommand } from './init.ts'
 import { registerSendCommand } from './send.ts'
 import { registerStatusCommand } from './status.ts'
 
 export function registerOptionalCommands(program: Command): void {
+  registerInitCommand(program)
   registerAccountCommands(program)
   registerSendCommand(program)
   registerStatusCommand(program)
