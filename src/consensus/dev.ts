@@ -143,7 +143,9 @@ export class DevEngine implements ConsensusEngine {
           if (produced.imported.block.txs.length === 0) break // nothing could be included: wait for new txs
         }
       } finally {
-        this.releaseAll()
+        // Nothing more can be sealed now. A tx that arrived meanwhile has its own run queued
+        // (automineScheduled): its submitter keeps waiting for that one.
+        if (!this.automineScheduled) this.releaseAll()
       }
     })
   }
