@@ -1,0 +1,102 @@
+/**
+ * Network limits and timings, with their defaults, and the check of a caller's overrides
+ * (a bad value is a BAD_CONFIG error naming the option, never a silent fallback).
+ * @module
+ */
+import { NetError } from './errors.ts'
+import type { GaterLimits } from './gater.ts'
+import {
+  DEFAULT_REQRESP_LIMITS,
+  DEFAULT_TOPIC_LIMITS,
+  GOSSIP_TOPICS,
+  REQRESP_PROTOCOLS,
+  type GossipTopic,
+  type ReqRespLimits,
+  type ReqRespProtocol,
+} from './protocols.ts'
+
+export interface NetworkLimits extends GaterLimits {
+  /** Connections at which libp2p starts pruning. */
+  maxPeers: number
+  /** Peers to reach through peer exchange; 0 turns the exchange off (bootnodes only). */
+  targetPeers: number
+  /** New inbound connections accepted per second from one IP. */
+  inboundConnectionsPerSecond: number
+  /** Penalty points at which a peer is banned. */
+  banThreshold: number
+  /** How long a ban earned by points lasts, in ms. */
+  banMs: number
+  /** Penalty points forgiven per minute. */
+  scoreDecayPerMinute: number
+  /** How long a peer found on another chain stays refused, in ms. */
+  wrongChainBanMs: number
+  /** Time for the status exchange of a new connection, in ms. */
+  statusTimeoutMs: number
+  /** Interval of status refreshes with connected peers, in ms; 0 turns them off. */
+  statusRefreshMs: number
+  /** Default request timeout, and the time a requester has to deliver its request, in ms. */
+  requestTimeoutMs: number
+  /** Interval between redials of unconnected bootnodes, in ms; 0 dials them once. */
+  redialMs: number
+  dialTimeoutMs: number
+  reqresp: Record<ReqRespProtocol, ReqRespLimits>
+  topics: Record<GossipTopic, number>
+}
+
+/** Overrides accepted by createNetwork: any field, and per-protocol limits field by field. */
+export type NetworkLimitsInput = Partial<Omit<NetworkLimits, 'reqresp' | 'topics'>> & {
+  reqresp?: Partial<Record<ReqRespProtocol, Partial<ReqRespLimits>>>
+  topics?: Partial<Record<GossipTopic, number>>
+}
+
+export const DEFAULT_LIMITS: Readonly<Omit<NetworkLimits, 'reqresp' | 'topics'>> = {
+  maxPeers: 50,
+  targetPeers: 25,
+  maxConnectionsPerPeer: 2,
+  maxConnectionsPerIp: 16,
+  inboundConnectionsPerSecond: 5,
+  banThreshold: 100,
+  banMs: 60 * 60_000,
+  scoreDecayPerMinute: 10,
+  wrongChainBanMs: 10 * 60_000,
+  statusTimeoutMs: 5_000,
+  statusRefreshMs: 30_000,
+  requestTimeoutMs: 10_000,
+  redialMs: 5_000,
+  dialTimeoutMs: 5_000,
+}
+
+function check(value: unknown, option: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new NetError('BAD_CONFIG', `limits.${option} must be a number >= ${min}, got ${String(value)}`)
+  }
+  return value
+}
+
+export function resolveLimits(input: NetworkLimitsInput = {}): NetworkLimits {
+  const { reqresp = {}, topics = {}, ...flat } = input
+  const out = { ...DEFAULT_LIMITS } as NetworkLimits
+  for (const [key, value] of Object.entries(flat)) {
+    if (!(key in DEFAULT_LIMITS)) throw new NetError('BAD_CONFIG', `limits.${key} is not a network limit`)
+    if (value === undefined) continue
+    const min = key === 'statusRefreshMs' || key === 'redialMs' || key === 'scoreDecayPerMinute' || key === 'targetPeers' ? 0 : 1
+    ;(out as unknown as Record<string, number>)[key] = check(value, key, min)
+  }
+  out.reqresp = {} as NetworkLimits['reqresp']
+  for (const name of REQRESP_PROTOCOLS) {
+    const o = reqresp[name] ?? {}
+    out.reqresp[name] = {
+      maxRequestBytes: check(o.maxRequestBytes ?? DEFAULT_REQRESP_LIMITS[name].maxRequestBytes, `reqresp.${name}.maxRequestBytes`, 1),
+      maxResponseBytes: check(o.maxResponseBytes ?? DEFAULT_REQRESP_LIMITS[name].maxResponseBytes, `reqresp.${name}.maxResponseBytes`, 1),
+    }
+  }
+  for (const name of Object.keys(reqresp)) {
+    if (!(REQRESP_PROTOCOLS as readonly string[]).includes(name)) throw new NetError('BAD_CONFIG', `limits.reqresp.${name} is not a protocol`)
+  }
+  out.topics = {} as NetworkLimits['topics']
+  for (const name of GOSSIP_TOPICS) out.topics[name] = check(topics[name] ?? DEFAULT_TOPIC_LIMITS[name], `topics.${name}`, 1)
+  for (const name of Object.keys(topics)) {
+    if (!(GOSSIP_TOPICS as readonly string[]).includes(name)) throw new NetError('BAD_CONFIG', `limits.topics.${name} is not a topic`)
+  }
+  return out
+}

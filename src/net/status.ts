@@ -1,0 +1,67 @@
+/**
+ * The status handshake message: what chain a node follows and where its head is. Both sides
+ * send theirs on every new connection; a peer on another chain (chain id or genesis differs)
+ * is dropped. Encoded as the RLP list [chainId, genesisHash, headHeight, headHash] with
+ * canonical integers (no leading zero bytes) and 32-byte hashes.
+ * @module
+ */
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { NetError, PENALTY } from './errors.ts'
+
+export interface ChainStatus {
+  chainId: bigint
+  genesisHash: Uint8Array
+  headHeight: bigint
+  headHash: Uint8Array
+}
+
+const HASH_BYTES = 32
+const MAX_CHAIN_ID_BYTES = 32
+const MAX_HEIGHT_BYTES = 8
+
+export function encodeStatus(s: ChainStatus): Uint8Array {
+  return RLP.encode([bigIntToUnpaddedBytes(s.chainId), s.genesisHash, bigIntToUnpaddedBytes(s.headHeight), s.headHash])
+}
+
+function malformed(detail: string): NetError {
+  return new NetError('MALFORMED', `malformed status: ${detail}`, PENALTY.malformed)
+}
+
+function decodeUint(bytes: Uint8Array | unknown, maxBytes: number, field: string): bigint {
+  if (!(bytes instanceof Uint8Array)) throw malformed(`${field} is not a byte string`)
+  if (bytes.length > maxBytes) throw malformed(`${field} is longer than ${maxBytes} bytes`)
+  if (bytes.length > 0 && bytes[0] === 0) throw malformed(`${field} has a leading zero byte`)
+  return bytesToBigInt(bytes)
+}
+
+function decodeHash(bytes: Uint8Array | unknown, field: string): Uint8Array {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== HASH_BYTES) throw malformed(`${field} is not ${HASH_BYTES} bytes`)
+  return new Uint8Array(bytes) // a copy: the frame it came in is not kept alive
+}
+
+/** Decodes a peer's status; throws NetError MALFORMED (with its penalty) for anything else. */
+export function decodeStatus(bytes: Uint8Array): ChainStatus {
+  let fields: unknown
+  try {
+    fields = RLP.decode(bytes)
+  } catch (err) {
+    throw malformed(`not RLP (${(err as Error).message})`)
+  }
+  if (!Array.isArray(fields) || fields.length !== 4) throw malformed('expected a list of 4 fields')
+  return {
+    chainId: decodeUint(fields[0], MAX_CHAIN_ID_BYTES, 'chain id'),
+    genesisHash: decodeHash(fields[1], 'genesis hash'),
+    headHeight: decodeUint(fields[2], MAX_HEIGHT_BYTES, 'head height'),
+    headHash: decodeHash(fields[3], 'head hash'),
+  }
+}
+
+/** Why a peer with status `theirs` cannot serve our chain, or undefined when it can. */
+export function chainMismatch(ours: ChainStatus, theirs: ChainStatus): string | undefined {
+  if (theirs.chainId !== ours.chainId) return `chain id ${theirs.chainId} (ours ${ours.chainId})`
+  if (!equalsBytes(theirs.genesisHash, ours.genesisHash)) {
+    return `genesis ${bytesToHex(theirs.genesisHash)} (ours ${bytesToHex(ours.genesisHash)})`
+  }
+  return undefined
+}
