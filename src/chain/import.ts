@@ -18,6 +18,12 @@ import { txBytes } from '../execution/index.ts'
 export interface HeaderVerifier {
   /** Engine rules for a header (seal, producer eligibility); throws BlockError('BAD_SEAL', ...). */
   verifyHeader(header: BlockHeader, parent: BlockHeader): void
+  /**
+   * How far ahead of this node's clock a block's timestamp may be; undefined = no limit (the
+   * dev engine's time travel: evm_increaseTime, hardhat_mine with an interval). PoW scales
+   * Bitcoin's two hours to the block time; BFT bounds it by its proposer rules.
+   */
+  readonly maxFutureSeconds?: bigint
 }
 
 export interface ProduceOptions {
@@ -34,8 +40,6 @@ export interface Produced {
   rejected: BlockExecution['rejected']
 }
 
-/** How far ahead of our clock a block's timestamp may be. */
-export const MAX_FUTURE_SECONDS = 15n
 /** Room reserved for the header and RLP framing inside maxBlockBytes. */
 const HEADER_ALLOWANCE = 1024
 const PER_TX_FRAMING = 5
@@ -110,8 +114,10 @@ export class BlockImporter {
     checkHeaderShape(h)
     if (h.height !== parent.height + 1n) throw new BlockError('BAD_HEIGHT', `height ${h.height} does not follow parent height ${parent.height}`)
     if (h.timestamp < parent.timestamp) throw new BlockError('TIME_TOO_OLD', `timestamp ${h.timestamp} is before the parent's ${parent.timestamp}`)
-    const limit = this.now() + MAX_FUTURE_SECONDS
-    if (h.timestamp > limit) throw new BlockError('TIME_TOO_NEW', `timestamp ${h.timestamp} is more than ${MAX_FUTURE_SECONDS}s in the future`)
+    const drift = this.engine.maxFutureSeconds
+    if (drift !== undefined && h.timestamp > this.now() + drift) {
+      throw new BlockError('TIME_TOO_NEW', `timestamp ${h.timestamp} is more than ${drift}s in the future`)
+    }
     const p = paramsAt(this.chain.spec, h.height)
     if (h.gasLimit !== p.limits.blockGasLimit) throw new BlockError('GAS_LIMIT', `gas limit ${h.gasLimit} differs from the chain spec's ${p.limits.blockGasLimit}`)
     const baseFee = nextBaseFee(parent, this.chain.spec.feeMarket)

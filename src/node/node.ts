@@ -22,6 +22,9 @@ import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
 import { blockSize } from '../chain/block.ts'
+import type { Network } from '../net/index.ts'
+import type { BlockSync, TxRelay } from '../sync/index.ts'
+import type { Common } from '@ethereumjs/common'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -39,6 +42,11 @@ export interface NodeConfig {
   blockIntervalMs?: number
   /** Origins allowed to call the RPC from a browser; none by default. */
   corsOrigins?: string[]
+  /** P2P TCP port (0 = any free port); networking is off when undefined. */
+  p2pPort?: number
+  p2pHost?: string
+  /** Multiaddrs of peers to dial (with /p2p/<peer id>). */
+  bootnodes?: string[]
 }
 
 /** Written to <datadir>/node.json once the node serves RPC, so scripts and tests find it. */
@@ -48,6 +56,9 @@ export interface NodeInfoFile {
   pid: number
   chainId: string
   genesisHash: string
+  /** With networking on: this node's peer id and dialable multiaddrs (with /p2p/<peer id>). */
+  peerId?: string
+  p2p?: string[]
 }
 
 export class CatenaNode {
@@ -62,6 +73,7 @@ export class CatenaNode {
     private readonly datadir: string,
     readonly rpcUrl: string,
     readonly wsUrl: string,
+    private readonly p2p?: { network: Network; sync: BlockSync; relay: TxRelay },
   ) {}
 
   static async start(cfg: NodeConfig): Promise<CatenaNode> {
@@ -101,6 +113,7 @@ export class CatenaNode {
 
     const engine = createEngine(spec, cfg)
     const importer = new BlockImporter(chain, executor, engine)
+    const p2p = cfg.p2pPort === undefined ? undefined : await startP2P(cfg, chain, importer, mempool, common, log)
 
     const hub = new SubscriptionHub({ logger: log })
     const backend: EthBackend = {
@@ -112,7 +125,7 @@ export class CatenaNode {
       finalizedHeight: () => chain.head.header.height,
       rpcGasCap: () => paramsAt(spec, chain.head.header.height + 1n).limits.blockGasLimit,
       suggestedTip: () => (spec.feeMarket.initialBaseFee === 0n && spec.monetary.minGasPrice === 0n ? 0n : 1_000_000_000n),
-      peerCount: () => 0,
+      peerCount: () => p2p?.network.peers().length ?? 0,
       nextBaseFee: nextFee,
       txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
       readAccount: (root, address) => executor.readAccount(root, address),
@@ -130,7 +143,11 @@ export class CatenaNode {
     }
     const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins })
 
+    // Every new block (produced here or imported) updates the pool; production waits on it.
+    let headUpdate: Promise<void> = Promise.resolve()
     chain.on('block', (b: ImportedBlock) => {
+      headUpdate = mempool.onNewHead(b.block.txs.map((tx) => tx.hash()))
+      void p2p?.sync.announce(b)
       log.info(
         { height: Number(b.block.header.height), hash: bytesToHex(b.hash), txs: b.block.txs.length, gasUsed: Number(b.block.header.gasUsed) },
         'block imported',
@@ -171,13 +188,13 @@ export class CatenaNode {
         })
         // Txs that can no longer execute leave the pool, as geth drops invalid txs.
         for (const r of produced.rejected) mempool.remove(r.tx.hash())
-        await mempool.onNewHead(produced.imported.block.txs.map((tx) => tx.hash()))
+        await headUpdate
         return produced
       },
     }
 
     const { url, wsUrl } = await rpc.listen()
-    const node = new CatenaNode(spec, chain, mempool, engine, rpc, store, log, cfg.datadir, url, wsUrl)
+    const node = new CatenaNode(spec, chain, mempool, engine, rpc, store, log, cfg.datadir, url, wsUrl, p2p)
     await engine.start(host)
     await node.writeInfoFile()
     log.info({ chain: spec.name, chainId: Number(spec.chainId), head: Number(chain.head.header.height), rpc: url, ws: wsUrl }, 'Catena node started')
@@ -191,6 +208,7 @@ export class CatenaNode {
       pid: process.pid,
       chainId: this.spec.chainId.toString(),
       genesisHash: bytesToHex(this.chain.genesisHash),
+      ...(this.p2p ? { peerId: this.p2p.network.peerId, p2p: this.p2p.network.multiaddrs() } : {}),
     }
     const path = join(this.datadir, 'node.json')
     await writeFile(`${path}.tmp`, JSON.stringify(info, null, 2) + '\n')
@@ -200,10 +218,36 @@ export class CatenaNode {
   async stop(): Promise<void> {
     this.log.info('stopping')
     await this.engine.stop()
+    if (this.p2p) {
+      this.p2p.relay.stop()
+      await this.p2p.sync.stop()
+      await this.p2p.network.stop()
+    }
     await this.rpc.close()
     await this.store.close()
     await rm(join(this.datadir, 'node.json'), { force: true })
   }
+}
+
+async function startP2P(cfg: NodeConfig, chain: Chain, importer: BlockImporter, mempool: Mempool, common: Common, log: Logger) {
+  // Loaded only when networking is on: libp2p is large and needs its polyfill first.
+  const { createNetwork } = await import('../net/index.ts')
+  const { BlockSync, TxRelay } = await import('../sync/index.ts')
+  const network = await createNetwork({
+    datadir: cfg.datadir,
+    listen: [`/ip4/${cfg.p2pHost ?? '127.0.0.1'}/tcp/${cfg.p2pPort}`],
+    bootnodes: cfg.bootnodes ?? [],
+    chainId: chain.spec.chainId,
+    genesisHash: chain.genesisHash,
+    head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
+    logger: log,
+  })
+  const sync = new BlockSync({ network, chain, importer, common, log })
+  const relay = new TxRelay(network, mempool, log)
+  await network.start()
+  await sync.start()
+  relay.start()
+  return { network, sync, relay }
 }
 
 function createEngine(spec: ChainSpec, cfg: NodeConfig): ConsensusEngine {

@@ -11,7 +11,7 @@ import { deriveKeys, TEST_MNEMONIC } from '../../src/wallet/hd.ts'
 
 export const KEYS = deriveKeys(TEST_MNEMONIC, 10).map((k) => k.privateKey)
 export const PRODUCER = new Uint8Array(20).fill(0xc0)
-const noSeal: HeaderVerifier = { verifyHeader() {} }
+const noSeal: HeaderVerifier = { verifyHeader() {}, maxFutureSeconds: 15n }
 
 export interface TestChain {
   spec: ChainSpec

@@ -30,6 +30,9 @@ export interface NodeInfo {
   pid: number
   chainId: string
   genesisHash: string
+  /** With --p2p-port: the node's peer id and multiaddrs. */
+  peerId?: string
+  p2p?: string[]
 }
 
 export interface ExitInfo {

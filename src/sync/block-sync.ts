@@ -1,0 +1,204 @@
+/**
+ * Block sync over the network: serves canonical blocks by range, catches up from the peer
+ * with the highest head (fetching ranges, validating and importing them in order, each block
+ * its own atomic commit, so a killed sync resumes where it stopped), and follows new blocks
+ * by gossip. Peers that send invalid blocks lose score.
+ */
+import { bytesToHex } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import type { Logger } from 'pino'
+import { BlockError } from '../chain/errors.ts'
+import type { Chain, ImportedBlock } from '../chain/chain.ts'
+import type { BlockImporter } from '../chain/import.ts'
+import type { Block } from '../chain/block.ts'
+import { PENALTY, invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
+import { progressLine } from './progress.ts'
+import {
+  MAX_RANGE_BLOCKS,
+  WireError,
+  decodeBlock,
+  decodeBlockList,
+  decodeRangeRequest,
+  encodeBlock,
+  encodeBlockList,
+  encodeRangeRequest,
+} from './wire.ts'
+
+/** Blocks asked for per range request. */
+const RANGE = 64
+/** A range response stops before this many bytes (the protocol limit is 16 MiB). */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+const REQUEST_TIMEOUT_MS = 15_000
+const PROGRESS_EVERY_MS = 1000
+/** An invalid block costs more than a malformed message: it also cost us an execution. */
+const INVALID_BLOCK_PENALTY = 50
+
+export interface BlockSyncOptions {
+  network: Network
+  chain: Chain
+  importer: BlockImporter
+  common: Common
+  log: Logger
+}
+
+export class BlockSync {
+  private syncing?: Promise<void>
+  private again = false
+  private stopped = false
+  private unsubscribe?: () => void
+
+  constructor(private readonly o: BlockSyncOptions) {}
+
+  async start(): Promise<void> {
+    const { network } = this.o
+    await network.handle('blocksByRange', (req) => this.serveRange(req))
+    this.unsubscribe = network.subscribe('blocks', (data, from) => this.onGossipBlock(data, from))
+    network.on('peer:connected', () => this.trigger())
+    network.on('peer:status', () => this.trigger())
+    this.trigger()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.unsubscribe?.()
+    await this.syncing?.catch(() => undefined)
+  }
+
+  /** Gossips a block this node produced or imported (gossipsub drops duplicates). */
+  async announce(imported: ImportedBlock): Promise<void> {
+    if (this.stopped) return
+    await this.o.network.publish('blocks', encodeBlock(imported.block)).catch((err) => this.o.log.debug({ err }, 'block gossip failed'))
+  }
+
+  private async serveRange(req: Uint8Array): Promise<Uint8Array> {
+    let range
+    try {
+      range = decodeRangeRequest(req)
+    } catch (err) {
+      throw invalidRequest((err as Error).message)
+    }
+    const blocks: Uint8Array[] = []
+    let bytes = 0
+    const head = this.o.chain.head.header.height
+    for (let h = range.from; h < range.from + BigInt(range.count) && h <= head; h++) {
+      const block = this.o.chain.getBlockAt(h)
+      if (!block) break
+      const encoded = encodeBlock(block)
+      if (bytes + encoded.length > MAX_RESPONSE_BYTES && blocks.length > 0) break
+      blocks.push(encoded)
+      bytes += encoded.length
+    }
+    return encodeBlockList(blocks)
+  }
+
+  /** Gossip blocks are handled one at a time, in arrival order: each may be the next one's parent. */
+  private gossipQueue: Promise<unknown> = Promise.resolve()
+
+  private onGossipBlock(data: Uint8Array, from: string): Promise<GossipVerdict> {
+    const run = this.gossipQueue.then(() => this.handleGossipBlock(data, from))
+    this.gossipQueue = run.catch(() => undefined)
+    return run
+  }
+
+  private async handleGossipBlock(data: Uint8Array, from: string): Promise<GossipVerdict> {
+    let block: Block
+    try {
+      block = decodeBlock(data, this.o.common)
+    } catch (err) {
+      this.o.log.debug({ peer: from, err: (err as Error).message }, 'undecodable gossip block')
+      return 'reject'
+    }
+    const { chain } = this.o
+    const head = chain.head
+    if (block.header.height <= head.header.height) return 'ignore' // known or behind us
+    if (block.header.height > head.header.height + 1n || bytesToHex(block.header.parentHash) !== bytesToHex(head.hash)) {
+      // A gap: the sender is ahead of what we knew. Ask its status, then catch up by range.
+      void this.o.network
+        .refreshStatus(from)
+        .catch(() => undefined)
+        .then(() => this.trigger())
+      return 'ignore'
+    }
+    try {
+      await this.o.importer.import(block)
+      return 'accept'
+    } catch (err) {
+      if (err instanceof BlockError && (err.code === 'NOT_EXTENDING_HEAD' || err.code === 'ALREADY_KNOWN' || err.code === 'UNKNOWN_PARENT')) return 'ignore'
+      this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
+      return 'reject'
+    }
+  }
+
+  /** Starts a catch-up run unless one is running; a running one checks again when done. */
+  private trigger(): void {
+    if (this.stopped) return
+    if (this.syncing) {
+      this.again = true
+      return
+    }
+    this.syncing = this.catchUp()
+      .catch((err) => this.o.log.warn({ err: (err as Error).message }, 'sync stopped'))
+      .finally(() => {
+        this.syncing = undefined
+        if (this.again) {
+          this.again = false
+          this.trigger()
+        }
+      })
+  }
+
+  private bestPeer(): PeerInfo | undefined {
+    const ours = this.o.chain.head.header.height
+    let best: PeerInfo | undefined
+    for (const p of this.o.network.peers()) {
+      if (p.status.headHeight > ours && (!best || p.status.headHeight > best.status.headHeight)) best = p
+    }
+    return best
+  }
+
+  private async catchUp(): Promise<void> {
+    const { chain, network, log } = this.o
+    let peer = this.bestPeer()
+    if (!peer) return
+    const startHeight = chain.head.header.height
+    const target = peer.status.headHeight
+    const startedAt = Date.now()
+    let lastLog = 0
+    log.info({ peer: peer.peerId, from: Number(startHeight + 1n), to: Number(target) }, 'sync: catching up')
+    while (!this.stopped && peer) {
+      const from = chain.head.header.height + 1n
+      const payload = await network.request(peer.peerId, 'blocksByRange', encodeRangeRequest({ from, count: RANGE }), { timeoutMs: REQUEST_TIMEOUT_MS })
+      let encoded: Uint8Array[]
+      try {
+        encoded = decodeBlockList(payload)
+      } catch (err) {
+        network.penalize(peer.peerId, `bad blocksByRange response: ${(err as Error).message}`, PENALTY.malformed)
+        return
+      }
+      for (const bytes of encoded) {
+        try {
+          await this.o.importer.import(decodeBlock(bytes, this.o.common))
+        } catch (err) {
+          if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
+          const reason = err instanceof WireError || err instanceof BlockError ? err.message : String(err)
+          network.penalize(peer.peerId, `invalid block in range: ${reason}`, INVALID_BLOCK_PENALTY)
+          log.warn({ peer: peer.peerId, err: reason }, 'sync: peer sent an invalid block')
+          return
+        }
+      }
+      if (Date.now() - lastLog > PROGRESS_EVERY_MS) {
+        lastLog = Date.now()
+        const done = chain.head.header.height - startHeight
+        const total = target > chain.head.header.height ? target - startHeight : done
+        log.info(`sync ${progressLine(done, total, startedAt)}`)
+      }
+      // A short range means we reached the peer's head (it may have grown meanwhile: the loop
+      // then runs again through trigger()).
+      if (encoded.length < RANGE) break
+      peer = network.peer(peer.peerId) ?? this.bestPeer()
+    }
+    log.info({ head: Number(chain.head.header.height), hash: bytesToHex(chain.head.hash), seconds: (Date.now() - startedAt) / 1000 }, 'sync: caught up')
+  }
+}
+
+export { MAX_RANGE_BLOCKS }

@@ -1,0 +1,84 @@
+/**
+ * Wire formats of the sync protocols and block gossip: a block is RLP [header, body] (the
+ * same bytes the store keeps), a range request is RLP [from, count], a range response an RLP
+ * list of blocks. Every decode checks shape and bounds before anything is used.
+ */
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
+import type { Common } from '@ethereumjs/common'
+import { decodeBody, decodeHeader, encodeBody, encodeHeader, type Block } from '../chain/block.ts'
+
+export const MAX_RANGE_BLOCKS = 128
+
+export class WireError extends Error {
+  readonly code = 'MALFORMED_MESSAGE'
+}
+
+export function encodeBlock(block: Block): Uint8Array {
+  return RLP.encode([encodeHeader(block.header), encodeBody(block.txs)])
+}
+
+export function decodeBlock(bytes: Uint8Array, common: Common): Block {
+  const parts = decodeList(bytes, 'block')
+  if (parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
+    throw new WireError('block must be RLP [header, body]')
+  }
+  return { header: decodeHeader(parts[0]), txs: decodeBody(parts[1], common) }
+}
+
+export interface RangeRequest {
+  from: bigint
+  count: number
+}
+
+export function encodeRangeRequest(r: RangeRequest): Uint8Array {
+  return RLP.encode([bigIntToUnpaddedBytes(r.from), bigIntToUnpaddedBytes(BigInt(r.count))])
+}
+
+export function decodeRangeRequest(bytes: Uint8Array): RangeRequest {
+  const parts = decodeList(bytes, 'range request')
+  if (parts.length !== 2 || !parts.every((p) => p instanceof Uint8Array && p.length <= 8)) {
+    throw new WireError('range request must be RLP [from, count] of 64-bit integers')
+  }
+  const count = Number(bytesToBigInt(parts[0 + 1] as Uint8Array))
+  if (count < 1 || count > MAX_RANGE_BLOCKS) throw new WireError(`range count must be 1..${MAX_RANGE_BLOCKS}, got ${count}`)
+  return { from: bytesToBigInt(parts[0] as Uint8Array), count }
+}
+
+/** A range response: each element is one encodeBlock() output, carried as a byte string. */
+export function encodeBlockList(blocks: Uint8Array[]): Uint8Array {
+  return RLP.encode(blocks)
+}
+
+/** The encoded blocks of a range response (each decoded by the caller with decodeBlock). */
+export function decodeBlockList(bytes: Uint8Array): Uint8Array[] {
+  const parts = decodeList(bytes, 'block list')
+  if (parts.length > MAX_RANGE_BLOCKS) throw new WireError(`block list holds ${parts.length} blocks, limit ${MAX_RANGE_BLOCKS}`)
+  if (!parts.every((p) => p instanceof Uint8Array)) throw new WireError('a block list must be an RLP list of encoded blocks')
+  return parts as Uint8Array[]
+}
+
+/** Txs travel in batches: an RLP list of raw serialized txs. */
+export function encodeTxBatch(raws: Uint8Array[]): Uint8Array {
+  return RLP.encode(raws)
+}
+
+export function decodeTxBatch(bytes: Uint8Array, maxTxs = 4096): Uint8Array[] {
+  const parts = decodeList(bytes, 'tx batch')
+  if (parts.length > maxTxs) throw new WireError(`tx batch holds ${parts.length} txs, limit ${maxTxs}`)
+  if (!parts.every((p) => p instanceof Uint8Array)) throw new WireError('tx batch must be an RLP list of byte strings')
+  return parts as Uint8Array[]
+}
+
+type Nested = Uint8Array | Nested[]
+
+function decodeList(bytes: Uint8Array, what: string): Nested[] {
+  let decoded: unknown
+  try {
+    decoded = RLP.decode(bytes)
+  } catch (err) {
+    throw new WireError(`${what} is not valid RLP: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(decoded)) throw new WireError(`${what} must be an RLP list`)
+  return decoded as Nested[]
+}

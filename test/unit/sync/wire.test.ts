@@ -1,0 +1,53 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RLP } from '@ethereumjs/rlp'
+import { encodeHeader } from '../../../src/chain/block.ts'
+import { BlockError } from '../../../src/chain/errors.ts'
+import {
+  MAX_RANGE_BLOCKS,
+  WireError,
+  decodeBlock,
+  decodeBlockList,
+  encodeBlock,
+  encodeBlockList,
+  encodeTxBatch,
+  decodeTxBatch,
+} from '../../../src/sync/wire.ts'
+import { decodeRangeRequest, encodeRangeRequest } from '../../../src/sync/wire.ts'
+import { progressLine } from '../../../src/sync/progress.ts'
+import { openTestChain, produceBlock, Signer } from '../../helpers/chain.ts'
+
+test('blocks, ranges and tx batches round-trip', async () => {
+  const t = await openTestChain()
+  const signer = new Signer(t.common)
+  const { imported } = await produceBlock(t, [signer.transfer(0, '0x000000000000000000000000000000000000dead', 5n)])
+  const bytes = encodeBlock(imported.block)
+  const back = decodeBlock(bytes, t.common)
+  assert.deepEqual(encodeHeader(back.header), encodeHeader(imported.block.header))
+  assert.equal(back.txs.length, 1)
+  assert.deepEqual(decodeBlockList(encodeBlockList([bytes, bytes])), [bytes, bytes])
+  assert.deepEqual(decodeRangeRequest(encodeRangeRequest({ from: 12345n, count: 64 })), { from: 12345n, count: 64 })
+  const raw = imported.block.txs[0].serialize()
+  assert.deepEqual(decodeTxBatch(encodeTxBatch([raw, raw])), [raw, raw])
+})
+
+test('malformed wire data gives typed errors', async () => {
+  const t = await openTestChain()
+  const isWire = (e: unknown) => e instanceof WireError && e.code === 'MALFORMED_MESSAGE'
+  assert.throws(() => decodeBlock(Uint8Array.of(0xff, 0x00), t.common), isWire)
+  assert.throws(() => decodeBlock(RLP.encode([Uint8Array.of(1)]), t.common), isWire)
+  assert.throws(() => decodeBlock(RLP.encode([Uint8Array.of(1), Uint8Array.of(2)]), t.common), (e: unknown) => e instanceof BlockError && e.code === 'MALFORMED')
+  assert.throws(() => decodeRangeRequest(encodeRangeRequest({ from: 1n, count: 0 })), isWire)
+  assert.throws(() => decodeRangeRequest(encodeRangeRequest({ from: 1n, count: MAX_RANGE_BLOCKS + 1 })), isWire)
+  assert.throws(() => decodeRangeRequest(RLP.encode([new Uint8Array(9), Uint8Array.of(1)])), isWire)
+  assert.throws(() => decodeBlockList(RLP.encode(Array.from({ length: MAX_RANGE_BLOCKS + 1 }, () => Uint8Array.of(1)))), isWire)
+  assert.throws(() => decodeBlockList(RLP.encode([[Uint8Array.of(1)]])), isWire)
+  assert.throws(() => decodeTxBatch(RLP.encode([[Uint8Array.of(1)]])), isWire)
+  assert.throws(() => decodeTxBatch(Uint8Array.of(0x01)), isWire)
+})
+
+test('progress line', () => {
+  const line = progressLine(50n, 200n, Date.now() - 1000)
+  assert.match(line, /^\[#####-+\] 25% 50\/200 blocks, \d+\/s$/)
+  assert.match(progressLine(0n, 0n, Date.now()), /100%/)
+})
