@@ -15,8 +15,10 @@ import { decodeTxBatch, encodeTxBatch } from './wire.ts'
 /** Hashes of txs that came from peers: those are not announced again by us. */
 const REMEMBERED = 50_000
 const MAX_BATCH_BYTES = 512 * 1024
+/** Retries back off from 250 ms to 2 s, for about a minute in all. */
 const RETRY_MS = 250
-const RETRIES = 40
+const RETRY_MAX_MS = 2000
+const RETRIES = 35
 
 export class TxRelay {
   private readonly fromPeers = new Set<string>()
@@ -79,7 +81,7 @@ export class TxRelay {
       })
       .then((recipients) => {
         if (recipients > 0 || attempt >= RETRIES) return
-        const timer = setTimeout(() => this.send(data, attempt + 1), RETRY_MS)
+        const timer = setTimeout(() => this.send(data, attempt + 1), Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt))
         timer.unref()
       })
   }

@@ -57,7 +57,7 @@ describe('a network of Catena processes', () => {
 
     // A tx sent to the follower (which never seals) is mined by the producer.
     const hash = await follower.rpc<Hex>('eth_sendRawTransaction', [transfer(0n)])
-    const receipt = await waitFor('the receipt on the follower', () => follower.rpc<{ blockNumber: Hex; status: Hex } | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined))
+    const receipt = await waitFor('the receipt on the follower', () => follower.rpc<{ blockNumber: Hex; status: Hex } | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), { timeoutMs: 90_000 })
     assert.equal(receipt.status, '0x1')
     assert.deepEqual(await producer.rpc('eth_getTransactionReceipt', [hash]), receipt)
 
