@@ -60,10 +60,10 @@ export class TxRelay {
   private flush(): void {
     this.flushScheduled = false
     if (this.batch.length === 0) return
-    const data = encodeTxBatch(this.batch)
+    const raws = this.batch
     this.batch = []
     this.batchBytes = 0
-    this.send(data, 0)
+    this.send(raws, 0)
   }
 
   /**
@@ -71,17 +71,17 @@ export class TxRelay {
    * heartbeat, about a second after they connect), tries again a little later rather than
    * dropping the txs.
    */
-  private send(data: Uint8Array, attempt: number): void {
+  private send(raws: Uint8Array[], attempt: number): void {
     if (this.stopped) return
     this.network
-      .publish('txs', data)
+      .publish('txs', encodeTxBatch(raws, attempt))
       .catch((err) => {
         this.log.debug({ err: (err as Error).message }, 'tx gossip found no peer yet')
         return 0
       })
       .then((recipients) => {
         if (recipients > 0 || attempt >= RETRIES) return
-        const timer = setTimeout(() => this.send(data, attempt + 1), Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt))
+        const timer = setTimeout(() => this.send(raws, attempt + 1), Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** attempt))
         timer.unref()
       })
   }

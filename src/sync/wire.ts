@@ -58,16 +58,24 @@ export function decodeBlockList(bytes: Uint8Array): Uint8Array[] {
   return parts as Uint8Array[]
 }
 
-/** Txs travel in batches: an RLP list of raw serialized txs. */
-export function encodeTxBatch(raws: Uint8Array[]): Uint8Array {
-  return RLP.encode(raws)
+/**
+ * Txs travel in batches: RLP [attempt, [raw tx, ...]]. `attempt` makes a re-sent batch a new
+ * gossip message: gossipsub remembers every message it published, even one it could not
+ * deliver, and would refuse the same bytes again. Receivers ignore it.
+ */
+export function encodeTxBatch(raws: Uint8Array[], attempt = 0): Uint8Array {
+  return RLP.encode([bigIntToUnpaddedBytes(BigInt(attempt)), raws])
 }
 
 export function decodeTxBatch(bytes: Uint8Array, maxTxs = 4096): Uint8Array[] {
   const parts = decodeList(bytes, 'tx batch')
-  if (parts.length > maxTxs) throw new WireError(`tx batch holds ${parts.length} txs, limit ${maxTxs}`)
-  if (!parts.every((p) => p instanceof Uint8Array)) throw new WireError('tx batch must be an RLP list of byte strings')
-  return parts as Uint8Array[]
+  const [attempt, list] = parts
+  if (parts.length !== 2 || !(attempt instanceof Uint8Array) || attempt.length > 4 || !Array.isArray(list)) {
+    throw new WireError('tx batch must be RLP [attempt, [raw tx, ...]]')
+  }
+  if (list.length > maxTxs) throw new WireError(`tx batch holds ${list.length} txs, limit ${maxTxs}`)
+  if (!list.every((p) => p instanceof Uint8Array)) throw new WireError('tx batch txs must be byte strings')
+  return list as Uint8Array[]
 }
 
 type Nested = Uint8Array | Nested[]

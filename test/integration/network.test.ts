@@ -57,7 +57,11 @@ describe('a network of Catena processes', () => {
 
     // A tx sent to the follower (which never seals) is mined by the producer.
     const hash = await follower.rpc<Hex>('eth_sendRawTransaction', [transfer(0n)])
-    const receipt = await waitFor('the receipt on the follower', () => follower.rpc<{ blockNumber: Hex; status: Hex } | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), { timeoutMs: 90_000 })
+    const receipt = await waitFor('the receipt on the follower', () => follower.rpc<{ blockNumber: Hex; status: Hex } | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), { timeoutMs: 60_000 }).catch((err) => {
+      // The nodes' own logs say where the tx stopped.
+      const tail = (n: NodeProcess) => n.output().trimEnd().split('\n').filter((l) => !l.includes('block imported')).slice(-25).join('\n')
+      throw new Error(`${(err as Error).message}\n--- follower ---\n${tail(follower)}\n--- producer ---\n${tail(producer)}`)
+    })
     assert.equal(receipt.status, '0x1')
     assert.deepEqual(await producer.rpc('eth_getTransactionReceipt', [hash]), receipt)
 

@@ -29,6 +29,8 @@ test('blocks, ranges and tx batches round-trip', async () => {
   assert.deepEqual(decodeRangeRequest(encodeRangeRequest({ from: 12345n, count: 64 })), { from: 12345n, count: 64 })
   const raw = imported.block.txs[0].serialize()
   assert.deepEqual(decodeTxBatch(encodeTxBatch([raw, raw])), [raw, raw])
+  assert.deepEqual(decodeTxBatch(encodeTxBatch([raw], 7)), [raw])
+  assert.notDeepEqual(encodeTxBatch([raw], 1), encodeTxBatch([raw], 2), 'a retry is a different gossip message')
 })
 
 test('malformed wire data gives typed errors', async () => {
@@ -43,6 +45,7 @@ test('malformed wire data gives typed errors', async () => {
   assert.throws(() => decodeBlockList(RLP.encode(Array.from({ length: MAX_RANGE_BLOCKS + 1 }, () => Uint8Array.of(1)))), isWire)
   assert.throws(() => decodeBlockList(RLP.encode([[Uint8Array.of(1)]])), isWire)
   assert.throws(() => decodeTxBatch(RLP.encode([[Uint8Array.of(1)]])), isWire)
+  assert.throws(() => decodeTxBatch(RLP.encode([Uint8Array.of(0), [[Uint8Array.of(1)]]])), isWire)
   assert.throws(() => decodeTxBatch(Uint8Array.of(0x01)), isWire)
 })
 
