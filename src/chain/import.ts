@@ -35,6 +35,14 @@ export interface ProduceOptions {
   seal: (header: BlockHeader) => Promise<BlockHeader>
 }
 
+/** A block with its execution, ready to commit (built here or validated from elsewhere). */
+export interface ExecutedBlock {
+  block: Block
+  execution: BlockExecution
+  /** The subsidy paid to the producer: counts toward the supply issued. */
+  reward: bigint
+}
+
 export interface Produced {
   imported: ImportedBlock
   rejected: BlockExecution['rejected']
@@ -54,59 +62,76 @@ export class BlockImporter {
 
   /** Builds, seals and commits the next block on top of the head. */
   async produce(opts: ProduceOptions): Promise<Produced> {
+    const built = await this.build(opts)
+    const sealed = { ...built, block: { ...built.block, header: await opts.seal(built.block.header) } }
+    const imported = await this.commit(sealed)
+    return { imported, rejected: built.execution.rejected }
+  }
+
+  /**
+   * Builds the next block on the head from `source` without committing it: its header is
+   * complete but unsealed. BFT proposes such a block and commits it only once it is decided.
+   */
+  async build(opts: Omit<ProduceOptions, 'seal'>): Promise<ExecutedBlock> {
     const parent = this.chain.head
     const height = parent.header.height + 1n
     const params = this.executionParams(parent.hash, parent.header, height, opts.timestamp, opts.producer)
-    const exec = await this.executor.build(params, opts.source)
-    const unsealed: BlockHeader = {
+    const execution = await this.executor.build(params, opts.source)
+    const header: BlockHeader = {
       parentHash: parent.hash,
       height,
       timestamp: opts.timestamp,
-      txRoot: exec.txRoot,
-      stateRoot: exec.stateRoot,
-      receiptsRoot: exec.receiptsRoot,
-      logsBloom: exec.logsBloom,
+      txRoot: execution.txRoot,
+      stateRoot: execution.stateRoot,
+      receiptsRoot: execution.receiptsRoot,
+      logsBloom: execution.logsBloom,
       gasLimit: params.gasLimit,
-      gasUsed: exec.gasUsed,
+      gasUsed: execution.gasUsed,
       baseFee: params.baseFee,
       producer: opts.producer,
       extraData: opts.extraData ?? new Uint8Array(0),
       seal: new Uint8Array(0),
     }
-    const header = await opts.seal(unsealed)
-    const block: Block = { header, txs: exec.txs.map((t) => t.tx) }
-    const imported = await this.chain.commitBlock(block, {
-      receipts: exec.receipts,
-      stateOps: exec.stateOps,
-      issued: this.chain.getIssued(parent.hash) + params.reward,
-    })
-    this.executor.committed(exec)
-    return { imported, rejected: exec.rejected }
+    return { block: { header, txs: execution.txs.map((t) => t.tx) }, execution, reward: params.reward }
   }
 
-  /** Validates a block from elsewhere (peer, RPC) completely, then commits it. */
-  async import(block: Block): Promise<ImportedBlock> {
+  /**
+   * Checks a block from elsewhere (peer, proposer) completely — chain rules, the engine's
+   * header rules, re-execution against every commitment — without committing it.
+   */
+  async validate(block: Block): Promise<ExecutedBlock> {
     const parentHeader = this.chain.getHeader(block.header.parentHash)
     if (!parentHeader) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
     this.verifySanity(block, parentHeader)
     this.engine.verifyHeader(block.header, parentHeader)
     const h = block.header
     const params = this.executionParams(h.parentHash, parentHeader, h.height, h.timestamp, h.producer)
-    let exec: BlockExecution
+    let execution: BlockExecution
     try {
-      exec = await this.executor.replay(params, block.txs)
+      execution = await this.executor.replay(params, block.txs)
     } catch (err) {
       if (err instanceof TxExecutionError) throw new BlockError('BAD_TX', err.message)
       throw err
     }
-    verifyExecution(h, exec)
+    verifyExecution(h, execution)
+    return { block, execution, reward: params.reward }
+  }
+
+  /** Commits a built or validated block atomically; it must still extend the head. */
+  async commit(executed: ExecutedBlock): Promise<ImportedBlock> {
+    const { block, execution } = executed
     const imported = await this.chain.commitBlock(block, {
-      receipts: exec.receipts,
-      stateOps: exec.stateOps,
-      issued: this.chain.getIssued(h.parentHash) + params.reward,
+      receipts: execution.receipts,
+      stateOps: execution.stateOps,
+      issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
     })
-    this.executor.committed(exec)
+    this.executor.committed(execution)
     return imported
+  }
+
+  /** Validates a block from elsewhere (peer, RPC) completely, then commits it. */
+  async import(block: Block): Promise<ImportedBlock> {
+    return this.commit(await this.validate(block))
   }
 
   private verifySanity(block: Block, parent: BlockHeader): void {

@@ -165,4 +165,28 @@ describe('block production and import', () => {
     assert.throws(() => decodeHeader(Uint8Array.of(0xc1, 0x80)), (e: unknown) => e instanceof BlockError && e.code === 'MALFORMED')
     assert.throws(() => decodeHeader(Uint8Array.of(0xff)), (e: unknown) => e instanceof BlockError && e.code === 'MALFORMED')
   })
+
+  test('build and validate do not commit; commit does, and only on the head they started from', async () => {
+    const t = await openTestChain()
+    const other = await openTestChain()
+    const signer = new Signer(t.common)
+    const tx = signer.transfer(0, DEAD, 1n)
+    let i = 0
+    const source = { next: () => [tx][i++], skipSender: () => {} }
+    const built = await t.importer.build({ timestamp: t.chain.head.header.timestamp + 1n, producer: PRODUCER, source })
+    assert.equal(t.chain.head.header.height, 0n, 'build does not move the head')
+    assert.equal(built.block.txs.length, 1)
+
+    const validated = await other.importer.validate(built.block)
+    assert.equal(other.chain.head.header.height, 0n, 'validate does not move the head')
+    await other.importer.commit(validated)
+    assert.equal(other.chain.head.header.height, 1n)
+    assert.equal(await balance(other, DEAD), 1n)
+
+    await t.importer.commit(built)
+    assert.equal(bytesToHex(t.chain.head.hash), bytesToHex(other.chain.head.hash))
+    const stale = await other.importer.build({ timestamp: other.chain.head.header.timestamp + 1n, producer: PRODUCER, source: { next: () => undefined, skipSender: () => {} } })
+    await produceBlock(other, [])
+    await assert.rejects(other.importer.commit(stale), (e: unknown) => e instanceof BlockError && e.code === 'NOT_EXTENDING_HEAD')
+  })
 })
