@@ -65,6 +65,14 @@ export class Chain extends EventEmitter {
 
   /** Opens the chain in `store`, writing genesis on first use; refuses a store of another chain. */
   static async open(store: KeyValueStore, spec: ChainSpec, common: Common): Promise<Chain> {
+    const idFork = spec.forks.find((f) => f.changes.chainId !== undefined)
+    if (idFork) {
+      // Execution, the mempool and the RPC use one chain id; a silent mismatch would be worse
+      // than refusing. Replay protection at a fork arrives with the PoW hard-fork work.
+      throw new Error(
+        `fork "${idFork.name}" changes the chain id at height ${idFork.height}: chain id changes at a fork are not supported by this node yet`,
+      )
+    }
     const chain = new Chain(store, spec, common)
     const genesis = await buildGenesis(spec, store, common)
     const genesisHash = blockHash(genesis.header)

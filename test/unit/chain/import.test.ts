@@ -190,3 +190,10 @@ describe('block production and import', () => {
     await assert.rejects(other.importer.commit(stale), (e: unknown) => e instanceof BlockError && e.code === 'NOT_EXTENDING_HEAD')
   })
 })
+
+test('a chain spec whose fork changes the chain id is refused with a clear error (not supported yet)', async () => {
+  const { loadChainSpec } = await import('../../../src/chain/spec/index.ts')
+  const spec = loadChainSpec('dev')
+  const forked = { ...spec, forks: [{ name: 'split', height: 10n, changes: { chainId: 1338n } }] }
+  await assert.rejects(openTestChain({ spec: forked }), /fork "split" changes the chain id at height 10/)
+})
