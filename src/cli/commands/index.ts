@@ -2,11 +2,13 @@
 import type { Command } from 'commander'
 import { registerAccountCommands } from './account.ts'
 import { registerInitCommand } from './init.ts'
+import { registerDevnetCommand } from './devnet.ts'
 import { registerSendCommand } from './send.ts'
 import { registerStatusCommand } from './status.ts'
 
 export function registerOptionalCommands(program: Command): void {
   registerInitCommand(program)
+  registerDevnetCommand(program)
   registerAccountCommands(program)
   registerSendCommand(program)
   registerStatusCommand(program)

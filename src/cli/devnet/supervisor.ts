@@ -1,0 +1,135 @@
+/**
+ * Runs a local network as separate OS processes: one `catena node` per member, each with its
+ * own datadir, RPC and P2P ports on 127.0.0.1, logs in <datadir>/node.log. Node 0 seals
+ * blocks (dev engine); the others follow it over libp2p. Datadirs are kept, so starting the
+ * devnet again resumes the same chain; the supervisor stops every node on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+
+export interface DevnetOptions {
+  nodes: number
+  chain: string
+  datadir: string
+  /** First RPC port (node i uses rpcPort + i); 0 = any free port for every node. */
+  rpcPort: number
+  p2pPort: number
+  fresh: boolean
+  startTimeoutMs?: number
+}
+
+export interface DevnetMember {
+  index: number
+  role: 'producer' | 'follower'
+  rpcUrl: string
+  wsUrl: string
+  p2p: string
+  pid: number
+  datadir: string
+}
+
+interface RunningMember extends DevnetMember {
+  child: ChildProcess
+}
+
+export class Devnet {
+  private readonly members: RunningMember[] = []
+  private stopping = false
+
+  constructor(private readonly o: DevnetOptions) {}
+
+  get nodes(): DevnetMember[] {
+    return this.members.map(({ child: _child, ...m }) => m)
+  }
+
+  async start(onUnexpectedExit: (m: DevnetMember, code: number | null, signal: string | null) => void): Promise<void> {
+    const root = resolve(this.o.datadir)
+    if (this.o.fresh) await rm(root, { recursive: true, force: true })
+    await mkdir(root, { recursive: true })
+    for (let i = 0; i < this.o.nodes; i++) {
+      const bootnode = i === 0 ? undefined : this.members[0].p2p
+      const member = await this.startMember(i, join(root, `node-${i}`), bootnode)
+      member.child.once('exit', (code, signal) => {
+        if (!this.stopping) onUnexpectedExit(member, code, signal)
+      })
+      this.members.push(member)
+    }
+  }
+
+  private async startMember(index: number, datadir: string, bootnode?: string): Promise<RunningMember> {
+    await mkdir(datadir, { recursive: true })
+    await rm(join(datadir, 'node.json'), { force: true })
+    const port = (base: number) => String(base === 0 ? 0 : base + index)
+    const args = [
+      ...process.execArgv,
+      process.argv[1],
+      'node',
+      '--chain', this.o.chain,
+      '--datadir', datadir,
+      '--rpc-port', port(this.o.rpcPort),
+      '--p2p-port', port(this.o.p2pPort),
+      '--log-format', 'json',
+      ...(index === 0 ? [] : ['--automine', 'false', '--bootnodes', bootnode!]),
+    ]
+    const log = createWriteStream(join(datadir, 'node.log'), { flags: 'a' })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout!.pipe(log)
+    child.stderr!.pipe(log)
+    const info = await this.waitForInfo(datadir, child)
+    return {
+      index,
+      role: index === 0 ? 'producer' : 'follower',
+      rpcUrl: info.rpcUrl,
+      wsUrl: info.wsUrl,
+      p2p: info.p2p?.[0] ?? '',
+      pid: child.pid!,
+      datadir,
+      child,
+    }
+  }
+
+  /** Waits until the node wrote node.json naming its own pid (it serves RPC by then). */
+  private async waitForInfo(datadir: string, child: ChildProcess) {
+    const deadline = Date.now() + (this.o.startTimeoutMs ?? 60_000)
+    let exited: string | undefined
+    child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`))
+    for (;;) {
+      if (exited) throw new Error(`node in ${datadir} ${exited}; see ${join(datadir, 'node.log')}`)
+      const text = await readFile(join(datadir, 'node.json'), 'utf8').catch(() => undefined)
+      if (text) {
+        try {
+          const info = JSON.parse(text) as { rpcUrl: string; wsUrl: string; pid: number; p2p?: string[] }
+          if (info.pid === child.pid) return info
+        } catch {
+          // written atomically, but an old file may linger: keep waiting
+        }
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL')
+        throw new Error(`node in ${datadir} did not start in time; see ${join(datadir, 'node.log')}`)
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after a grace period) and waits for them. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true
+    await Promise.all(
+      this.members.map(
+        ({ child }) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done()
+            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+            child.once('exit', () => {
+              clearTimeout(timer)
+              done()
+            })
+            child.kill('SIGTERM')
+          }),
+      ),
+    )
+  }
+}
