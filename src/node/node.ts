@@ -42,6 +42,8 @@ export interface NodeConfig {
   blockIntervalMs?: number
   /** Origins allowed to call the RPC from a browser; none by default. */
   corsOrigins?: string[]
+  /** fsync every block batch (survives power loss, not just a killed process); off by default. */
+  syncWrites?: boolean
   /** P2P TCP port (0 = any free port); networking is off when undefined. */
   p2pPort?: number
   p2pHost?: string
@@ -80,7 +82,7 @@ export class CatenaNode {
     const log = cfg.logger
     const spec = loadChainSpec(cfg.chain)
     await mkdir(cfg.datadir, { recursive: true })
-    const store = await LevelStore.open(join(cfg.datadir, 'chaindata'))
+    const store = await LevelStore.open(join(cfg.datadir, 'chaindata'), { syncWrites: cfg.syncWrites })
     try {
       return await CatenaNode.assemble(cfg, spec, store, log)
     } catch (err) {
