@@ -261,5 +261,8 @@ function createEngine(spec: ChainSpec, cfg: NodeConfig): ConsensusEngine {
         intervalMs: cfg.blockIntervalMs ?? spec.engine.intervalMs,
         producer,
       })
+    case 'bft':
+      // TODO(lead): new BftEngine({ chainId, config: spec.engine, privateKey, transport, common, datadir }) with a BftHost
+      throw new Error('the bft engine is not wired into the node yet')
   }
 }

@@ -108,7 +108,7 @@ function convert(json: ChainSpecJSON, issues: string[]): ChainSpec {
   const spec: ChainSpec = {
     name: json.name,
     chainId: uint('/chainId', json.chainId, MAX_CHAIN_ID, '2^53-1'),
-    engine: engineFromJSON(json.engine),
+    engine: engineFromJSON(json.engine, issues),
     blockTimeMs: json.blockTimeMs,
     limits,
     monetary: {
@@ -238,10 +238,31 @@ function changesFromJSON(path: string, json: ForkChangesJSON, issues: string[]):
   return changes
 }
 
-function engineFromJSON(json: EngineJSON): EngineSpec {
+/** BFT vote counting keeps 8 x total power inside an int64 (CometBFT's MaxTotalVotingPower). */
+const MAX_TOTAL_POWER = 2n ** 60n
+
+function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
   switch (json.type) {
     case 'dev':
       return { type: 'dev', automine: json.automine, intervalMs: json.intervalMs }
+    case 'bft': {
+      const seen = new Map<string, number>()
+      let total = 0n
+      const validators = json.validators.map((v, i) => {
+        const key = v.address.toLowerCase()
+        const first = seen.get(key)
+        if (first !== undefined) issues.push(`/engine/validators/${i}/address repeats the validator at /engine/validators/${first} (${key})`)
+        else seen.set(key, i)
+        if (/[a-f]/.test(v.address.slice(2)) && /[A-F]/.test(v.address.slice(2)) && !isValidChecksumAddress(v.address)) {
+          issues.push(`/engine/validators/${i}/address "${v.address}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
+        }
+        const power = BigInt(v.power)
+        total += power
+        return { address: hexToBytes(key as `0x${string}`), power }
+      })
+      if (total > MAX_TOTAL_POWER) issues.push(`/engine/validators: total power ${total} exceeds 2^60`)
+      return json.timeouts ? { type: 'bft', validators, timeouts: { ...json.timeouts } } : { type: 'bft', validators }
+    }
   }
 }
 
@@ -251,6 +272,10 @@ function engineToJSON(engine: EngineSpec): EngineJSON {
   switch (engine.type) {
     case 'dev':
       return { type: 'dev', automine: engine.automine, intervalMs: engine.intervalMs }
+    case 'bft': {
+      const validators = engine.validators.map((v) => ({ address: bytesToHex(v.address), power: jsonInt(v.power) }))
+      return engine.timeouts ? { type: 'bft', validators, timeouts: { ...engine.timeouts } } : { type: 'bft', validators }
+    }
   }
 }
 

@@ -59,7 +59,38 @@ const dev: ChainSpecJSON = {
   forks: [],
 }
 
-const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev }
+/**
+ * A permissioned consortium chain: PoA BFT among accounts 0..3 of the test mnemonic (power 1
+ * each, so any 3 finalize), instant finality, free gas (base fee 0, no price floor, no
+ * adjustment) and no block reward: members run it, they do not mine it.
+ */
+const consortium: ChainSpecJSON = {
+  name: 'consortium',
+  chainId: 1338,
+  engine: {
+    type: 'bft',
+    validators: DEV_ACCOUNTS.slice(0, 4).map((address) => ({ address, power: 1 })),
+    timeouts: { proposeMs: 3000, prevoteMs: 1000, precommitMs: 1000, deltaMs: 500, commitMs: 1000 },
+  },
+  blockTimeMs: 1000,
+  limits: { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
+  monetary: {
+    initialBlockReward: '0',
+    halvingInterval: 0,
+    supplyCap: (1_000_000_000n * ETHER).toString(),
+    baseFeeBurn: true,
+    minGasPrice: '0',
+  },
+  feeMarket: { initialBaseFee: '0', adjust: false, elasticityMultiplier: 2, changeDenominator: 8 },
+  genesis: {
+    timestamp: 1_700_000_000,
+    extraData: '0x',
+    alloc: Object.fromEntries(DEV_ACCOUNTS.map((a) => [a, { balance: DEV_ACCOUNT_BALANCE.toString() }])),
+  },
+  forks: [],
+}
+
+const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev, consortium }
 
 export function listPresets(): string[] {
   return Object.keys(PRESETS)

@@ -16,7 +16,12 @@ export interface DevEngineJSON {
   automine: boolean
   intervalMs: number
 }
-export type EngineJSON = DevEngineJSON
+export interface BftEngineJSON {
+  type: 'bft'
+  validators: Array<{ address: string; power: JsonInteger }>
+  timeouts?: { proposeMs: number; prevoteMs: number; precommitMs: number; deltaMs: number; commitMs: number }
+}
+export type EngineJSON = DevEngineJSON | BftEngineJSON
 
 export interface GenesisAccountJSON {
   balance: JsonInteger
@@ -71,6 +76,27 @@ const engineSchemas = {
     additionalProperties: false,
     required: ['type', 'automine', 'intervalMs'],
     properties: { type: { const: 'dev' }, automine: ref('bool'), intervalMs: ref('count') },
+  },
+  bft: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'validators'],
+    properties: {
+      type: { const: 'bft' },
+      validators: { type: 'array', minItems: 1, description: 'a non-empty list of { address, power }', items: ref('validator') },
+      timeouts: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['proposeMs', 'prevoteMs', 'precommitMs', 'deltaMs', 'commitMs'],
+        properties: {
+          proposeMs: ref('positiveCount'),
+          prevoteMs: ref('positiveCount'),
+          precommitMs: ref('positiveCount'),
+          deltaMs: ref('count'),
+          commitMs: ref('count'),
+        },
+      },
+    },
   },
 } as const
 export const ENGINE_TYPES = Object.keys(engineSchemas)
@@ -180,6 +206,12 @@ export const chainSpecSchema = {
       type: 'string',
       pattern: '^0x([0-9a-fA-F]{2}){0,32}$',
       description: 'at most 32 bytes of 0x-hex',
+    },
+    validator: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['address', 'power'],
+      properties: { address: ref('address'), power: ref('positiveUint') },
     },
     account: {
       type: 'object',

@@ -13,11 +13,35 @@ export interface DevEngineSpec {
   intervalMs: number
 }
 
+export interface BftValidatorSpec {
+  address: Uint8Array // 20
+  power: bigint
+}
+
+/** Tendermint timeouts; propose/prevote/precommit grow by deltaMs per round. */
+export interface BftTimeoutsSpec {
+  proposeMs: number
+  prevoteMs: number
+  precommitMs: number
+  deltaMs: number
+  /** Wait after a commit before the next height (sets the block rhythm). */
+  commitMs: number
+}
+
+/** PoA BFT (Tendermint rounds): a fixed validator set with voting powers. */
+export interface BftEngineSpec {
+  type: 'bft'
+  /** Non-empty, no address twice, every power positive. */
+  validators: BftValidatorSpec[]
+  /** Omitted = CometBFT's defaults. */
+  timeouts?: BftTimeoutsSpec
+}
+
 /**
  * The consensus engine and its parameters, discriminated by `type`. Later engines
- * ('pow' | 'bft' | 'poh') join this union with their own member interface.
+ * ('pow' | 'poh') join this union with their own member interface.
  */
-export type EngineSpec = DevEngineSpec
+export type EngineSpec = DevEngineSpec | BftEngineSpec
 export type EngineType = EngineSpec['type']
 
 export interface BlockLimits {

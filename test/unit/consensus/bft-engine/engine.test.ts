@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { bytesToHex } from '@ethereumjs/util'
+import { blockHash } from '../../../../src/chain/block.ts'
+import { verifyCertificate } from '../../../../src/consensus/bft/index.ts'
+import { MemoryNetwork, decodeSeal } from '../../../../src/consensus/bft-engine/index.ts'
+import { Signer, addressOf } from '../../../helpers/chain.ts'
+import { TestValidator, consortiumChainSpec, fastConfig, startCluster, waitFor } from './harness.ts'
+
+function hashesAt(nodes: TestValidator[], height: bigint): string[] {
+  return nodes.map((v) => {
+    const h = v.t.chain.getHashAt(height)
+    return h ? bytesToHex(h) : 'missing'
+  })
+}
+
+function minHeight(nodes: TestValidator[]): bigint {
+  return nodes.reduce((m, v) => (v.height < m ? v.height : m), nodes[0].height)
+}
+
+describe('bft engine: 4 validators over an in-memory network', () => {
+  let cluster: Awaited<ReturnType<typeof startCluster>>
+  before(async () => {
+    cluster = await startCluster(4)
+  })
+  after(async () => {
+    await cluster?.close()
+  })
+
+  test('finalizes 10 heights with identical blocks; every seal certifies the parent', async () => {
+    const { nodes, spec } = cluster
+    const signer = new Signer(nodes[0].t.common)
+    const tx = signer.transfer(5, addressOf(6).bytes, 12345n)
+    for (const v of nodes) v.pending.push(tx) // as if gossiped to every mempool
+    await waitFor(() => minHeight(nodes) >= 10n, 30_000, 'height 10 on every node')
+    const schedule = nodes[0].engine!.schedule
+    for (let h = 1n; h <= 10n; h++) {
+      const hashes = hashesAt(nodes, h)
+      assert.equal(new Set(hashes).size, 1, `height ${h}: ${hashes.join(' ')}`)
+      const block = nodes[0].t.chain.getBlockAt(h)!
+      const seal = decodeSeal(block.header.seal)
+      assert.deepEqual(block.header.producer, schedule.at(h).proposer(seal.round).address)
+      if (h === 1n) {
+        assert.equal(seal.parentCertificate, null)
+        continue
+      }
+      const parent = nodes[0].t.chain.getBlockAt(h - 1n)!
+      const check = verifyCertificate(seal.parentCertificate!, blockHash(parent.header), h - 1n, schedule.at(h - 1n), spec.chainId)
+      assert.ok(check.signers >= 3, `certificate of ${h - 1n} has ${check.signers} signers`)
+    }
+    // The transfer made it into a block on every node, with free gas (base fee 0).
+    const txLoc = nodes[3].t.chain.getTransaction(tx.hash())
+    assert.ok(txLoc, 'transfer included')
+    assert.equal(nodes[0].t.chain.getBlockAt(txLoc.location.height)!.header.baseFee, 0n)
+    // The newest block's certificate is held by the engine.
+    const head = nodes[1].t.chain.head
+    const latest = nodes[1].engine!.latestCertificate()
+    assert.ok(latest && latest.height <= head.header.height)
+  })
+
+  test('one validator stopped: the other three keep finalizing', async () => {
+    const { nodes } = cluster
+    await nodes[3].stop()
+    const live = nodes.slice(0, 3)
+    const from = minHeight(live)
+    await waitFor(() => minHeight(live) >= from + 5n, 30_000, '5 more heights without validator 3')
+    const top = minHeight(live)
+    for (let h = 1n; h <= top; h++) assert.equal(new Set(hashesAt(live, h)).size, 1, `height ${h}`)
+  })
+
+  test('two validators stopped: no new height; restarting them resumes finality', async () => {
+    const { nodes } = cluster
+    await nodes[2].stop()
+    const live = nodes.slice(0, 2)
+    // Both live nodes reach the next height and vote in it, but 2 of 4 is no quorum: they
+    // wait in round 0 (Tendermint needs 2f+1 prevotes to even start the prevote timeout).
+    const state = (v: TestValidator) => v.engine!.consensusState()
+    const voting = () => live.every((v) => BigInt(state(v).height) === v.height + 1n && ['prevote', 'precommit'].includes(state(v).step))
+    await waitFor(voting, 20_000, 'live validators voting at the next height')
+    const stalled = live.map((v) => v.height)
+    // A negative claim needs a bound: 2 s, five times the longest round-0 timeout.
+    const until = Date.now() + 2000
+    await waitFor(() => Date.now() >= until || live.some((v, i) => v.height !== stalled[i]), 5000, 'the stall window')
+    assert.deepEqual(live.map((v) => v.height), stalled, 'no height may be finalized by 2 of 4 validators')
+    const stuck = live.reduce((m, v) => (v.height > m ? v.height : m), 0n)
+    await nodes[2].start()
+    await nodes[3].start()
+    await waitFor(() => minHeight(nodes) >= stuck + 3n, 40_000, 'finality after the restart, all 4 caught up')
+    const top = minHeight(nodes)
+    for (let h = 1n; h <= top; h++) assert.equal(new Set(hashesAt(nodes, h)).size, 1, `height ${h}`)
+  })
+})
+
+describe('bft engine: a lone validator with a datadir', () => {
+  test('restarts from its files: the head certificate is reloaded and finality continues', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'catena-bft-'))
+    const net = new MemoryNetwork()
+    const spec = consortiumChainSpec()
+    const config = { ...fastConfig(), validators: [{ address: addressOf(0).bytes, power: 5n }] }
+    const v = await TestValidator.create(0, net, spec, config)
+    v.datadir = dir
+    try {
+      await v.start()
+      await waitFor(() => v.height >= 3n, 10_000, 'height 3 with one validator')
+      await v.stop()
+      const stoppedAt = v.height
+      assert.ok(existsSync(join(dir, 'bft-vote.wal')) && existsSync(join(dir, 'bft-latest-cert')))
+      await v.start()
+      const cert = v.engine!.latestCertificate()
+      assert.equal(cert?.height, stoppedAt, 'certificate of the head reloaded from disk, no peer needed')
+      await waitFor(() => v.height >= stoppedAt + 2n, 10_000, 'two more heights after the restart')
+      const block = v.t.chain.getBlockAt(stoppedAt + 1n)!
+      assert.deepEqual(decodeSeal(block.header.seal).parentCertificate?.blockHash, v.t.chain.getHashAt(stoppedAt))
+    } finally {
+      await v.stop()
+      net.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
