@@ -3,12 +3,12 @@
  * execution, mempool, consensus engine and JSON-RPC from a chain spec and a config, in
  * order, and shuts them down in reverse (like Lodestar's nodejs.ts).
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { Address, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { Chain, type ImportedBlock } from '../chain/chain.ts'
-import { BlockImporter } from '../chain/import.ts'
+import { BlockImporter, type ExecutedBlock } from '../chain/import.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
@@ -21,7 +21,7 @@ import { createRpcServer, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
-import { blockSize } from '../chain/block.ts'
+import { blockHash, blockSize, type Block } from '../chain/block.ts'
 import type { Network } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
 import type { Common } from '@ethereumjs/common'
@@ -44,6 +44,8 @@ export interface NodeConfig {
   corsOrigins?: string[]
   /** fsync every block batch (survives power loss, not just a killed process); off by default. */
   syncWrites?: boolean
+  /** A file holding this node's validator private key (hex), for BFT chains. */
+  validatorKeyFile?: string
   /** P2P TCP port (0 = any free port); networking is off when undefined. */
   p2pPort?: number
   p2pHost?: string
@@ -113,9 +115,10 @@ export class CatenaNode {
       },
     })
 
-    const engine = createEngine(spec, cfg)
+    const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
+    const engine = await createEngine(spec, cfg, { network, common })
     const importer = new BlockImporter(chain, executor, engine)
-    const p2p = cfg.p2pPort === undefined ? undefined : await startP2P(cfg, chain, importer, mempool, common, log)
+    const p2p = network ? await startSync(network, chain, importer, mempool, common, log) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
     const backend: EthBackend = {
@@ -161,7 +164,18 @@ export class CatenaNode {
     })
     mempool.on('added', (entry) => hub.publishPendingTransaction(entry.hashHex))
 
-    const host: EngineHost = {
+    const mempoolSource = () => {
+      const source = mempool.executable(nextFee())
+      const iter = source[Symbol.iterator]()
+      return {
+        next: () => {
+          const r = iter.next()
+          return r.done ? undefined : r.value.tx
+        },
+        skipSender: (sender: Uint8Array) => source.skipSender(new Address(sender)),
+      }
+    }
+    const host = {
       head: () => chain.head,
       log,
       pendingTxCount: () => mempool.pendingCount,
@@ -174,26 +188,29 @@ export class CatenaNode {
         }
       },
       produce: async ({ timestamp }) => {
-        const source = mempool.executable(nextFee())
-        const iter = source[Symbol.iterator]()
-        const produced = await importer.produce({
-          timestamp,
-          producer: engine.producer,
-          seal: (h) => engine.seal(h),
-          source: {
-            next: () => {
-              const r = iter.next()
-              return r.done ? undefined : r.value.tx
-            },
-            skipSender: (sender) => source.skipSender(new Address(sender)),
-          },
-        })
+        const produced = await importer.produce({ timestamp, producer: engine.producer, seal: (h) => engine.seal(h), source: mempoolSource() })
         // Txs that can no longer execute leave the pool, as geth drops invalid txs.
         for (const r of produced.rejected) mempool.remove(r.tx.hash())
         await headUpdate
         return produced
       },
-    }
+      // What engines that propose before they commit (BFT) use: build, validate, commit.
+      build: async ({ timestamp, producer }: { timestamp: bigint; producer: Uint8Array }) => {
+        const built = await importer.build({ timestamp, producer, source: mempoolSource() })
+        for (const r of built.execution.rejected) mempool.remove(r.tx.hash())
+        return built
+      },
+      validate: (block: Block) => importer.validate(block),
+      commit: async (executed: ExecutedBlock) => {
+        // Block sync may have imported the same decided block a moment earlier.
+        const head = chain.head
+        if (equalsBytes(head.hash, blockHash(executed.block.header))) return { hash: head.hash, block: executed.block, receipts: chain.getReceipts(head.hash)! }
+        const imported = await importer.commit(executed)
+        await headUpdate
+        return imported
+      },
+      blockAt: (height: bigint) => chain.getBlockAt(height),
+    } as EngineHost
 
     const { url, wsUrl } = await rpc.listen()
     const node = new CatenaNode(spec, chain, mempool, engine, rpc, store, log, cfg.datadir, url, wsUrl, p2p)
@@ -231,10 +248,9 @@ export class CatenaNode {
   }
 }
 
-async function startP2P(cfg: NodeConfig, chain: Chain, importer: BlockImporter, mempool: Mempool, common: Common, log: Logger) {
+async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise<Network> {
   // Loaded only when networking is on: libp2p is large and needs its polyfill first.
   const { createNetwork } = await import('../net/index.ts')
-  const { BlockSync, TxRelay } = await import('../sync/index.ts')
   const network = await createNetwork({
     datadir: cfg.datadir,
     listen: [`/ip4/${cfg.p2pHost ?? '127.0.0.1'}/tcp/${cfg.p2pPort}`],
@@ -242,27 +258,71 @@ async function startP2P(cfg: NodeConfig, chain: Chain, importer: BlockImporter, 
     chainId: chain.spec.chainId,
     genesisHash: chain.genesisHash,
     head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
+    // Consensus messages also carry proposed blocks.
+    limits: { topics: { consensus: chain.spec.limits.maxBlockBytes + 64 * 1024 } },
     logger: log,
   })
+  await network.start()
+  return network
+}
+
+async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, common: Common, log: Logger) {
+  const { BlockSync, TxRelay } = await import('../sync/index.ts')
   const sync = new BlockSync({ network, chain, importer, common, log })
   const relay = new TxRelay(network, mempool, log)
-  await network.start()
   await sync.start()
   relay.start()
   return { network, sync, relay }
 }
 
-function createEngine(spec: ChainSpec, cfg: NodeConfig): ConsensusEngine {
-  const producer = hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`)
+/**
+ * The 'consensus' gossip topic as the BFT engine's transport. Each send gets an 8-byte
+ * sequence prefix: gossipsub refuses to publish the same bytes twice, and the engine re-sends
+ * its own messages so peers that were away catch up.
+ */
+function gossipTransport(network: Network, log: Logger) {
+  let seq = BigInt(Date.now()) << 16n
+  return {
+    broadcast(bytes: Uint8Array) {
+      const framed = new Uint8Array(8 + bytes.length)
+      new DataView(framed.buffer).setBigUint64(0, seq++)
+      framed.set(bytes, 8)
+      network.publish('consensus', framed).catch((err) => log.debug({ err: (err as Error).message }, 'consensus gossip not sent'))
+    },
+    onMessage(handler: (bytes: Uint8Array, from: string) => void) {
+      return network.subscribe('consensus', (data, from) => {
+        if (data.length < 8) return 'reject'
+        handler(data.subarray(8), from)
+        return 'accept'
+      })
+    },
+  }
+}
+
+async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Common }): Promise<ConsensusEngine> {
   switch (spec.engine.type) {
     case 'dev':
       return new DevEngine({
         automine: cfg.automine ?? spec.engine.automine,
         intervalMs: cfg.blockIntervalMs ?? spec.engine.intervalMs,
-        producer,
+        producer: hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`),
       })
-    case 'bft':
-      // TODO(lead): new BftEngine({ chainId, config: spec.engine, privateKey, transport, common, datadir }) with a BftHost
-      throw new Error('the bft engine is not wired into the node yet')
+    case 'bft': {
+      if (!deps.network) throw new Error('a bft chain needs the network: pass --p2p-port (and --bootnodes)')
+      if (!cfg.validatorKeyFile) throw new Error('a bft chain needs --validator-key-file <file> holding this validator\'s private key (hex)')
+      const text = (await readFile(cfg.validatorKeyFile, 'utf8').catch((err: Error) => {
+        throw new Error(`cannot read the validator key file ${cfg.validatorKeyFile}: ${err.message}`)
+      })).trim()
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${cfg.validatorKeyFile} must hold a 32-byte hex private key`)
+      const { BftEngine } = await import('../consensus/bft-engine/index.ts')
+      return new BftEngine({
+        chainId: spec.chainId,
+        config: spec.engine,
+        privateKey: hexToBytes(`0x${text.replace(/^0x/, '')}`),
+        transport: gossipTransport(deps.network, cfg.logger),
+        common: deps.common,
+        datadir: cfg.datadir,
+      })
+    }
   }
 }

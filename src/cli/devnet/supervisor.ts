@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { bytesToHex, privateToAddress } from '@ethereumjs/util'
+import { loadChainSpec } from '../../chain/spec/index.ts'
+import { TEST_MNEMONIC, deriveKeys } from '../../wallet/hd.ts'
 import { join, resolve } from 'node:path'
 
 export interface DevnetOptions {
@@ -22,7 +25,7 @@ export interface DevnetOptions {
 
 export interface DevnetMember {
   index: number
-  role: 'producer' | 'follower'
+  role: 'producer' | 'follower' | 'validator'
   rpcUrl: string
   wsUrl: string
   p2p: string
@@ -37,6 +40,8 @@ interface RunningMember extends DevnetMember {
 export class Devnet {
   private readonly members: RunningMember[] = []
   private stopping = false
+  /** BFT chains: the private key of validator i (test-mnemonic keys matched to the spec's validators). */
+  private validatorKeys?: Uint8Array[]
 
   constructor(private readonly o: DevnetOptions) {}
 
@@ -45,6 +50,7 @@ export class Devnet {
   }
 
   async start(onUnexpectedExit: (m: DevnetMember, code: number | null, signal: string | null) => void): Promise<void> {
+    this.validatorKeys = validatorKeysFor(this.o.chain, this.o.nodes)
     const root = resolve(this.o.datadir)
     if (this.o.fresh) await rm(root, { recursive: true, force: true })
     await mkdir(root, { recursive: true })
@@ -62,6 +68,16 @@ export class Devnet {
     await mkdir(datadir, { recursive: true })
     await rm(join(datadir, 'node.json'), { force: true })
     const port = (base: number) => String(base === 0 ? 0 : base + index)
+    const key = this.validatorKeys?.[index]
+    let engineArgs: string[]
+    if (this.validatorKeys) {
+      if (!key) throw new Error(`the chain has ${this.validatorKeys.length} validators; run at most that many nodes`)
+      const keyFile = join(datadir, 'validator.key')
+      await writeFile(keyFile, bytesToHex(key) + '\n', { mode: 0o600 })
+      engineArgs = ['--validator-key-file', keyFile, ...(bootnode ? ['--bootnodes', bootnode] : [])]
+    } else {
+      engineArgs = index === 0 ? [] : ['--automine', 'false', '--bootnodes', bootnode!]
+    }
     const args = [
       ...process.execArgv,
       process.argv[1],
@@ -71,7 +87,7 @@ export class Devnet {
       '--rpc-port', port(this.o.rpcPort),
       '--p2p-port', port(this.o.p2pPort),
       '--log-format', 'json',
-      ...(index === 0 ? [] : ['--automine', 'false', '--bootnodes', bootnode!]),
+      ...engineArgs,
     ]
     const log = createWriteStream(join(datadir, 'node.log'), { flags: 'a' })
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -80,7 +96,7 @@ export class Devnet {
     const info = await this.waitForInfo(datadir, child)
     return {
       index,
-      role: index === 0 ? 'producer' : 'follower',
+      role: this.validatorKeys ? 'validator' : index === 0 ? 'producer' : 'follower',
       rpcUrl: info.rpcUrl,
       wsUrl: info.wsUrl,
       p2p: info.p2p?.[0] ?? '',
@@ -132,4 +148,21 @@ export class Devnet {
       ),
     )
   }
+}
+
+/**
+ * For a BFT chain, the keys of its validators in order, taken from the test mnemonic (the
+ * consortium preset's validators are its accounts 0..3). Undefined for other engines.
+ */
+function validatorKeysFor(chain: string, nodes: number): Uint8Array[] | undefined {
+  const spec = loadChainSpec(chain)
+  if (spec.engine.type !== 'bft') return undefined
+  const candidates = deriveKeys(TEST_MNEMONIC, 20).map((k) => k.privateKey)
+  const keys = spec.engine.validators.map((v) => {
+    const key = candidates.find((k) => bytesToHex(privateToAddress(k)) === bytesToHex(v.address))
+    if (!key) throw new Error(`devnet runs validators whose keys come from the test mnemonic; ${bytesToHex(v.address)} is not one of them`)
+    return key
+  })
+  if (nodes > keys.length) throw new Error(`the chain has ${keys.length} validators; --nodes must be at most ${keys.length}`)
+  return keys
 }

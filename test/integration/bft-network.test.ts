@@ -1,0 +1,100 @@
+/**
+ * A consortium chain (BFT, 4 validators of power 1) as four OS processes over libp2p:
+ * txs become final on every node, one validator down keeps finality, two down halt it,
+ * restarting them resumes it with no manual step, and no two nodes ever report different
+ * blocks at the same height.
+ */
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { bytesToHex } from '@ethereumjs/util'
+import { makeCommon } from '../../src/execution/index.ts'
+import { KEYS } from '../helpers/chain.ts'
+import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+
+type Hex = `0x${string}`
+const common = makeCommon(1338n)
+const dirs: string[] = []
+const running = new Set<NodeProcess>()
+
+after(async () => {
+  await Promise.all([...running].map((n) => n.kill().catch(() => undefined)))
+  await Promise.all(dirs.map(removeDatadir))
+})
+
+async function startValidator(i: number, datadir: string, bootnodes: string[]): Promise<NodeProcess> {
+  const keyFile = join(datadir, 'validator.key')
+  await writeFile(keyFile, bytesToHex(KEYS[i]), { mode: 0o600 })
+  const node = await startNode({
+    datadir,
+    chain: 'consortium',
+    args: ['--p2p-port', '0', '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
+  })
+  running.add(node)
+  return node
+}
+
+const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
+
+/** Safety: every pair of live nodes agrees on every height both have. */
+async function assertAgreement(nodes: NodeProcess[]) {
+  const heights = await Promise.all(nodes.map(height))
+  const common = heights.reduce((a, b) => (a < b ? a : b))
+  for (let h = 0n; h <= common; h++) {
+    const hashes = await Promise.all(nodes.map((n) => n.rpc<{ hash: Hex }>('eth_getBlockByNumber', ['0x' + h.toString(16), false]).then((b) => b.hash)))
+    assert.equal(new Set(hashes).size, 1, `nodes disagree at height ${h}: ${hashes.join(' ')}`)
+  }
+}
+
+describe('consortium BFT network (4 validator processes)', () => {
+  test('finality, one down, two down, restart, agreement', async () => {
+    const datadirs = await Promise.all([0, 1, 2, 3].map(() => makeDatadir()))
+    dirs.push(...datadirs)
+    const v: NodeProcess[] = []
+    v[0] = await startValidator(0, datadirs[0], [])
+    const boot = v[0].info.p2p![0]
+    for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot])
+    await waitFor('blocks to finalize', async () => (await height(v[3])) >= 3n, { timeoutMs: 60_000 })
+
+    // A tx sent to validator 2 is final on all four (free gas on the consortium preset).
+    const raw = bytesToHex(
+      createFeeMarket1559Tx({ nonce: 0n, to: '0x000000000000000000000000000000000000cafe', value: 42n, gasLimit: 21000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, chainId: 1338n }, { common })
+        .sign(KEYS[6])
+        .serialize(),
+    )
+    const hash = await v[2].rpc<Hex>('eth_sendRawTransaction', [raw])
+    for (const n of v) {
+      await waitFor(`the tx on validator ${v.indexOf(n)}`, () => n.rpc<object | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), { timeoutMs: 60_000 })
+    }
+    await assertAgreement(v)
+
+    // One validator down (3 of 4 = more than 2/3 of the power): finality continues.
+    await v[3].kill()
+    running.delete(v[3])
+    const h1 = await height(v[0])
+    await waitFor('finality with one validator down', async () => (await height(v[0])) >= h1 + 3n, { timeoutMs: 60_000 })
+
+    // Two down (2 of 4): no new height becomes final.
+    await v[2].kill()
+    running.delete(v[2])
+    const live = [v[0], v[1]]
+    const stuckAt = await waitFor('the live pair to settle', async () => {
+      const [a, b] = await Promise.all(live.map(height))
+      return a === b ? a : undefined
+    }, { timeoutMs: 30_000 })
+    const deadline = Date.now() + 4000
+    while (Date.now() < deadline) {
+      for (const n of live) assert.ok((await height(n)) <= stuckAt + 1n, 'no progress without 2/3 of the power')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    const halted = (await Promise.all(live.map(height))).reduce((a, b) => (a > b ? a : b))
+
+    // Restart both: finality resumes with no manual step, and everyone agrees.
+    v[2] = await startValidator(2, datadirs[2], [boot])
+    v[3] = await startValidator(3, datadirs[3], [boot])
+    await waitFor('finality to resume', async () => (await Promise.all(v.map(height))).every((h) => h >= halted + 2n), { timeoutMs: 90_000 })
+    await assertAgreement(v)
+  })
+})
