@@ -24,13 +24,13 @@ after(async () => {
   await Promise.all(dirs.map(removeDatadir))
 })
 
-async function startValidator(i: number, datadir: string, bootnodes: string[]): Promise<NodeProcess> {
+async function startValidator(i: number, datadir: string, bootnodes: string[], p2pPort = 0): Promise<NodeProcess> {
   const keyFile = join(datadir, 'validator.key')
   await writeFile(keyFile, bytesToHex(KEYS[i]), { mode: 0o600 })
   const node = await startNode({
     datadir,
     chain: 'consortium',
-    args: ['--p2p-port', '0', '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
+    args: ['--p2p-port', String(p2pPort), '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
   })
   running.add(node)
   return node
@@ -95,6 +95,18 @@ describe('consortium BFT network (4 validator processes)', () => {
     v[2] = await startValidator(2, datadirs[2], [boot])
     v[3] = await startValidator(3, datadirs[3], [boot])
     await waitFor('finality to resume', async () => (await Promise.all(v.map(height))).every((h) => h >= halted + 2n), { timeoutMs: 90_000 })
+    await assertAgreement(v)
+
+    // Every validator killed at once, then restarted in a random order on the same addresses
+    // (peer ids are kept in the datadirs), each knowing the others: the chain resumes.
+    const addrs = v.map((n) => n.info.p2p![0])
+    const ports = addrs.map((a) => Number(/\/tcp\/(\d+)\//.exec(a)![1]))
+    await Promise.all(v.map((n) => n.kill()))
+    for (const n of v) running.delete(n)
+    const order = [0, 1, 2, 3].sort(() => Math.random() - 0.5)
+    const before = halted + 2n
+    for (const i of order) v[i] = await startValidator(i, datadirs[i], addrs.filter((_, j) => j !== i), ports[i])
+    await waitFor(`finality after restarting all in order ${order.join(',')}`, async () => (await Promise.all(v.map(height))).every((h) => h >= before + 2n), { timeoutMs: 90_000 })
     await assertAgreement(v)
   })
 })
