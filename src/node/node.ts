@@ -309,20 +309,27 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
       })
     case 'bft': {
       if (!deps.network) throw new Error('a bft chain needs the network: pass --p2p-port (and --bootnodes)')
-      if (!cfg.validatorKeyFile) throw new Error('a bft chain needs --validator-key-file <file> holding this validator\'s private key (hex)')
-      const text = (await readFile(cfg.validatorKeyFile, 'utf8').catch((err: Error) => {
-        throw new Error(`cannot read the validator key file ${cfg.validatorKeyFile}: ${err.message}`)
-      })).trim()
-      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${cfg.validatorKeyFile} must hold a 32-byte hex private key`)
+      const privateKey = cfg.validatorKeyFile ? await readValidatorKey(cfg.validatorKeyFile) : undefined
+      if (!privateKey) cfg.logger.info('no --validator-key-file: following consensus without voting')
       const { BftEngine } = await import('../consensus/bft-engine/index.ts')
       return new BftEngine({
         chainId: spec.chainId,
         config: spec.engine,
-        privateKey: hexToBytes(`0x${text.replace(/^0x/, '')}`),
+        privateKey,
         transport: gossipTransport(deps.network, cfg.logger),
         common: deps.common,
         datadir: cfg.datadir,
       })
     }
   }
+}
+
+async function readValidatorKey(file: string): Promise<Uint8Array> {
+  const text = (
+    await readFile(file, 'utf8').catch((err: Error) => {
+      throw new Error(`cannot read the validator key file ${file}: ${err.message}`)
+    })
+  ).trim()
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${file} must hold a 32-byte hex private key`)
+  return hexToBytes(`0x${text.replace(/^0x/, '')}`)
 }

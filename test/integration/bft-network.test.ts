@@ -108,5 +108,17 @@ describe('consortium BFT network (4 validator processes)', () => {
     for (const i of order) v[i] = await startValidator(i, datadirs[i], addrs.filter((_, j) => j !== i), ports[i])
     await waitFor(`finality after restarting all in order ${order.join(',')}`, async () => (await Promise.all(v.map(height))).every((h) => h >= before + 2n), { timeoutMs: 90_000 })
     await assertAgreement(v)
+
+    // A node without a validator key joins late: it syncs from height 0 (checking every seal's
+    // certificate) and then follows finality without voting.
+    const followerDir = await makeDatadir()
+    dirs.push(followerDir)
+    const follower = await startNode({ datadir: followerDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', addrs.join(',')] })
+    running.add(follower)
+    const target = await height(v[0])
+    await waitFor('the late follower to sync', async () => (await height(follower)) >= target, { timeoutMs: 60_000 })
+    await waitFor('the follower to follow new final blocks', async () => (await height(follower)) >= target + 2n, { timeoutMs: 60_000 })
+    await assertAgreement([...v, follower])
+    assert.ok(await follower.rpc('eth_getTransactionReceipt', [hash]), 'the follower has the old tx')
   })
 })

@@ -40,8 +40,8 @@ import { decodeEngineMessage, encodeEngineMessage, type ConsensusTransport, type
 export interface BftEngineOptions {
   chainId: bigint
   config: BftEngineConfig
-  /** This validator's key (the node's validator key file). */
-  privateKey: Uint8Array
+  /** This validator's key (the node's validator key file); without one the node follows consensus without voting. */
+  privateKey?: Uint8Array
   transport: ConsensusTransport
   /** To decode blocks from peers. */
   common: Common
@@ -87,7 +87,7 @@ export class BftEngine implements ConsensusEngine {
   private readonly now: () => bigint
 
   constructor(private readonly opts: BftEngineOptions) {
-    this.producer = privateKeyToAddress(opts.privateKey)
+    this.producer = opts.privateKey ? privateKeyToAddress(opts.privateKey) : new Uint8Array(20)
     this.schedule = new ValidatorSchedule(opts.config.validators)
     this.verifier = new BftSealVerifier(opts.chainId, this.schedule)
     this.maxFutureSeconds = this.verifier.maxFutureSeconds
@@ -110,7 +110,8 @@ export class BftEngine implements ConsensusEngine {
   async start(host: EngineHost): Promise<void> {
     if (!isBftHost(host)) throw new Error('the bft engine needs a host with build/validate/commit/blockAt (BftHost)')
     this.host = host
-    this.wal = VoteWal.open(this.walStorage())
+    // A follower signs nothing, so it keeps no vote WAL.
+    this.wal = this.opts.privateKey ? VoteWal.open(this.walStorage()) : undefined
     this.latestCert = this.opts.datadir ? loadCertificate(this.opts.datadir, host.head(), this.schedule, this.opts.chainId) : null
     this.driver = new BftDriver({
       chainId: this.opts.chainId,
