@@ -5,7 +5,7 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
-import { bigIntToUnpaddedBytes, bytesToBigInt, equalsBytes } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
 import { sha256d } from '../crypto/hash.ts'
 import { BlockError } from './errors.ts'
@@ -132,11 +132,25 @@ export function decodeBody(bytes: Uint8Array, common: Common): TypedTransaction[
   })
 }
 
+/** A whole block as it travels (gossip, sync, proposals): RLP [header, body]. */
+export function encodeBlock(block: Block): Uint8Array {
+  return RLP.encode([encodeHeader(block.header), encodeBody(block.txs)])
+}
+
+export function decodeBlock(bytes: Uint8Array, common: Common): Block {
+  let parts: unknown
+  try {
+    parts = RLP.decode(bytes)
+  } catch (err) {
+    throw new BlockError('MALFORMED', `block is not valid RLP: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(parts) || parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
+    throw new BlockError('MALFORMED', 'block must be RLP [header, body]')
+  }
+  return { header: decodeHeader(parts[0]), txs: decodeBody(parts[1], common) }
+}
+
 /** Size of the block on the wire: header + body, what maxBlockBytes limits. */
 export function blockSize(block: Block): number {
   return encodeHeader(block.header).length + encodeBody(block.txs).length
-}
-
-export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  return equalsBytes(a, b)
 }

@@ -166,14 +166,14 @@ export class DevEngine implements ConsensusEngine {
     return {
       evm_mine: async (params) => {
         arity('evm_mine', params, 0, 1)
-        const ts = params[0] === undefined || params[0] === null ? undefined : toSeconds(params[0], 'timestamp')
+        const ts = params[0] === undefined || params[0] === null ? undefined : parseUint(params[0], 'timestamp')
         await this.mine(ts)
         return '0x0'
       },
       hardhat_mine: async (params) => {
         arity('hardhat_mine', params, 0, 2)
-        const count = params[0] === undefined ? 1n : toSeconds(params[0], 'block count')
-        const interval = params[1] === undefined ? 1n : toSeconds(params[1], 'interval')
+        const count = params[0] === undefined ? 1n : parseUint(params[0], 'block count')
+        const interval = params[1] === undefined ? 1n : parseUint(params[1], 'interval')
         if (count > 100_000n) throw new EngineParamsError('hardhat_mine: at most 100000 blocks per call')
         for (let i = 0n; i < count; i++) {
           const parent = this.requireHost().head().header.timestamp
@@ -184,12 +184,12 @@ export class DevEngine implements ConsensusEngine {
       },
       evm_increaseTime: (params) => {
         arity('evm_increaseTime', params, 1, 1)
-        this.timeOffset += toSeconds(params[0], 'seconds')
+        this.timeOffset += parseUint(params[0], 'seconds')
         return Number(this.timeOffset)
       },
       evm_setNextBlockTimestamp: (params) => {
         arity('evm_setNextBlockTimestamp', params, 1, 1)
-        const ts = toSeconds(params[0], 'timestamp')
+        const ts = parseUint(params[0], 'timestamp')
         const parent = this.requireHost().head().header.timestamp
         if (ts < parent) throw new EngineParamsError(`timestamp ${ts} is before the head's timestamp ${parent}`)
         this.nextTimestamp = ts
@@ -204,7 +204,7 @@ export class DevEngine implements ConsensusEngine {
       },
       evm_setIntervalMining: (params) => {
         arity('evm_setIntervalMining', params, 1, 1)
-        const ms = Number(toSeconds(params[0], 'interval'))
+        const ms = Number(parseUint(params[0], 'interval'))
         this.setInterval(ms)
         return true
       },
@@ -217,7 +217,7 @@ function arity(method: string, params: unknown[], min: number, max: number): voi
   if (params.length < min) throw new EngineParamsError(`${method}: missing value for required argument ${params.length}`)
 }
 
-function toSeconds(v: unknown, name: string): bigint {
+function parseUint(v: unknown, name: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
   if (typeof v === 'string' && /^0x[0-9a-fA-F]+$/.test(v)) return BigInt(v)
   if (typeof v === 'string' && /^[0-9]+$/.test(v)) return BigInt(v)

@@ -99,8 +99,11 @@ export class Executor {
     return this.overlayAt(root).getAccount(address)
   }
 
-  /** Opening a trie costs ~0.1 ms; reads at the same root (nearly always the head) share one. */
-  private readOnlyWorld(root: Uint8Array): WorldState {
+  /**
+   * The state at `root` for reads only (RPC state queries, calls). Opening a trie costs
+   * ~0.1 ms; reads at the same root (nearly always the head) share one. Never commit to it.
+   */
+  readOnlyWorld(root: Uint8Array): WorldState {
     if (this.lastReadWorld && equalsBytes(this.lastReadWorld.root, root)) return this.lastReadWorld
     this.lastReadWorld = openWorldState(this.store, root, this.common)
     return this.lastReadWorld

@@ -134,6 +134,7 @@ export class CatenaNode {
       nextBaseFee: nextFee,
       txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
       readAccount: (root, address) => executor.readAccount(root, address),
+      worldAt: (root) => executor.readOnlyWorld(root),
     }
     const methods = { ...ethMethods(backend) }
     for (const [name, fn] of Object.entries(engine.rpcMethods())) {

@@ -1,5 +1,5 @@
 export { OverlayState } from './overlay.ts'
-export { openWorldState, hasStateRoot, getAccountProof, EMPTY_STATE_ROOT } from './world.ts'
+export { openWorldState, getAccountProof, EMPTY_STATE_ROOT } from './world.ts'
 export type { WorldState, AccountProof } from './world.ts'
 export { TrieNodeDB } from './trie-db.ts'
 export { StateCache } from './state-cache.ts'

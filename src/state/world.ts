@@ -5,7 +5,7 @@
  */
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { MerkleStateManager, getMerkleStateProof } from '@ethereumjs/statemanager'
-import { Address, KECCAK256_RLP, ValueEncoding, equalsBytes } from '@ethereumjs/util'
+import { Address, KECCAK256_RLP, ValueEncoding } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
 import type { KeyValueStore } from '../storage/index.ts'
 import { TrieNodeDB } from './trie-db.ts'
@@ -29,13 +29,6 @@ export function openWorldState(store: KeyValueStore, root: Uint8Array, common: C
   })
   const manager = new MerkleStateManager({ trie, common })
   return { root, manager, db }
-}
-
-/** True if the store holds the root node of this state (i.e. the state is available). */
-export async function hasStateRoot(store: KeyValueStore, root: Uint8Array, common: Common): Promise<boolean> {
-  if (equalsBytes(root, EMPTY_STATE_ROOT)) return true
-  const { manager } = openWorldState(store, root, common)
-  return manager.hasStateRoot(root)
 }
 
 export type AccountProof = Awaited<ReturnType<typeof getMerkleStateProof>>

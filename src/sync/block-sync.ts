@@ -14,7 +14,6 @@ import type { Block } from '../chain/block.ts'
 import { PENALTY, invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
 import { progressLine } from './progress.ts'
 import {
-  MAX_RANGE_BLOCKS,
   WireError,
   decodeBlock,
   decodeBlockList,
@@ -201,4 +200,3 @@ export class BlockSync {
   }
 }
 
-export { MAX_RANGE_BLOCKS }

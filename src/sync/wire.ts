@@ -6,24 +6,24 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
-import { decodeBody, decodeHeader, encodeBody, encodeHeader, type Block } from '../chain/block.ts'
+import { decodeBody, decodeHeader, encodeBlock, type Block } from '../chain/block.ts'
 
-export const MAX_RANGE_BLOCKS = 128
+// The block encoding lives with the block (chain/block.ts); sync re-exports it.
+export { encodeBlock }
 
-export class WireError extends Error {
-  readonly code = 'MALFORMED_MESSAGE'
-}
-
-export function encodeBlock(block: Block): Uint8Array {
-  return RLP.encode([encodeHeader(block.header), encodeBody(block.txs)])
-}
-
+/** A block from a peer: framing problems are wire errors, header/body problems BlockErrors. */
 export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   const parts = decodeList(bytes, 'block')
   if (parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
     throw new WireError('block must be RLP [header, body]')
   }
   return { header: decodeHeader(parts[0]), txs: decodeBody(parts[1], common) }
+}
+
+export const MAX_RANGE_BLOCKS = 128
+
+export class WireError extends Error {
+  readonly code = 'MALFORMED_MESSAGE'
 }
 
 export interface RangeRequest {

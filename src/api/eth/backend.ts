@@ -9,7 +9,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Chain, ChainHead } from '../../chain/chain.ts'
 import type { BlockHeader } from '../../chain/block.ts'
 import type { CallRunner } from '../../execution/index.ts'
-import { openWorldState, type WorldState } from '../../state/index.ts'
+import type { WorldState } from '../../state/index.ts'
 import { invalidParams, serverError } from '../rpc/errors.ts'
 import type { BlockNumberOrTag, BlockRef } from '../rpc/params.ts'
 
@@ -34,6 +34,8 @@ export interface EthBackend {
   peerCount(): number
   /** Base fee of the block that would be built on the head now. */
   nextBaseFee(): bigint
+  /** The state at a root for reads (shared by consecutive reads at the same root). */
+  worldAt(stateRoot: Uint8Array): WorldState
   /** An account at a state root (served from the head state cache when possible). */
   readAccount(stateRoot: Uint8Array, address: Address): Promise<Account | undefined>
   /** Resolves when eth_sendRawTransaction may answer (the engine decides: see ConsensusEngine.txSubmitted). */
@@ -88,7 +90,7 @@ export function requireBlock(b: EthBackend, ref: BlockRef): ResolvedBlock {
 }
 
 export function stateAt(b: EthBackend, block: ResolvedBlock): WorldState {
-  return openWorldState(b.chain.store, block.header.stateRoot, b.common)
+  return b.worldAt(block.header.stateRoot)
 }
 
 function headBlock(head: ChainHead): ResolvedBlock {

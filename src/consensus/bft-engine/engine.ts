@@ -15,7 +15,7 @@ import { blockHash, type Block, type BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
 import type { ExecutedBlock } from '../../chain/import.ts'
 import { privateKeyToAddress } from '../../crypto/secp256k1.ts'
-import { decodeBlock, encodeBlock } from '../../sync/wire.ts'
+import { decodeBlock, encodeBlock } from '../../chain/block.ts'
 import {
   BftDriver,
   VoteWal,

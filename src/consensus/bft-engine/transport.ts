@@ -18,7 +18,7 @@ export interface ConsensusTransport {
 
 export type EngineMessage =
   | { kind: 'consensus'; message: Uint8Array }
-  /** A proposed (not yet decided) block, encoded as in sync/wire.ts. */
+  /** A proposed (not yet decided) block, encoded by chain/block.ts encodeBlock. */
   | { kind: 'block'; block: Uint8Array }
   /** A decided block and the certificate that makes it final. */
   | { kind: 'decided'; block: Uint8Array; certificate: Uint8Array }

@@ -3,17 +3,18 @@
  * Internal: not exported from the folder's index.
  * @module
  */
-import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToBigInt, equalsBytes } from '@ethereumjs/util'
 
 /** Hex without prefix, for Map keys. */
 export function toKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
 }
 
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
+export const equalBytes = equalsBytes
+
+/** Equality of block hashes where null stands for nil (a vote for no block). */
+export function sameHash(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null ? b === null : b !== null && equalsBytes(a, b)
 }
 
 /** Lexicographic order, shorter first on a common prefix (Go's bytes.Compare). */

@@ -23,7 +23,7 @@
  *   (catching up is block sync's job, with certificates).
  * @module
  */
-import { equalBytes, toKey } from './bytes.ts'
+import { equalBytes, sameHash, toKey } from './bytes.ts'
 import { certificateFromVotes } from './certificate.ts'
 import { BftError, MessageError } from './errors.ts'
 import { duplicateVoteEvidence, offenceKey } from './evidence.ts'
@@ -465,6 +465,3 @@ export class StateMachine {
   }
 }
 
-function sameHash(a: Hash | null, b: Hash | null): boolean {
-  return a === null ? b === null : b !== null && equalBytes(a, b)
-}

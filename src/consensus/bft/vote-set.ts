@@ -15,7 +15,7 @@
  * Every equivocation is reported for evidence either way.
  * @module
  */
-import { equalBytes, toKey } from './bytes.ts'
+import { toKey } from './bytes.ts'
 import type { Address, Hash, SignedVote, VoteType } from './types.ts'
 import type { ValidatorSet } from './validators.ts'
 

@@ -21,7 +21,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { RLP } from '@ethereumjs/rlp'
-import { equalBytes, isBytes, readUint, uintBytes } from './bytes.ts'
+import { equalBytes, isBytes, readUint, sameHash, uintBytes } from './bytes.ts'
 import { WalError } from './errors.ts'
 import { HASH_LENGTH, MAX_ROUND, type Hash, type Step } from './types.ts'
 
@@ -195,9 +195,6 @@ function keyOf(e: WalEntry): string {
   return `${e.height}/${e.round}/${e.step}`
 }
 
-function sameHash(a: Hash | null, b: Hash | null): boolean {
-  return a === null ? b === null : b !== null && equalBytes(a, b)
-}
 
 function checkEntry(e: WalEntry): void {
   const ok =

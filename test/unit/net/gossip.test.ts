@@ -85,7 +85,7 @@ describe('gossip', () => {
 
   test('messages over the topic limit: refused to publish, rejected on arrival', async (t) => {
     const nets = await mesh(t, { topics: { txs: 1000 } })
-    const [a, b, c] = nets
+    const [a, , c] = nets
     const got = nets.map(listen)
     await waitSubscribed(nets)
 
