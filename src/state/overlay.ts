@@ -6,10 +6,12 @@
  * trie once per block, computing the state root once.
  */
 import { OriginalStorageCache } from '@ethereumjs/statemanager'
-import { Account, Address, KECCAK256_NULL, createAddressFromString, KECCAK256_RLP, bytesToHex, equalsBytes, hexToBytes, unpadBytes } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { RLP } from '@ethereumjs/rlp'
+import { Account, Address, createAccountFromRLP, KECCAK256_NULL, KECCAK256_RLP, bytesToHex, equalsBytes, hexToBytes, unpadBytes } from '@ethereumjs/util'
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common'
 import type { WorldState } from './world.ts'
+import type { BatchTrie, TrieUpdate } from './mpt-batch.ts'
+import { keccak256 } from '../crypto/hash.ts'
 import type { BaseReadCache, StateChanges } from './state-cache.ts'
 
 type Hex = `0x${string}`
@@ -33,6 +35,7 @@ export class OverlayState implements StateManagerInterface {
   private readonly baseStorage = new Map<string, Uint8Array>()
   private readonly journal: Array<() => void> = []
   private readonly checkpoints: number[] = []
+  private readonly trie: BatchTrie
 
   originalStorageCache: OriginalStorageCache
 
@@ -42,6 +45,7 @@ export class OverlayState implements StateManagerInterface {
     private readonly shared?: BaseReadCache,
   ) {
     this.originalStorageCache = new OriginalStorageCache(this.getStorage.bind(this))
+    this.trie = base.db.batchTrie()
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
@@ -54,10 +58,21 @@ export class OverlayState implements StateManagerInterface {
   private async readBaseAccount(key: Hex, address: Address): Promise<Account | undefined> {
     if (this.baseAccounts.has(key)) return this.baseAccounts.get(key)
     const shared = this.shared?.getAccount(key) ?? 'miss'
-    const a = shared !== 'miss' ? shared : await this.base.manager.getAccount(address)
+    const a = shared !== 'miss' ? shared : this.readTrieAccount(address)
     if (shared === 'miss') this.shared?.setAccount(key, a)
     this.baseAccounts.set(key, a)
     return a
+  }
+
+  /** Base-state reads go straight through the trie, synchronously (see mpt-batch.ts). */
+  private readTrieAccount(address: Address): Account | undefined {
+    const raw = this.trie.get(this.base.root, keccak256(address.bytes))
+    return raw ? createAccountFromRLP(raw) : undefined
+  }
+
+  private readTrieSlot(storageRoot: Uint8Array, slot: Uint8Array): Uint8Array {
+    const raw = this.trie.get(storageRoot, keccak256(slot))
+    return raw ? (RLP.decode(raw) as Uint8Array) : new Uint8Array(0)
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
@@ -88,7 +103,7 @@ export class OverlayState implements StateManagerInterface {
   }
 
   async putCode(address: Address, code: Uint8Array): Promise<void> {
-    const codeHash = keccak_256(code)
+    const codeHash = keccak256(code)
     const hashKey = bytesToHex(codeHash) as Hex
     if (!this.codes.has(hashKey)) {
       this.codes.set(hashKey, code)
@@ -125,7 +140,7 @@ export class OverlayState implements StateManagerInterface {
       return shared
     }
     const baseAccount = await this.readBaseAccount(key, address)
-    const value = baseAccount ? await this.base.manager.getStorage(address, slot) : new Uint8Array(0)
+    const value = baseAccount ? this.readTrieSlot(baseAccount.storageRoot, slot) : new Uint8Array(0)
     this.baseStorage.set(cacheKey, value)
     this.shared?.setStorage(key, slotKey, value)
     return value
@@ -181,34 +196,37 @@ export class OverlayState implements StateManagerInterface {
    * nodes sit in the base's TrieNodeDB buffer until the block's batch commits them.
    */
   async commitToTrie(): Promise<Uint8Array> {
-    const sm = this.base.manager
+    const db = this.base.db
     for (const [hashKey, code] of this.codes) {
       // ethereumjs keys code by 'c' + codeHash in the trie database (prefixCodeHashes).
-      await this.base.db.put(CODE_KEY_PREFIX + hashKey.slice(2), code)
+      await db.put(CODE_KEY_PREFIX + hashKey.slice(2), code)
     }
+    const trie = this.trie
+    const updates: TrieUpdate[] = []
     const touched = new Set<Hex>([...this.accounts.keys(), ...this.storage.keys(), ...this.cleared])
-    for (const key of [...touched].sort()) {
-      const address = createAddressFromString(key)
+    for (const key of touched) {
+      const addressBytes = hexToBytes(key)
+      const trieKey = keccak256(addressBytes)
       const own = this.accounts.get(key)
       if (own === null) {
-        await sm.deleteAccount(address)
+        updates.push([trieKey, null])
         continue
       }
       // The base (pre-block) account has the storage root this block's slot writes start from.
-      const current = await this.readBaseAccount(key, address)
-      const next = own !== undefined ? copyAccount(own) : current && copyAccount(current)
+      const current = await this.readBaseAccount(key, new Address(addressBytes))
+      const next = own ?? current
       if (!next) continue // storage written under an account that no longer exists
-      next.storageRoot = current?.storageRoot ?? KECCAK256_RLP
-      await sm.putAccount(address, next)
-      // clearStorage also resets the manager's cached storage trie for this account.
-      if (this.cleared.has(key)) await sm.clearStorage(address)
+      let storageRoot = this.cleared.has(key) ? KECCAK256_RLP : (current?.storageRoot ?? KECCAK256_RLP)
       const slots = this.storage.get(key)
-      if (!slots) continue
-      for (const slotKey of [...slots.keys()].sort()) {
-        await sm.putStorage(address, hexToBytes(slotKey), slots.get(slotKey)!)
+      if (slots && slots.size > 0) {
+        const slotUpdates: TrieUpdate[] = []
+        // Storage values are stored RLP-encoded without leading zeros; zero deletes the slot.
+        for (const [slot, value] of slots) slotUpdates.push([keccak256(hexToBytes(slot)), value.length === 0 ? null : RLP.encode(value)])
+        storageRoot = trie.update(storageRoot, slotUpdates)
       }
+      updates.push([trieKey, new Account(next.nonce, next.balance, storageRoot, next.codeHash).serialize()])
     }
-    return sm.getStateRoot()
+    return trie.update(this.base.root, updates)
   }
 
   /** What this overlay changed, for advancing the head state cache after a commit. */

@@ -7,6 +7,7 @@
  */
 import { hexToBytes, type BatchDBOp, type DB } from '@ethereumjs/util'
 import { keys, type BatchOp, type KeyValueStore } from '../storage/index.ts'
+import { BatchTrie, DecodedNodeCache, type TrieNodeStore } from './mpt-batch.ts'
 
 /**
  * Trie nodes are content-addressed (keyed by their hash), so a node read once never changes:
@@ -15,6 +16,8 @@ import { keys, type BatchOp, type KeyValueStore } from '../storage/index.ts'
  */
 const NODE_CACHE_ENTRIES = 100_000
 const nodeCaches = new WeakMap<KeyValueStore, Map<string, Uint8Array>>()
+/** Decoded nodes for BatchTrie, shared the same way (they are immutable). */
+const decodedCaches = new WeakMap<KeyValueStore, DecodedNodeCache>()
 
 function nodeCacheFor(store: KeyValueStore): Map<string, Uint8Array> {
   let cache = nodeCaches.get(store)
@@ -22,7 +25,7 @@ function nodeCacheFor(store: KeyValueStore): Map<string, Uint8Array> {
   return cache
 }
 
-export class TrieNodeDB implements DB<string, string | Uint8Array> {
+export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStore {
   private readonly pending = new Map<string, Uint8Array>()
   private readonly cache: Map<string, Uint8Array>
 
@@ -36,6 +39,26 @@ export class TrieNodeDB implements DB<string, string | Uint8Array> {
     const value = this.store.get(keys.stateNode(hexToBytes(`0x${key}`)))
     if (value) this.remember(key, value)
     return value
+  }
+
+  getNode(hash: Uint8Array): Uint8Array | undefined {
+    const key = unprefixedHex(hash)
+    const hit = this.pending.get(key) ?? this.cache.get(key)
+    if (hit) return hit
+    const value = this.store.get(keys.stateNode(hash))
+    if (value) this.remember(key, value)
+    return value
+  }
+
+  putNode(hash: Uint8Array, encoded: Uint8Array): void {
+    this.pending.set(unprefixedHex(hash), encoded)
+  }
+
+  /** A batch updater over this database (see mpt-batch.ts), sharing the store's decoded-node cache. */
+  batchTrie(): BatchTrie {
+    let decoded = decodedCaches.get(this.store)
+    if (!decoded) decodedCaches.set(this.store, (decoded = new DecodedNodeCache()))
+    return new BatchTrie(this, decoded)
   }
 
   private remember(key: string, value: Uint8Array): void {
@@ -79,6 +102,15 @@ export class TrieNodeDB implements DB<string, string | Uint8Array> {
   get pendingCount(): number {
     return this.pending.size
   }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** ethereumjs keys trie nodes by their hash in unprefixed hex. */
+function unprefixedHex(bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
+  return s
 }
 
 function asBytes(value: string | Uint8Array): Uint8Array {
