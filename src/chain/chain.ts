@@ -12,6 +12,7 @@ import { keys, SCHEMA_VERSION, heightKey, type BatchOp, type KeyValueStore } fro
 import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Block, type BlockHeader } from './block.ts'
 import { decodeReceipts, encodeReceipts, type Receipt } from '../execution/index.ts'
 import { BlockError } from './errors.ts'
+import { PermissionsHistory } from './permissions.ts'
 import { buildGenesis, u256 } from './genesis.ts'
 import type { ChainSpec } from './spec/index.ts'
 
@@ -45,10 +46,14 @@ export interface BlockCommit {
   stateOps: BatchOp[]
   /** Total wei issued after this block (genesis allocations + all rewards so far). */
   issued: bigint
+  /** Permissioned chains: the permissions contract's snapshot() after this block. */
+  permissions?: Uint8Array
 }
 
 export class Chain extends EventEmitter {
   private headState!: ChainHead
+  /** Permissioned chains: the permissions in force by height (empty otherwise). */
+  permissions!: PermissionsHistory
   private genesis!: Uint8Array
   private importing: Promise<unknown> = Promise.resolve()
   // Recent blocks and receipts stay decoded: RPC clients poll the newest ones again and again.
@@ -80,6 +85,7 @@ export class Chain extends EventEmitter {
     if (stored === undefined) {
       await store.batch([
         ...genesis.stateOps,
+        ...(genesis.permissions ? PermissionsHistory.load(store).record(0n, genesis.permissions).ops : []),
         ...chain.blockOps(genesisHash, { header: genesis.header, txs: [] }, { receipts: [], stateOps: [], issued: genesis.issued }),
         { type: 'put', key: keys.meta('genesis'), value: genesisHash },
         { type: 'put', key: keys.meta('chainid'), value: bigIntToBytes(spec.chainId) },
@@ -97,6 +103,7 @@ export class Chain extends EventEmitter {
       )
     }
     chain.genesis = genesisHash
+    chain.permissions = PermissionsHistory.load(store)
     const headHash = store.get(keys.meta('head'))!
     chain.headState = { hash: headHash, header: chain.getHeader(headHash)! }
     return chain
@@ -202,7 +209,9 @@ export class Chain extends EventEmitter {
         throw new BlockError('NOT_EXTENDING_HEAD', `block ${bytesToHex(hash)} does not extend the head ${bytesToHex(this.headState.hash)}`)
       }
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
-      await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit)])
+      const permissions = commit.permissions ? this.permissions.record(block.header.height, commit.permissions) : undefined
+      await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit), ...(permissions?.ops ?? [])])
+      permissions?.adopt()
       this.headState = { hash, header: block.header }
       remember(this.recentBlocks, bytesToHex(hash), block)
       remember(this.recentReceipts, bytesToHex(hash), commit.receipts)

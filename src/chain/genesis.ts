@@ -4,7 +4,10 @@
  */
 import { Account, Address, bigIntToBytes, createAddressFromString, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
+import { createEVM } from '@ethereumjs/evm'
 import { merkleRoot } from '../crypto/merkle.ts'
+import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA, permissionsInitCode } from '../contracts/index.ts'
+import { callSystemContract, deploySystemContract } from '../execution/index.ts'
 import { EMPTY_STATE_ROOT, OverlayState, openWorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
 import type { BlockHeader } from './block.ts'
@@ -15,6 +18,8 @@ export interface GenesisBuild {
   stateOps: BatchOp[]
   /** Wei that exists at genesis: counts against the supply cap. */
   issued: bigint
+  /** Permissioned chains: the permissions contract's snapshot() at genesis. */
+  permissions?: Uint8Array
 }
 
 export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common: Common): Promise<GenesisBuild> {
@@ -30,6 +35,7 @@ export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common
     }
     issued += alloc.balance
   }
+  const permissions = spec.permissions ? await deployPermissions(spec, state, common) : undefined
   const stateRoot = await state.commitToTrie()
   const params = paramsAt(spec, 0n)
   const header: BlockHeader = {
@@ -47,7 +53,20 @@ export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common
     extraData: spec.genesis.extraData,
     seal: new Uint8Array(0),
   }
-  return { header, stateOps: world.db.takeOps(), issued }
+  return { header, stateOps: world.db.takeOps(), issued, ...(permissions ? { permissions } : {}) }
+}
+
+/** Deploys the permissions contract at its fixed address, seeded from the spec; returns its first snapshot. */
+async function deployPermissions(spec: ChainSpec, state: OverlayState, common: Common): Promise<Uint8Array> {
+  const p = spec.permissions!
+  const address = hexToBytes(PERMISSIONS_ADDRESS)
+  if (spec.genesis.alloc.has(PERMISSIONS_ADDRESS.toLowerCase())) {
+    throw new Error(`genesis alloc must leave ${PERMISSIONS_ADDRESS} free: the permissions contract lives there`)
+  }
+  const evm = await createEVM({ common, stateManager: state })
+  const validators = spec.engine.type === 'bft' ? spec.engine.validators : []
+  await deploySystemContract(evm, state, address, permissionsInitCode({ admins: p.admins, validators, accounts: p.accounts, nodes: p.nodes }))
+  return callSystemContract(evm, state, address, SNAPSHOT_CALLDATA)
 }
 
 export function u256(value: bigint): Uint8Array {

@@ -3,9 +3,10 @@
  * sanity checks against the parent and the chain spec, the engine's seal check,
  * re-execution and comparison of every commitment, then one atomic commit.
  */
-import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA } from '../contracts/index.ts'
 import { merkleRoot } from '../crypto/merkle.ts'
-import { TxExecutionError, type BlockExecution, type Executor, type TxSource } from '../execution/index.ts'
+import { TxExecutionError, type BlockExecution, type BlockExecutionParams, type Executor, type TxSource } from '../execution/index.ts'
 import { blockSize, checkHeaderShape, type Block, type BlockHeader } from './block.ts'
 import type { Chain, ImportedBlock } from './chain.ts'
 import { BlockError } from './errors.ts'
@@ -124,6 +125,7 @@ export class BlockImporter {
       receipts: execution.receipts,
       stateOps: execution.stateOps,
       issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
+      ...(execution.systemRead ? { permissions: execution.systemRead } : {}),
     })
     this.executor.committed(execution)
     return imported
@@ -170,6 +172,17 @@ export class BlockImporter {
       baseFeeBurn: p.monetary.baseFeeBurn,
       maxTxBytes,
       perTxFraming: PER_TX_FRAMING,
+      ...this.permissionParams(height),
+    }
+  }
+
+  /** Permissioned chains: senders are checked against the permissions after the parent, and the new snapshot is read after the block. */
+  private permissionParams(height: bigint): Pick<BlockExecutionParams, 'senderAllowed' | 'systemRead'> {
+    const permissions = this.chain.permissions.after(height - 1n)
+    if (!permissions) return {}
+    return {
+      senderAllowed: (sender) => permissions.allowsAccount(sender),
+      systemRead: { address: hexToBytes(PERMISSIONS_ADDRESS), data: SNAPSHOT_CALLDATA },
     }
   }
 }

@@ -16,6 +16,7 @@ import { evmBlock, type BlockContext } from './evm-context.ts'
 import { VmPool } from './vm-pool.ts'
 import { cleanVmMessage } from './vm-message.ts'
 import { txBytes } from './tx-bytes.ts'
+import { callSystemContract } from './system-contracts.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
 export class TxExecutionError extends Error {
@@ -38,6 +39,13 @@ export interface BlockExecutionParams extends BlockContext {
   maxTxBytes: number
   /** Bytes of RLP framing to count per tx against maxTxBytes. */
   perTxFraming?: number
+  /**
+   * Permissioned chains: whether a sender may send txs (from the permissions in force at the
+   * parent). A block that includes a tx from another sender is invalid; the builder leaves them out.
+   */
+  senderAllowed?: (sender: Uint8Array) => boolean
+  /** A view call into a system contract to run on the block's final state (the permissions snapshot). */
+  systemRead?: { address: Uint8Array; data: Uint8Array }
 }
 
 export interface ExecutedTx {
@@ -62,6 +70,8 @@ export interface BlockExecution {
   /** The state this block started from and what it changed (to advance the state cache). */
   parentStateRoot: Uint8Array
   stateChanges: StateChanges
+  /** Return data of `params.systemRead` on the block's final state. */
+  systemRead?: Uint8Array
 }
 
 /** What the builder pulls txs from: yields candidates; `skipSender` drops the rest of a sender's. */
@@ -161,6 +171,13 @@ export class Executor {
         if (gasUsed + tx.gasLimit > params.gasLimit) throw new TxExecutionError(out.length, `its gas limit exceeds the block's remaining gas`)
       }
       const sender = tx.getSenderAddress().bytes
+      if (params.senderAllowed && !params.senderAllowed(sender)) {
+        const reason = `sender ${bytesToHex(sender)} is not allowed to send transactions on this permissioned chain`
+        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${reason}`)
+        rejected.push({ tx, reason })
+        source.skipSender(sender)
+        continue
+      }
       let result
       try {
         result = await runTx(vm, { tx, block, blockGasUsed: gasUsed, skipHardForkValidation: true })
@@ -179,6 +196,7 @@ export class Executor {
       out.push({ tx, sender, gasUsed: result.totalGasSpent, contractAddress: result.createdAddress?.bytes })
     }
     await this.payProducer(state, params, gasUsed)
+    const systemRead = params.systemRead ? await callSystemContract(vm.evm, state, params.systemRead.address, params.systemRead.data, block) : undefined
     const stateRoot = await state.commitToTrie()
     return {
       txs: out,
@@ -192,6 +210,7 @@ export class Executor {
       rejected,
       parentStateRoot: params.parentStateRoot,
       stateChanges: state.changes(),
+      ...(systemRead ? { systemRead } : {}),
     }
   }
 

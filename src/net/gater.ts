@@ -23,6 +23,8 @@ export interface GaterOptions {
   scores: PeerScores
   /** Peer ids allowed to connect, or undefined for an open network. */
   allowlist: ReadonlySet<string> | undefined
+  /** A live allowlist (a permissioned chain's on-chain node list), asked at every connection. */
+  isAllowed?: (peerId: string) => boolean
   limits: GaterLimits
   /** The host's open connections (the gater is built before the host, hence a function). */
   connections: () => Connection[]
@@ -44,13 +46,14 @@ function peerIdOf(addr: Multiaddr): string | undefined {
 }
 
 export function createConnectionGater(opts: GaterOptions): ConnectionGater {
-  const { scores, allowlist, limits, connections, log } = opts
+  const { scores, allowlist, isAllowed, limits, connections, log } = opts
 
   /** Why a peer may not be connected, or undefined when it may. */
   const refusal = (peerId: string): string | undefined => {
     const ban = scores.banEntry(peerId)
     if (ban !== undefined) return `banned until ${new Date(ban.until).toISOString()} (${ban.reason})`
     if (allowlist !== undefined && !allowlist.has(peerId)) return 'not in the allowlist'
+    if (isAllowed !== undefined && !isAllowed(peerId)) return "not in the chain's node allowlist"
     return undefined
   }
 

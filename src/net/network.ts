@@ -57,6 +57,8 @@ export interface NetworkOptions {
   head(): { height: bigint; hash: Uint8Array }
   /** Permissioned chains: the only peer ids this node connects to or accepts. */
   allowlist?: string[]
+  /** A live allowlist, asked at every connection (a permissioned chain's on-chain node list); see enforceAllowlist. */
+  isAllowed?: (peerId: string) => boolean
   limits?: NetworkLimitsInput
   logger: Logger
 }
@@ -105,7 +107,7 @@ export async function createNetwork(opts: NetworkOptions): Promise<Network> {
   }
   const scores = new PeerScores({ banThreshold: limits.banThreshold, banMs: limits.banMs, decayPerMinute: limits.scoreDecayPerMinute })
   let host: CatenaLibp2p | undefined
-  const gater = createConnectionGater({ scores, allowlist, limits, connections: () => host?.getConnections() ?? [], log })
+  const gater = createConnectionGater({ scores, allowlist, ...(opts.isAllowed ? { isAllowed: opts.isAllowed } : {}), limits, connections: () => host?.getConnections() ?? [], log })
   host = await createHost({
     privateKey: nodeKey.key,
     listen: opts.listen,
@@ -284,6 +286,16 @@ export class Network extends EventEmitter<NetworkEvents> {
     }
     await this.handshake.waitReady(peer, this.limits.statusTimeoutMs * 2)
     return peer
+  }
+
+  /** Hangs up on connected peers that the live allowlist no longer admits (after an on-chain change). */
+  async enforceAllowlist(isAllowed: (peerId: string) => boolean): Promise<string[]> {
+    const dropped = [...new Set(this.libp2p.getConnections().map((c) => c.remotePeer.toString()))].filter((p) => !isAllowed(p))
+    for (const peer of dropped) {
+      this.log.info({ peer }, 'disconnecting a peer removed from the node allowlist')
+      await this.libp2p.hangUp(parsePeerId(peer)).catch(() => undefined)
+    }
+    return dropped
   }
 
   async disconnect(peer: string): Promise<void> {

@@ -17,7 +17,7 @@ import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
-import { createRpcServer, type RpcServer } from '../api/rpc/server.ts'
+import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
@@ -109,6 +109,8 @@ export class CatenaNode {
         const a = await executor.readAccount(chain.head.header.stateRoot, address)
         return { nonce: a?.nonce ?? 0n, balance: a?.balance ?? 0n }
       },
+      // Permissioned chains: the account allowlist in force for the next block.
+      isSenderAllowed: (address) => chain.permissions.after(chain.head.header.height)?.allowsAccount(address.bytes) ?? true,
       limits: () => {
         const p = paramsAt(spec, chain.head.header.height + 1n)
         return { minGasPrice: p.monetary.minGasPrice, baseFee: nextFee(), blockGasLimit: p.limits.blockGasLimit, maxTxBytes: p.limits.maxTxBytes }
@@ -116,7 +118,7 @@ export class CatenaNode {
     })
 
     const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
-    const engine = await createEngine(spec, cfg, { network, common })
+    const engine = await createEngine(spec, cfg, { network, common, chain })
     const importer = new BlockImporter(chain, executor, engine)
     const p2p = network ? await startSync(network, chain, importer, mempool, common, log) : undefined
 
@@ -136,7 +138,7 @@ export class CatenaNode {
       readAccount: (root, address) => executor.readAccount(root, address),
       worldAt: (root) => executor.readOnlyWorld(root),
     }
-    const methods = { ...ethMethods(backend) }
+    const methods: Record<string, RpcHandler> = { ...ethMethods(backend), catena_permissions: async () => permissionsJSON(chain) }
     for (const [name, fn] of Object.entries(engine.rpcMethods())) {
       methods[name] = async (params) => {
         try {
@@ -154,6 +156,11 @@ export class CatenaNode {
     chain.on('block', (b: ImportedBlock) => {
       headUpdate = mempool.onNewHead(b.block.txs.map((tx) => tx.hash()))
       void p2p?.sync.announce(b)
+      const permissions = chain.permissions.inForce(b.block.header.height + 1n)
+      if (permissions && permissions.since === b.block.header.height + 1n && b.block.header.height > 0n) {
+        log.info({ height: Number(b.block.header.height), version: Number(permissions.permissions.version) }, 'permissions changed on chain')
+        if (network) void network.enforceAllowlist((peer) => permissions.permissions.allowsNode(peer))
+      }
       log.info(
         { height: Number(b.block.header.height), hash: bytesToHex(b.hash), txs: b.block.txs.length, gasUsed: Number(b.block.header.gasUsed) },
         'block imported',
@@ -259,6 +266,8 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
     chainId: chain.spec.chainId,
     genesisHash: chain.genesisHash,
     head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
+    // Permissioned chains: the node allowlist in force at our head.
+    isAllowed: (peerId) => chain.permissions.after(chain.head.header.height)?.allowsNode(peerId) ?? true,
     // Consensus messages also carry proposed blocks.
     limits: { topics: { consensus: chain.spec.limits.maxBlockBytes + 64 * 1024 } },
     logger: log,
@@ -300,7 +309,7 @@ function gossipTransport(network: Network, log: Logger) {
   }
 }
 
-async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Common }): Promise<ConsensusEngine> {
+async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Common; chain: Chain }): Promise<ConsensusEngine> {
   switch (spec.engine.type) {
     case 'dev':
       return new DevEngine({
@@ -320,6 +329,11 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         transport: gossipTransport(deps.network, cfg.logger),
         common: deps.common,
         datadir: cfg.datadir,
+        // Permissioned chains: validators follow the on-chain votes.
+        membership: (height) => {
+          const p = deps.chain.permissions.inForce(height)
+          return p && { since: p.since, validators: p.permissions.validators }
+        },
       })
     }
   }
@@ -333,4 +347,22 @@ async function readValidatorKey(file: string): Promise<Uint8Array> {
   ).trim()
   if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${file} must hold a 32-byte hex private key`)
   return hexToBytes(`0x${text.replace(/^0x/, '')}`)
+}
+
+/** catena_permissions: the permissions in force for the next block, or null on an open chain. */
+function permissionsJSON(chain: Chain) {
+  const head = chain.head.header.height
+  const p = chain.permissions.inForce(head + 1n)
+  if (!p) return null
+  const s = p.permissions.snapshot
+  return {
+    version: `0x${s.version.toString(16)}`,
+    since: `0x${p.since.toString(16)}`,
+    admins: s.admins.map((a) => bytesToHex(a)),
+    validators: s.validators.map((v) => ({ address: bytesToHex(v.address), power: `0x${v.power.toString(16)}` })),
+    accountsRestricted: s.accountsRestricted,
+    accounts: s.accounts.map((a) => bytesToHex(a)),
+    nodesRestricted: s.nodesRestricted,
+    nodes: s.nodes,
+  }
 }

@@ -17,6 +17,9 @@
  *                              contract code ('c' + codeHash, ethereumjs's code key), one
  *                              namespace for the account trie and every storage trie
  *   'i' + hash(32)             total issuance after that block (u256, monetary cap accounting)
+ *   'p' + height(8)            permissioned chains: the permissions contract's snapshot() return
+ *                              data after the block at that height, written only at genesis and
+ *                              when it changed; meta 'permissions' lists those heights (RLP)
  */
 import { bigIntToBytes, concatBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
 
@@ -31,6 +34,7 @@ const TX = P('t')
 const BLOOM = P('l')
 export const STATE_PREFIX = P('s')
 const ISSUED = P('i')
+const PERMISSIONS = P('p')
 
 export const SCHEMA_VERSION = 1
 
@@ -39,7 +43,7 @@ export function heightKey(height: bigint): Uint8Array {
 }
 
 export const keys = {
-  meta: (name: 'head' | 'genesis' | 'schema' | 'chainid') => concatBytes(META, utf8ToBytes(name)),
+  meta: (name: 'head' | 'genesis' | 'schema' | 'chainid' | 'permissions') => concatBytes(META, utf8ToBytes(name)),
   header: (hash: Uint8Array) => concatBytes(HEADER, hash),
   body: (hash: Uint8Array) => concatBytes(BODY, hash),
   receipts: (hash: Uint8Array) => concatBytes(RECEIPTS, hash),
@@ -49,4 +53,5 @@ export const keys = {
   bloom: (height: bigint) => concatBytes(BLOOM, heightKey(height)),
   stateNode: (nodeKey: Uint8Array) => concatBytes(STATE_PREFIX, nodeKey),
   issued: (hash: Uint8Array) => concatBytes(ISSUED, hash),
+  permissions: (height: bigint) => concatBytes(PERMISSIONS, heightKey(height)),
 }

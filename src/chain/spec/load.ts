@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import { bytesToHex, hexToBytes, isValidChecksumAddress } from '@ethereumjs/util'
 import { listPresets, presetJSON } from './presets.ts'
 import { preview, validateChainSpecJSON } from './schema.ts'
-import type { ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger } from './schema.ts'
+import type { ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON } from './schema.ts'
 import { ChainSpecError } from './types.ts'
-import type { BlockLimits, ChainSpec, EngineSpec, ForkChanges, ForkSpec, GenesisAccount } from './types.ts'
+import type { BlockLimits, ChainSpec, EngineSpec, ForkChanges, ForkSpec, GenesisAccount, PermissionsSpec } from './types.ts'
 
 const MAX_U64 = 2n ** 64n - 1n
 const MAX_U256 = 2n ** 256n - 1n
@@ -93,6 +93,44 @@ export function chainSpecToJSON(spec: ChainSpec): ChainSpecJSON {
       alloc: Object.fromEntries([...genesis.alloc].map(([address, account]) => [address, accountToJSON(account)])),
     },
     forks: spec.forks.map((f) => ({ name: f.name, height: jsonInt(f.height), changes: changesToJSON(f.changes) })),
+    ...(spec.permissions ? { permissions: permissionsToJSON(spec.permissions) } : {}),
+  }
+}
+
+function permissionsToJSON(p: PermissionsSpec): PermissionsJSON {
+  return {
+    admins: p.admins.map((a) => bytesToHex(a)),
+    accounts: p.accounts === null ? null : p.accounts.map((a) => bytesToHex(a)),
+    nodes: p.nodes === null ? null : [...p.nodes],
+  }
+}
+
+function permissionsFromJSON(json: PermissionsJSON, issues: string[]): PermissionsSpec {
+  const addresses = (list: string[], path: string): Uint8Array[] => {
+    const seen = new Map<string, number>()
+    return list.map((a, i) => {
+      const key = a.toLowerCase()
+      const first = seen.get(key)
+      if (first !== undefined) issues.push(`${path}/${i} repeats the address at ${path}/${first} (${key})`)
+      else seen.set(key, i)
+      if (/[a-f]/.test(a.slice(2)) && /[A-F]/.test(a.slice(2)) && !isValidChecksumAddress(a)) {
+        issues.push(`${path}/${i} "${a}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
+      }
+      return hexToBytes(key as `0x${string}`)
+    })
+  }
+  const nodes = json.nodes ?? null
+  if (nodes) {
+    const seen = new Set<string>()
+    nodes.forEach((n, i) => {
+      if (seen.has(n)) issues.push(`/permissions/nodes/${i} repeats the peer id ${n}`)
+      seen.add(n)
+    })
+  }
+  return {
+    admins: addresses(json.admins, '/permissions/admins'),
+    accounts: json.accounts == null ? null : addresses(json.accounts, '/permissions/accounts'),
+    nodes: nodes === null ? null : [...nodes],
   }
 }
 
@@ -130,6 +168,7 @@ function convert(json: ChainSpecJSON, issues: string[]): ChainSpec {
       alloc: new Map(),
     },
     forks: [],
+    ...(json.permissions ? { permissions: permissionsFromJSON(json.permissions, issues) } : {}),
   }
   checkLimits('/limits', limits, spec.feeMarket.elasticityMultiplier, issues)
 

@@ -62,7 +62,9 @@ const dev: ChainSpecJSON = {
 /**
  * A permissioned consortium chain: PoA BFT among accounts 0..3 of the test mnemonic (power 1
  * each, so any 3 finalize), instant finality, free gas (base fee 0, no price floor, no
- * adjustment) and no block reward: members run it, they do not mine it.
+ * adjustment) and no block reward: members run it, they do not mine it. The same four are its
+ * admins: they change validators and the account and node allowlists by majority vote in the
+ * permissions contract (both lists start open).
  */
 const consortium: ChainSpecJSON = {
   name: 'consortium',
@@ -88,6 +90,8 @@ const consortium: ChainSpecJSON = {
     alloc: Object.fromEntries(DEV_ACCOUNTS.map((a) => [a, { balance: DEV_ACCOUNT_BALANCE.toString() }])),
   },
   forks: [],
+  // The four validators are the members: they vote on validators and allowlists on chain.
+  permissions: { admins: DEV_ACCOUNTS.slice(0, 4), accounts: null, nodes: null },
 }
 
 const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev, consortium }

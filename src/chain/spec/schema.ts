@@ -64,6 +64,17 @@ export interface ChainSpecJSON {
     alloc: Record<string, GenesisAccountJSON>
   }
   forks?: Array<{ name: string; height: JsonInteger; changes: ForkChangesJSON }>
+  permissions?: PermissionsJSON
+}
+
+/**
+ * A permissioned chain: admins who vote changes on chain, and optional allowlists. A list
+ * left out (or null) means unrestricted; an empty list allows nobody but the admins (accounts).
+ */
+export interface PermissionsJSON {
+  admins: string[]
+  accounts?: string[] | null
+  nodes?: string[] | null
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
@@ -182,6 +193,16 @@ export const chainSpecSchema = {
       },
     },
     forks: { type: 'array', items: ref('fork') },
+    permissions: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['admins'],
+      properties: {
+        admins: { type: 'array', minItems: 1, maxItems: 256, items: ref('address'), description: 'a non-empty list of addresses' },
+        accounts: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 10000, items: ref('address') }], description: 'null or a list of addresses' },
+        nodes: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 1000, items: ref('peerId') }], description: 'null or a list of libp2p peer ids' },
+      },
+    },
   },
   $defs: {
     ...integerDefs,
@@ -196,6 +217,7 @@ export const chainSpecSchema = {
       description: 'a non-empty name of at most 64 characters',
     },
     address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$', description: 'a 20-byte 0x-hex address' },
+    peerId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,128}$', description: 'a base58 libp2p peer id (12D3KooW...)' },
     word: { type: 'string', pattern: '^0x[0-9a-fA-F]{1,64}$', description: '0x-hex of at most 32 bytes' },
     bytes: {
       type: 'string',

@@ -110,6 +110,19 @@ export interface ForkSpec {
   changes: ForkChanges
 }
 
+/**
+ * Permissions of a consortium chain. They seed the governance contract at genesis
+ * (src/contracts/permissions.ts); after that the contract's state is what counts, and admins
+ * change it by majority vote.
+ */
+export interface PermissionsSpec {
+  admins: Uint8Array[]
+  /** Accounts that may send transactions (admins always may); null = anyone. */
+  accounts: Uint8Array[] | null
+  /** libp2p peer ids that may connect; null = anyone. */
+  nodes: string[] | null
+}
+
 export interface ChainSpec {
   name: string
   chainId: bigint
@@ -122,6 +135,8 @@ export interface ChainSpec {
   genesis: GenesisSpec
   /** Ordered by strictly increasing height. */
   forks: ForkSpec[]
+  /** Present on permissioned chains. */
+  permissions?: PermissionsSpec
 }
 
 /** The parameters in force at one height, after every fork at or below it. */

@@ -133,32 +133,69 @@ function fromTimeoutConfig(t: TimeoutConfig): BftTimeoutsConfig {
 const CHECKPOINT_EVERY = 1024n
 
 /**
- * The validator set of each height for a fixed (PoA) membership: height 1 has the configured
- * set, each later height the previous one advanced by one proposer-rotation step.
+ * The membership in force at a height when it can change (a permissioned chain's validators,
+ * voted on chain): the validators and the first height they are in force from.
+ */
+export type MembershipAt = (height: bigint) => { since: bigint; validators: readonly BftValidatorConfig[] } | undefined
+
+/**
+ * The validator set of each height. Within one membership the set advances by one
+ * proposer-rotation step per height (Tendermint's proposer priorities); a new membership
+ * starts afresh at the height it takes effect, so every node derives the same sets.
  */
 export class ValidatorSchedule {
-  private readonly checkpoints = new Map<bigint, ValidatorSet>()
-  private last: { height: bigint; set: ValidatorSet }
+  private readonly fixed: MembershipRun
+  private readonly runs = new Map<bigint, MembershipRun>()
 
-  constructor(validators: readonly BftValidatorConfig[]) {
-    const first = ValidatorSet.create(validators)
-    this.checkpoints.set(1n, first)
-    this.last = { height: 1n, set: first }
+  constructor(
+    validators: readonly BftValidatorConfig[],
+    private readonly membership?: MembershipAt,
+  ) {
+    this.fixed = new MembershipRun(1n, validators)
   }
 
   at(height: bigint): ValidatorSet {
     if (height < 1n) throw new RangeError(`no validator set for height ${height}: consensus starts at height 1`)
+    const m = this.membership?.(height)
+    if (!m || m.validators.length === 0) return this.fixed.at(height)
+    const since = m.since < 1n ? 1n : m.since
+    let run = this.runs.get(since)
+    if (!run) {
+      run = new MembershipRun(since, m.validators)
+      this.runs.set(since, run)
+      if (this.runs.size > 64) this.runs.delete(this.runs.keys().next().value!)
+    }
+    return run.at(height)
+  }
+}
+
+/** One membership from height `since` on: the set at each height, with checkpoints to serve old heights. */
+class MembershipRun {
+  private readonly checkpoints = new Map<bigint, ValidatorSet>()
+  private last: { height: bigint; set: ValidatorSet }
+
+  constructor(
+    private readonly since: bigint,
+    validators: readonly BftValidatorConfig[],
+  ) {
+    const first = ValidatorSet.create(validators)
+    this.checkpoints.set(since, first)
+    this.last = { height: since, set: first }
+  }
+
+  at(height: bigint): ValidatorSet {
+    if (height < this.since) throw new RangeError(`height ${height} is before this membership (from ${this.since})`)
     if (height === this.last.height) return this.last.set
     let from = this.last.height <= height ? this.last : undefined
     if (!from) {
-      const base = ((height - 1n) / CHECKPOINT_EVERY) * CHECKPOINT_EVERY + 1n
+      const base = ((height - this.since) / CHECKPOINT_EVERY) * CHECKPOINT_EVERY + this.since
       from = { height: base, set: this.checkpoints.get(base)! }
     }
     let { height: h, set } = from
     while (h < height) {
       set = set.nextHeight()
       h++
-      if ((h - 1n) % CHECKPOINT_EVERY === 0n) this.checkpoints.set(h, set)
+      if ((h - this.since) % CHECKPOINT_EVERY === 0n) this.checkpoints.set(h, set)
     }
     this.last = { height: h, set }
     return set

@@ -33,7 +33,7 @@ import {
 import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
 import { loadCertificate, openWalStorage, saveCertificate } from './files.ts'
 import { isBftHost, type BftHost } from './host.ts'
-import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig } from './config.ts'
+import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig, type MembershipAt } from './config.ts'
 import { BftSealVerifier, decodeSeal, encodeSeal } from './seal.ts'
 import { decodeEngineMessage, encodeEngineMessage, type ConsensusTransport, type EngineMessage } from './transport.ts'
 
@@ -54,6 +54,8 @@ export interface BftEngineOptions {
   blockWaitMs?: number
   /** Re-send our own messages of the current height this often (peers that were away catch up). */
   regossipMs?: number
+  /** Permissioned chains: the validators voted on chain, by height (else the chain spec's, fixed). */
+  membership?: MembershipAt
 }
 
 /** Blocks received and kept while their height is undecided. */
@@ -88,7 +90,7 @@ export class BftEngine implements ConsensusEngine {
 
   constructor(private readonly opts: BftEngineOptions) {
     this.producer = opts.privateKey ? privateKeyToAddress(opts.privateKey) : new Uint8Array(20)
-    this.schedule = new ValidatorSchedule(opts.config.validators)
+    this.schedule = new ValidatorSchedule(opts.config.validators, opts.membership)
     this.verifier = new BftSealVerifier(opts.chainId, this.schedule)
     this.maxFutureSeconds = this.verifier.maxFutureSeconds
     this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
@@ -281,7 +283,7 @@ export class BftEngine implements ConsensusEngine {
     const height = block.header.height
     const hash = blockHash(block.header)
     const head = host.head()
-    if (height === head.header.height && !this.latestCert && bytesToHex(hash) === bytesToHex(head.hash)) {
+    if (height === head.header.height && (!this.latestCert || this.latestCert.height < height) && bytesToHex(hash) === bytesToHex(head.hash)) {
       verifyCertificate(cert, hash, height, this.schedule.at(height), this.opts.chainId)
       this.setCertificate(cert)
       return
@@ -322,7 +324,22 @@ export class BftEngine implements ConsensusEngine {
 
   private regossip(): void {
     if (this.stopped || !this.driver) return
+    this.followHead()
     for (const m of this.driver.ownMessages()) this.send({ kind: 'consensus', message: encodeMessage(m) })
+  }
+
+  /**
+   * Block sync can move the head past the height the driver works on (a validator that joined
+   * late or was voted in): start consensus at the new head + 1, and ask for the head's
+   * certificate, which proposing the next block needs.
+   */
+  private followHead(): void {
+    const host = this.requireHost()
+    const head = host.head().header.height
+    if (this.startTimer || this.driver!.state.height > head) return
+    this.candidates = new Map()
+    if (!this.latestCert || this.latestCert.height < head) this.send({ kind: 'want', height: head })
+    this.startNextHeight()
   }
 
   private send(m: EngineMessage): void {

@@ -18,6 +18,6 @@ export {
   parseBftConfig,
   toTimeoutConfig,
 } from './config.ts'
-export type { BftEngineConfig, BftEngineConfigJSON, BftTimeoutsConfig, BftValidatorConfig } from './config.ts'
+export type { BftEngineConfig, BftEngineConfigJSON, BftTimeoutsConfig, BftValidatorConfig, MembershipAt } from './config.ts'
 export { EngineMessageError, MemoryNetwork, decodeEngineMessage, encodeEngineMessage } from './transport.ts'
 export type { ConsensusTransport, EngineMessage } from './transport.ts'

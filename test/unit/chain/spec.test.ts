@@ -216,7 +216,7 @@ describe('validation', () => {
 
   test('rejects unknown fields, naming the allowed ones', () => {
     assert.deepEqual(issuesOf((j) => (j.gasLimit = 1)), [
-      '/gasLimit is an unknown field (allowed: name, chainId, engine, blockTimeMs, limits, monetary, feeMarket, genesis, forks)',
+      '/gasLimit is an unknown field (allowed: name, chainId, engine, blockTimeMs, limits, monetary, feeMarket, genesis, forks, permissions)',
     ])
     const [issue] = issuesOf((j) => (j.forks = [{ name: 'x', height: 5, changes: { initialBlockReward: '1' } }]))
     assert.match(issue ?? '', /^\/forks\/0\/changes\/initialBlockReward is an unknown field \(allowed: maxBlockBytes, .*baseFeeBurn\)$/)
@@ -224,6 +224,24 @@ describe('validation', () => {
     assert.deepEqual(issuesOf((j) => (j.genesis.alloc[first].balanse = '1')), [
       `/genesis/alloc/${first}/balanse is an unknown field (allowed: balance, nonce, code, storage)`,
     ])
+  })
+
+  test('permissions: admins, allowlists and peer ids are checked; the section round-trips', () => {
+    const admin = DEV_ACCOUNTS[0].toLowerCase()
+    const peer = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+    assert.ok(issuesOf((j) => (j.permissions = { admins: [] }))[0]?.startsWith('/permissions/admins'))
+    assert.deepEqual(issuesOf((j) => (j.permissions = { admins: [admin, admin] })), [`/permissions/admins/1 repeats the address at /permissions/admins/0 (${admin})`])
+    assert.ok(issuesOf((j) => (j.permissions = { admins: [admin], nodes: ['not-a-peer-id!'] }))[0]?.startsWith('/permissions/nodes/0'))
+    assert.deepEqual(issuesOf((j) => (j.permissions = { admins: [admin], nodes: [peer, peer] })), [`/permissions/nodes/1 repeats the peer id ${peer}`])
+    assert.deepEqual(issuesOf((j) => (j.permissions = { admins: [admin], extra: 1 })), ['/permissions/extra is an unknown field (allowed: admins, accounts, nodes)'])
+    const json = devJSON()
+    json.permissions = { admins: [admin], accounts: [], nodes: [peer] }
+    const spec = parseChainSpec(json, 'permissioned')
+    assert.equal(spec.permissions?.accounts?.length, 0, 'an empty list restricts (only admins)')
+    assert.deepEqual(parseChainSpec(chainSpecToJSON(spec), 'again'), spec)
+    const open = devJSON()
+    open.permissions = { admins: [admin] }
+    assert.equal(parseChainSpec(open, 'open').permissions?.accounts, null, 'left out = unrestricted')
   })
 
   test('unknown engine types list the known ones', () => {
