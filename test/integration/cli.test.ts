@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,53 +15,9 @@ import { bytesToHex } from '@ethereumjs/util'
 import { isValidChecksumAddress, privateKeyToAddress, toChecksumAddress } from '../../src/crypto/index.ts'
 import { TEST_MNEMONIC, decryptKeystore, deriveKeys, encryptKeystore } from '../../src/wallet/index.ts'
 import { REPO_ROOT, makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { SCRYPT_N, assertFails, catena, cliEnv } from '../helpers/cli.ts'
 
-const SCRYPT_N = '1024'
 const DEV0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-
-interface CliResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CATENA_KEYSTORE_SCRYPT_N: SCRYPT_N, ...extra }
-  delete env.NODE_TEST_CONTEXT // the CLI is not a test process
-  if (!('CATENA_PASSWORD' in extra)) delete env.CATENA_PASSWORD
-  return env
-}
-
-/** Runs `catena <args>` with stdin closed (not a terminal), as a script would. */
-function catena(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: cliEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-/** The stderr lines that are errors (light-kdf warnings and the send summary are not). */
-function errorLines(r: CliResult): string[] {
-  return r.stderr.split('\n').filter((l) => l.startsWith('error'))
-}
-
-/** Asserts a failed run: non-zero exit and exactly one error line matching `pattern`. */
-function assertFails(r: CliResult, pattern: RegExp, what = ''): void {
-  assert.notEqual(r.code, 0, `${what}: expected failure, got exit 0; stdout: ${r.stdout}\nstderr: ${r.stderr}`)
-  const errors = errorLines(r)
-  assert.equal(errors.length, 1, `expected one error line, stderr was:\n${r.stderr}`)
-  assert.match(errors[0]!, pattern)
-  assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace expected:\n${r.stderr}`)
-}
 
 async function listing(dir: string): Promise<string[]> {
   try {

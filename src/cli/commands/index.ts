@@ -4,6 +4,7 @@ import { registerAccountCommands } from './account.ts'
 import { registerInitCommand } from './init.ts'
 import { registerDevnetCommand } from './devnet.ts'
 import { registerSendCommand } from './send.ts'
+import { registerPermissionsCommands } from './permissions.ts'
 import { registerStatusCommand } from './status.ts'
 
 export function registerOptionalCommands(program: Command): void {
@@ -11,5 +12,6 @@ export function registerOptionalCommands(program: Command): void {
   registerDevnetCommand(program)
   registerAccountCommands(program)
   registerSendCommand(program)
+  registerPermissionsCommands(program)
   registerStatusCommand(program)
 }

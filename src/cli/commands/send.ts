@@ -135,7 +135,7 @@ export async function waitForReceipt(rpc: RpcClient, hash: string, timeoutMs: nu
   }
 }
 
-interface SendOptions {
+export interface SendOptions {
   to: string
   value: bigint
   from?: string
@@ -151,7 +151,8 @@ interface SendOptions {
   json?: boolean
 }
 
-async function send(opts: SendOptions): Promise<void> {
+/** Signs and sends; with `wait`, returns once the tx is in a block (throws TX_REVERTED if it failed). */
+export async function send(opts: SendOptions): Promise<{ hash: string; receipt?: ReceiptSummary }> {
   const account = await findAccount(keystoreDir(resolve(opts.datadir)), opts.from)
   const rpc = new RpcClient(opts.rpc)
   const chainId = quantity(await rpc.call('eth_chainId'), 'eth_chainId', 'chain id')
@@ -214,7 +215,7 @@ async function send(opts: SendOptions): Promise<void> {
   if (!opts.json) console.log(`tx hash:   ${hash}`)
   if (!opts.wait) {
     if (opts.json) console.log(JSON.stringify(out, null, 2))
-    return
+    return { hash }
   }
 
   const receipt = await waitForReceipt(rpc, hash, opts.timeout * 1000)
@@ -237,6 +238,7 @@ async function send(opts: SendOptions): Promise<void> {
   if (receipt.status !== 'success') {
     throw new SendError('TX_REVERTED', `transaction ${hash} reverted in block ${receipt.blockNumber} (gas used ${receipt.gasUsed})`)
   }
+  return { hash, receipt }
 }
 
 async function estimateGas(rpc: RpcClient, request: Record<string, string>): Promise<bigint> {
@@ -268,5 +270,7 @@ export function registerSendCommand(program: Command): void {
     .option('--timeout <seconds>', 'with --wait: give up after this many seconds', parseNonNegativeInt, 120)
     .option('--json', 'print the result as JSON')
     .showHelpAfterError(false)
-    .action((opts: SendOptions) => send(opts))
+    .action(async (opts: SendOptions) => {
+      await send(opts)
+    })
 }
