@@ -12,7 +12,9 @@ import { keys, SCHEMA_VERSION, heightKey, type BatchOp, type KeyValueStore } fro
 import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Block, type BlockHeader } from './block.ts'
 import { decodeReceipts, encodeReceipts, type Receipt } from '../execution/index.ts'
 import { BlockError } from './errors.ts'
-import { PermissionsHistory } from './permissions.ts'
+import { loadPermissionsHistory, type Permissions } from './permissions.ts'
+import { SnapshotHistory } from './snapshots.ts'
+import { decodeStakeSnapshot, type StakeSnapshot } from '../contracts/index.ts'
 import { buildGenesis, u256 } from './genesis.ts'
 import type { ChainSpec } from './spec/index.ts'
 
@@ -48,12 +50,16 @@ export interface BlockCommit {
   issued: bigint
   /** Permissioned chains: the permissions contract's snapshot() after this block. */
   permissions?: Uint8Array
+  /** PoS chains: the staking contract's snapshot() after this block, when it was read. */
+  stakes?: Uint8Array
 }
 
 export class Chain extends EventEmitter {
   private headState!: ChainHead
   /** Permissioned chains: the permissions in force by height (empty otherwise). */
-  permissions!: PermissionsHistory
+  permissions!: SnapshotHistory<Permissions>
+  /** PoS chains: the staking contract's active validators by height (empty otherwise). */
+  stakes!: SnapshotHistory<StakeSnapshot>
   private genesis!: Uint8Array
   private importing: Promise<unknown> = Promise.resolve()
   // Recent blocks and receipts stay decoded: RPC clients poll the newest ones again and again.
@@ -85,7 +91,8 @@ export class Chain extends EventEmitter {
     if (stored === undefined) {
       await store.batch([
         ...genesis.stateOps,
-        ...(genesis.permissions ? PermissionsHistory.load(store).record(0n, genesis.permissions).ops : []),
+        ...(genesis.permissions ? loadPermissionsHistory(store).record(0n, genesis.permissions).ops : []),
+        ...(genesis.stakes ? loadStakeHistory(store).record(0n, genesis.stakes).ops : []),
         ...chain.blockOps(genesisHash, { header: genesis.header, txs: [] }, { receipts: [], stateOps: [], issued: genesis.issued }),
         { type: 'put', key: keys.meta('genesis'), value: genesisHash },
         { type: 'put', key: keys.meta('chainid'), value: bigIntToBytes(spec.chainId) },
@@ -103,7 +110,8 @@ export class Chain extends EventEmitter {
       )
     }
     chain.genesis = genesisHash
-    chain.permissions = PermissionsHistory.load(store)
+    chain.permissions = loadPermissionsHistory(store)
+    chain.stakes = loadStakeHistory(store)
     const headHash = store.get(keys.meta('head'))!
     chain.headState = { hash: headHash, header: chain.getHeader(headHash)! }
     return chain
@@ -210,8 +218,10 @@ export class Chain extends EventEmitter {
       }
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
       const permissions = commit.permissions ? this.permissions.record(block.header.height, commit.permissions) : undefined
-      await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit), ...(permissions?.ops ?? [])])
+      const stakes = commit.stakes ? this.stakes.record(block.header.height, commit.stakes) : undefined
+      await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit), ...(permissions?.ops ?? []), ...(stakes?.ops ?? [])])
       permissions?.adopt()
+      stakes?.adopt()
       this.headState = { hash, header: block.header }
       remember(this.recentBlocks, bytesToHex(hash), block)
       remember(this.recentReceipts, bytesToHex(hash), commit.receipts)
@@ -242,4 +252,8 @@ export class Chain extends EventEmitter {
     })
     return ops
   }
+}
+
+function loadStakeHistory(store: KeyValueStore): SnapshotHistory<StakeSnapshot> {
+  return SnapshotHistory.load(store, 'staking', decodeStakeSnapshot)
 }

@@ -6,7 +6,7 @@ import { Account, Address, bigIntToBytes, createAddressFromString, hexToBytes, s
 import type { Common } from '@ethereumjs/common'
 import { createEVM } from '@ethereumjs/evm'
 import { merkleRoot } from '../crypto/merkle.ts'
-import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA, permissionsInitCode } from '../contracts/index.ts'
+import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA, STAKE_SNAPSHOT_CALLDATA, STAKING_ADDRESS, permissionsInitCode, stakingInitCode } from '../contracts/index.ts'
 import { callSystemContract, deploySystemContract } from '../execution/index.ts'
 import { EMPTY_STATE_ROOT, OverlayState, openWorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
@@ -20,6 +20,8 @@ export interface GenesisBuild {
   issued: bigint
   /** Permissioned chains: the permissions contract's snapshot() at genesis. */
   permissions?: Uint8Array
+  /** PoS chains: the staking contract's snapshot() at genesis. */
+  stakes?: Uint8Array
 }
 
 export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common: Common): Promise<GenesisBuild> {
@@ -36,6 +38,8 @@ export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common
     issued += alloc.balance
   }
   const permissions = spec.permissions ? await deployPermissions(spec, state, common) : undefined
+  const staking = spec.engine.type === 'bft' && spec.engine.staking ? await deployStaking(spec, state, common) : undefined
+  if (staking) issued += staking.bonded
   const stateRoot = await state.commitToTrie()
   const params = paramsAt(spec, 0n)
   const header: BlockHeader = {
@@ -53,7 +57,33 @@ export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common
     extraData: spec.genesis.extraData,
     seal: new Uint8Array(0),
   }
-  return { header, stateOps: world.db.takeOps(), issued, ...(permissions ? { permissions } : {}) }
+  return { header, stateOps: world.db.takeOps(), issued, ...(permissions ? { permissions } : {}), ...(staking ? { stakes: staking.snapshot } : {}) }
+}
+
+/**
+ * Deploys the staking contract holding the genesis validators' stakes: the wei they bond is
+ * created here (it counts toward the supply issued) and sits in the contract's balance.
+ */
+async function deployStaking(spec: ChainSpec, state: OverlayState, common: Common): Promise<{ snapshot: Uint8Array; bonded: bigint }> {
+  if (spec.engine.type !== 'bft' || !spec.engine.staking) throw new Error('deployStaking needs a PoS chain spec')
+  const s = spec.engine.staking
+  const address = hexToBytes(STAKING_ADDRESS)
+  if (spec.genesis.alloc.has(STAKING_ADDRESS.toLowerCase())) {
+    throw new Error(`genesis alloc must leave ${STAKING_ADDRESS} free: the staking contract lives there`)
+  }
+  const validators = spec.engine.validators.map((v) => ({ address: v.address, stake: v.stake ?? s.minStake }))
+  const bonded = validators.reduce((sum, v) => sum + v.stake, 0n)
+  await state.putAccount(new Address(address), new Account(1n, bonded))
+  const evm = await createEVM({ common, stateManager: state })
+  const params = {
+    minStake: s.minStake,
+    unbondingBlocks: BigInt(s.unbondingBlocks),
+    slashBasisPoints: BigInt(s.slashBasisPoints),
+    jailBlocks: BigInt(s.jailBlocks),
+    maxValidators: BigInt(s.maxValidators),
+  }
+  await deploySystemContract(evm, state, address, stakingInitCode({ validators, params }))
+  return { snapshot: await callSystemContract(evm, state, address, STAKE_SNAPSHOT_CALLDATA), bonded }
 }
 
 /** Deploys the permissions contract at its fixed address, seeded from the spec; returns its first snapshot. */

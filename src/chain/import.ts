@@ -4,7 +4,7 @@
  * re-execution and comparison of every commitment, then one atomic commit.
  */
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA } from '../contracts/index.ts'
+import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA, STAKE_SNAPSHOT_CALLDATA, STAKING_ADDRESS } from '../contracts/index.ts'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { TxExecutionError, type BlockExecution, type BlockExecutionParams, type Executor, type TxSource } from '../execution/index.ts'
 import { blockSize, checkHeaderShape, type Block, type BlockHeader } from './block.ts'
@@ -25,13 +25,19 @@ export interface HeaderVerifier {
    * Bitcoin's two hours to the block time; BFT bounds it by its proposer rules.
    */
   readonly maxFutureSeconds?: bigint
+  /** Engine duties executed with the block (PoS: slashing from evidence, the voters' reward share); from the sealed header. */
+  executionInputs?(header: Pick<BlockHeader, 'height' | 'seal'>): BlockExecutionInputs
 }
+
+export type BlockExecutionInputs = Pick<BlockExecutionParams, 'systemCalls' | 'rewardSplit'>
 
 export interface ProduceOptions {
   source: TxSource
   timestamp: bigint
   producer: Uint8Array
   extraData?: Uint8Array
+  /** A seal known before building (BFT: round, parent certificate, evidence): it goes in the header and may change what executes. */
+  presetSeal?: Uint8Array
   /** Fills the engine's seal into the header (PoW nonce, signature, ...). */
   seal: (header: BlockHeader) => Promise<BlockHeader>
 }
@@ -76,7 +82,8 @@ export class BlockImporter {
   async build(opts: Omit<ProduceOptions, 'seal'>): Promise<ExecutedBlock> {
     const parent = this.chain.head
     const height = parent.header.height + 1n
-    const params = this.executionParams(parent.hash, parent.header, height, opts.timestamp, opts.producer)
+    const seal = opts.presetSeal ?? new Uint8Array(0)
+    const params = this.executionParams(parent.hash, parent.header, height, opts.timestamp, opts.producer, seal)
     const execution = await this.executor.build(params, opts.source)
     const header: BlockHeader = {
       parentHash: parent.hash,
@@ -91,7 +98,7 @@ export class BlockImporter {
       baseFee: params.baseFee,
       producer: opts.producer,
       extraData: opts.extraData ?? new Uint8Array(0),
-      seal: new Uint8Array(0),
+      seal,
     }
     return { block: { header, txs: execution.txs.map((t) => t.tx) }, execution, reward: params.reward }
   }
@@ -106,7 +113,7 @@ export class BlockImporter {
     this.verifySanity(block, parentHeader)
     this.engine.verifyHeader(block.header, parentHeader)
     const h = block.header
-    const params = this.executionParams(h.parentHash, parentHeader, h.height, h.timestamp, h.producer)
+    const params = this.executionParams(h.parentHash, parentHeader, h.height, h.timestamp, h.producer, h.seal)
     let execution: BlockExecution
     try {
       execution = await this.executor.replay(params, block.txs)
@@ -125,7 +132,8 @@ export class BlockImporter {
       receipts: execution.receipts,
       stateOps: execution.stateOps,
       issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
-      ...(execution.systemRead ? { permissions: execution.systemRead } : {}),
+      ...(execution.systemReads?.permissions ? { permissions: execution.systemReads.permissions } : {}),
+      ...(execution.systemReads?.stakes ? { stakes: execution.systemReads.stakes } : {}),
     })
     this.executor.committed(execution)
     return imported
@@ -155,7 +163,7 @@ export class BlockImporter {
     if (!equalsBytes(txRoot, h.txRoot)) throw new BlockError('BAD_TX_ROOT', `tx root ${bytesToHex(h.txRoot)} does not match the txs (${bytesToHex(txRoot)})`)
   }
 
-  private executionParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint, timestamp: bigint, producer: Uint8Array) {
+  private executionParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint, timestamp: bigint, producer: Uint8Array, seal: Uint8Array): BlockExecutionParams {
     const spec = this.chain.spec
     const p = paramsAt(spec, height)
     const reward = blockReward(height, this.chain.getIssued(parentHash), p.monetary)
@@ -172,18 +180,30 @@ export class BlockImporter {
       baseFeeBurn: p.monetary.baseFeeBurn,
       maxTxBytes,
       perTxFraming: PER_TX_FRAMING,
-      ...this.permissionParams(height),
+      ...this.systemParams(height, this.engine.executionInputs?.({ height, seal }) ?? {}),
     }
   }
 
-  /** Permissioned chains: senders are checked against the permissions after the parent, and the new snapshot is read after the block. */
-  private permissionParams(height: bigint): Pick<BlockExecutionParams, 'senderAllowed' | 'systemRead'> {
+  /**
+   * System contracts: on permissioned chains senders are checked against the permissions
+   * after the parent, and the permissions are read after the block; on PoS chains the engine's
+   * duties (slashing, reward split) run with the block, and the stakes are read at epoch
+   * boundaries and after a slash (a jailed validator leaves the set at once).
+   */
+  private systemParams(height: bigint, inputs: BlockExecutionInputs): Partial<BlockExecutionParams> {
+    const out: Partial<BlockExecutionParams> = { ...inputs }
+    const reads: NonNullable<BlockExecutionParams['systemReads']> = {}
     const permissions = this.chain.permissions.after(height - 1n)
-    if (!permissions) return {}
-    return {
-      senderAllowed: (sender) => permissions.allowsAccount(sender),
-      systemRead: { address: hexToBytes(PERMISSIONS_ADDRESS), data: SNAPSHOT_CALLDATA },
+    if (permissions) {
+      out.senderAllowed = (sender) => permissions.allowsAccount(sender)
+      reads.permissions = { address: hexToBytes(PERMISSIONS_ADDRESS), data: SNAPSHOT_CALLDATA }
     }
+    const staking = this.chain.spec.engine.type === 'bft' ? this.chain.spec.engine.staking : undefined
+    if (staking && this.chain.stakes.enabled && (height % BigInt(staking.epochLength) === 0n || (inputs.systemCalls?.length ?? 0) > 0)) {
+      reads.stakes = { address: hexToBytes(STAKING_ADDRESS), data: STAKE_SNAPSHOT_CALLDATA }
+    }
+    if (Object.keys(reads).length > 0) out.systemReads = reads
+    return out
   }
 }
 

@@ -16,7 +16,7 @@ import { evmBlock, type BlockContext } from './evm-context.ts'
 import { VmPool } from './vm-pool.ts'
 import { cleanVmMessage } from './vm-message.ts'
 import { txBytes } from './tx-bytes.ts'
-import { callSystemContract } from './system-contracts.ts'
+import { applySystemCall, callSystemContract } from './system-contracts.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
 export class TxExecutionError extends Error {
@@ -44,8 +44,18 @@ export interface BlockExecutionParams extends BlockContext {
    * parent). A block that includes a tx from another sender is invalid; the builder leaves them out.
    */
   senderAllowed?: (sender: Uint8Array) => boolean
-  /** A view call into a system contract to run on the block's final state (the permissions snapshot). */
-  systemRead?: { address: Uint8Array; data: Uint8Array }
+  /** View calls into system contracts on the block's final state (permissions, stakes), by name. */
+  systemReads?: Record<string, { address: Uint8Array; data: Uint8Array }>
+  /**
+   * Calls the chain itself makes before the block's txs, from SYSTEM_ADDRESS (slashing a
+   * double-voter in the staking contract). One that fails changes nothing; the block stays valid.
+   */
+  systemCalls?: Array<{ caller: Uint8Array; address: Uint8Array; data: Uint8Array }>
+  /**
+   * PoS: the block reward is shared: `proposerBasisPoints` of it to the producer, the rest to
+   * the voters by weight (those who signed the parent's certificate). Fees stay with the producer.
+   */
+  rewardSplit?: { proposerBasisPoints: number; voters: Array<{ address: Uint8Array; weight: bigint }> }
 }
 
 export interface ExecutedTx {
@@ -70,8 +80,8 @@ export interface BlockExecution {
   /** The state this block started from and what it changed (to advance the state cache). */
   parentStateRoot: Uint8Array
   stateChanges: StateChanges
-  /** Return data of `params.systemRead` on the block's final state. */
-  systemRead?: Uint8Array
+  /** Return data of each of `params.systemReads` on the block's final state. */
+  systemReads?: Record<string, Uint8Array>
 }
 
 /** What the builder pulls txs from: yields candidates; `skipSender` drops the rest of a sender's. */
@@ -156,6 +166,7 @@ export class Executor {
     mode: 'build' | 'replay',
   ): Promise<BlockExecution> {
     const block = evmBlock(params, this.common)
+    await this.runSystemCalls(vm, state, params, block)
     const out: ExecutedTx[] = []
     const receipts: Receipt[] = []
     const rejected: BlockExecution['rejected'] = []
@@ -196,7 +207,10 @@ export class Executor {
       out.push({ tx, sender, gasUsed: result.totalGasSpent, contractAddress: result.createdAddress?.bytes })
     }
     await this.payProducer(state, params, gasUsed)
-    const systemRead = params.systemRead ? await callSystemContract(vm.evm, state, params.systemRead.address, params.systemRead.data, block) : undefined
+    let systemReads: Record<string, Uint8Array> | undefined
+    for (const [name, read] of Object.entries(params.systemReads ?? {})) {
+      ;(systemReads ??= {})[name] = await callSystemContract(vm.evm, state, read.address, read.data, block)
+    }
     const stateRoot = await state.commitToTrie()
     return {
       txs: out,
@@ -210,16 +224,36 @@ export class Executor {
       rejected,
       parentStateRoot: params.parentStateRoot,
       stateChanges: state.changes(),
-      ...(systemRead ? { systemRead } : {}),
+      ...(systemReads ? { systemReads } : {}),
     }
   }
 
   /** Block subsidy, plus the base fee when the chain does not burn it (tips are paid by the VM). */
   private async payProducer(state: OverlayState, params: BlockExecutionParams, gasUsed: bigint): Promise<void> {
-    const credit = params.reward + (params.baseFeeBurn ? 0n : gasUsed * params.baseFee)
-    if (credit === 0n) return
-    const producer = new Address(params.producer)
-    const account = await state.getAccount(producer)
-    await state.modifyAccountFields(producer, { balance: (account?.balance ?? 0n) + credit })
+    const fees = params.baseFeeBurn ? 0n : gasUsed * params.baseFee
+    const split = params.rewardSplit
+    const totalWeight = split?.voters.reduce((sum, v) => sum + v.weight, 0n) ?? 0n
+    if (!split || totalWeight === 0n) return credit(state, params.producer, params.reward + fees)
+    // The voters' share is divided by weight; rounding dust goes to the producer, so the whole reward is paid.
+    const votersShare = (params.reward * BigInt(10_000 - split.proposerBasisPoints)) / 10_000n
+    let paid = 0n
+    for (const v of split.voters) {
+      const amount = (votersShare * v.weight) / totalWeight
+      paid += amount
+      await credit(state, v.address, amount)
+    }
+    await credit(state, params.producer, params.reward - paid + fees)
   }
+
+  /** The chain's own calls before a block's txs (see BlockExecutionParams.systemCalls). */
+  private async runSystemCalls(vm: VM, state: OverlayState, params: BlockExecutionParams, block: ReturnType<typeof evmBlock>): Promise<void> {
+    for (const c of params.systemCalls ?? []) await applySystemCall(vm.evm, state, c.caller, c.address, c.data, block)
+  }
+}
+
+async function credit(state: OverlayState, to: Uint8Array, amount: bigint): Promise<void> {
+  if (amount === 0n) return
+  const address = new Address(to)
+  const account = await state.getAccount(address)
+  await state.modifyAccountFields(address, { balance: (account?.balance ?? 0n) + amount })
 }

@@ -49,3 +49,25 @@ export async function callSystemContract(
     await state.revert()
   }
 }
+
+/**
+ * A state-changing call the chain itself makes (slashing), from `caller` (SYSTEM_ADDRESS). It
+ * is kept when it succeeds and fully reverted when it fails; returns whether it succeeded.
+ */
+export async function applySystemCall(
+  evm: EVMInterface,
+  state: OverlayState,
+  caller: Uint8Array,
+  address: Uint8Array,
+  data: Uint8Array,
+  block?: EvmBlock,
+): Promise<boolean> {
+  await state.checkpoint()
+  const result = await evm.runCall({ to: new Address(address), caller: new Address(caller), data, gasLimit: SYSTEM_CALL_GAS, skipBalance: true, ...(block ? { block } : {}) })
+  if (result.execResult.exceptionError) {
+    await state.revert()
+    return false
+  }
+  await state.commit()
+  return true
+}

@@ -17,6 +17,7 @@ import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
+import { votingPowers } from '../contracts/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
@@ -46,6 +47,8 @@ export interface NodeConfig {
   syncWrites?: boolean
   /** A file holding this node's validator private key (hex), for BFT chains. */
   validatorKeyFile?: string
+  /** Misbehave on purpose (attack lab, slashing tests): 'double-vote' signs conflicting prevotes. */
+  byzantine?: 'double-vote'
   /** P2P TCP port (0 = any free port); networking is off when undefined. */
   p2pPort?: number
   p2pHost?: string
@@ -158,8 +161,8 @@ export class CatenaNode {
       void p2p?.sync.announce(b)
       const permissions = chain.permissions.inForce(b.block.header.height + 1n)
       if (permissions && permissions.since === b.block.header.height + 1n && b.block.header.height > 0n) {
-        log.info({ height: Number(b.block.header.height), version: Number(permissions.permissions.version) }, 'permissions changed on chain')
-        if (network) void network.enforceAllowlist((peer) => permissions.permissions.allowsNode(peer))
+        log.info({ height: Number(b.block.header.height), version: Number(permissions.value.version) }, 'permissions changed on chain')
+        if (network) void network.enforceAllowlist((peer) => permissions.value.allowsNode(peer))
       }
       log.info(
         { height: Number(b.block.header.height), hash: bytesToHex(b.hash), txs: b.block.txs.length, gasUsed: Number(b.block.header.gasUsed) },
@@ -203,8 +206,8 @@ export class CatenaNode {
         return produced
       },
       // What engines that propose before they commit (BFT) use: build, validate, commit.
-      build: async ({ timestamp, producer }: { timestamp: bigint; producer: Uint8Array }) => {
-        const built = await importer.build({ timestamp, producer, source: mempoolSource() })
+      build: async ({ timestamp, producer, presetSeal }: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array }) => {
+        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource() })
         for (const r of built.execution.rejected) mempool.remove(r.tx.hash())
         return built
       },
@@ -329,11 +332,15 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         transport: gossipTransport(deps.network, cfg.logger),
         common: deps.common,
         datadir: cfg.datadir,
-        // Permissioned chains: validators follow the on-chain votes.
+        // PoS chains: validators and their power follow stake; permissioned chains: the on-chain votes.
         membership: (height) => {
+          const staking = spec.engine.type === 'bft' ? spec.engine.staking : undefined
+          const stakes = staking ? deps.chain.stakes.inForce(height) : undefined
+          if (staking && stakes) return { since: stakes.since, validators: votingPowers(stakes.value, BigInt(staking.maxValidators)) }
           const p = deps.chain.permissions.inForce(height)
-          return p && { since: p.since, validators: p.permissions.validators }
+          return p && { since: p.since, validators: p.value.validators }
         },
+        ...(cfg.byzantine ? { byzantine: cfg.byzantine } : {}),
       })
     }
   }
@@ -354,7 +361,7 @@ function permissionsJSON(chain: Chain) {
   const head = chain.head.header.height
   const p = chain.permissions.inForce(head + 1n)
   if (!p) return null
-  const s = p.permissions.snapshot
+  const s = p.value.snapshot
   return {
     version: `0x${s.version.toString(16)}`,
     since: `0x${p.since.toString(16)}`,

@@ -20,6 +20,7 @@
  *   'p' + height(8)            permissioned chains: the permissions contract's snapshot() return
  *                              data after the block at that height, written only at genesis and
  *                              when it changed; meta 'permissions' lists those heights (RLP)
+ *   'k' + height(8)            PoS chains: the staking contract's snapshot() likewise; meta 'staking'
  */
 import { bigIntToBytes, concatBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
 
@@ -34,7 +35,7 @@ const TX = P('t')
 const BLOOM = P('l')
 export const STATE_PREFIX = P('s')
 const ISSUED = P('i')
-const PERMISSIONS = P('p')
+const SNAPSHOTS = { permissions: P('p'), staking: P('k') }
 
 export const SCHEMA_VERSION = 1
 
@@ -43,7 +44,7 @@ export function heightKey(height: bigint): Uint8Array {
 }
 
 export const keys = {
-  meta: (name: 'head' | 'genesis' | 'schema' | 'chainid' | 'permissions') => concatBytes(META, utf8ToBytes(name)),
+  meta: (name: 'head' | 'genesis' | 'schema' | 'chainid' | 'permissions' | 'staking') => concatBytes(META, utf8ToBytes(name)),
   header: (hash: Uint8Array) => concatBytes(HEADER, hash),
   body: (hash: Uint8Array) => concatBytes(BODY, hash),
   receipts: (hash: Uint8Array) => concatBytes(RECEIPTS, hash),
@@ -53,5 +54,5 @@ export const keys = {
   bloom: (height: bigint) => concatBytes(BLOOM, heightKey(height)),
   stateNode: (nodeKey: Uint8Array) => concatBytes(STATE_PREFIX, nodeKey),
   issued: (hash: Uint8Array) => concatBytes(ISSUED, hash),
-  permissions: (height: bigint) => concatBytes(PERMISSIONS, heightKey(height)),
+  snapshot: (kind: 'permissions' | 'staking', height: bigint) => concatBytes(SNAPSHOTS[kind], heightKey(height)),
 }

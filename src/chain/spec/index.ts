@@ -19,9 +19,10 @@ export type {
   Height,
   MonetaryPolicy,
   PermissionsSpec,
+  StakingSpec,
 } from './types.ts'
 export { ChainArgumentError, ChainSpecError, paramsAt, toHeight } from './types.ts'
-export type { BftEngineJSON, ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON } from './schema.ts'
+export type { BftEngineJSON, ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
 export { ENGINE_TYPES, chainSpecSchema, validateChainSpecJSON } from './schema.ts'
 export { DEV_ACCOUNTS, DEV_ACCOUNT_BALANCE, listPresets } from './presets.ts'
-export { MIN_BLOCK_GAS_LIMIT, chainSpecToJSON, loadChainSpec, parseChainSpec, parseChainSpecText } from './load.ts'
+export { MIN_BLOCK_GAS_LIMIT, stakePower, chainSpecToJSON, loadChainSpec, parseChainSpec, parseChainSpecText } from './load.ts'

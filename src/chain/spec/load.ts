@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import { bytesToHex, hexToBytes, isValidChecksumAddress } from '@ethereumjs/util'
 import { listPresets, presetJSON } from './presets.ts'
 import { preview, validateChainSpecJSON } from './schema.ts'
-import type { ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON } from './schema.ts'
+import type { ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
 import { ChainSpecError } from './types.ts'
-import type { BlockLimits, ChainSpec, EngineSpec, ForkChanges, ForkSpec, GenesisAccount, PermissionsSpec } from './types.ts'
+import type { BlockLimits, ChainSpec, EngineSpec, ForkChanges, ForkSpec, GenesisAccount, PermissionsSpec, StakingSpec } from './types.ts'
 
 const MAX_U64 = 2n ** 64n - 1n
 const MAX_U256 = 2n ** 256n - 1n
@@ -286,6 +286,7 @@ function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
       return { type: 'dev', automine: json.automine, intervalMs: json.intervalMs }
     case 'bft': {
       const seen = new Map<string, number>()
+      const staking = json.staking ? stakingFromJSON(json.staking) : undefined
       let total = 0n
       const validators = json.validators.map((v, i) => {
         const key = v.address.toLowerCase()
@@ -295,14 +296,46 @@ function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
         if (/[a-f]/.test(v.address.slice(2)) && /[A-F]/.test(v.address.slice(2)) && !isValidChecksumAddress(v.address)) {
           issues.push(`/engine/validators/${i}/address "${v.address}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
         }
-        const power = BigInt(v.power)
+        const address = hexToBytes(key as `0x${string}`)
+        if (staking) {
+          // PoS: the stake is what the validator bonded; voting power follows it.
+          if (v.stake === undefined) issues.push(`/engine/validators/${i}/stake is required with /engine/staking (wei bonded at genesis)`)
+          if (v.power !== undefined) issues.push(`/engine/validators/${i}/power is derived from the stake with /engine/staking: leave it out`)
+          const stake = v.stake === undefined ? staking.minStake : BigInt(v.stake)
+          if (stake < staking.minStake) issues.push(`/engine/validators/${i}/stake ${stake} is below /engine/staking/minStake ${staking.minStake}`)
+          const power = stakePower(stake)
+          total += power
+          return { address, power, stake }
+        }
+        if (v.power === undefined) issues.push(`/engine/validators/${i}/power is required (or give /engine/staking and a stake)`)
+        if (v.stake !== undefined) issues.push(`/engine/validators/${i}/stake needs /engine/staking (a PoS chain)`)
+        const power = BigInt(v.power ?? 1)
         total += power
-        return { address: hexToBytes(key as `0x${string}`), power }
+        return { address, power }
       })
       if (total > MAX_TOTAL_POWER) issues.push(`/engine/validators: total power ${total} exceeds 2^60`)
-      return json.timeouts ? { type: 'bft', validators, timeouts: { ...json.timeouts } } : { type: 'bft', validators }
+      return {
+        type: 'bft',
+        validators,
+        ...(json.timeouts ? { timeouts: { ...json.timeouts } } : {}),
+        ...(staking ? { staking } : {}),
+      }
     }
   }
+}
+
+/** Voting power of a stake: whole ether, at least 1 (the staking contract's votingPowers rule). */
+export function stakePower(stake: bigint): bigint {
+  const power = stake / 10n ** 18n
+  return power > 0n ? power : 1n
+}
+
+function stakingFromJSON(json: StakingJSON): StakingSpec {
+  return { ...json, minStake: BigInt(json.minStake) }
+}
+
+function stakingToJSON(s: StakingSpec): StakingJSON {
+  return { ...s, minStake: s.minStake.toString() }
 }
 
 // ---- spec -> JSON ----
@@ -312,8 +345,15 @@ function engineToJSON(engine: EngineSpec): EngineJSON {
     case 'dev':
       return { type: 'dev', automine: engine.automine, intervalMs: engine.intervalMs }
     case 'bft': {
-      const validators = engine.validators.map((v) => ({ address: bytesToHex(v.address), power: jsonInt(v.power) }))
-      return engine.timeouts ? { type: 'bft', validators, timeouts: { ...engine.timeouts } } : { type: 'bft', validators }
+      const validators = engine.validators.map((v) =>
+        engine.staking && v.stake !== undefined ? { address: bytesToHex(v.address), stake: v.stake.toString() } : { address: bytesToHex(v.address), power: jsonInt(v.power) },
+      )
+      return {
+        type: 'bft',
+        validators,
+        ...(engine.timeouts ? { timeouts: { ...engine.timeouts } } : {}),
+        ...(engine.staking ? { staking: stakingToJSON(engine.staking) } : {}),
+      }
     }
   }
 }

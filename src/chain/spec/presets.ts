@@ -94,7 +94,49 @@ const consortium: ChainSpecJSON = {
   permissions: { admins: DEV_ACCOUNTS.slice(0, 4), accounts: null, nodes: null },
 }
 
-const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev, consortium }
+/**
+ * An Ethereum-like Proof-of-Stake chain: BFT rounds among validators who bond stake in the
+ * staking contract (accounts 0..3 of the test mnemonic, 32 ETH each at genesis; power = stake
+ * in ETH). The set follows stake every 32-block epoch; a double vote burns 5% of the stake and
+ * jails the validator. Each block mints 0.1 ETH: 1/4 to the proposer, 3/4 to the voters of the
+ * parent's certificate by power. EIP-1559 base fee, burnt.
+ */
+const ethereumLike: ChainSpecJSON = {
+  name: 'ethereum-like',
+  chainId: 1339,
+  engine: {
+    type: 'bft',
+    validators: DEV_ACCOUNTS.slice(0, 4).map((address) => ({ address, stake: (32n * ETHER).toString() })),
+    timeouts: { proposeMs: 3000, prevoteMs: 1000, precommitMs: 1000, deltaMs: 500, commitMs: 1000 },
+    staking: {
+      epochLength: 32,
+      minStake: (32n * ETHER).toString(),
+      unbondingBlocks: 256,
+      slashBasisPoints: 500,
+      jailBlocks: 256,
+      maxValidators: 100,
+      proposerRewardBasisPoints: 2500,
+    },
+  },
+  blockTimeMs: 1000,
+  limits: { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
+  monetary: {
+    initialBlockReward: (ETHER / 10n).toString(),
+    halvingInterval: 0,
+    supplyCap: (1_000_000_000n * ETHER).toString(),
+    baseFeeBurn: true,
+    minGasPrice: '1',
+  },
+  feeMarket: { initialBaseFee: GWEI.toString(), adjust: true, elasticityMultiplier: 2, changeDenominator: 8 },
+  genesis: {
+    timestamp: 1_700_000_000,
+    extraData: '0x',
+    alloc: Object.fromEntries(DEV_ACCOUNTS.map((a) => [a, { balance: DEV_ACCOUNT_BALANCE.toString() }])),
+  },
+  forks: [],
+}
+
+const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev, consortium, 'ethereum-like': ethereumLike }
 
 export function listPresets(): string[] {
   return Object.keys(PRESETS)

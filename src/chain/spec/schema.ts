@@ -18,10 +18,23 @@ export interface DevEngineJSON {
 }
 export interface BftEngineJSON {
   type: 'bft'
-  validators: Array<{ address: string; power: JsonInteger }>
+  /** PoA: power each. PoS (with `staking`): stake in wei each; power follows stake. */
+  validators: Array<{ address: string; power?: JsonInteger; stake?: JsonInteger }>
+  staking?: StakingJSON
   timeouts?: { proposeMs: number; prevoteMs: number; precommitMs: number; deltaMs: number; commitMs: number }
 }
 export type EngineJSON = DevEngineJSON | BftEngineJSON
+
+/** Proof of Stake on the bft engine: the staking contract's parameters. */
+export interface StakingJSON {
+  epochLength: number
+  minStake: JsonInteger
+  unbondingBlocks: number
+  slashBasisPoints: number
+  jailBlocks: number
+  maxValidators: number
+  proposerRewardBasisPoints: number
+}
 
 export interface GenesisAccountJSON {
   balance: JsonInteger
@@ -94,7 +107,21 @@ const engineSchemas = {
     required: ['type', 'validators'],
     properties: {
       type: { const: 'bft' },
-      validators: { type: 'array', minItems: 1, description: 'a non-empty list of { address, power }', items: ref('validator') },
+      validators: { type: 'array', minItems: 1, description: 'a non-empty list of { address, power } (or { address, stake } with staking)', items: ref('validator') },
+      staking: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['epochLength', 'minStake', 'unbondingBlocks', 'slashBasisPoints', 'jailBlocks', 'maxValidators', 'proposerRewardBasisPoints'],
+        properties: {
+          epochLength: ref('positiveCount'),
+          minStake: ref('positiveUint'),
+          unbondingBlocks: ref('count'),
+          slashBasisPoints: { type: 'integer', minimum: 0, maximum: 10000, description: 'basis points from 0 to 10000' },
+          jailBlocks: ref('count'),
+          maxValidators: { type: 'integer', minimum: 1, maximum: 1000, description: 'an integer from 1 to 1000' },
+          proposerRewardBasisPoints: { type: 'integer', minimum: 0, maximum: 10000, description: 'basis points from 0 to 10000' },
+        },
+      },
       timeouts: {
         type: 'object',
         additionalProperties: false,
@@ -232,8 +259,8 @@ export const chainSpecSchema = {
     validator: {
       type: 'object',
       additionalProperties: false,
-      required: ['address', 'power'],
-      properties: { address: ref('address'), power: ref('positiveUint') },
+      required: ['address'],
+      properties: { address: ref('address'), power: ref('positiveUint'), stake: ref('positiveUint') },
     },
     account: {
       type: 'object',

@@ -16,6 +16,30 @@ export interface DevEngineSpec {
 export interface BftValidatorSpec {
   address: Uint8Array // 20
   power: bigint
+  /** PoS: the genesis stake in wei (power is derived from it). */
+  stake?: bigint
+}
+
+/**
+ * Proof of Stake on the bft engine: validators bond stake in the staking contract
+ * (src/contracts/staking.ts); the set and its voting power follow stake at epoch boundaries;
+ * double votes are slashed and jailed; block rewards go to the proposer and the voters.
+ */
+export interface StakingSpec {
+  /** The validator set is re-read from the staking contract after every block at a multiple of this. */
+  epochLength: number
+  /** Wei a validator must bond to be active. */
+  minStake: bigint
+  /** Blocks between unstake and withdraw. */
+  unbondingBlocks: number
+  /** Share of stake (and unbonding stake) burned per double vote, in basis points. */
+  slashBasisPoints: number
+  /** Blocks a slashed validator stays out. */
+  jailBlocks: number
+  /** The top validators by stake that validate. */
+  maxValidators: number
+  /** Share of the block reward to the proposer, in basis points; the rest goes to the voters. */
+  proposerRewardBasisPoints: number
 }
 
 /** Tendermint timeouts; propose/prevote/precommit grow by deltaMs per round. */
@@ -35,6 +59,8 @@ export interface BftEngineSpec {
   validators: BftValidatorSpec[]
   /** Omitted = CometBFT's defaults. */
   timeouts?: BftTimeoutsSpec
+  /** Present on Proof-of-Stake chains. */
+  staking?: StakingSpec
 }
 
 /**

@@ -16,6 +16,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--automine <bool>', 'dev engine: seal a block as soon as txs are pending', parseBoolOption)
     .option('--block-interval <ms>', 'dev engine: also seal a block every <ms> milliseconds (0 = off)', parseNonNegativeInt)
     .option('--validator-key-file <file>', 'BFT chains: file holding this validator\'s private key (hex)')
+    .addOption(new Option('--byzantine <behaviour>', 'misbehave on purpose, for attack labs and slashing tests: double-vote').choices(['double-vote']).hideHelp())
     .option('--sync-writes', 'fsync every block to disk (survives power loss; slower). Without it a killed process still loses nothing')
     .option('--p2p-port <port>', 'listen for peers on this TCP port (0 = any free port); networking is off without it', parsePort)
     .option('--p2p-host <host>', 'P2P listen address', '127.0.0.1')
@@ -41,6 +42,7 @@ export function registerNodeCommand(program: Command): void {
         corsOrigins: opts.cors ? String(opts.cors).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
         syncWrites: Boolean(opts.syncWrites),
         validatorKeyFile: opts.validatorKeyFile,
+        ...(opts.byzantine ? { byzantine: opts.byzantine } : {}),
         p2pPort: opts.p2pPort,
         p2pHost: opts.p2pHost,
         bootnodes: opts.bootnodes ? String(opts.bootnodes).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,

@@ -27,6 +27,8 @@ export interface BftTimeoutsConfig {
 export interface BftEngineConfig {
   validators: BftValidatorConfig[]
   timeouts?: BftTimeoutsConfig
+  /** PoS: the proposer's share of the block reward (the rest goes to the voters); evidence is included and slashed. */
+  staking?: { proposerRewardBasisPoints: number }
 }
 
 /** JSON shape, as in a genesis file. */

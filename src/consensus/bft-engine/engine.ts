@@ -13,7 +13,7 @@ import type { Common } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
 import { blockHash, type Block, type BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
-import type { ExecutedBlock } from '../../chain/import.ts'
+import type { BlockExecutionInputs, ExecutedBlock } from '../../chain/import.ts'
 import { privateKeyToAddress } from '../../crypto/secp256k1.ts'
 import { decodeBlock, encodeBlock } from '../../chain/block.ts'
 import {
@@ -24,6 +24,12 @@ import {
   encodeCertificate,
   encodeMessage,
   verifyCertificate,
+  verifyEvidence,
+  offenceKey,
+  encodeEvidence,
+  decodeEvidence,
+  signVote,
+  type DuplicateVoteEvidence,
   type CommitCertificate,
   type ConsensusMessage,
   type Decision,
@@ -34,7 +40,7 @@ import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
 import { loadCertificate, openWalStorage, saveCertificate } from './files.ts'
 import { isBftHost, type BftHost } from './host.ts'
 import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig, type MembershipAt } from './config.ts'
-import { BftSealVerifier, decodeSeal, encodeSeal } from './seal.ts'
+import { BftSealVerifier, MAX_EVIDENCE_AGE, MAX_EVIDENCE_PER_BLOCK, decodeSeal, encodeSeal } from './seal.ts'
 import { decodeEngineMessage, encodeEngineMessage, type ConsensusTransport, type EngineMessage } from './transport.ts'
 
 export interface BftEngineOptions {
@@ -54,12 +60,18 @@ export interface BftEngineOptions {
   blockWaitMs?: number
   /** Re-send our own messages of the current height this often (peers that were away catch up). */
   regossipMs?: number
-  /** Permissioned chains: the validators voted on chain, by height (else the chain spec's, fixed). */
+  /** Permissioned and PoS chains: the validators voted on chain or staked, by height (else the chain spec's, fixed). */
   membership?: MembershipAt
+  /**
+   * Misbehave on purpose, for the attack lab and slashing tests: 'double-vote' also signs and
+   * sends a conflicting prevote (for nil) whenever this validator prevotes for a block.
+   */
+  byzantine?: 'double-vote'
 }
 
 /** Blocks received and kept while their height is undecided. */
 const MAX_PENDING_BLOCKS = 64
+const MAX_PENDING_EVIDENCE = 256
 const WANT_INTERVAL_MS = 200
 
 export class BftEngine implements ConsensusEngine {
@@ -84,6 +96,10 @@ export class BftEngine implements ConsensusEngine {
   private readonly pendingBlocks = new Map<string, Block>()
   private readonly blockWaiters = new Map<string, Array<(b: Block) => void>>()
   private latestCert: CommitCertificate | null = null
+  /** PoS: verified evidence not yet in a block, by offence (validator/height/round). */
+  private readonly evidencePool = new Map<string, DuplicateVoteEvidence>()
+  /** Offences already punished in a block we committed. */
+  private readonly includedOffences = new Set<string>()
   private lastWant = 0
   private highestSeen = 0n
   private readonly now: () => bigint
@@ -91,13 +107,17 @@ export class BftEngine implements ConsensusEngine {
   constructor(private readonly opts: BftEngineOptions) {
     this.producer = opts.privateKey ? privateKeyToAddress(opts.privateKey) : new Uint8Array(20)
     this.schedule = new ValidatorSchedule(opts.config.validators, opts.membership)
-    this.verifier = new BftSealVerifier(opts.chainId, this.schedule)
+    this.verifier = new BftSealVerifier(opts.chainId, this.schedule, opts.config.staking)
     this.maxFutureSeconds = this.verifier.maxFutureSeconds
     this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
   }
 
   verifyHeader(header: BlockHeader, parent: BlockHeader): void {
     this.verifier.verifyHeader(header, parent)
+  }
+
+  executionInputs(header: Pick<BlockHeader, 'height' | 'seal'>): BlockExecutionInputs {
+    return this.verifier.executionInputs(header)
   }
 
   async seal(_header: BlockHeader): Promise<BlockHeader> {
@@ -122,7 +142,11 @@ export class BftEngine implements ConsensusEngine {
       timeouts: toTimeoutConfig(this.opts.config.timeouts),
       getValue: (height, round) => this.getValue(height, round),
       validate: (height, hash) => this.validateProposal(height, hash),
-      broadcast: (m) => this.send({ kind: 'consensus', message: encodeMessage(m) }),
+      broadcast: (m) => {
+        this.send({ kind: 'consensus', message: encodeMessage(m) })
+        if (this.opts.byzantine === 'double-vote') this.doubleVote(m)
+      },
+      onEvidence: (ev) => this.addEvidence(ev, 'seen'),
       scheduleTimeout: (t, ms) => this.scheduleTimeout(t, ms),
       onDecide: (d) => void this.enqueue(() => this.decided(d)),
       onError: (err) => host.log.warn({ err: err.message }, 'bft driver error'),
@@ -181,9 +205,10 @@ export class BftEngine implements ConsensusEngine {
     }
     const now = this.now()
     const timestamp = now > head.header.timestamp ? now : head.header.timestamp
-    const built = await host.build({ timestamp, producer: this.producer })
-    const seal = encodeSeal({ round, parentCertificate: height === 1n ? null : this.latestCert })
-    const block: Block = { header: { ...built.block.header, seal }, txs: built.block.txs }
+    const evidence = this.opts.config.staking ? this.evidenceToInclude(height) : []
+    const seal = encodeSeal({ round, parentCertificate: height === 1n ? null : this.latestCert, ...(evidence.length ? { evidence } : {}) })
+    const built = await host.build({ timestamp, producer: this.producer, presetSeal: seal })
+    const block: Block = built.block
     const hash = blockHash(block.header)
     this.candidates.set(bytesToHex(hash), { ...built, block })
     this.send({ kind: 'block', block: encodeBlock(block) })
@@ -253,6 +278,8 @@ export class BftEngine implements ConsensusEngine {
           return this.onDecided(decodeBlock(m.block, this.opts.common), decodeCertificate(m.certificate))
         case 'want':
           return this.onWant(m.height)
+        case 'evidence':
+          return this.addEvidence(decodeEvidence(m.evidence), from)
       }
     } catch (err) {
       this.host.log.debug({ from, kind: m.kind, err: (err as Error).message }, 'bad engine message')
@@ -346,10 +373,65 @@ export class BftEngine implements ConsensusEngine {
     if (!this.stopped) this.opts.transport.broadcast(encodeEngineMessage(m))
   }
 
+  // ---- evidence (PoS) ----
+
+  /** Evidence of a double vote, from our driver or a peer: verified, kept until a block includes it, and gossiped once. */
+  private addEvidence(ev: DuplicateVoteEvidence, from: string): void {
+    if (!this.opts.config.staking) return
+    const key = offenceKey(ev).split('/').slice(0, 3).join('/')
+    if (this.evidencePool.has(key) || this.includedOffences.has(key)) return
+    const head = this.requireHost().head().header.height
+    try {
+      verifyEvidence(ev, this.schedule.at(ev.voteA.height), this.opts.chainId, { currentHeight: head + 1n, maxAgeHeights: MAX_EVIDENCE_AGE })
+    } catch (err) {
+      this.host?.log.debug({ from, err: (err as Error).message }, 'invalid evidence')
+      return
+    }
+    if (this.evidencePool.size >= MAX_PENDING_EVIDENCE) return
+    this.evidencePool.set(key, ev)
+    this.host?.log.warn({ validator: bytesToHex(ev.voteA.validator), height: String(ev.voteA.height), round: ev.voteA.round, from }, 'double vote detected: evidence will be included and slashed')
+    this.send({ kind: 'evidence', evidence: encodeEvidence(ev) })
+  }
+
+  private evidenceToInclude(height: bigint): DuplicateVoteEvidence[] {
+    const out: DuplicateVoteEvidence[] = []
+    for (const [key, ev] of this.evidencePool) {
+      if (ev.voteA.height + MAX_EVIDENCE_AGE < height) {
+        this.evidencePool.delete(key)
+        continue
+      }
+      if (out.length < MAX_EVIDENCE_PER_BLOCK) out.push(ev)
+    }
+    return out
+  }
+
+  private forgetIncludedEvidence(header: BlockHeader): void {
+    let seal
+    try {
+      seal = decodeSeal(header.seal)
+    } catch {
+      return
+    }
+    for (const ev of seal.evidence ?? []) {
+      const key = offenceKey(ev).split('/').slice(0, 3).join('/')
+      this.evidencePool.delete(key)
+      this.includedOffences.add(key)
+    }
+  }
+
+  /** The 'double-vote' misbehaviour: a second, conflicting prevote, signed and sent like a real one (the WAL is bypassed on purpose). */
+  private doubleVote(m: ConsensusMessage): void {
+    if (m.kind !== 'vote' || m.vote.type !== 'prevote' || m.vote.blockHash === null || !this.opts.privateKey) return
+    const conflicting = signVote({ ...m.vote, blockHash: null }, this.opts.privateKey, this.opts.chainId)
+    this.host?.log.warn({ height: String(m.vote.height), round: m.vote.round }, 'byzantine: sending a conflicting prevote')
+    this.send({ kind: 'consensus', message: encodeMessage({ kind: 'vote', vote: conflicting }) })
+  }
+
   // ---- heights ----
 
   private async committed(imported: ImportedBlock, cert: CommitCertificate): Promise<void> {
     this.setCertificate(cert)
+    this.forgetIncludedEvidence(imported.block.header)
     this.candidates = new Map()
     const height = imported.block.header.height
     for (const [key, b] of this.pendingBlocks) if (b.header.height <= height) this.pendingBlocks.delete(key)

@@ -10,8 +10,8 @@ import type { ExecutedBlock } from '../../chain/import.ts'
 import type { EngineHost } from '../types.ts'
 
 export interface BftHost extends EngineHost {
-  /** Builds (executes, does not commit) the next block on the head from the mempool; header unsealed. */
-  build(opts: { timestamp: bigint; producer: Uint8Array }): Promise<ExecutedBlock>
+  /** Builds (executes, does not commit) the next block on the head from the mempool, with `presetSeal` in its header. */
+  build(opts: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array }): Promise<ExecutedBlock>
   /** Checks a block from elsewhere completely (chain rules, engine seal, re-execution) without committing. */
   validate(block: Block): Promise<ExecutedBlock>
   /** Commits a built or validated block atomically; it must extend the head. */

@@ -24,12 +24,14 @@ export type EngineMessage =
   | { kind: 'decided'; block: Uint8Array; certificate: Uint8Array }
   /** "Send me the decided block at this height." */
   | { kind: 'want'; height: bigint }
+  /** Signed evidence of a double vote (consensus/bft/evidence.ts encodeEvidence), for inclusion in a block. */
+  | { kind: 'evidence'; evidence: Uint8Array }
 
 export class EngineMessageError extends Error {
   readonly code = 'MALFORMED_MESSAGE'
 }
 
-const KINDS = ['consensus', 'block', 'decided', 'want'] as const
+const KINDS = ['consensus', 'block', 'decided', 'want', 'evidence'] as const
 
 export function encodeEngineMessage(m: EngineMessage): Uint8Array {
   const kind = Uint8Array.of(KINDS.indexOf(m.kind) + 1)
@@ -42,6 +44,8 @@ export function encodeEngineMessage(m: EngineMessage): Uint8Array {
       return RLP.encode([kind, m.block, m.certificate])
     case 'want':
       return RLP.encode([kind, bigIntToUnpaddedBytes(m.height)])
+    case 'evidence':
+      return RLP.encode([kind, m.evidence])
   }
 }
 
@@ -69,6 +73,9 @@ export function decodeEngineMessage(bytes: Uint8Array): EngineMessage {
       break
     case 'want':
       if (f.length === 2 && f[1].length <= 8 && (f[1].length === 0 || f[1][0] !== 0)) return { kind, height: bytesToBigInt(f[1]) }
+      break
+    case 'evidence':
+      if (f.length === 2) return { kind, evidence: f[1] }
       break
     default:
       throw new EngineMessageError(`unknown engine message kind ${f[0].length === 1 ? f[0][0] : '?'}`)

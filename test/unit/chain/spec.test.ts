@@ -58,7 +58,7 @@ describe('dev preset', () => {
     assert.equal(spec.genesis.timestamp, 1_700_000_000n)
     assert.deepEqual(spec.genesis.extraData, new Uint8Array(0))
     assert.deepEqual(spec.forks, [])
-    assert.deepEqual(listPresets(), ['dev', 'consortium'])
+    assert.deepEqual(listPresets(), ['dev', 'consortium', 'ethereum-like'])
   })
 
   test("allocates 10,000 ETH to each of the test mnemonic's first 20 accounts (Hardhat/Anvil)", () => {

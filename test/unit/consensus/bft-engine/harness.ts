@@ -61,10 +61,10 @@ export class TestValidator {
       pendingTxCount: () => this.pending.length,
       onPendingTx: () => () => {},
       log: pino({ level: 'silent' }),
-      build: ({ timestamp, producer }) => {
+      build: ({ timestamp, producer, presetSeal }) => {
         const txs = [...this.pending]
         let i = 0
-        return t.importer.build({ timestamp, producer, source: { next: () => txs[i++], skipSender: () => {} } })
+        return t.importer.build({ timestamp, producer, presetSeal, source: { next: () => txs[i++], skipSender: () => {} } })
       },
       validate: (block) => t.importer.validate(block),
       commit: async (executed) => {

@@ -40,7 +40,7 @@ describe('consortium preset and the bft engine spec', () => {
 
   test('rejects an empty set, a duplicate validator, zero power, a bad timeout, naming the field', () => {
     const j = consortiumJSON() as ChainSpecJSON & { engine: { validators: Array<{ address: string; power: number | string }>; timeouts?: Record<string, number> } }
-    assert.deepEqual(issuesOf({ ...j, engine: { ...j.engine, validators: [] } }), ['/engine/validators must be a non-empty list of { address, power } (got [])'])
+    assert.deepEqual(issuesOf({ ...j, engine: { ...j.engine, validators: [] } }), ['/engine/validators must be a non-empty list of { address, power } (or { address, stake } with staking) (got [])'])
     const dup = { ...j, engine: { ...j.engine, validators: [...j.engine.validators, { ...j.engine.validators[0] }] } }
     assert.match(issuesOf(dup)[0], /^\/engine\/validators\/4\/address repeats the validator at \/engine\/validators\/0/)
     const zero = { ...j, engine: { ...j.engine, validators: [{ ...j.engine.validators[0], power: 0 }, ...j.engine.validators.slice(1)] } }
