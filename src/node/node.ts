@@ -302,12 +302,9 @@ function gossipTransport(network: Network, log: Logger) {
       framed.set(bytes, 8)
       network.publish('consensus', framed).catch((err) => log.debug({ err: (err as Error).message }, 'consensus gossip not sent'))
     },
-    onMessage(handler: (bytes: Uint8Array, from: string) => void) {
-      return network.subscribe('consensus', (data, from) => {
-        if (data.length < 8) return 'reject'
-        handler(data.subarray(8), from)
-        return 'accept'
-      })
+    onMessage(handler: (bytes: Uint8Array, from: string) => boolean | void) {
+      // A message the engine finds invalid is rejected: gossipsub does not relay it and the peer loses score.
+      return network.subscribe('consensus', (data, from) => (data.length < 8 || handler(data.subarray(8), from) === false ? 'reject' : 'accept'))
     },
   }
 }

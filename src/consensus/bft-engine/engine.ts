@@ -259,30 +259,38 @@ export class BftEngine implements ConsensusEngine {
 
   // ---- network ----
 
-  private onMessage(bytes: Uint8Array, from: string): void {
-    if (this.stopped || !this.host) return
+  /** Handles a peer's message; false when it is invalid, so the network penalizes the peer. */
+  private onMessage(bytes: Uint8Array, from: string): boolean {
+    if (this.stopped || !this.host) return true
     let m: EngineMessage
     try {
       m = decodeEngineMessage(bytes)
     } catch (err) {
       this.host.log.debug({ from, err: (err as Error).message }, 'bad engine message')
-      return
+      return false
     }
     try {
       switch (m.kind) {
         case 'consensus':
-          return this.onConsensus(decodeMessage(m.message))
+          this.onConsensus(decodeMessage(m.message))
+          break
         case 'block':
-          return this.onBlock(decodeBlock(m.block, this.opts.common))
+          this.onBlock(decodeBlock(m.block, this.opts.common))
+          break
         case 'decided':
-          return this.onDecided(decodeBlock(m.block, this.opts.common), decodeCertificate(m.certificate))
+          this.onDecided(decodeBlock(m.block, this.opts.common), decodeCertificate(m.certificate))
+          break
         case 'want':
-          return this.onWant(m.height)
+          this.onWant(m.height)
+          break
         case 'evidence':
-          return this.addEvidence(decodeEvidence(m.evidence), from)
+          this.addEvidence(decodeEvidence(m.evidence), from)
+          break
       }
+      return true
     } catch (err) {
       this.host.log.debug({ from, kind: m.kind, err: (err as Error).message }, 'bad engine message')
+      return false
     }
   }
 
@@ -385,6 +393,7 @@ export class BftEngine implements ConsensusEngine {
       verifyEvidence(ev, this.schedule.at(ev.voteA.height), this.opts.chainId, { currentHeight: head + 1n, maxAgeHeights: MAX_EVIDENCE_AGE })
     } catch (err) {
       this.host?.log.debug({ from, err: (err as Error).message }, 'invalid evidence')
+      if (from !== 'seen') throw err // a peer's: the message is rejected and the peer penalized
       return
     }
     if (this.evidencePool.size >= MAX_PENDING_EVIDENCE) return

@@ -12,8 +12,12 @@ import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 export interface ConsensusTransport {
   /** Send to every peer (best effort). */
   broadcast(bytes: Uint8Array): void
-  /** Subscribe; returns an unsubscribe function. `from` identifies the sending peer. */
-  onMessage(handler: (bytes: Uint8Array, from: string) => void): () => void
+  /**
+   * Subscribe; returns an unsubscribe function. `from` identifies the sending peer. The handler
+   * returns false for a message that is invalid (malformed, a bad certificate or evidence): the
+   * network then rejects it and penalizes the peer.
+   */
+  onMessage(handler: (bytes: Uint8Array, from: string) => boolean | void): () => void
 }
 
 export type EngineMessage =
@@ -88,7 +92,7 @@ export function decodeEngineMessage(bytes: Uint8Array): EngineMessage {
  * engine never re-enters itself; `setConnected(id, false)` cuts a member off both ways.
  */
 export class MemoryNetwork {
-  private readonly members = new Map<string, Set<(bytes: Uint8Array, from: string) => void>>()
+  private readonly members = new Map<string, Set<(bytes: Uint8Array, from: string) => boolean | void>>()
   private readonly disconnected = new Set<string>()
   private pending = new Set<NodeJS.Immediate>()
   delivered = 0
