@@ -12,6 +12,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { makeCommon } from '../../src/execution/index.ts'
 import { KEYS } from '../helpers/chain.ts'
+import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
 import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
@@ -39,14 +40,6 @@ async function startValidator(i: number, datadir: string, bootnodes: string[], p
 const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
 
 /** Safety: every pair of live nodes agrees on every height both have. */
-async function assertAgreement(nodes: NodeProcess[]) {
-  const heights = await Promise.all(nodes.map(height))
-  const common = heights.reduce((a, b) => (a < b ? a : b))
-  for (let h = 0n; h <= common; h++) {
-    const hashes = await Promise.all(nodes.map((n) => n.rpc<{ hash: Hex }>('eth_getBlockByNumber', ['0x' + h.toString(16), false]).then((b) => b.hash)))
-    assert.equal(new Set(hashes).size, 1, `nodes disagree at height ${h}: ${hashes.join(' ')}`)
-  }
-}
 
 describe('consortium BFT network (4 validator processes)', () => {
   test('finality, one down, two down, restart, agreement', async () => {
@@ -56,6 +49,9 @@ describe('consortium BFT network (4 validator processes)', () => {
     v[0] = await startValidator(0, datadirs[0], [])
     const boot = v[0].info.p2p![0]
     for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot])
+    let follower: NodeProcess | undefined
+    // Safety, checked over RPC in the background for the whole test, across kills and restarts.
+    const watch = new AgreementWatch(() => [...v, follower]).start()
     await waitFor('blocks to finalize', async () => (await height(v[3])) >= 3n, { timeoutMs: 60_000 })
 
     // A tx sent to validator 2 is final on all four (free gas on the consortium preset).
@@ -113,12 +109,15 @@ describe('consortium BFT network (4 validator processes)', () => {
     // certificate) and then follows finality without voting.
     const followerDir = await makeDatadir()
     dirs.push(followerDir)
-    const follower = await startNode({ datadir: followerDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', addrs.join(',')] })
+    follower = await startNode({ datadir: followerDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', addrs.join(',')] })
     running.add(follower)
     const target = await height(v[0])
     await waitFor('the late follower to sync', async () => (await height(follower)) >= target, { timeoutMs: 60_000 })
     await waitFor('the follower to follow new final blocks', async () => (await height(follower)) >= target + 2n, { timeoutMs: 60_000 })
     await assertAgreement([...v, follower])
     assert.ok(await follower.rpc('eth_getTransactionReceipt', [hash]), 'the follower has the old tx')
+    const safety = await watch.stop()
+    assert.deepEqual(safety.violations, [])
+    assert.ok(safety.checks > 10 && safety.heights > 5, `the watch checked (${safety.checks} checks, ${safety.heights} heights)`)
   })
 })

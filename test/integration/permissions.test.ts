@@ -18,6 +18,7 @@ import { makeCommon } from '../../src/execution/index.ts'
 import { loadOrCreateNodeKey } from '../../src/net/node-key.ts'
 import { presetJSON } from '../../src/chain/spec/presets.ts'
 import { KEYS, addressOf } from '../helpers/chain.ts'
+import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
 import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
@@ -33,14 +34,6 @@ after(async () => {
 const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
 const peers = async (n: NodeProcess) => Number(BigInt(await n.rpc<Hex>('net_peerCount')))
 
-async function assertAgreement(nodes: NodeProcess[]) {
-  const heights = await Promise.all(nodes.map(height))
-  const low = heights.reduce((a, b) => (a < b ? a : b))
-  for (let h = 0n; h <= low; h++) {
-    const hashes = await Promise.all(nodes.map((n) => n.rpc<{ hash: Hex }>('eth_getBlockByNumber', ['0x' + h.toString(16), false]).then((b) => b.hash)))
-    assert.equal(new Set(hashes).size, 1, `nodes disagree at height ${h}: ${hashes.join(' ')}`)
-  }
-}
 
 const nonces = new Map<number, bigint>()
 function signed(from: number, to: string, data: Uint8Array, value = 0n): Hex {
@@ -84,10 +77,12 @@ describe('permissioned consortium (allowlists and on-chain votes)', () => {
     v[0] = await start(0, [])
     const boot = v[0].info.p2p![0]
     for (let i = 1; i < 4; i++) v[i] = await start(i, [boot])
+    let outsider: NodeProcess | undefined
+    const watch = new AgreementWatch(() => [...v, outsider]).start()
     await waitFor('blocks to finalize', async () => (await height(v[3])) >= 2n, { timeoutMs: 60_000 })
 
     // Node 4 (holding account 4's key, not a validator yet) is outside the node allowlist.
-    const outsider = await start(4, [boot])
+    outsider = await start(4, [boot])
     const h0 = await height(v[0])
     await waitFor('the chain to move on', async () => (await height(v[0])) >= h0 + 3n, { timeoutMs: 60_000 })
     assert.equal(await peers(outsider), 0, 'the outsider has no peers')
@@ -143,5 +138,8 @@ describe('permissioned consortium (allowlists and on-chain votes)', () => {
     const consensus = await outsider.rpc<{ validators: unknown[] }>('catena_consensusState')
     assert.equal(consensus.validators.length, 3)
     await assertAgreement(live)
+    const safety = await watch.stop()
+    assert.deepEqual(safety.violations, [])
+    assert.ok(safety.checks > 10, `the watch checked (${safety.checks} checks)`)
   })
 })

@@ -16,6 +16,7 @@ import { STAKING_ADDRESS, decodeUint, encodeIsJailed, encodeStake, encodeStakeOf
 import { makeCommon } from '../../src/execution/index.ts'
 import { presetJSON } from '../../src/chain/spec/presets.ts'
 import { KEYS, addressOf } from '../helpers/chain.ts'
+import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
 import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
@@ -32,14 +33,6 @@ after(async () => {
 
 const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
 
-async function assertAgreement(nodes: NodeProcess[]) {
-  const heights = await Promise.all(nodes.map(height))
-  const low = heights.reduce((a, b) => (a < b ? a : b))
-  for (let h = 0n; h <= low; h++) {
-    const hashes = await Promise.all(nodes.map((n) => n.rpc<{ hash: Hex }>('eth_getBlockByNumber', ['0x' + h.toString(16), false]).then((b) => b.hash)))
-    assert.equal(new Set(hashes).size, 1, `nodes disagree at height ${h}: ${hashes.join(' ')}`)
-  }
-}
 
 async function stakingView(node: NodeProcess, data: Uint8Array): Promise<bigint> {
   return decodeUint(hexToBytes(await node.rpc<Hex>('eth_call', [{ to: STAKING_ADDRESS, data: bytesToHex(data) }, 'latest'])))
@@ -76,6 +69,7 @@ describe('proof of stake (4 validator processes, one byzantine)', () => {
     v[1] = await start(1, [boot])
     v[2] = await start(2, [boot])
     v[3] = await start(3, [boot], ['--byzantine', 'double-vote'])
+    const watch = new AgreementWatch(() => v).start()
 
     const offender = addressOf(3).toString().toLowerCase()
     const balance1Before = BigInt(await v[1].rpc<Hex>('eth_getBalance', [addressOf(1).toString(), '0x0']))
@@ -116,5 +110,8 @@ describe('proof of stake (4 validator processes, one byzantine)', () => {
     const balance1 = BigInt(await v[1].rpc<Hex>('eth_getBalance', [addressOf(1).toString(), 'latest']))
     assert.ok(balance1 > balance1Before, 'validator 1 earned rewards')
     await assertAgreement(v)
+    const safety = await watch.stop()
+    assert.deepEqual(safety.violations, [])
+    assert.ok(safety.checks > 10, `the watch checked (${safety.checks} checks)`)
   })
 })
