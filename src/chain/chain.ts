@@ -2,7 +2,11 @@
  * The canonical chain on disk: genesis, head, block/receipt/tx lookups, and block import
  * as ONE atomic batch (block, receipts, indexes, state, head). A process killed at any
  * instant restarts at its last committed head, with no repair step.
- * Events: 'block' (ImportedBlock) after each commit.
+ * Blocks of other branches are stored too (by hash, off the canonical index); when a branch
+ * gains more total work the canonical index, tx index and head switch to it in one batch.
+ * Events: 'block' (ImportedBlock) for each block that becomes canonical, in order; 'reorg'
+ * (Reorg) before the 'block' events of a branch switch; 'side' (ImportedBlock) for a block
+ * stored on a branch with less work.
  */
 import { EventEmitter } from 'node:events'
 import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util'
@@ -52,6 +56,17 @@ export interface BlockCommit {
   permissions?: Uint8Array
   /** PoS chains: the staking contract's snapshot() after this block, when it was read. */
   stakes?: Uint8Array
+  /** Total work of the chain ending at this block (fork choice); default: parent's + 1. */
+  work?: bigint
+}
+
+/** A reorganization: the canonical chain switched branches at `forkPoint`. */
+export interface Reorg {
+  forkPoint: ChainHead
+  /** Blocks that left the canonical chain, oldest first. */
+  disconnected: ImportedBlock[]
+  /** Blocks that joined it, oldest first (the last is the new head). */
+  connected: ImportedBlock[]
 }
 
 export class Chain extends EventEmitter {
@@ -93,7 +108,7 @@ export class Chain extends EventEmitter {
         ...genesis.stateOps,
         ...(genesis.permissions ? loadPermissionsHistory(store).record(0n, genesis.permissions).ops : []),
         ...(genesis.stakes ? loadStakeHistory(store).record(0n, genesis.stakes).ops : []),
-        ...chain.blockOps(genesisHash, { header: genesis.header, txs: [] }, { receipts: [], stateOps: [], issued: genesis.issued }),
+        ...chain.blockOps(genesisHash, { header: genesis.header, txs: [] }, { receipts: [], stateOps: [], issued: genesis.issued, work: 0n }),
         { type: 'put', key: keys.meta('genesis'), value: genesisHash },
         { type: 'put', key: keys.meta('chainid'), value: bigIntToBytes(spec.chainId) },
         { type: 'put', key: keys.meta('schema'), value: Uint8Array.of(SCHEMA_VERSION) },
@@ -206,12 +221,25 @@ export class Chain extends EventEmitter {
     return bytesToBigInt(raw)
   }
 
+  /** Total work of the chain ending at block `hash` (stores from before work was recorded: its height). */
+  getWork(hash: Uint8Array): bigint {
+    const raw = this.store.get(keys.work(hash))
+    if (raw) return bytesToBigInt(raw)
+    const height = this.getHeightOf(hash)
+    if (height === undefined) throw new Error(`no work record for block ${bytesToHex(hash)}`)
+    return height
+  }
+
+  hasBlock(hash: Uint8Array): boolean {
+    return this.store.get(keys.header(hash)) !== undefined
+  }
+
   /**
    * Commits a block that extends the current head, already validated and executed, in one
    * atomic batch. Imports are serialized.
    */
   async commitBlock(block: Block, commit: BlockCommit): Promise<ImportedBlock> {
-    const run = this.importing.then(async () => {
+    return this.serialized(async () => {
       const hash = blockHash(block.header)
       if (!equalsBytes(block.header.parentHash, this.headState.hash)) {
         throw new BlockError('NOT_EXTENDING_HEAD', `block ${bytesToHex(hash)} does not extend the head ${bytesToHex(this.headState.hash)}`)
@@ -219,31 +247,150 @@ export class Chain extends EventEmitter {
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
       const permissions = commit.permissions ? this.permissions.record(block.header.height, commit.permissions) : undefined
       const stakes = commit.stakes ? this.stakes.record(block.header.height, commit.stakes) : undefined
-      await this.store.batch([...commit.stateOps, ...this.blockOps(hash, block, commit), ...(permissions?.ops ?? []), ...(stakes?.ops ?? [])])
+      await this.store.batch([
+        ...commit.stateOps,
+        ...this.storedBlockOps(hash, block, commit),
+        ...this.canonicalOps(hash, block),
+        { type: 'put', key: keys.meta('head'), value: hash },
+        ...(permissions?.ops ?? []),
+        ...(stakes?.ops ?? []),
+      ])
       permissions?.adopt()
       stakes?.adopt()
       this.headState = { hash, header: block.header }
-      remember(this.recentBlocks, bytesToHex(hash), block)
-      remember(this.recentReceipts, bytesToHex(hash), commit.receipts)
-      const imported: ImportedBlock = { hash, block, receipts: commit.receipts }
+      const imported = this.remembered(hash, block, commit.receipts)
       this.emit('block', imported)
       return imported
     })
+  }
+
+  /**
+   * Stores a validated block of another branch, off the canonical chain (its parent is stored,
+   * its chain has no more work than ours). `reorganize` can make its branch canonical later.
+   */
+  async storeSideBlock(block: Block, commit: BlockCommit): Promise<ImportedBlock> {
+    return this.serialized(async () => {
+      const hash = blockHash(block.header)
+      if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
+      if (!this.store.get(keys.header(block.header.parentHash))) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
+      await this.store.batch([...commit.stateOps, ...this.storedBlockOps(hash, block, commit)])
+      const imported = this.remembered(hash, block, commit.receipts)
+      this.emit('side', imported)
+      return imported
+    })
+  }
+
+  /**
+   * Makes the branch ending at stored block `tip` canonical, in one atomic batch: the canonical
+   * index, blooms and tx index of the heights after the fork point are rewritten, the head moves.
+   * State needs no undo: every state root stays readable (archive), and the tip's is the new
+   * head state. Refuses (REORG_TOO_DEEP) to disconnect more than `maxDepth` blocks.
+   */
+  async reorganize(tip: Uint8Array, maxDepth = Number.MAX_SAFE_INTEGER): Promise<Reorg> {
+    return this.serialized(async () => {
+      if (this.permissions.enabled || this.stakes.enabled) {
+        throw new BlockError('REORG_REFUSED', 'permissioned and PoS chains are final block by block: they never reorganize')
+      }
+      const tipHeader = this.getHeader(tip)
+      if (!tipHeader) throw new BlockError('UNKNOWN_BLOCK', `block ${bytesToHex(tip)} is not stored`)
+      // Walk both branches back to their common ancestor.
+      const connected: Array<{ hash: Uint8Array; header: BlockHeader }> = []
+      let a = { hash: tip, header: tipHeader }
+      let b = this.headState
+      const disconnected: Array<{ hash: Uint8Array; header: BlockHeader }> = []
+      while (a.header.height > b.header.height) {
+        connected.push(a)
+        a = this.parentOf(a)
+      }
+      while (b.header.height > a.header.height) {
+        disconnected.push(b)
+        b = this.parentOf(b)
+      }
+      while (!equalsBytes(a.hash, b.hash)) {
+        connected.push(a)
+        disconnected.push(b)
+        a = this.parentOf(a)
+        b = this.parentOf(b)
+      }
+      if (disconnected.length > maxDepth) {
+        throw new BlockError(
+          'REORG_TOO_DEEP',
+          `refusing to reorganize ${disconnected.length} blocks deep (fork at height ${a.header.height}; the limit is ${maxDepth})`,
+        )
+      }
+      connected.reverse()
+      disconnected.reverse()
+      const load = (x: { hash: Uint8Array }): ImportedBlock => {
+        const block = this.getBlock(x.hash)
+        const receipts = this.getReceipts(x.hash)
+        if (!block || !receipts) throw new Error(`block ${bytesToHex(x.hash)} is incomplete in the store`)
+        return { hash: x.hash, block, receipts }
+      }
+      const out: ImportedBlock[] = disconnected.map(load)
+      const inn: ImportedBlock[] = connected.map(load)
+      const ops: BatchOp[] = []
+      const newTxs = new Set(inn.flatMap((x) => x.block.txs.map((tx) => bytesToHex(tx.hash()))))
+      for (const x of out) {
+        for (const tx of x.block.txs) if (!newTxs.has(bytesToHex(tx.hash()))) ops.push({ type: 'del', key: keys.tx(tx.hash()) })
+        if (x.block.header.height > tipHeader.height) {
+          ops.push({ type: 'del', key: keys.canonical(x.block.header.height) }, { type: 'del', key: keys.bloom(x.block.header.height) })
+        }
+      }
+      for (const x of inn) ops.push(...this.canonicalOps(x.hash, x.block))
+      ops.push({ type: 'put', key: keys.meta('head'), value: tip })
+      await this.store.batch(ops)
+      this.headState = { hash: tip, header: tipHeader }
+      const reorg: Reorg = { forkPoint: a, disconnected: out, connected: inn }
+      this.emit('reorg', reorg)
+      for (const x of inn) this.emit('block', x)
+      return reorg
+    })
+  }
+
+  private parentOf(x: { hash: Uint8Array; header: BlockHeader }): { hash: Uint8Array; header: BlockHeader } {
+    const header = this.getHeader(x.header.parentHash)
+    if (!header) throw new Error(`the parent of stored block ${bytesToHex(x.hash)} is missing`)
+    return { hash: x.header.parentHash, header }
+  }
+
+  private remembered(hash: Uint8Array, block: Block, receipts: Receipt[]): ImportedBlock {
+    remember(this.recentBlocks, bytesToHex(hash), block)
+    remember(this.recentReceipts, bytesToHex(hash), receipts)
+    return { hash, block, receipts }
+  }
+
+  /** Chain mutations run one at a time. */
+  private serialized<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.importing.then(job)
     this.importing = run.catch(() => undefined)
     return run
   }
 
+  /** The genesis block's ops: stored and canonical. */
   private blockOps(hash: Uint8Array, block: Block, commit: BlockCommit): BatchOp[] {
+    return [...this.storedBlockOps(hash, block, commit), ...this.canonicalOps(hash, block), { type: 'put', key: keys.meta('head'), value: hash }]
+  }
+
+  /** What every stored block has, canonical or not (all keyed by its hash). */
+  private storedBlockOps(hash: Uint8Array, block: Block, commit: BlockCommit): BatchOp[] {
     const h = block.header
-    const ops: BatchOp[] = [
+    const work = commit.work ?? (h.height === 0n ? 0n : this.getWork(h.parentHash) + 1n)
+    return [
       { type: 'put', key: keys.header(hash), value: encodeHeader(h) },
       { type: 'put', key: keys.body(hash), value: encodeBody(block.txs) },
       { type: 'put', key: keys.receipts(hash), value: encodeReceipts(commit.receipts) },
       { type: 'put', key: keys.height(hash), value: heightKey(h.height) },
+      { type: 'put', key: keys.issued(hash), value: u256(commit.issued) },
+      { type: 'put', key: keys.work(hash), value: u256(work) },
+    ]
+  }
+
+  /** The indexes that make a block canonical: height -> hash, its bloom, and its txs' locations. */
+  private canonicalOps(hash: Uint8Array, block: Block): BatchOp[] {
+    const h = block.header
+    const ops: BatchOp[] = [
       { type: 'put', key: keys.canonical(h.height), value: hash },
       { type: 'put', key: keys.bloom(h.height), value: h.logsBloom },
-      { type: 'put', key: keys.issued(hash), value: u256(commit.issued) },
-      { type: 'put', key: keys.meta('head'), value: hash },
     ]
     block.txs.forEach((tx, i) => {
       const index = new Uint8Array(4)

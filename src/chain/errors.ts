@@ -21,6 +21,11 @@ export type BlockErrorCode =
   | 'BAD_SEAL'
   | 'NOT_EXTENDING_HEAD'
   | 'ALREADY_KNOWN'
+  /** A branch switch deeper than the chain allows (PoW: engine.maxReorgDepth). */
+  | 'REORG_TOO_DEEP'
+  /** A branch switch on a chain with per-block finality (BFT). */
+  | 'REORG_REFUSED'
+  | 'UNKNOWN_BLOCK'
 
 export class BlockError extends Error {
   constructor(

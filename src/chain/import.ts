@@ -7,8 +7,8 @@ import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA, STAKE_SNAPSHOT_CALLDATA, STAKING_ADDRESS } from '../contracts/index.ts'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { TxExecutionError, type BlockExecution, type BlockExecutionParams, type Executor, type TxSource } from '../execution/index.ts'
-import { blockSize, checkHeaderShape, type Block, type BlockHeader } from './block.ts'
-import type { Chain, ImportedBlock } from './chain.ts'
+import { blockHash, blockSize, checkHeaderShape, type Block, type BlockHeader } from './block.ts'
+import type { BlockCommit, Chain, ImportedBlock, Reorg } from './chain.ts'
 import { BlockError } from './errors.ts'
 import { nextBaseFee } from './basefee.ts'
 import { blockReward } from './monetary.ts'
@@ -27,6 +27,19 @@ export interface HeaderVerifier {
   readonly maxFutureSeconds?: bigint
   /** Engine duties executed with the block (PoS: slashing from evidence, the voters' reward share); from the sealed header. */
   executionInputs?(header: Pick<BlockHeader, 'height' | 'seal'>): BlockExecutionInputs
+  /** The work a block adds to its chain, for fork choice (PoW: expected hashes; default 1 per block). */
+  blockWork?(header: BlockHeader): bigint
+  /** The deepest branch switch allowed (PoW); deeper ones are refused with a log line. */
+  readonly maxReorgDepth?: number
+}
+
+/** What importing a block did: extended the head, switched the chain to its branch, or stored it on a lighter branch. */
+export interface ImportOutcome {
+  status: 'extended' | 'reorg' | 'side'
+  imported: ImportedBlock
+  reorg?: Reorg
+  /** A heavier branch that was not adopted because switching to it was too deep: why. */
+  refusedReorg?: string
 }
 
 export type BlockExecutionInputs = Pick<BlockExecutionParams, 'systemCalls' | 'rewardSplit'>
@@ -127,21 +140,53 @@ export class BlockImporter {
 
   /** Commits a built or validated block atomically; it must still extend the head. */
   async commit(executed: ExecutedBlock): Promise<ImportedBlock> {
-    const { block, execution } = executed
-    const imported = await this.chain.commitBlock(block, {
-      receipts: execution.receipts,
-      stateOps: execution.stateOps,
-      issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
-      ...(execution.systemReads?.permissions ? { permissions: execution.systemReads.permissions } : {}),
-      ...(execution.systemReads?.stakes ? { stakes: execution.systemReads.stakes } : {}),
-    })
-    this.executor.committed(execution)
+    const imported = await this.chain.commitBlock(executed.block, this.blockCommit(executed))
+    this.executor.committed(executed.execution)
     return imported
   }
 
-  /** Validates a block from elsewhere (peer, RPC) completely, then commits it. */
+  private blockCommit(executed: ExecutedBlock): BlockCommit {
+    const { block, execution } = executed
+    return {
+      receipts: execution.receipts,
+      stateOps: execution.stateOps,
+      issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
+      work: this.chain.getWork(block.header.parentHash) + (this.engine.blockWork?.(block.header) ?? 1n),
+      ...(execution.systemReads?.permissions ? { permissions: execution.systemReads.permissions } : {}),
+      ...(execution.systemReads?.stakes ? { stakes: execution.systemReads.stakes } : {}),
+    }
+  }
+
+  /** Validates a block from elsewhere (peer, RPC) completely, then commits it (see importBlock). */
   async import(block: Block): Promise<ImportedBlock> {
-    return this.commit(await this.validate(block))
+    return (await this.importBlock(block)).imported
+  }
+
+  /**
+   * Validates a block from elsewhere completely and applies fork choice: a block on the head
+   * extends it; a block on another stored branch is stored, and when its chain has more work
+   * than ours the canonical chain switches to it (one atomic batch; deeper than the engine's
+   * maxReorgDepth is refused). Txs of disconnected blocks are the caller's to re-queue.
+   */
+  async importBlock(block: Block): Promise<ImportOutcome> {
+    const hash = blockHash(block.header)
+    if (this.chain.hasBlock(hash)) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
+    const executed = await this.validate(block)
+    const head = this.chain.head
+    if (equalsBytes(block.header.parentHash, head.hash)) return { status: 'extended', imported: await this.commit(executed) }
+    const commit = this.blockCommit(executed)
+    const imported = await this.chain.storeSideBlock(block, commit)
+    if (commit.work! <= this.chain.getWork(this.chain.head.hash)) return { status: 'side', imported }
+    let reorg: Reorg
+    try {
+      reorg = await this.chain.reorganize(hash, this.engine.maxReorgDepth)
+    } catch (err) {
+      if (err instanceof BlockError && err.code === 'REORG_TOO_DEEP') return { status: 'side', imported, refusedReorg: err.message }
+      throw err
+    }
+    // The head state cache followed the old branch: start it again at the new head.
+    this.executor.stateCache.reset(this.chain.head.header.stateRoot)
+    return { status: 'reorg', imported, reorg }
   }
 
   private verifySanity(block: Block, parent: BlockHeader): void {

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Address, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import { Chain, type ImportedBlock } from '../chain/chain.ts'
+import { Chain, type Reorg, type ImportedBlock } from '../chain/chain.ts'
 import { BlockImporter, type ExecutedBlock } from '../chain/import.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
@@ -174,6 +174,17 @@ export class CatenaNode {
       if (logs.length > 0) hub.publishLogs(logs)
     })
     mempool.on('added', (entry) => hub.publishPendingTransaction(entry.hashHex))
+    // A branch switch: txs of the blocks that left the chain go back to the pool if still valid
+    // (those also in the new branch are dropped by the 'block' events that follow).
+    chain.on('reorg', (r: Reorg) => {
+      const kept = new Set(r.connected.flatMap((b) => b.block.txs.map((tx) => bytesToHex(tx.hash()))))
+      const back = r.disconnected.flatMap((b) => b.block.txs).filter((tx) => !kept.has(bytesToHex(tx.hash())))
+      log.warn(
+        { forkHeight: Number(r.forkPoint.header.height), disconnected: r.disconnected.length, connected: r.connected.length, txsBack: back.length, head: bytesToHex(chain.head.hash) },
+        'chain reorganized',
+      )
+      for (const tx of back) void mempool.addTx(tx).catch(() => undefined)
+    })
 
     const mempoolSource = () => {
       const source = mempool.executable(nextFee())

@@ -21,6 +21,9 @@
  *                              data after the block at that height, written only at genesis and
  *                              when it changed; meta 'permissions' lists those heights (RLP)
  *   'k' + height(8)            PoS chains: the staking contract's snapshot() likewise; meta 'staking'
+ *   'w' + hash(32)             total work of the chain ending at that block (u256): fork choice
+ *                              picks the most. PoW: the sum of each block's expected hashes;
+ *                              other engines: one per block (absent in old stores: the height)
  */
 import { bigIntToBytes, concatBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
 
@@ -35,6 +38,7 @@ const TX = P('t')
 const BLOOM = P('l')
 export const STATE_PREFIX = P('s')
 const ISSUED = P('i')
+const WORK = P('w')
 const SNAPSHOTS = { permissions: P('p'), staking: P('k') }
 
 export const SCHEMA_VERSION = 1
@@ -54,5 +58,6 @@ export const keys = {
   bloom: (height: bigint) => concatBytes(BLOOM, heightKey(height)),
   stateNode: (nodeKey: Uint8Array) => concatBytes(STATE_PREFIX, nodeKey),
   issued: (hash: Uint8Array) => concatBytes(ISSUED, hash),
+  work: (hash: Uint8Array) => concatBytes(WORK, hash),
   snapshot: (kind: 'permissions' | 'staking', height: bigint) => concatBytes(SNAPSHOTS[kind], heightKey(height)),
 }

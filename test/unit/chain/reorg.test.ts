@@ -1,0 +1,93 @@
+/**
+ * Fork choice and reorganizations: blocks of a lighter branch are stored off the canonical
+ * chain; when a branch gains more work the chain switches to it in one batch (canonical index,
+ * tx index, head), with the state of the new tip, a 'reorg' event listing what left and what
+ * joined, and a refusal past the engine's maximum depth.
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { bytesToHex } from '@ethereumjs/util'
+import type { HeaderVerifier } from '../../../src/chain/import.ts'
+import type { Reorg } from '../../../src/chain/chain.ts'
+import { Signer, addressOf, openTestChain, produceBlock, type TestChain } from '../../helpers/chain.ts'
+
+const engine = (maxReorgDepth?: number): HeaderVerifier => ({ verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n, ...(maxReorgDepth ? { maxReorgDepth } : {}) })
+
+/** Two nodes that share block 1, then build different branches: A (2 blocks) and B (3 blocks). */
+async function twoBranches(maxReorgDepth?: number) {
+  const x = await openTestChain({ engine: engine(maxReorgDepth) })
+  const y = await openTestChain({ engine: engine() })
+  const sx = new Signer(x.common)
+  const sy = new Signer(y.common)
+  const b1 = await produceBlock(x, [sx.transfer(0, addressOf(9).bytes, 1n)])
+  await y.importer.import(b1.imported.block)
+  sy.transfer(0, addressOf(9).bytes, 0n) // keep y's signer nonce in step with block 1
+  const a = [
+    await produceBlock(x, [sx.transfer(1, addressOf(7).bytes, 100n)]),
+    await produceBlock(x, [sx.transfer(2, addressOf(7).bytes, 200n)]),
+  ].map((p) => p.imported)
+  const b = [
+    await produceBlock(y, [sy.transfer(3, addressOf(8).bytes, 300n)], y.chain.head.header.timestamp + 5n),
+    await produceBlock(y, [sy.transfer(1, addressOf(8).bytes, 400n)], y.chain.head.header.timestamp + 5n),
+    await produceBlock(y, [], y.chain.head.header.timestamp + 5n),
+  ].map((p) => p.imported)
+  return { x, y, a, b }
+}
+
+const INITIAL = 10_000n * 10n ** 18n
+const balance = async (t: TestChain, i: number) => (await t.executor.readAccount(t.chain.head.header.stateRoot, addressOf(i)))?.balance ?? 0n
+
+describe('fork choice and reorgs', () => {
+  test('a lighter branch is stored aside; a heavier one becomes canonical in one switch', async () => {
+    const { x, a, b } = await twoBranches()
+    const events: Reorg[] = []
+    const canonicalEvents: bigint[] = []
+    x.chain.on('reorg', (r: Reorg) => events.push(r))
+    x.chain.on('block', (blk: { block: { header: { height: bigint } } }) => canonicalEvents.push(blk.block.header.height))
+    const txA = a[0]!.block.txs[0]!.hash()
+    assert.ok(x.chain.getTxLocation(txA))
+
+    assert.equal((await x.importer.importBlock(b[0]!.block)).status, 'side')
+    assert.equal((await x.importer.importBlock(b[1]!.block)).status, 'side', 'equal work: the first seen stays')
+    assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(a[1]!.hash))
+    assert.equal(x.chain.getTxLocation(b[0]!.block.txs[0]!.hash()), undefined, 'side blocks are not in the tx index')
+
+    const out = await x.importer.importBlock(b[2]!.block)
+    assert.equal(out.status, 'reorg')
+    assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(b[2]!.hash))
+    assert.deepEqual(out.reorg!.disconnected.map((d) => bytesToHex(d.hash)), a.map((d) => bytesToHex(d.hash)))
+    assert.deepEqual(out.reorg!.connected.map((d) => bytesToHex(d.hash)), b.map((d) => bytesToHex(d.hash)))
+    assert.equal(out.reorg!.forkPoint.header.height, 1n)
+    assert.equal(events.length, 1)
+    assert.deepEqual(canonicalEvents, [2n, 3n, 4n], "'block' events for each connected block, in order")
+
+    // Indexes follow the new branch.
+    for (const blk of b) assert.equal(bytesToHex(x.chain.getHashAt(blk.block.header.height)!), bytesToHex(blk.hash))
+    assert.equal(x.chain.getTxLocation(txA), undefined, "a disconnected tx leaves the tx index")
+    assert.equal(x.chain.getTxLocation(b[1]!.block.txs[0]!.hash())?.height, 3n)
+    assert.equal(x.chain.isCanonical(a[0]!.hash), false)
+    assert.ok(x.chain.getBlock(a[0]!.hash), 'the old branch stays stored')
+    // The state is the new tip's: account 8 got 700 wei, account 7 (paid on branch A) nothing.
+    assert.equal(await balance(x, 8), INITIAL + 700n)
+    assert.equal(await balance(x, 7), INITIAL)
+    // Building on the new head works (the state cache follows the switch).
+    const next = await produceBlock(x, [new Signer(x.common).transfer(5, addressOf(7).bytes, 1n)])
+    assert.equal(next.imported.block.header.height, 5n)
+  })
+
+  test('a switch deeper than the engine allows is refused; the branch stays stored', async () => {
+    const { x, a, b } = await twoBranches(1)
+    for (const blk of b.slice(0, 2)) await x.importer.importBlock(blk.block)
+    const out = await x.importer.importBlock(b[2]!.block)
+    assert.equal(out.status, 'side')
+    assert.match(out.refusedReorg!, /refusing to reorganize 2 blocks deep \(fork at height 1; the limit is 1\)/)
+    assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(a[1]!.hash))
+    assert.ok(x.chain.hasBlock(b[2]!.hash))
+  })
+
+  test('a block whose parent is unknown is refused as UNKNOWN_PARENT; a known block as ALREADY_KNOWN', async () => {
+    const { x, a, b } = await twoBranches()
+    await assert.rejects(x.importer.importBlock(b[1]!.block), /UNKNOWN_PARENT|is unknown/)
+    await assert.rejects(x.importer.importBlock(a[0]!.block), /already stored/)
+  })
+})
