@@ -1,16 +1,18 @@
 /**
- * Block sync over the network: serves canonical blocks by range, catches up from the peer
- * with the highest head (fetching ranges, validating and importing them in order, each block
- * its own atomic commit, so a killed sync resumes where it stopped), and follows new blocks
- * by gossip. Peers that send invalid blocks lose score.
+ * Block sync over the network: serves canonical blocks by range and any stored block by
+ * hash, catches up from the peer with the highest head (fetching ranges, validating and
+ * importing them in order, each block its own atomic commit, so a killed sync resumes where it
+ * stopped), and follows new blocks by gossip. A block whose parent is unknown (an orphan: a
+ * peer on another branch, or a gap) is held while its ancestors are fetched by hash back to a
+ * block we have; the importer's fork choice then decides. Peers that send invalid blocks lose score.
  */
 import { bytesToHex } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
 import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
-import type { BlockImporter } from '../chain/import.ts'
-import type { Block } from '../chain/block.ts'
+import type { BlockImporter, ImportOutcome } from '../chain/import.ts'
+import { blockHash, type Block } from '../chain/block.ts'
 import { PENALTY, invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
 import { progressLine } from './progress.ts'
 import {
@@ -19,7 +21,9 @@ import {
   decodeBlockList,
   decodeRangeRequest,
   encodeBlock,
+  decodeHashList,
   encodeBlockList,
+  encodeHashList,
   encodeRangeRequest,
 } from './wire.ts'
 
@@ -31,6 +35,8 @@ const REQUEST_TIMEOUT_MS = 15_000
 const PROGRESS_EVERY_MS = 1000
 /** An invalid block costs more than a malformed message: it also cost us an execution. */
 const INVALID_BLOCK_PENALTY = 50
+/** How far back an orphan's ancestors are fetched before giving up (deeper forks need range sync). */
+const MAX_ANCESTOR_DEPTH = 1024
 
 export interface BlockSyncOptions {
   network: Network
@@ -51,6 +57,7 @@ export class BlockSync {
   async start(): Promise<void> {
     const { network } = this.o
     await network.handle('blocksByRange', (req) => this.serveRange(req))
+    await network.handle('blocksByHash', (req) => this.serveByHash(req))
     this.unsubscribe = network.subscribe('blocks', (data, from) => this.onGossipBlock(data, from))
     network.on('peer:connected', () => this.trigger())
     network.on('peer:status', () => this.trigger())
@@ -90,6 +97,21 @@ export class BlockSync {
     return encodeBlockList(blocks)
   }
 
+  private async serveByHash(req: Uint8Array): Promise<Uint8Array> {
+    let hashes
+    try {
+      hashes = decodeHashList(req)
+    } catch (err) {
+      throw invalidRequest((err as Error).message)
+    }
+    const blocks: Uint8Array[] = []
+    for (const hash of hashes) {
+      const block = this.o.chain.getBlock(hash)
+      if (block) blocks.push(encodeBlock(block))
+    }
+    return encodeBlockList(blocks)
+  }
+
   /** Gossip blocks are handled one at a time, in arrival order: each may be the next one's parent. */
   private gossipQueue: Promise<unknown> = Promise.resolve()
 
@@ -108,24 +130,77 @@ export class BlockSync {
       return 'reject'
     }
     const { chain } = this.o
+    if (chain.hasBlock(blockHash(block.header))) return 'ignore'
     const head = chain.head
-    if (block.header.height <= head.header.height) return 'ignore' // known or behind us
-    if (block.header.height > head.header.height + 1n || bytesToHex(block.header.parentHash) !== bytesToHex(head.hash)) {
-      // A gap: the sender is ahead of what we knew. Ask its status, then catch up by range.
-      void this.o.network
-        .refreshStatus(from)
-        .catch(() => undefined)
-        .then(() => this.trigger())
-      return 'ignore'
+    if (!chain.hasBlock(block.header.parentHash)) {
+      if (block.header.height > head.header.height + 1n + BigInt(RANGE)) {
+        // Far ahead: range sync from the sender is the faster way.
+        void this.o.network
+          .refreshStatus(from)
+          .catch(() => undefined)
+          .then(() => this.trigger())
+        return 'ignore'
+      }
+      // An orphan: fetch its ancestors from the sender back to a block we have.
+      return (await this.importWithAncestors(from, block)) ? 'accept' : 'ignore'
     }
     try {
-      await this.o.importer.import(block)
+      this.logOutcome(await this.o.importer.importBlock(block))
       return 'accept'
     } catch (err) {
       if (err instanceof BlockError && (err.code === 'NOT_EXTENDING_HEAD' || err.code === 'ALREADY_KNOWN' || err.code === 'UNKNOWN_PARENT')) return 'ignore'
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }
+  }
+
+  private logOutcome(outcome: ImportOutcome): void {
+    if (outcome.refusedReorg) this.o.log.warn({ block: bytesToHex(outcome.imported.hash), reason: outcome.refusedReorg }, 'heavier branch not adopted')
+    else if (outcome.status === 'side') this.o.log.info({ height: Number(outcome.imported.block.header.height), hash: bytesToHex(outcome.imported.hash) }, 'block stored on a side branch')
+  }
+
+  /**
+   * Fetches `block`'s missing ancestors from `peer` by hash (newest first, back to a stored
+   * block), then imports them oldest first. Returns false when the peer could not supply them;
+   * an invalid block costs the peer score.
+   */
+  private async importWithAncestors(peer: string, block: Block): Promise<boolean> {
+    const { chain, network, log } = this.o
+    const branch: Block[] = [block]
+    let cursor = block
+    while (!chain.hasBlock(cursor.header.parentHash)) {
+      if (branch.length > MAX_ANCESTOR_DEPTH) {
+        log.warn({ peer, depth: branch.length }, 'orphan block: ancestors too deep to fetch by hash')
+        return false
+      }
+      let parent: Block | undefined
+      try {
+        const payload = await network.request(peer, 'blocksByHash', encodeHashList([cursor.header.parentHash]), { timeoutMs: REQUEST_TIMEOUT_MS })
+        const [bytes] = decodeBlockList(payload)
+        parent = bytes ? decodeBlock(bytes, this.o.common) : undefined
+      } catch (err) {
+        log.debug({ peer, err: (err as Error).message }, 'could not fetch an orphan ancestor')
+        return false
+      }
+      if (!parent || bytesToHex(blockHash(parent.header)) !== bytesToHex(cursor.header.parentHash)) {
+        network.penalize(peer, 'blocksByHash answered with another block', PENALTY.malformed)
+        return false
+      }
+      branch.push(parent)
+      cursor = parent
+    }
+    if (branch.length > 1) log.info({ peer, blocks: branch.length, forkHeight: Number(cursor.header.height - 1n) }, 'fetched the ancestors of an orphan block')
+    for (const b of branch.reverse()) {
+      try {
+        this.logOutcome(await this.o.importer.importBlock(b))
+      } catch (err) {
+        if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
+        network.penalize(peer, `invalid block: ${(err as Error).message}`, INVALID_BLOCK_PENALTY)
+        log.warn({ peer, err: (err as Error).message }, 'invalid block on a fetched branch')
+        return false
+      }
+    }
+    return true
   }
 
   /** Starts a catch-up run unless one is running; a running one checks again when done. */
@@ -175,8 +250,15 @@ export class BlockSync {
         return
       }
       for (const bytes of encoded) {
+        let block: Block | undefined
         try {
-          await this.o.importer.import(decodeBlock(bytes, this.o.common))
+          block = decodeBlock(bytes, this.o.common)
+          if (!chain.hasBlock(block.header.parentHash)) {
+            // The peer's chain forked from ours below this height: fetch its branch by hash.
+            if (!(await this.importWithAncestors(peer.peerId, block))) return
+            continue
+          }
+          this.logOutcome(await this.o.importer.importBlock(block))
         } catch (err) {
           if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
           const reason = err instanceof WireError || err instanceof BlockError ? err.message : String(err)

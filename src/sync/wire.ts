@@ -45,6 +45,20 @@ export function decodeRangeRequest(bytes: Uint8Array): RangeRequest {
   return { from: bytesToBigInt(parts[0] as Uint8Array), count }
 }
 
+/** Most hashes in one blocksByHash request. */
+export const MAX_HASHES = 64
+
+export function encodeHashList(hashes: Uint8Array[]): Uint8Array {
+  return RLP.encode(hashes)
+}
+
+export function decodeHashList(bytes: Uint8Array): Uint8Array[] {
+  const parts = decodeList(bytes, 'hash list')
+  if (parts.length === 0 || parts.length > MAX_HASHES) throw new WireError(`a hash list holds 1..${MAX_HASHES} hashes, got ${parts.length}`)
+  if (!parts.every((p) => p instanceof Uint8Array && p.length === 32)) throw new WireError('a hash list must be an RLP list of 32-byte hashes')
+  return parts as Uint8Array[]
+}
+
 /** A range response: each element is one encodeBlock() output, carried as a byte string. */
 export function encodeBlockList(blocks: Uint8Array[]): Uint8Array {
   return RLP.encode(blocks)

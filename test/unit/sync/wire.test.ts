@@ -13,7 +13,7 @@ import {
   encodeTxBatch,
   decodeTxBatch,
 } from '../../../src/sync/wire.ts'
-import { decodeRangeRequest, encodeRangeRequest } from '../../../src/sync/wire.ts'
+import { MAX_HASHES, decodeHashList, decodeRangeRequest, encodeHashList, encodeRangeRequest } from '../../../src/sync/wire.ts'
 import { progressLine } from '../../../src/sync/progress.ts'
 import { openTestChain, produceBlock, Signer } from '../../helpers/chain.ts'
 
@@ -53,4 +53,13 @@ test('progress line', () => {
   const line = progressLine(50n, 200n, Date.now() - 1000)
   assert.match(line, /^\[#####-+\] 25% 50\/200 blocks, \d+\/s$/)
   assert.match(progressLine(0n, 0n, Date.now()), /100%/)
+})
+
+test('hash lists for blocksByHash: 1..64 hashes of 32 bytes', () => {
+  const hashes = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)]
+  assert.deepEqual(decodeHashList(encodeHashList(hashes)), hashes)
+  assert.throws(() => decodeHashList(encodeHashList([])), /1\.\.64 hashes/)
+  assert.throws(() => decodeHashList(encodeHashList(Array.from({ length: MAX_HASHES + 1 }, () => new Uint8Array(32)))), /1\.\.64 hashes/)
+  assert.throws(() => decodeHashList(RLP.encode([new Uint8Array(31)])), /32-byte hashes/)
+  assert.throws(() => decodeHashList(Uint8Array.of(0x01)), WireError)
 })
