@@ -226,7 +226,35 @@ export class BlockImporter {
       maxTxBytes,
       perTxFraming: PER_TX_FRAMING,
       ...this.systemParams(height, this.engine.executionInputs?.({ height, seal }) ?? {}),
+      ...this.maturityParams(parentHash, parent, height),
     }
+  }
+
+  /**
+   * PoW: a block's subsidy matures after `coinbaseMaturity` blocks. Block h pays the subsidy of
+   * block h - maturity (on its own branch) to that block's producer.
+   */
+  private maturityParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint): Pick<BlockExecutionParams, 'maturedReward'> {
+    const engine = this.chain.spec.engine
+    if (engine.type !== 'pow' || engine.coinbaseMaturity === 0) return {}
+    const maturing = height - BigInt(engine.coinbaseMaturity)
+    if (maturing < 1n) return { maturedReward: null }
+    const hash = this.ancestorHash(parentHash, parent, maturing)
+    const header = this.chain.getHeader(hash)!
+    const amount = this.chain.getIssued(hash) - this.chain.getIssued(header.parentHash)
+    return { maturedReward: { to: header.producer, amount } }
+  }
+
+  /** The hash of the block at `height` on the branch ending at `parentHash` (canonical index when that branch is canonical). */
+  private ancestorHash(parentHash: Uint8Array, parent: BlockHeader, height: bigint): Uint8Array {
+    if (this.chain.isCanonical(parentHash)) return this.chain.getHashAt(height)!
+    let hash = parentHash
+    let header = parent
+    while (header.height > height) {
+      hash = header.parentHash
+      header = this.chain.getHeader(hash)!
+    }
+    return hash
   }
 
   /**

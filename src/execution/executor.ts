@@ -56,6 +56,12 @@ export interface BlockExecutionParams extends BlockContext {
    * the voters by weight (those who signed the parent's certificate). Fees stay with the producer.
    */
   rewardSplit?: { proposerBasisPoints: number; voters: Array<{ address: Uint8Array; weight: bigint }> }
+  /**
+   * PoW coinbase maturity: this block's subsidy (`reward`) is not paid now; instead the subsidy
+   * of the block `coinbaseMaturity` blocks back is paid to that block's producer (null when
+   * there is none yet). Fees still go to this block's producer at once.
+   */
+  maturedReward?: { to: Uint8Array; amount: bigint } | null
 }
 
 export interface ExecutedTx {
@@ -231,6 +237,11 @@ export class Executor {
   /** Block subsidy, plus the base fee when the chain does not burn it (tips are paid by the VM). */
   private async payProducer(state: OverlayState, params: BlockExecutionParams, gasUsed: bigint): Promise<void> {
     const fees = params.baseFeeBurn ? 0n : gasUsed * params.baseFee
+    if (params.maturedReward !== undefined) {
+      await credit(state, params.producer, fees)
+      if (params.maturedReward) await credit(state, params.maturedReward.to, params.maturedReward.amount)
+      return
+    }
     const split = params.rewardSplit
     const totalWeight = split?.voters.reduce((sum, v) => sum + v.weight, 0n) ?? 0n
     if (!split || totalWeight === 0n) return credit(state, params.producer, params.reward + fees)

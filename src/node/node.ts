@@ -22,7 +22,7 @@ import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/ser
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
-import { blockHash, blockSize, type Block } from '../chain/block.ts'
+import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/block.ts'
 import type { Network } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
 import type { Common } from '@ethereumjs/common'
@@ -49,6 +49,10 @@ export interface NodeConfig {
   validatorKeyFile?: string
   /** Misbehave on purpose (attack lab, slashing tests): 'double-vote' signs conflicting prevotes. */
   byzantine?: 'double-vote'
+  /** PoW chains: mine blocks (to --coinbase). */
+  mine?: boolean
+  /** PoW chains: miner worker threads (default: one per core). */
+  minerThreads?: number
   /** P2P TCP port (0 = any free port); networking is off when undefined. */
   p2pPort?: number
   p2pHost?: string
@@ -140,6 +144,7 @@ export class CatenaNode {
       txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
       readAccount: (root, address) => executor.readAccount(root, address),
       worldAt: (root) => executor.readOnlyWorld(root),
+      ...(engine.blockWork ? { blockWork: (hash: Uint8Array, header: BlockHeader) => ({ difficulty: engine.blockWork!(header), total: chain.getWork(hash) }) } : {}),
     }
     const methods: Record<string, RpcHandler> = { ...ethMethods(backend), catena_permissions: async () => permissionsJSON(chain) }
     for (const [name, fn] of Object.entries(engine.rpcMethods())) {
@@ -169,7 +174,7 @@ export class CatenaNode {
         'block imported',
       )
       if (hub.count() === 0) return
-      hub.publishNewHead(formatHeader(b.hash, b.block.header, blockSize(b.block)))
+      hub.publishNewHead(formatHeader(b.hash, b.block.header, blockSize(b.block), backend.blockWork?.(b.hash, b.block.header)))
       const logs = blockLogs(b.hash, b.block, b.receipts)
       if (logs.length > 0) hub.publishLogs(logs)
     })
@@ -232,6 +237,10 @@ export class CatenaNode {
         return imported
       },
       blockAt: (height: bigint) => chain.getBlockAt(height),
+      onHead: (listener: (b: ImportedBlock) => void) => {
+        chain.on('block', listener)
+        return () => chain.off('block', listener)
+      },
     } as EngineHost
 
     const { url, wsUrl } = await rpc.listen()
@@ -349,6 +358,17 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
           return p && { since: p.since, validators: p.value.validators }
         },
         ...(cfg.byzantine ? { byzantine: cfg.byzantine } : {}),
+      })
+    }
+    case 'pow': {
+      const { PowEngine } = await import('../consensus/pow/engine.ts')
+      return new PowEngine({
+        spec: spec.engine,
+        blockTimeMs: spec.blockTimeMs,
+        headers: deps.chain,
+        coinbase: hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`),
+        mine: cfg.mine ?? false,
+        ...(cfg.minerThreads ? { threads: cfg.minerThreads } : {}),
       })
     }
   }

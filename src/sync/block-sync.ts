@@ -35,6 +35,11 @@ const REQUEST_TIMEOUT_MS = 15_000
 const PROGRESS_EVERY_MS = 1000
 /** An invalid block costs more than a malformed message: it also cost us an execution. */
 const INVALID_BLOCK_PENALTY = 50
+
+/** A block ahead of our clock may be fine later (clock skew): dropped, not held against the peer. */
+function isNotYetValid(err: unknown): boolean {
+  return err instanceof BlockError && err.code === 'TIME_TOO_NEW'
+}
 /** How far back an orphan's ancestors are fetched before giving up (deeper forks need range sync). */
 const MAX_ANCESTOR_DEPTH = 1024
 
@@ -149,6 +154,7 @@ export class BlockSync {
       return 'accept'
     } catch (err) {
       if (err instanceof BlockError && (err.code === 'NOT_EXTENDING_HEAD' || err.code === 'ALREADY_KNOWN' || err.code === 'UNKNOWN_PARENT')) return 'ignore'
+      if (isNotYetValid(err)) return 'ignore'
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }
@@ -195,6 +201,10 @@ export class BlockSync {
         this.logOutcome(await this.o.importer.importBlock(b))
       } catch (err) {
         if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
+        if (isNotYetValid(err)) {
+          log.info({ peer, err: (err as Error).message }, 'block from the future: dropped for now')
+          return false
+        }
         network.penalize(peer, `invalid block: ${(err as Error).message}`, INVALID_BLOCK_PENALTY)
         log.warn({ peer, err: (err as Error).message }, 'invalid block on a fetched branch')
         return false
@@ -261,6 +271,10 @@ export class BlockSync {
           this.logOutcome(await this.o.importer.importBlock(block))
         } catch (err) {
           if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
+          if (isNotYetValid(err)) {
+            log.info({ peer: peer.peerId, err: (err as Error).message }, 'sync: block from the future, retrying later')
+            return
+          }
           const reason = err instanceof WireError || err instanceof BlockError ? err.message : String(err)
           network.penalize(peer.peerId, `invalid block in range: ${reason}`, INVALID_BLOCK_PENALTY)
           log.warn({ peer: peer.peerId, err: reason }, 'sync: peer sent an invalid block')

@@ -8,6 +8,7 @@ import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Chain, ChainHead } from '../../chain/chain.ts'
 import type { BlockHeader } from '../../chain/block.ts'
+import type { BlockWork } from './format.ts'
 import type { CallRunner } from '../../execution/index.ts'
 import type { WorldState } from '../../state/index.ts'
 import { invalidParams, serverError } from '../rpc/errors.ts'
@@ -40,6 +41,8 @@ export interface EthBackend {
   readAccount(stateRoot: Uint8Array, address: Address): Promise<Account | undefined>
   /** Resolves when eth_sendRawTransaction may answer (the engine decides: see ConsensusEngine.txSubmitted). */
   txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
+  /** PoW: a block's difficulty and the total work of its chain (for `difficulty` / `totalDifficulty`). */
+  blockWork?(hash: Uint8Array, header: BlockHeader): BlockWork
 }
 
 export interface ResolvedBlock {

@@ -18,13 +18,14 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
   const blockJson = (r: ResolvedBlock | undefined, full: boolean) => {
     if (!r) return null
     const block = b.chain.getBlock(r.hash)
-    return block ? formatBlock(r.hash, block, full, blockSize(block)) : null
+    return block ? formatBlock(r.hash, block, full, blockSize(block), b.blockWork?.(r.hash, block.header)) : null
   }
   const receiptOf = (txHash: Uint8Array) => {
     const loc = b.chain.getTxLocation(txHash)
     if (!loc || !b.chain.isCanonical(loc.blockHash)) return null
     const block = b.chain.getBlock(loc.blockHash)!
-    return formatReceipt(loc.blockHash, block, b.chain.getReceipts(loc.blockHash)!, loc.index)
+    // Not in Ethereum's receipt: how deep the tx is buried (1 = in the head block), for PoW users.
+    return { ...formatReceipt(loc.blockHash, block, b.chain.getReceipts(loc.blockHash)!, loc.index), confirmations: toQuantity(b.chain.head.header.height - loc.height + 1n) }
   }
   return {
     eth_blockNumber: (params) => {

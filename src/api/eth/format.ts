@@ -15,7 +15,13 @@ import { contractAddressOf } from './tx-info.ts'
 const ZERO32 = bytesToHex(new Uint8Array(32))
 const EMPTY_UNCLES = '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347'
 
-export function formatHeader(hash: Uint8Array, h: BlockHeader, size?: number) {
+/** PoW: the block's expected hashes (difficulty) and the chain's total up to it. */
+export interface BlockWork {
+  difficulty: bigint
+  total: bigint
+}
+
+export function formatHeader(hash: Uint8Array, h: BlockHeader, size?: number, work?: BlockWork) {
   return {
     hash: bytesToHex(hash),
     parentHash: bytesToHex(h.parentHash),
@@ -31,8 +37,8 @@ export function formatHeader(hash: Uint8Array, h: BlockHeader, size?: number) {
     baseFeePerGas: toQuantity(h.baseFee),
     extraData: bytesToHex(h.extraData),
     sealFields: [bytesToHex(h.seal)],
-    difficulty: '0x0',
-    totalDifficulty: '0x0',
+    difficulty: toQuantity(work?.difficulty ?? 0n),
+    totalDifficulty: toQuantity(work?.total ?? 0n),
     nonce: '0x0000000000000000',
     mixHash: bytesToHex(h.parentHash),
     sha3Uncles: EMPTY_UNCLES,
@@ -98,9 +104,9 @@ export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint
   return (tx as unknown as { gasPrice: bigint }).gasPrice
 }
 
-export function formatBlock(hash: Uint8Array, block: Block, fullTxs: boolean, size: number) {
+export function formatBlock(hash: Uint8Array, block: Block, fullTxs: boolean, size: number, work?: BlockWork) {
   return {
-    ...formatHeader(hash, block.header, size),
+    ...formatHeader(hash, block.header, size, work),
     transactions: block.txs.map((tx, index) =>
       fullTxs ? formatTx(tx, { blockHash: hash, height: block.header.height, index, baseFee: block.header.baseFee }) : bytesToHex(tx.hash()),
     ),

@@ -19,6 +19,8 @@ export type {
   Height,
   MonetaryPolicy,
   PermissionsSpec,
+  PowEngineSpec,
+  RetargetSpec,
   StakingSpec,
 } from './types.ts'
 export { ChainArgumentError, ChainSpecError, paramsAt, toHeight } from './types.ts'

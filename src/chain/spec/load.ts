@@ -284,6 +284,15 @@ function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
   switch (json.type) {
     case 'dev':
       return { type: 'dev', automine: json.automine, intervalMs: json.intervalMs }
+    case 'pow':
+      return {
+        type: 'pow',
+        initialBits: json.initialBits,
+        powLimitBits: json.powLimitBits ?? json.initialBits,
+        retarget: { ...json.retarget },
+        coinbaseMaturity: json.coinbaseMaturity,
+        maxReorgDepth: json.maxReorgDepth,
+      }
     case 'bft': {
       const seen = new Map<string, number>()
       const staking = json.staking ? stakingFromJSON(json.staking) : undefined
@@ -344,6 +353,15 @@ function engineToJSON(engine: EngineSpec): EngineJSON {
   switch (engine.type) {
     case 'dev':
       return { type: 'dev', automine: engine.automine, intervalMs: engine.intervalMs }
+    case 'pow':
+      return {
+        type: 'pow',
+        initialBits: engine.initialBits,
+        powLimitBits: engine.powLimitBits,
+        retarget: { ...engine.retarget },
+        coinbaseMaturity: engine.coinbaseMaturity,
+        maxReorgDepth: engine.maxReorgDepth,
+      }
     case 'bft': {
       const validators = engine.validators.map((v) =>
         engine.staking && v.stake !== undefined ? { address: bytesToHex(v.address), stake: v.stake.toString() } : { address: bytesToHex(v.address), power: jsonInt(v.power) },

@@ -136,7 +136,54 @@ const ethereumLike: ChainSpecJSON = {
   forks: [],
 }
 
-const PRESETS: Readonly<Record<string, ChainSpecJSON>> = { dev, consortium, 'ethereum-like': ethereumLike }
+/**
+ * A Bitcoin-like Proof-of-Work chain: 1 MB blocks, 50 coins per block halving every 210,000
+ * blocks up to 21 million, Bitcoin's retarget every 2016 blocks (4x clamp), subsidy mature after
+ * 100 blocks, fees (tips) to the miner (no base fee). The block time is 5 s instead of 10
+ * minutes so a local network moves; the first target (0x1e10c6f7, about a million hashes per
+ * block) suits one miner thread on a laptop. Edit both in a genesis file (`catena init`).
+ */
+const bitcoinLike: ChainSpecJSON = {
+  name: 'bitcoin-like',
+  chainId: 1340,
+  engine: { type: 'pow', initialBits: 0x1e10c6f7, powLimitBits: 0x1f00ffff, retarget: { kind: 'bitcoin', interval: 2016 }, coinbaseMaturity: 100, maxReorgDepth: 1000 },
+  blockTimeMs: 5000,
+  limits: { maxBlockBytes: 1_000_000, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
+  monetary: {
+    initialBlockReward: (50n * ETHER).toString(),
+    halvingInterval: 210_000,
+    supplyCap: (21_000_000n * ETHER).toString(),
+    baseFeeBurn: false,
+    minGasPrice: GWEI.toString(),
+  },
+  feeMarket: { initialBaseFee: '0', adjust: false, elasticityMultiplier: 2, changeDenominator: 8 },
+  genesis: {
+    timestamp: 1_700_000_000,
+    extraData: '0x',
+    alloc: Object.fromEntries(DEV_ACCOUNTS.map((a) => [a, { balance: (100n * ETHER).toString() }])),
+  },
+  forks: [],
+}
+
+/**
+ * Bitcoin Cash-like: the same coin, 32 MB blocks and a per-block target (ASERT, aserti3-2d)
+ * whose half-life is 288 block times, as on BCH (2 days at 10 minutes).
+ */
+const bitcoinCashLike: ChainSpecJSON = {
+  ...bitcoinLike,
+  name: 'bitcoin-cash-like',
+  chainId: 1341,
+  engine: { type: 'pow', initialBits: 0x1e10c6f7, powLimitBits: 0x1f00ffff, retarget: { kind: 'asert', halfLifeSeconds: 288 * 5 }, coinbaseMaturity: 100, maxReorgDepth: 1000 },
+  limits: { maxBlockBytes: 32_000_000, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
+}
+
+const PRESETS: Readonly<Record<string, ChainSpecJSON>> = {
+  dev,
+  consortium,
+  'ethereum-like': ethereumLike,
+  'bitcoin-like': bitcoinLike,
+  'bitcoin-cash-like': bitcoinCashLike,
+}
 
 export function listPresets(): string[] {
   return Object.keys(PRESETS)

@@ -23,7 +23,15 @@ export interface BftEngineJSON {
   staking?: StakingJSON
   timeouts?: { proposeMs: number; prevoteMs: number; precommitMs: number; deltaMs: number; commitMs: number }
 }
-export type EngineJSON = DevEngineJSON | BftEngineJSON
+export interface PowEngineJSON {
+  type: 'pow'
+  initialBits: number
+  powLimitBits?: number
+  retarget: { kind: 'bitcoin'; interval: number } | { kind: 'asert'; halfLifeSeconds: number }
+  coinbaseMaturity: number
+  maxReorgDepth: number
+}
+export type EngineJSON = DevEngineJSON | BftEngineJSON | PowEngineJSON
 
 /** Proof of Stake on the bft engine: the staking contract's parameters. */
 export interface StakingJSON {
@@ -134,6 +142,26 @@ const engineSchemas = {
           commitMs: ref('count'),
         },
       },
+    },
+  },
+  pow: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'initialBits', 'retarget', 'coinbaseMaturity', 'maxReorgDepth'],
+    properties: {
+      type: { const: 'pow' },
+      initialBits: { type: 'integer', minimum: 1, maximum: 0xffffffff, description: 'a compact target (32-bit, e.g. 0x1f00ffff)' },
+      powLimitBits: { type: 'integer', minimum: 1, maximum: 0xffffffff, description: 'a compact target (32-bit)' },
+      retarget: {
+        type: 'object',
+        description: '{ kind: "bitcoin", interval } or { kind: "asert", halfLifeSeconds }',
+        oneOf: [
+          { type: 'object', additionalProperties: false, required: ['kind', 'interval'], properties: { kind: { const: 'bitcoin' }, interval: ref('positiveCount') } },
+          { type: 'object', additionalProperties: false, required: ['kind', 'halfLifeSeconds'], properties: { kind: { const: 'asert' }, halfLifeSeconds: ref('positiveCount') } },
+        ],
+      },
+      coinbaseMaturity: ref('count'),
+      maxReorgDepth: ref('positiveCount'),
     },
   },
 } as const

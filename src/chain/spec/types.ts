@@ -67,7 +67,28 @@ export interface BftEngineSpec {
  * The consensus engine and its parameters, discriminated by `type`. Later engines
  * ('pow' | 'poh') join this union with their own member interface.
  */
-export type EngineSpec = DevEngineSpec | BftEngineSpec
+/** How the PoW target follows the block times (src/consensus/pow/retarget.ts). */
+export type RetargetSpec =
+  /** Bitcoin: every `interval` blocks, scaled to the time they took, at most 4x either way. */
+  | { kind: 'bitcoin'; interval: number }
+  /** Bitcoin Cash's ASERT (aserti3-2d): every block, exponential in the schedule drift, anchored at genesis. */
+  | { kind: 'asert'; halfLifeSeconds: number }
+
+/** Nakamoto consensus: double SHA-256 proof of work, most cumulative work wins. */
+export interface PowEngineSpec {
+  type: 'pow'
+  /** Compact target ("bits") of the first blocks. */
+  initialBits: number
+  /** The easiest target allowed, compact; defaults to initialBits. */
+  powLimitBits: number
+  retarget: RetargetSpec
+  /** Blocks before a block's subsidy is credited to its miner (Bitcoin: 100). */
+  coinbaseMaturity: number
+  /** The deepest branch switch a node accepts; deeper ones are refused with a log line. */
+  maxReorgDepth: number
+}
+
+export type EngineSpec = DevEngineSpec | BftEngineSpec | PowEngineSpec
 export type EngineType = EngineSpec['type']
 
 export interface BlockLimits {

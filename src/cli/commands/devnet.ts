@@ -13,10 +13,21 @@ export function registerDevnetCommand(program: Command): void {
     .option('--rpc-port <port>', 'RPC port of node 0; node i uses port + i (0 = any free port)', parsePort, 8545)
     .option('--p2p-port <port>', 'P2P port of node 0; node i uses port + i (0 = any free port)', parsePort, 30303)
     .option('--fresh', 'delete the datadirs first and start a new chain')
+    .option('--miners <n>', 'PoW chains: how many of the nodes mine (default: all)', parseNonNegativeInt)
+    .option('--miner-threads <n>', 'PoW chains: worker threads per miner (default 1)', parseNonNegativeInt)
     .option('--json', 'print one line of JSON describing the nodes')
     .action(async (opts) => {
       if (opts.nodes < 1 || opts.nodes > 16) throw new Error('--nodes must be between 1 and 16')
-      const devnet = new Devnet({ nodes: opts.nodes, chain: opts.chain, datadir: opts.datadir, rpcPort: opts.rpcPort, p2pPort: opts.p2pPort, fresh: Boolean(opts.fresh) })
+      const devnet = new Devnet({
+        nodes: opts.nodes,
+        chain: opts.chain,
+        datadir: opts.datadir,
+        rpcPort: opts.rpcPort,
+        p2pPort: opts.p2pPort,
+        fresh: Boolean(opts.fresh),
+        ...(opts.miners !== undefined ? { miners: opts.miners } : {}),
+        ...(opts.minerThreads ? { minerThreads: opts.minerThreads } : {}),
+      })
       let shuttingDown = false
       const shutdown = async (why: string, code: number) => {
         if (shuttingDown) return

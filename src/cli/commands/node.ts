@@ -1,8 +1,14 @@
 /** `catena node`: run a full node. */
 import type { Command } from 'commander'
-import { Option } from 'commander'
+import { InvalidArgumentError, Option } from 'commander'
 import type { LogFormat } from '../../node/index.ts'
 import { parseAddressOption, parseBoolOption, parseNonNegativeInt, parsePort } from './options.ts'
+
+function parsePositiveThreads(value: string): number {
+  const n = parseNonNegativeInt(value)
+  if (n < 1 || n > 256) throw new InvalidArgumentError('must be from 1 to 256')
+  return n
+}
 
 export function registerNodeCommand(program: Command): void {
   program
@@ -17,6 +23,8 @@ export function registerNodeCommand(program: Command): void {
     .option('--block-interval <ms>', 'dev engine: also seal a block every <ms> milliseconds (0 = off)', parseNonNegativeInt)
     .option('--validator-key-file <file>', 'BFT chains: file holding this validator\'s private key (hex)')
     .addOption(new Option('--byzantine <behaviour>', 'misbehave on purpose, for attack labs and slashing tests: double-vote').choices(['double-vote']).hideHelp())
+    .option('--mine', 'PoW chains: mine blocks, crediting --coinbase')
+    .option('--miner-threads <n>', 'PoW chains: miner worker threads (default: one per core)', parsePositiveThreads)
     .option('--sync-writes', 'fsync every block to disk (survives power loss; slower). Without it a killed process still loses nothing')
     .option('--p2p-port <port>', 'listen for peers on this TCP port (0 = any free port); networking is off without it', parsePort)
     .option('--p2p-host <host>', 'P2P listen address', '127.0.0.1')
@@ -43,6 +51,8 @@ export function registerNodeCommand(program: Command): void {
         syncWrites: Boolean(opts.syncWrites),
         validatorKeyFile: opts.validatorKeyFile,
         ...(opts.byzantine ? { byzantine: opts.byzantine } : {}),
+        ...(opts.mine ? { mine: true } : {}),
+        ...(opts.minerThreads ? { minerThreads: opts.minerThreads } : {}),
         p2pPort: opts.p2pPort,
         p2pHost: opts.p2pHost,
         bootnodes: opts.bootnodes ? String(opts.bootnodes).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,

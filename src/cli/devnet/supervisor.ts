@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { bytesToHex, privateToAddress } from '@ethereumjs/util'
-import { loadChainSpec } from '../../chain/spec/index.ts'
+import { DEV_ACCOUNTS, loadChainSpec } from '../../chain/spec/index.ts'
 import { TEST_MNEMONIC, deriveKeys } from '../../wallet/hd.ts'
 import { join, resolve } from 'node:path'
 
@@ -21,11 +21,15 @@ export interface DevnetOptions {
   p2pPort: number
   fresh: boolean
   startTimeoutMs?: number
+  /** PoW chains: how many nodes mine (the first ones); default all. */
+  miners?: number
+  /** PoW chains: worker threads per miner; default 1 (several miners share this machine). */
+  minerThreads?: number
 }
 
 export interface DevnetMember {
   index: number
-  role: 'producer' | 'follower' | 'validator'
+  role: 'producer' | 'follower' | 'validator' | 'miner'
   rpcUrl: string
   wsUrl: string
   p2p: string
@@ -42,6 +46,7 @@ export class Devnet {
   private stopping = false
   /** BFT chains: the private key of validator i (test-mnemonic keys matched to the spec's validators). */
   private validatorKeys?: Uint8Array[]
+  private pow = false
 
   constructor(private readonly o: DevnetOptions) {}
 
@@ -51,6 +56,9 @@ export class Devnet {
 
   async start(onUnexpectedExit: (m: DevnetMember, code: number | null, signal: string | null) => void): Promise<void> {
     this.validatorKeys = validatorKeysFor(this.o.chain, this.o.nodes)
+    this.pow = loadChainSpec(this.o.chain).engine.type === 'pow'
+    if (this.o.miners !== undefined && !this.pow) throw new Error('--miners is for PoW chains (bitcoin-like, bitcoin-cash-like)')
+    if (this.o.miners !== undefined && (this.o.miners < 0 || this.o.miners > this.o.nodes)) throw new Error(`--miners must be between 0 and --nodes (${this.o.nodes})`)
     const root = resolve(this.o.datadir)
     if (this.o.fresh) await rm(root, { recursive: true, force: true })
     await mkdir(root, { recursive: true })
@@ -75,6 +83,13 @@ export class Devnet {
       const keyFile = join(datadir, 'validator.key')
       await writeFile(keyFile, bytesToHex(key) + '\n', { mode: 0o600 })
       engineArgs = ['--validator-key-file', keyFile, ...(bootnode ? ['--bootnodes', bootnode] : [])]
+    } else if (this.pow) {
+      // Miners credit distinct test accounts, so each one's blocks are visible in balances.
+      const mining = index < (this.o.miners ?? this.o.nodes)
+      engineArgs = [
+        ...(mining ? ['--mine', '--miner-threads', String(this.o.minerThreads ?? 1), '--coinbase', DEV_ACCOUNTS[index % DEV_ACCOUNTS.length]!] : []),
+        ...(bootnode ? ['--bootnodes', bootnode] : []),
+      ]
     } else {
       engineArgs = index === 0 ? [] : ['--automine', 'false', '--bootnodes', bootnode!]
     }
@@ -96,7 +111,7 @@ export class Devnet {
     const info = await this.waitForInfo(datadir, child)
     return {
       index,
-      role: this.validatorKeys ? 'validator' : index === 0 ? 'producer' : 'follower',
+      role: this.validatorKeys ? 'validator' : this.pow ? (index < (this.o.miners ?? this.o.nodes) ? 'miner' : 'follower') : index === 0 ? 'producer' : 'follower',
       rpcUrl: info.rpcUrl,
       wsUrl: info.wsUrl,
       p2p: info.p2p?.[0] ?? '',

@@ -58,7 +58,7 @@ describe('dev preset', () => {
     assert.equal(spec.genesis.timestamp, 1_700_000_000n)
     assert.deepEqual(spec.genesis.extraData, new Uint8Array(0))
     assert.deepEqual(spec.forks, [])
-    assert.deepEqual(listPresets(), ['dev', 'consortium', 'ethereum-like'])
+    assert.deepEqual(listPresets(), ['dev', 'consortium', 'ethereum-like', 'bitcoin-like', 'bitcoin-cash-like'])
   })
 
   test("allocates 10,000 ETH to each of the test mnemonic's first 20 accounts (Hardhat/Anvil)", () => {
@@ -245,7 +245,7 @@ describe('validation', () => {
   })
 
   test('unknown engine types list the known ones', () => {
-    assert.deepEqual(issuesOf((j) => (j.engine = { type: 'pow' })), ['/engine/type must be one of "dev", "bft" (got "pow")'])
+    assert.deepEqual(issuesOf((j) => (j.engine = { type: 'poh' })), ['/engine/type must be one of "dev", "bft", "pow" (got "poh")'])
     assert.deepEqual(issuesOf((j) => (j.engine = {})), ['/engine/type is required'])
   })
 
