@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Address, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
+import { BlockError } from '../chain/errors.ts'
 import { Chain, type Reorg, type ImportedBlock } from '../chain/chain.ts'
 import { BlockImporter, type ExecutedBlock } from '../chain/import.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
@@ -229,12 +230,20 @@ export class CatenaNode {
       },
       validate: (block: Block) => importer.validate(block),
       commit: async (executed: ExecutedBlock) => {
-        // Block sync may have imported the same decided block a moment earlier.
-        const head = chain.head
-        if (equalsBytes(head.hash, blockHash(executed.block.header))) return { hash: head.hash, block: executed.block, receipts: chain.getReceipts(head.hash)! }
-        const imported = await importer.commit(executed)
-        await headUpdate
-        return imported
+        // Block sync may import the same decided block first, even while this commit waits its turn.
+        const hash = blockHash(executed.block.header)
+        const alreadyHead = () => (equalsBytes(chain.head.hash, hash) ? { hash, block: executed.block, receipts: chain.getReceipts(hash)! } : undefined)
+        const known = alreadyHead()
+        if (known) return known
+        try {
+          const imported = await importer.commit(executed)
+          await headUpdate
+          return imported
+        } catch (err) {
+          const raced = err instanceof BlockError && (err.code === 'NOT_EXTENDING_HEAD' || err.code === 'ALREADY_KNOWN') ? alreadyHead() : undefined
+          if (raced) return raced
+          throw err
+        }
       },
       blockAt: (height: bigint) => chain.getBlockAt(height),
       onHead: (listener: (b: ImportedBlock) => void) => {

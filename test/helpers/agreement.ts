@@ -38,6 +38,8 @@ export class AgreementWatch {
     this.timer = setInterval(() => {
       this.running ??= this.check().finally(() => (this.running = undefined))
     }, this.intervalMs)
+    // A test that fails before stop() must not be kept alive by the watch.
+    this.timer.unref()
     return this
   }
 

@@ -114,6 +114,7 @@ describe('permissioned consortium (allowlists and on-chain votes)', () => {
     const account5 = addressOf(5).toString()
     await waitFor('node 4 to see the new account allowlist', async () =>
       (await outsider.rpc<{ accounts: string[] }>('catena_permissions')).accounts.some((a) => a.toLowerCase() === account5) || undefined,
+      { timeoutMs: 60_000 },
     )
     const paid = await finalOn(outsider, await outsider.rpc<Hex>('eth_sendRawTransaction', [signed(5, '0x000000000000000000000000000000000000cafe', new Uint8Array(0), 7n)]))
     assert.equal(paid.status, '0x1')
