@@ -93,6 +93,9 @@ describe('proof of work: partition, reconnect, reorg', () => {
     }, { timeoutMs: 60_000 }).catch(async (err) => {
       throw new Error(`${(err as Error).message}; A at ${await height(a)}, B at ${await height(b)}, tx in A's block ${final.blockNumber}; B says ${JSON.stringify(await b.rpc('eth_getTransactionReceipt', [txHash]))}\n${b.output().split('\n').filter((l) => !/block imported/.test(l)).slice(-15).join('\n')}`)
     })
+    const conf = await a.rpc<{ blockNumber: Hex; confirmations: Hex }>('catena_confirmations', [txHash])
+    assert.equal(conf.blockNumber, final.blockNumber)
+    assert.ok(BigInt(conf.confirmations) >= 1n)
     const mining = await a.rpc<{ mining: boolean; hashrate: number; threads: number }>('catena_mining')
     assert.equal(mining.mining, true)
     assert.ok(mining.hashrate > 0 && mining.threads === 1)

@@ -24,10 +24,16 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
     const loc = b.chain.getTxLocation(txHash)
     if (!loc || !b.chain.isCanonical(loc.blockHash)) return null
     const block = b.chain.getBlock(loc.blockHash)!
-    // Not in Ethereum's receipt: how deep the tx is buried (1 = in the head block), for PoW users.
-    return { ...formatReceipt(loc.blockHash, block, b.chain.getReceipts(loc.blockHash)!, loc.index), confirmations: toQuantity(b.chain.head.header.height - loc.height + 1n) }
+    return formatReceipt(loc.blockHash, block, b.chain.getReceipts(loc.blockHash)!, loc.index)
   }
   return {
+    /** How deep a tx is buried (1 = in the head block): what PoW users wait on. Null when not in the canonical chain. */
+    catena_confirmations: (params) => {
+      expectParams(params, 1, 1)
+      const loc = b.chain.getTxLocation(parseHash(params[0], 'transaction hash'))
+      if (!loc || !b.chain.isCanonical(loc.blockHash)) return null
+      return { blockNumber: toQuantity(loc.height), blockHash: bytesToHex(loc.blockHash), confirmations: toQuantity(b.chain.head.header.height - loc.height + 1n) }
+    },
     eth_blockNumber: (params) => {
       expectParams(params, 0)
       return toQuantity(b.chain.head.header.height)
