@@ -8,6 +8,13 @@
  * the main thread cancels or replaces the job it bumps that generation; the loop notices at
  * its next check and returns, and the next job message is read. Hash counts travel through
  * shared memory; the only messages sent are found nonces, which the main thread re-verifies.
+ *
+ * Digests come back from node:crypto as latin1 strings ('binary' is the typed alias), not
+ * Buffers: a Buffer per digest (an ArrayBuffer with its own malloc'd backing store) costs
+ * more to allocate and garbage-collect than the two SHA-256 compressions themselves, while
+ * a 32-char one-byte string is an ordinary young-generation object. On Node 20 here that
+ * makes an attempt 3-4x cheaper (bench/mining.ts measures both). The inner digest is copied
+ * into one reused 32-byte buffer for the outer hash; latin1 maps bytes 0-255 to chars 0-255.
  * @module
  */
 import { hash } from 'node:crypto'
@@ -59,11 +66,11 @@ export function targetWords(target: bigint): Uint32Array {
   return words
 }
 
-/** hash <= target, word by word (hash is a 32-byte digest). */
-function atOrBelow(h: Uint8Array, words: Uint32Array): boolean {
+/** digest <= target, word by word (the digest as a 32-char latin1 string). */
+function atOrBelow(d: string, words: Uint32Array): boolean {
   for (let i = 0; i < 8; i++) {
     const o = i * 4
-    const w = ((h[o]! << 24) | (h[o + 1]! << 16) | (h[o + 2]! << 8) | h[o + 3]!) >>> 0
+    const w = ((d.charCodeAt(o) << 24) | (d.charCodeAt(o + 1) << 16) | (d.charCodeAt(o + 2) << 8) | d.charCodeAt(o + 3)) >>> 0
     if (w !== words[i]) return w < words[i]!
   }
   return true
@@ -87,12 +94,14 @@ export function search(
   let hi = Number(job.start >> 32n)
   let lo = Number(job.start & 0xffffffffn)
   const pre = powPreimage(job.sealHash, job.bits, job.start)
+  const inner = Buffer.alloc(32)
   let done = Number(Atomics.load(counters, index))
   for (;;) {
     for (let k = 0; k < checkEvery; k++) {
-      const h = hash('sha256', hash('sha256', pre, 'buffer'), 'buffer')
+      inner.write(hash('sha256', pre, 'binary'), 0, 'binary')
+      const d = hash('sha256', inner, 'binary')
       // Most attempts fail on the first word; only close calls compare the rest.
-      if (((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0 <= top && atOrBelow(h, words)) {
+      if (((d.charCodeAt(0) << 24) | (d.charCodeAt(1) << 16) | (d.charCodeAt(2) << 8) | d.charCodeAt(3)) >>> 0 <= top && atOrBelow(d, words)) {
         Atomics.store(counters, index, BigInt(done + k + 1))
         onFound(BigInt(hi) * 0x1_0000_0000n + BigInt(lo))
       }

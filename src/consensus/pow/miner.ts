@@ -86,19 +86,25 @@ const FROM_SOURCE = new URL(import.meta.url).pathname.endsWith('.ts')
 const WORKER_URL = new URL(FROM_SOURCE ? './miner-worker.ts' : './miner-worker.js', import.meta.url)
 
 /**
- * Starts one mining thread. From dist/ the entry is plain JS. From source, `execArgv: ['--import',
- * 'tsx']` is not enough on Node 20: tsx's loader registers its hooks only on the main thread
- * there (it cannot tell a user worker from Node's internal loader thread), so a small bootstrap
- * registers them explicitly, then imports the .ts entry. execArgv is emptied so that a newer
- * Node, where an inherited `--import tsx` does register in workers, does not register twice.
+ * How to start a mining thread. From dist/ the entry is plain JS. From source, `execArgv:
+ * ['--import', 'tsx']` is not enough: before Node 22.22.3 tsx's loader registers its hooks on
+ * the main thread only (it cannot tell a user worker from Node's internal loader thread), so
+ * the worker would fail with ERR_UNKNOWN_FILE_EXTENSION. A small bootstrap registers tsx
+ * explicitly, then imports the .ts entry; execArgv is emptied so that on newer Node an
+ * inherited `--import tsx` does not register it a second time.
  */
-function startWorker(workerData: MinerWorkerInit): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData })
-  const api = import.meta.resolve('tsx/esm/api')
+function workerStarter(): (workerData: MinerWorkerInit) => Worker {
+  if (!FROM_SOURCE) return (workerData) => new Worker(WORKER_URL, { workerData })
+  let api: string
+  try {
+    api = import.meta.resolve('tsx/esm/api')
+  } catch (err) {
+    throw new MinerError('WORKER_FAILED', `running the miner from TypeScript source needs the tsx package: ${(err as Error).message}`, { cause: err })
+  }
   const bootstrap =
     `import(${JSON.stringify(api)})` +
     `.then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(bootstrap, { eval: true, workerData, execArgv: [] })
+  return (workerData) => new Worker(bootstrap, { eval: true, workerData, execArgv: [] })
 }
 
 interface Pool {
@@ -184,11 +190,11 @@ export class Miner {
 
   /** Hashes per second over the last few seconds (hashrateWindowMs), all threads. */
   hashrate(): number {
-    this.sample()
+    const now = performance.now()
+    this.prune(now)
     const first = this.samples[0]
-    const last = this.samples[this.samples.length - 1]
-    if (!first || !last || last.t <= first.t) return 0
-    return Number(last.hashes - first.hashes) / ((last.t - first.t) / 1000)
+    if (!first || now <= first.t) return 0
+    return Number(this.totalHashes() - first.hashes) / ((now - first.t) / 1000)
   }
 
   stats(): MinerStats {
@@ -220,15 +226,21 @@ export class Miner {
     return sum
   }
 
+  /** Records the hash count now (every SAMPLE_EVERY_MS while threads run, and at job ends). */
   private sample(): void {
     const now = performance.now()
     this.samples.push({ t: now, hashes: this.totalHashes() })
-    // Keep one sample at or before the window's start, so the rate covers the whole window.
-    while (this.samples.length > 2 && this.samples[1]!.t <= now - this.windowMs) this.samples.shift()
+    this.prune(now)
+  }
+
+  /** Keeps one sample at or before the window's start, so the rate covers the whole window. */
+  private prune(now: number): void {
+    while (this.samples.length > 1 && this.samples[1]!.t <= now - this.windowMs) this.samples.shift()
   }
 
   private ensurePool(): Pool {
     if (this.pool && !this.pool.dead) return this.pool
+    const startWorker = workerStarter()
     const control = new SharedArrayBuffer(4)
     const counters = new SharedArrayBuffer(8 * this.threads)
     const pool: Pool = {
@@ -293,7 +305,7 @@ export class Miner {
     if (pool.dead) return
     const failure = new MinerError('WORKER_FAILED', `mining thread ${index} failed: ${err.message}`, { cause: err })
     const active = this.active
-    void this.retirePool()
+    this.retirePool().catch(() => {}) // terminating threads that already failed: nothing to report
     if (active) {
       this.active = undefined
       active.reject(failure)

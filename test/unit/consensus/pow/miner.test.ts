@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import type { Worker } from 'node:worker_threads'
 import { Miner, MinerError, type MiningJob } from '../../../../src/consensus/pow/miner.ts'
 import { search, targetWords, type MinerJobMessage } from '../../../../src/consensus/pow/miner-worker.ts'
 import { meetsTarget, powHash } from '../../../../src/consensus/pow/pow-hash.ts'
@@ -137,6 +138,24 @@ describe('Miner', () => {
     assert.equal(miner.stats().mining, true)
     miner.cancel()
     assert.equal(await running, undefined)
+  })
+})
+
+describe('Miner failures', () => {
+  it('a thread that dies rejects the running job with WORKER_FAILED; the next job gets fresh threads', async () => {
+    const miner = new Miner({ threads: 2 })
+    try {
+      const pending = miner.mine({ sealHash: seal(11), bits: 1, target: IMPOSSIBLE })
+      // Reach into the pool to kill one thread, as a crash would.
+      const { workers } = (miner as unknown as { pool: { workers: Worker[] } }).pool
+      await workers[1]!.terminate()
+      await assert.rejects(pending, { name: 'MinerError', code: 'WORKER_FAILED', message: /mining thread 1 failed/ })
+      const result = await miner.mine({ sealHash: seal(12), bits: 1, target: EASY })
+      assert.ok(result && meetsTarget(result.hash, EASY))
+      assert.equal(miner.stats().workers, 2)
+    } finally {
+      await miner.close()
+    }
   })
 })
 
