@@ -21,6 +21,7 @@
 import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { keccak256 } from '../crypto/hash.ts'
+import { evictOldest } from './evict.ts'
 
 /** Where trie nodes are read from and written to, keyed by their keccak-256 hash. */
 export interface TrieNodeStore {
@@ -80,7 +81,7 @@ export class DecodedNodeCache {
   }
   set(key: string, node: Node): void {
     this.nodes.set(key, node)
-    if (this.nodes.size > this.limit) this.nodes.delete(this.nodes.keys().next().value!)
+    evictOldest(this.nodes, this.limit)
   }
 }
 

@@ -8,6 +8,7 @@
 import { hexToBytes, type BatchDBOp, type DB } from '@ethereumjs/util'
 import { keys, type BatchOp, type KeyValueStore } from '../storage/index.ts'
 import { BatchTrie, DecodedNodeCache, type TrieNodeStore } from './mpt-batch.ts'
+import { evictOldest } from './evict.ts'
 
 /**
  * Trie nodes are content-addressed (keyed by their hash), so a node read once never changes:
@@ -63,8 +64,8 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
 
   private remember(key: string, value: Uint8Array): void {
     this.cache.set(key, value)
-    // Oldest first out: cheap, and the hot upper nodes are re-added as soon as they are read.
-    if (this.cache.size > NODE_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
+    // Oldest out first: the hot upper nodes are re-added as soon as they are read.
+    evictOldest(this.cache, NODE_CACHE_ENTRIES)
   }
 
   async put(key: string, value: string | Uint8Array): Promise<void> {
