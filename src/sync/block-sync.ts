@@ -40,6 +40,11 @@ const INVALID_BLOCK_PENALTY = 50
 function isNotYetValid(err: unknown): boolean {
   return err instanceof BlockError && err.code === 'TIME_TOO_NEW'
 }
+
+/** Another path (gossip, consensus, range sync) imported the block first: nothing wrong with the peer. */
+function isAlreadyDone(err: unknown): boolean {
+  return err instanceof BlockError && (err.code === 'ALREADY_KNOWN' || err.code === 'NOT_EXTENDING_HEAD')
+}
 /** How far back an orphan's ancestors are fetched before giving up (deeper forks need range sync). */
 const MAX_ANCESTOR_DEPTH = 1024
 
@@ -138,19 +143,19 @@ export class BlockSync {
     if (chain.hasBlock(blockHash(block.header))) return 'ignore'
     const head = chain.head
     if (!chain.hasBlock(block.header.parentHash)) {
-      if (block.header.height > head.header.height + 1n + BigInt(RANGE)) {
-        // Far ahead: range sync from the sender is the faster way.
+      if (block.header.height > head.header.height + 1n) {
+        // Ahead of us: range sync from the sender fills the gap (and fetches a forked branch by hash).
         void this.o.network
           .refreshStatus(from)
           .catch(() => undefined)
           .then(() => this.trigger())
         return 'ignore'
       }
-      // An orphan: fetch its ancestors from the sender back to a block we have.
+      // A block of another branch at our height: fetch its ancestors from the sender back to a block we have.
       return (await this.importWithAncestors(from, block)) ? 'accept' : 'ignore'
     }
     try {
-      this.logOutcome(await this.o.importer.importBlock(block))
+      this.logOutcome(await this.importOne(block))
       return 'accept'
     } catch (err) {
       if (err instanceof BlockError && (err.code === 'NOT_EXTENDING_HEAD' || err.code === 'ALREADY_KNOWN' || err.code === 'UNKNOWN_PARENT')) return 'ignore'
@@ -158,6 +163,15 @@ export class BlockSync {
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }
+  }
+
+  /** Imports one at a time: gossip, fetched branches and range sync never validate the same block at once. */
+  private importQueue: Promise<unknown> = Promise.resolve()
+
+  private importOne(block: Block): Promise<ImportOutcome> {
+    const run = this.importQueue.then(() => this.o.importer.importBlock(block))
+    this.importQueue = run.catch(() => undefined)
+    return run
   }
 
   private logOutcome(outcome: ImportOutcome): void {
@@ -198,9 +212,9 @@ export class BlockSync {
     if (branch.length > 1) log.info({ peer, blocks: branch.length, forkHeight: Number(cursor.header.height - 1n) }, 'fetched the ancestors of an orphan block')
     for (const b of branch.reverse()) {
       try {
-        this.logOutcome(await this.o.importer.importBlock(b))
+        this.logOutcome(await this.importOne(b))
       } catch (err) {
-        if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
+        if (isAlreadyDone(err)) continue
         if (isNotYetValid(err)) {
           log.info({ peer, err: (err as Error).message }, 'block from the future: dropped for now')
           return false
@@ -268,9 +282,9 @@ export class BlockSync {
             if (!(await this.importWithAncestors(peer.peerId, block))) return
             continue
           }
-          this.logOutcome(await this.o.importer.importBlock(block))
+          this.logOutcome(await this.importOne(block))
         } catch (err) {
-          if (err instanceof BlockError && err.code === 'ALREADY_KNOWN') continue
+          if (isAlreadyDone(err)) continue
           if (isNotYetValid(err)) {
             log.info({ peer: peer.peerId, err: (err as Error).message }, 'sync: block from the future, retrying later')
             return

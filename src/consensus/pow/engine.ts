@@ -6,6 +6,7 @@
  * arrives (the search is cancelled at once) and when new txs arrive and it is a few seconds old.
  * @module
  */
+import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
 import type { BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
@@ -73,7 +74,9 @@ export class PowEngine implements ConsensusEngine {
     if (!parent) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(header.parentHash)} is unknown`)
     const bits = this.verifier.expectedBits(header.parentHash, parent)
     const unsealed = { ...header, seal: new Uint8Array(0) }
-    const found = await this.miner.mine({ sealHash: sealHash(unsealed), bits, target: compactToTarget(bits) })
+    // A random start: a rebuilt template with the same contents does not search the same nonces again.
+    const startNonce = new DataView(randomBytes(8).buffer).getBigUint64(0)
+    const found = await this.miner.mine({ sealHash: sealHash(unsealed), bits, target: compactToTarget(bits), startNonce })
     if (!found) throw new StaleTemplate('the template was replaced')
     return { ...header, seal: encodePowSeal({ bits, nonce: found.nonce }) }
   }
