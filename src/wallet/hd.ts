@@ -3,7 +3,7 @@
  * (m/44'/60'/0'/0/i), on the audited @scure libraries.
  */
 import { HDKey } from '@scure/bip32'
-import { mnemonicToSeedSync, validateMnemonic } from '@scure/bip39'
+import { entropyToMnemonic, mnemonicToEntropy, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
 
 export const DEFAULT_PATH_PREFIX = "m/44'/60'/0'/0"
@@ -34,4 +34,27 @@ export function deriveKeys(
     keys.push({ path, privateKey: key.privateKey })
   }
   return keys
+}
+
+/** BIP-39: the English mnemonic of 16-32 bytes of entropy (12-24 words). */
+export function mnemonicFromEntropy(entropy: Uint8Array): string {
+  return entropyToMnemonic(entropy, wordlist)
+}
+
+/** BIP-39: the entropy of a mnemonic; throws on a bad word or checksum. */
+export function entropyFromMnemonic(mnemonic: string): Uint8Array {
+  return mnemonicToEntropy(mnemonic.trim().split(/\s+/).join(' '), wordlist)
+}
+
+/** BIP-39: the 64-byte seed of a mnemonic with an optional passphrase (PBKDF2-HMAC-SHA512, 2048 rounds). */
+export function seedFromMnemonic(mnemonic: string, passphrase = ''): Uint8Array {
+  const words = mnemonic.trim().split(/\s+/).join(' ')
+  if (!validateMnemonic(words, wordlist)) throw new Error('invalid BIP-39 mnemonic (bad word or checksum)')
+  return mnemonicToSeedSync(words, passphrase)
+}
+
+/** BIP-32: the extended private and public keys (xprv/xpub, Bitcoin mainnet versions) at `path` under `seed`. */
+export function extendedKeys(seed: Uint8Array, path: string): { xprv: string; xpub: string } {
+  const key = HDKey.fromMasterSeed(seed).derive(path)
+  return { xprv: key.privateExtendedKey, xpub: key.publicExtendedKey }
 }
