@@ -20,6 +20,7 @@ import {
   type Address,
   type Hex,
 } from 'viem'
+import { STANDARD_ERRORS_ABI, panicReason } from './revert.ts'
 import { loadArtifact } from './artifacts.ts'
 
 export const PERMISSIONS_ADDRESS = '0x0000000000000000000000000000000000001000' as const
@@ -308,19 +309,7 @@ export function decodePermissionsLog(topics: Uint8Array[], data: Uint8Array): Pe
 }
 
 /** Solidity's own reverts, which viem decodes but does not type from PERMISSIONS_ABI. */
-const REVERT_ABI = [...PERMISSIONS_ABI, ...parseAbi(['error Error(string message)', 'error Panic(uint256 code)'])]
-
-const PANIC_REASONS: Record<number, string> = {
-  0x01: 'assertion failed',
-  0x11: 'arithmetic overflow or underflow',
-  0x12: 'division or modulo by zero',
-  0x21: 'invalid enum value',
-  0x22: 'corrupt storage byte array',
-  0x31: 'pop from an empty array',
-  0x32: 'array index out of bounds',
-  0x41: 'out of memory',
-  0x51: 'call to an uninitialised function',
-}
+const REVERT_ABI = [...PERMISSIONS_ABI, ...STANDARD_ERRORS_ABI]
 
 const KIND_NAMES: Record<number, string> = {
   [ProposalKind.AddAdmin]: 'AddAdmin',
@@ -349,10 +338,8 @@ export function permissionsRevertReason(returnData: Uint8Array): string | undefi
   switch (decoded.errorName) {
     case 'Error':
       return decoded.args[0]
-    case 'Panic': {
-      const code = decoded.args[0]
-      return `panic: ${PANIC_REASONS[Number(code)] ?? `code 0x${code.toString(16)}`}`
-    }
+    case 'Panic':
+      return panicReason(decoded.args[0])
     case 'CallerNotAdmin':
       return `caller ${decoded.args[0]} is not an admin`
     case 'UnknownKind':

@@ -21,6 +21,7 @@ import {
   type Address,
   type Hex,
 } from 'viem'
+import { STANDARD_ERRORS_ABI, panicReason } from './revert.ts'
 import { loadArtifact } from './artifacts.ts'
 
 export const STAKING_ADDRESS = '0x0000000000000000000000000000000000001001' as const
@@ -330,19 +331,7 @@ export function decodeStakingLog(topics: Uint8Array[], data: Uint8Array): Stakin
 }
 
 /** Solidity's own reverts, which viem decodes but does not type from STAKING_ABI. */
-const REVERT_ABI = [...STAKING_ABI, ...parseAbi(['error Error(string message)', 'error Panic(uint256 code)'])]
-
-const PANIC_REASONS: Record<number, string> = {
-  0x01: 'assertion failed',
-  0x11: 'arithmetic overflow or underflow',
-  0x12: 'division or modulo by zero',
-  0x21: 'invalid enum value',
-  0x22: 'corrupt storage byte array',
-  0x31: 'pop from an empty array',
-  0x32: 'array index out of bounds',
-  0x41: 'out of memory',
-  0x51: 'call to an uninitialised function',
-}
+const REVERT_ABI = [...STAKING_ABI, ...STANDARD_ERRORS_ABI]
 
 const PARAMETER_RULES: Record<string, string> = {
   minStake: 'it must be above 0',
@@ -367,10 +356,8 @@ export function stakingRevertReason(returnData: Uint8Array): string | undefined 
   switch (decoded.errorName) {
     case 'Error':
       return decoded.args[0]
-    case 'Panic': {
-      const code = decoded.args[0]
-      return `panic: ${PANIC_REASONS[Number(code)] ?? `code 0x${code.toString(16)}`}`
-    }
+    case 'Panic':
+      return panicReason(decoded.args[0])
     case 'CallerNotSystem':
       return `caller ${decoded.args[0]} is not the system address: only the node may slash`
     case 'ZeroAddress':
