@@ -86,13 +86,7 @@ export function spawnChild(
       running.delete(handle)
       if (exited || child.pid === undefined) return
       signalGroup(child.pid, 'SIGTERM')
-      // The grace timer is cancelled once the child is gone, so it never keeps the bench alive.
-      const grace = new AbortController()
-      const gone = await Promise.race([
-        exit.then(() => true),
-        delay(graceMs, false, { signal: grace.signal }).catch(() => false),
-      ])
-      grace.abort()
+      const gone = await Promise.race([exit.then(() => true), delay(graceMs).then(() => false)])
       if (!gone) {
         signalGroup(child.pid, 'SIGKILL')
         await exit
