@@ -7,10 +7,7 @@ cd "$(dirname "$0")/.."
 tiers="${*:-unit integration}"
 files=()
 for tier in $tiers; do
-  # The 'bench' tier is the benchmarks' own unit tests (pacing, percentiles, reports).
-  dir="test/$tier"
-  if [ "$tier" = bench ]; then dir="bench/lib"; fi
-  while IFS= read -r f; do files+=("$f"); done < <(find "$dir" -name '*.test.ts' | sort)
+  while IFS= read -r f; do files+=("$f"); done < <(find "test/$tier" -name '*.test.ts' | sort)
 done
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found for: $tiers" >&2; exit 1; fi
 echo "running ${#files[@]} test files ($tiers)"
