@@ -86,7 +86,13 @@ export function spawnChild(
       running.delete(handle)
       if (exited || child.pid === undefined) return
       signalGroup(child.pid, 'SIGTERM')
-      const gone = await Promise.race([exit.then(() => true), delay(graceMs).then(() => false)])
+      // The grace timer is cancelled once the child is gone, so it never keeps the bench alive.
+      const grace = new AbortController()
+      const gone = await Promise.race([
+        exit.then(() => true),
+        delay(graceMs, false, { signal: grace.signal }).catch(() => false),
+      ])
+      grace.abort()
       if (!gone) {
         signalGroup(child.pid, 'SIGKILL')
         await exit
