@@ -25,7 +25,6 @@ import {
   encodeMessage,
   verifyCertificate,
   verifyEvidence,
-  offenceKey,
   encodeEvidence,
   decodeEvidence,
   signVote,
@@ -40,7 +39,8 @@ import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
 import { loadCertificate, openWalStorage, saveCertificate } from './files.ts'
 import { isBftHost, type BftHost } from './host.ts'
 import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig, type MembershipAt } from './config.ts'
-import { BftSealVerifier, MAX_EVIDENCE_AGE, MAX_EVIDENCE_PER_BLOCK, decodeSeal, encodeSeal } from './seal.ts'
+import { BftSealVerifier, MAX_EVIDENCE_AGE, decodeSeal, encodeSeal } from './seal.ts'
+import { EvidencePool } from './evidence-pool.ts'
 import { decodeEngineMessage, encodeEngineMessage, type ConsensusTransport, type EngineMessage } from './transport.ts'
 
 export interface BftEngineOptions {
@@ -71,7 +71,6 @@ export interface BftEngineOptions {
 
 /** Blocks received and kept while their height is undecided. */
 const MAX_PENDING_BLOCKS = 64
-const MAX_PENDING_EVIDENCE = 256
 const WANT_INTERVAL_MS = 200
 
 export class BftEngine implements ConsensusEngine {
@@ -96,10 +95,8 @@ export class BftEngine implements ConsensusEngine {
   private readonly pendingBlocks = new Map<string, Block>()
   private readonly blockWaiters = new Map<string, Array<(b: Block) => void>>()
   private latestCert: CommitCertificate | null = null
-  /** PoS: verified evidence not yet in a block, by offence (validator/height/round). */
-  private readonly evidencePool = new Map<string, DuplicateVoteEvidence>()
-  /** Offences already punished in a block we committed. */
-  private readonly includedOffences = new Set<string>()
+  /** PoS: verified evidence not yet in a block. */
+  private readonly evidence = new EvidencePool()
   private lastWant = 0
   private highestSeen = 0n
   private readonly now: () => bigint
@@ -205,7 +202,7 @@ export class BftEngine implements ConsensusEngine {
     }
     const now = this.now()
     const timestamp = now > head.header.timestamp ? now : head.header.timestamp
-    const evidence = this.opts.config.staking ? this.evidenceToInclude(height) : []
+    const evidence = this.opts.config.staking ? this.evidence.forBlock(height) : []
     const seal = encodeSeal({ round, parentCertificate: height === 1n ? null : this.latestCert, ...(evidence.length ? { evidence } : {}) })
     const built = await host.build({ timestamp, producer: this.producer, presetSeal: seal })
     const block: Block = built.block
@@ -385,9 +382,7 @@ export class BftEngine implements ConsensusEngine {
 
   /** Evidence of a double vote, from our driver or a peer: verified, kept until a block includes it, and gossiped once. */
   private addEvidence(ev: DuplicateVoteEvidence, from: string): void {
-    if (!this.opts.config.staking) return
-    const key = offenceKey(ev).split('/').slice(0, 3).join('/')
-    if (this.evidencePool.has(key) || this.includedOffences.has(key)) return
+    if (!this.opts.config.staking || !this.evidence.isNew(ev)) return
     const head = this.requireHost().head().header.height
     try {
       verifyEvidence(ev, this.schedule.at(ev.voteA.height), this.opts.chainId, { currentHeight: head + 1n, maxAgeHeights: MAX_EVIDENCE_AGE })
@@ -396,35 +391,16 @@ export class BftEngine implements ConsensusEngine {
       if (from !== 'seen') throw err // a peer's: the message is rejected and the peer penalized
       return
     }
-    if (this.evidencePool.size >= MAX_PENDING_EVIDENCE) return
-    this.evidencePool.set(key, ev)
+    if (!this.evidence.add(ev)) return
     this.host?.log.warn({ validator: bytesToHex(ev.voteA.validator), height: String(ev.voteA.height), round: ev.voteA.round, from }, 'double vote detected: evidence will be included and slashed')
     this.send({ kind: 'evidence', evidence: encodeEvidence(ev) })
   }
 
-  private evidenceToInclude(height: bigint): DuplicateVoteEvidence[] {
-    const out: DuplicateVoteEvidence[] = []
-    for (const [key, ev] of this.evidencePool) {
-      if (ev.voteA.height + MAX_EVIDENCE_AGE < height) {
-        this.evidencePool.delete(key)
-        continue
-      }
-      if (out.length < MAX_EVIDENCE_PER_BLOCK) out.push(ev)
-    }
-    return out
-  }
-
   private forgetIncludedEvidence(header: BlockHeader): void {
-    let seal
     try {
-      seal = decodeSeal(header.seal)
+      this.evidence.committed(decodeSeal(header.seal).evidence ?? [])
     } catch {
-      return
-    }
-    for (const ev of seal.evidence ?? []) {
-      const key = offenceKey(ev).split('/').slice(0, 3).join('/')
-      this.evidencePool.delete(key)
-      this.includedOffences.add(key)
+      // A committed block's seal was checked on import; nothing to learn from a bad one.
     }
   }
 

@@ -26,6 +26,11 @@ export const MAX_EVIDENCE_PER_BLOCK = 16
 /** Evidence older than this many blocks is refused (the offender may have left already). */
 export const MAX_EVIDENCE_AGE = 100_000n
 
+/** What the staking contract punishes once: validator/height/round (a prevote and a precommit double vote are one offence). */
+export function slashableOffence(ev: DuplicateVoteEvidence): string {
+  return offenceKey(ev).split('/').slice(0, 3).join('/')
+}
+
 export function encodeSeal(seal: BftSeal): Uint8Array {
   const round = seal.round === 0 ? new Uint8Array(0) : uint(seal.round)
   const cert = seal.parentCertificate ? encodeCertificate(seal.parentCertificate) : new Uint8Array(0)
@@ -110,7 +115,7 @@ export class BftSealVerifier implements HeaderVerifier {
     const seen = new Set<string>()
     for (const ev of evidence) {
       const key = offenceKey(ev)
-      const offence = key.split('/').slice(0, 3).join('/') // validator/height/round: the staking contract's offence
+      const offence = slashableOffence(ev)
       if (seen.has(offence)) throw new BlockError('BAD_SEAL', `evidence for offence ${offence} appears twice`)
       seen.add(offence)
       try {
