@@ -159,6 +159,11 @@ export class CatenaNode {
       }
     }
     const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins })
+    // HTTP surfaces beside JSON-RPC on the same port (REST /v1 + OpenAPI, metrics and health, explorer).
+    // Each registers itself on rpc.app below, one call per surface, before rpc.listen().
+    // -- http surfaces: rest --
+    // -- http surfaces: metrics/health --
+    // -- http surfaces: explorer --
 
     // Every new block (produced here or imported) updates the pool; production waits on it.
     let headUpdate: Promise<void> = Promise.resolve()
