@@ -10,6 +10,7 @@ import type { Common } from '@ethereumjs/common'
 import { sha256d } from '../crypto/hash.ts'
 import { BlockError } from './errors.ts'
 import { txBytes } from '../execution/tx-bytes.ts'
+import { withCachedSender } from '../execution/tx-sender.ts'
 
 export interface BlockHeader {
   parentHash: Uint8Array // 32
@@ -125,7 +126,7 @@ export function decodeBody(bytes: Uint8Array, common: Common): TypedTransaction[
   }
   return (decoded as Uint8Array[]).map((raw, i) => {
     try {
-      return createTxFromRLP(raw, { common })
+      return withCachedSender(createTxFromRLP(raw, { common, freeze: false }))
     } catch (err) {
       throw new BlockError('BAD_TX', `tx ${i} does not decode: ${(err as Error).message}`)
     }

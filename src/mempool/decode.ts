@@ -13,11 +13,12 @@ import {
 } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToBigInt } from '@ethereumjs/util'
+import { withCachedSender } from '../execution/tx-sender.ts'
 import { MempoolError } from './errors.ts'
 import { checkEnvelope, checkSize, checkType } from './validate.ts'
 
 type Fields = Array<Uint8Array | Fields>
-type Build = (values: never, opts: { common: Common }) => TypedTransaction
+type Build = (values: never, opts: { common: Common; freeze: boolean }) => TypedTransaction
 
 /** Where each field sits in a type's RLP list. */
 interface Layout {
@@ -116,7 +117,7 @@ export function decodeTx(raw: Uint8Array, ctx: DecodeContext): TypedTransaction 
   )
 
   try {
-    return layout.build(values as never, { common: ctx.common })
+    return withCachedSender(layout.build(values as never, { common: ctx.common, freeze: false }))
   } catch (err) {
     throw malformed((err as Error).message)
   }

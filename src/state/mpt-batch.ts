@@ -20,6 +20,7 @@
  */
 import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { toRlp } from 'viem'
 import { keccak256 } from '../crypto/hash.ts'
 import { evictOldest } from './evict.ts'
 
@@ -33,6 +34,15 @@ export const EMPTY_TRIE_ROOT: Uint8Array = KECCAK256_RLP
 
 /** A trie node, or a reference to one stored under its hash and not loaded yet. */
 type Node = HashNode | LeafNode | ExtensionNode | BranchNode
+/**
+ * RLP of a node's raw list. viem's encoder sizes the output once and writes into it, about
+ * twice as fast as @ethereumjs/rlp's (which concatenates per item) on branch nodes; the
+ * bytes are identical.
+ */
+function encodeNode(raw: NestedUint8Array): Uint8Array {
+  return toRlp(raw as Parameters<typeof toRlp>[0], 'bytes')
+}
+
 /** How a parent refers to a node: its hash, or (RLP under 32 bytes) the node's raw list. */
 type Ref = Uint8Array | NestedUint8Array
 
@@ -102,7 +112,7 @@ export class BatchTrie {
     if (node.kind === 'hash') return node.hash
     if (node.ref instanceof Uint8Array) return node.ref
     // The root is hashed and stored whatever its size.
-    const encoded = RLP.encode(this.raw(node))
+    const encoded = encodeNode(this.raw(node))
     const hash = keccak256(encoded)
     this.store.putNode(hash, encoded)
     node.ref = hash
@@ -247,7 +257,7 @@ export class BatchTrie {
     if (node.kind === 'hash') return node.hash
     if (node.ref !== undefined) return node.ref
     const raw = this.raw(node)
-    const encoded = RLP.encode(raw)
+    const encoded = encodeNode(raw)
     if (encoded.length < 32) {
       node.ref = raw
       return raw
