@@ -23,3 +23,45 @@ export type {
   Pbkdf2KdfParams,
   ScryptKdfParams,
 } from './keystore.ts'
+// Offline signing and mnemonic handling (catena wallet / catena tx).
+export {
+  MNEMONIC_WORD_COUNTS,
+  MnemonicError,
+  checkConfirmation,
+  formatMnemonicForDisplay,
+  generateMnemonic,
+  mnemonicWords,
+  pickConfirmationPositions,
+  suggestWords,
+  validateMnemonicPhrase,
+} from './mnemonic-confirm.ts'
+export type { MnemonicErrorCode, MnemonicWordCount } from './mnemonic-confirm.ts'
+export {
+  KNOWN_CHAINS,
+  MIN_GAS_LIMIT,
+  OFFLINE_TX_VERSION,
+  OfflineTxError,
+  SIGNED_TX_FORMAT,
+  UNSIGNED_TX_FORMAT,
+  buildUnsignedTx,
+  chainNameOf,
+  checkFields,
+  fieldsToJSON,
+  formatSummary,
+  parseSignedTx,
+  parseUnsignedTx,
+  serializeTxFile,
+  signUnsignedTx,
+  summarizeTx,
+} from './offline-tx.ts'
+export type {
+  OfflineTxErrorCode,
+  OfflineTxFields,
+  OfflineTxOptions,
+  ParsedSignedTx,
+  ParsedUnsignedTx,
+  SignedTxFile,
+  TxFieldsJSON,
+  TxSummary,
+  UnsignedTxFile,
+} from './offline-tx.ts'

@@ -5,7 +5,10 @@ import { registerInitCommand } from './init.ts'
 import { registerDevnetCommand } from './devnet.ts'
 import { registerSendCommand } from './send.ts'
 import { registerPermissionsCommands } from './permissions.ts'
+import { registerMultisigCommands } from './multisig.ts'
 import { registerStatusCommand } from './status.ts'
+import { registerWalletCommands } from './wallet.ts'
+import { registerTxCommands } from './tx.ts'
 
 export function registerOptionalCommands(program: Command): void {
   registerInitCommand(program)
@@ -13,5 +16,8 @@ export function registerOptionalCommands(program: Command): void {
   registerAccountCommands(program)
   registerSendCommand(program)
   registerPermissionsCommands(program)
+  registerMultisigCommands(program)
   registerStatusCommand(program)
+  registerWalletCommands(program)
+  registerTxCommands(program)
 }
