@@ -11,6 +11,7 @@ import { sha256d } from '../crypto/hash.ts'
 import { BlockError } from './errors.ts'
 import { txBytes } from '../execution/tx-bytes.ts'
 import { withCachedSender } from '../execution/tx-sender.ts'
+import { commonAt, type Commons } from '../execution/common.ts'
 
 export interface BlockHeader {
   parentHash: Uint8Array // 32
@@ -138,7 +139,8 @@ export function encodeBlock(block: Block): Uint8Array {
   return RLP.encode([encodeHeader(block.header), encodeBody(block.txs)])
 }
 
-export function decodeBlock(bytes: Uint8Array, common: Common): Block {
+/** Txs are decoded with the Common of the block's height (its chain id: see CommonSchedule). */
+export function decodeBlock(bytes: Uint8Array, commons: Commons): Block {
   let parts: unknown
   try {
     parts = RLP.decode(bytes)
@@ -148,7 +150,8 @@ export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   if (!Array.isArray(parts) || parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
     throw new BlockError('MALFORMED', 'block must be RLP [header, body]')
   }
-  return { header: decodeHeader(parts[0]), txs: decodeBody(parts[1], common) }
+  const header = decodeHeader(parts[0])
+  return { header, txs: decodeBody(parts[1], commonAt(commons, header.height)) }
 }
 
 /** Size of the block on the wire: header + body, what maxBlockBytes limits. */

@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events'
 import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
+import { CommonSchedule } from '../execution/common.ts'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { keys, SCHEMA_VERSION, heightKey, type BatchOp, type KeyValueStore } from '../storage/index.ts'
 import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Block, type BlockHeader } from './block.ts'
@@ -20,6 +21,7 @@ import { loadPermissionsHistory, type Permissions } from './permissions.ts'
 import { SnapshotHistory } from './snapshots.ts'
 import { decodeStakeSnapshot, type StakeSnapshot } from '../contracts/index.ts'
 import { buildGenesis, u256 } from './genesis.ts'
+import { addressIndexOps } from './address-index.ts'
 import type { ChainSpec } from './spec/index.ts'
 
 const RECENT_BLOCKS = 256
@@ -84,22 +86,20 @@ export class Chain extends EventEmitter {
   private constructor(
     readonly store: KeyValueStore,
     readonly spec: ChainSpec,
-    readonly common: Common,
+    /** The Common of each height: a fork may change the chain id (replay protection). */
+    readonly commons: CommonSchedule,
   ) {
     super()
   }
 
+  /** The genesis chain id's Common. */
+  get common(): Common {
+    return this.commons.genesis
+  }
+
   /** Opens the chain in `store`, writing genesis on first use; refuses a store of another chain. */
   static async open(store: KeyValueStore, spec: ChainSpec, common: Common): Promise<Chain> {
-    const idFork = spec.forks.find((f) => f.changes.chainId !== undefined)
-    if (idFork) {
-      // Execution, the mempool and the RPC use one chain id; a silent mismatch would be worse
-      // than refusing. Replay protection at a fork arrives with the PoW hard-fork work.
-      throw new Error(
-        `fork "${idFork.name}" changes the chain id at height ${idFork.height}: chain id changes at a fork are not supported by this node yet`,
-      )
-    }
-    const chain = new Chain(store, spec, common)
+    const chain = new Chain(store, spec, commonScheduleFor(spec, common))
     const genesis = await buildGenesis(spec, store, common)
     const genesisHash = blockHash(genesis.header)
     const stored = store.get(keys.meta('genesis'))
@@ -158,7 +158,7 @@ export class Chain extends EventEmitter {
     const header = this.getHeader(hash)
     const body = this.store.get(keys.body(hash))
     if (!header || !body) return undefined
-    const block = { header, txs: decodeBody(body, this.common) }
+    const block = { header, txs: decodeBody(body, this.commons.at(header.height)) }
     remember(this.recentBlocks, key, block)
     return block
   }
@@ -332,6 +332,7 @@ export class Chain extends EventEmitter {
       const newTxs = new Set(inn.flatMap((x) => x.block.txs.map((tx) => bytesToHex(tx.hash()))))
       for (const x of out) {
         for (const tx of x.block.txs) if (!newTxs.has(bytesToHex(tx.hash()))) ops.push({ type: 'del', key: keys.tx(tx.hash()) })
+        ops.push(...addressIndexOps(x.block, 'del'))
         if (x.block.header.height > tipHeader.height) {
           ops.push({ type: 'del', key: keys.canonical(x.block.header.height) }, { type: 'del', key: keys.bloom(x.block.header.height) })
         }
@@ -385,7 +386,7 @@ export class Chain extends EventEmitter {
     ]
   }
 
-  /** The indexes that make a block canonical: height -> hash, its bloom, and its txs' locations. */
+  /** The indexes that make a block canonical: height -> hash, its bloom, its txs' locations and the address index. */
   private canonicalOps(hash: Uint8Array, block: Block): BatchOp[] {
     const h = block.header
     const ops: BatchOp[] = [
@@ -397,10 +398,17 @@ export class Chain extends EventEmitter {
       new DataView(index.buffer).setUint32(0, i)
       ops.push({ type: 'put', key: keys.tx(tx.hash()), value: concatBytes(hash, index) })
     })
+    ops.push(...addressIndexOps(block, 'put'))
     return ops
   }
 }
 
 function loadStakeHistory(store: KeyValueStore): SnapshotHistory<StakeSnapshot> {
   return SnapshotHistory.load(store, 'staking', decodeStakeSnapshot)
+}
+
+/** The Common schedule of a chain spec: the genesis Common, then one per chain-id fork. */
+export function commonScheduleFor(spec: ChainSpec, common: Common): CommonSchedule {
+  const changes = spec.forks.flatMap((f) => (f.changes.chainId === undefined ? [] : [{ height: f.height, chainId: f.changes.chainId }]))
+  return new CommonSchedule(common.chainId(), changes, common.customCrypto, common)
 }

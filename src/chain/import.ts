@@ -68,11 +68,17 @@ export interface Produced {
   rejected: BlockExecution['rejected']
 }
 
+/** A step of block production or import: build / validate execute txs, commit writes the atomic batch. */
+export type ImportStep = 'build' | 'validate' | 'commit'
+
 /** Room reserved for the header and RLP framing inside maxBlockBytes. */
 const HEADER_ALLOWANCE = 1024
 const PER_TX_FRAMING = 5
 
 export class BlockImporter {
+  /** Metrics hook: called after each successful step with its duration in seconds. */
+  onTiming?: (step: ImportStep, seconds: number) => void
+
   constructor(
     private readonly chain: Chain,
     private readonly executor: Executor,
@@ -93,6 +99,7 @@ export class BlockImporter {
    * complete but unsealed. BFT proposes such a block and commits it only once it is decided.
    */
   async build(opts: Omit<ProduceOptions, 'seal'>): Promise<ExecutedBlock> {
+    const started = performance.now()
     const parent = this.chain.head
     const height = parent.header.height + 1n
     const seal = opts.presetSeal ?? new Uint8Array(0)
@@ -113,6 +120,7 @@ export class BlockImporter {
       extraData: opts.extraData ?? new Uint8Array(0),
       seal,
     }
+    this.timed('build', started)
     return { block: { header, txs: execution.txs.map((t) => t.tx) }, execution, reward: params.reward }
   }
 
@@ -121,6 +129,7 @@ export class BlockImporter {
    * header rules, re-execution against every commitment — without committing it.
    */
   async validate(block: Block): Promise<ExecutedBlock> {
+    const started = performance.now()
     const parentHeader = this.chain.getHeader(block.header.parentHash)
     if (!parentHeader) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
     this.verifySanity(block, parentHeader)
@@ -135,14 +144,21 @@ export class BlockImporter {
       throw err
     }
     verifyExecution(h, execution)
+    this.timed('validate', started)
     return { block, execution, reward: params.reward }
   }
 
   /** Commits a built or validated block atomically; it must still extend the head. */
   async commit(executed: ExecutedBlock): Promise<ImportedBlock> {
+    const started = performance.now()
     const imported = await this.chain.commitBlock(executed.block, this.blockCommit(executed))
     this.executor.committed(executed.execution)
+    this.timed('commit', started)
     return imported
+  }
+
+  private timed(step: ImportStep, started: number): void {
+    this.onTiming?.(step, (performance.now() - started) / 1000)
   }
 
   private blockCommit(executed: ExecutedBlock): BlockCommit {

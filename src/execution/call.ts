@@ -40,10 +40,8 @@ export class CallError extends Error {
 }
 
 export class CallRunner {
-  constructor(
-    private readonly common: Common,
-    private readonly executor: Executor,
-  ) {}
+  /** Calls run under the chain id in force at their block's height (see CommonSchedule). */
+  constructor(private readonly executor: Executor) {}
 
   async call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gasCap: bigint): Promise<CallOutcome> {
     const result = await this.run(stateRoot, ctx, req, req.gas ?? gasCap)
@@ -82,14 +80,15 @@ export class CallRunner {
   private async run(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<RunTxResult> {
     const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
     const state = this.executor.overlayAt(stateRoot)
-    return this.executor.withVM(state, (vm) => this.runIn(vm, state, ctx, req, gas, priced))
+    return this.executor.withVM(state, (vm) => this.runIn(vm, state, ctx, req, gas, priced), ctx.height)
   }
 
   private async runIn(vm: VM, state: OverlayState, ctx: BlockContext, req: CallRequest, gas: bigint, priced: boolean): Promise<RunTxResult> {
-    const block = evmBlock({ ...ctx, baseFee: priced ? ctx.baseFee : 0n }, this.common)
+    const common = this.executor.commonAt(ctx.height)
+    const block = evmBlock({ ...ctx, baseFee: priced ? ctx.baseFee : 0n }, common)
     const from = new Address(req.from ?? new Uint8Array(20))
     const account = await state.getAccount(from)
-    const tx = impersonated(this.common, from, {
+    const tx = impersonated(common, from, {
       to: req.to,
       gasLimit: gas,
       value: req.value ?? 0n,
@@ -99,7 +98,7 @@ export class CallRunner {
         ? { type: 2, maxFeePerGas: req.maxFeePerGas ?? ctx.baseFee + (req.maxPriorityFeePerGas ?? 0n), maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n }
         : { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n }),
       ...(req.accessList ? { accessList: req.accessList } : {}),
-      chainId: this.common.chainId(),
+      chainId: common.chainId(),
     } as unknown as TypedTxData)
     try {
       // Like geth, calls skip the nonce check: wallets estimate txs queued behind pending ones.

@@ -6,7 +6,7 @@
  */
 import { runTx, type VM } from '@ethereumjs/vm'
 import { Address, bytesToHex, equalsBytes, type Account } from '@ethereumjs/util'
-import type { TypedTransaction } from '@ethereumjs/tx'
+import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { encodeReceipt, logsBloom, type Log, type Receipt } from './receipt.ts'
@@ -14,6 +14,7 @@ import { OverlayState, StateCache, openWorldState, type StateChanges, type World
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
 import { evmBlock, type BlockContext } from './evm-context.ts'
 import { VmPool } from './vm-pool.ts'
+import { asSchedule, type CommonSchedule, type Commons } from './common.ts'
 import { cleanVmMessage } from './vm-message.ts'
 import { txBytes } from './tx-bytes.ts'
 import { applySystemCall, callSystemContract } from './system-contracts.ts'
@@ -97,17 +98,37 @@ export interface TxSource {
 }
 
 export class Executor {
-  private readonly vms: VmPool
+  /** One VM pool per chain id: the CHAINID opcode and tx checks follow the block's height. */
+  private readonly vms = new Map<bigint, VmPool>()
+  private readonly commons: CommonSchedule
+  /** The genesis Common (state tries do not depend on the chain id). */
+  private readonly common: Common
   /** Flat cache of the head state; advanced by `committed` after each block commit. */
   readonly stateCache = new StateCache()
   private lastReadWorld?: WorldState
 
   constructor(
     private readonly store: KeyValueStore,
-    private readonly common: Common,
-    hashAt: (height: bigint) => Uint8Array | undefined,
+    commons: Commons,
+    private readonly hashAt: (height: bigint) => Uint8Array | undefined,
   ) {
-    this.vms = new VmPool(common, hashAt)
+    this.commons = asSchedule(commons)
+    this.common = this.commons.genesis
+  }
+
+  /** The Common in force at `height`. */
+  commonAt(height: bigint): Common {
+    return this.commons.at(height)
+  }
+
+  private vmPool(common: Common): VmPool {
+    const id = common.chainId()
+    let pool = this.vms.get(id)
+    if (!pool) {
+      pool = new VmPool(common, this.hashAt)
+      this.vms.set(id, pool)
+    }
+    return pool
   }
 
   /**
@@ -141,8 +162,8 @@ export class Executor {
   }
 
   /** Runs `fn` with a pooled VM over `state` (for calls and estimates). */
-  withVM<T>(state: OverlayState, fn: (vm: VM) => Promise<T>): Promise<T> {
-    return this.vms.with(state, fn)
+  withVM<T>(state: OverlayState, fn: (vm: VM) => Promise<T>, height?: bigint): Promise<T> {
+    return this.vmPool(height === undefined ? this.common : this.commons.at(height)).with(state, fn)
   }
 
   /** Builds a block from `source`, skipping txs that do not fit or fail. */
@@ -160,18 +181,21 @@ export class Executor {
   private async execute(params: BlockExecutionParams, source: TxSource, mode: 'build' | 'replay'): Promise<BlockExecution> {
     const world = openWorldState(this.store, params.parentStateRoot, this.common)
     const state = new OverlayState(world, this.stateCache.view(params.parentStateRoot))
-    return this.vms.with(state, (vm) => this.runBlock(vm, world, state, params, source, mode))
+    const common = this.commons.at(params.height)
+    return this.vmPool(common).with(state, (vm) => this.runBlock(vm, common, world, state, params, source, mode))
   }
 
   private async runBlock(
     vm: VM,
+    common: Common,
     world: WorldState,
     state: OverlayState,
     params: BlockExecutionParams,
     source: TxSource,
     mode: 'build' | 'replay',
   ): Promise<BlockExecution> {
-    const block = evmBlock(params, this.common)
+    const block = evmBlock(params, common)
+    const chainId = common.chainId()
     await this.runSystemCalls(vm, state, params, block)
     const out: ExecutedTx[] = []
     const receipts: Receipt[] = []
@@ -186,6 +210,14 @@ export class Executor {
         if (gasUsed + tx.gasLimit > params.gasLimit || bytes + size > params.maxTxBytes) continue
       } else {
         if (gasUsed + tx.gasLimit > params.gasLimit) throw new TxExecutionError(out.length, `its gas limit exceeds the block's remaining gas`)
+      }
+      // Replay protection across a chain-id fork: a tx signed for another chain id never runs.
+      const txChainId = signedChainId(tx)
+      if (txChainId !== undefined && txChainId !== chainId) {
+        const reason = `it is signed for chain id ${txChainId}, but this block is on chain id ${chainId}`
+        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${reason}`)
+        rejected.push({ tx, reason })
+        continue
       }
       const sender = tx.getSenderAddress().bytes
       if (params.senderAllowed && !params.senderAllowed(sender)) {
@@ -267,4 +299,10 @@ async function credit(state: OverlayState, to: Uint8Array, amount: bigint): Prom
   const address = new Address(to)
   const account = await state.getAccount(address)
   await state.modifyAccountFields(address, { balance: (account?.balance ?? 0n) + amount })
+}
+
+/** The chain id a tx is signed for; undefined for legacy txs without EIP-155 protection. */
+function signedChainId(tx: TypedTransaction): bigint | undefined {
+  if (tx.type !== 0) return (tx as { chainId: bigint }).chainId
+  return tx.supports(Capability.EIP155ReplayProtection) ? tx.common.chainId() : undefined
 }

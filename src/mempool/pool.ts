@@ -82,9 +82,14 @@ export class Mempool extends EventEmitter<MempoolEvents> {
 
   /** Validates and admits a raw signed tx (eth_sendRawTransaction, gossip). */
   async add(raw: Uint8Array): Promise<AddResult> {
-    const limits = this.opts.limits()
-    const tx = decodeTx(raw, { common: this.opts.common, chainId: this.opts.chainId, maxTxBytes: limits.maxTxBytes })
-    return this.admit(tx, raw, limits)
+    try {
+      const limits = this.opts.limits()
+      const tx = decodeTx(raw, { common: this.opts.common, chainId: this.opts.chainId, maxTxBytes: limits.maxTxBytes })
+      return await this.admit(tx, raw, limits)
+    } catch (err) {
+      if (err instanceof MempoolError) this.emit('rejected', err.code)
+      throw err
+    }
   }
 
   /** Admits an already decoded tx (e.g. from a block that left the canonical chain). */

@@ -5,6 +5,7 @@
 import type { Common } from '@ethereumjs/common'
 import type { Address } from '@ethereumjs/util'
 import type { PoolEntry, TxStatus } from './entry.ts'
+import type { MempoolErrorCode } from './errors.ts'
 
 export interface AccountState {
   nonce: bigint
@@ -59,6 +60,8 @@ export interface MempoolEvents {
   /** A queued tx became pending because the nonce gap before it closed. */
   promoted: [entry: PoolEntry]
   removed: [entry: PoolEntry, reason: RemovalReason]
+  /** add() refused a raw tx (RPC or gossip): why, for metrics. */
+  rejected: [code: MempoolErrorCode]
 }
 
 /** txpool_content's shape: sender -> nonce -> tx. */

@@ -34,6 +34,8 @@ export interface HandshakeOptions {
   reqresp: ReqResp
   /** Our current status. */
   ours(): ChainStatus
+  /** Our fork schedule's chain id at a height (chains whose forks change it). */
+  chainIdAt?(height: bigint): bigint
   timeoutMs: number
   penalize(peer: string, points: number, reason: string): void
   events: HandshakeEvents
@@ -128,7 +130,7 @@ export class Handshake {
   }
 
   private accept(peer: string, theirs: ChainStatus): void {
-    const reason = chainMismatch(this.opts.ours(), theirs)
+    const reason = chainMismatch(this.opts.ours(), theirs, this.opts.chainIdAt)
     if (reason !== undefined) {
       if (this.wrongChain.has(peer)) return
       this.wrongChain.set(peer, reason)

@@ -51,7 +51,10 @@ export interface NetworkOptions {
   announce?: string[]
   /** Multiaddrs to dial and keep dialing, preferably with /p2p/<peer id>. */
   bootnodes: string[]
+  /** The genesis chain id. */
   chainId: bigint
+  /** The chain id in force at a height, when a fork changes it (see chainMismatch). */
+  chainIdAt?(height: bigint): bigint
   genesisHash: Uint8Array
   /** Our head, read at each status exchange. */
   head(): { height: bigint; hash: Uint8Array }
@@ -160,6 +163,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       libp2p,
       reqresp: this.reqresp,
       ours: () => this.ourStatus(),
+      ...(opts.chainIdAt ? { chainIdAt: opts.chainIdAt } : {}),
       timeoutMs: limits.statusTimeoutMs,
       penalize,
       log,
@@ -398,7 +402,8 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   private ourStatus(): ChainStatus {
     const head = this.opts.head()
-    return { chainId: this.opts.chainId, genesisHash: this.opts.genesisHash, headHeight: head.height, headHash: head.hash }
+    const chainId = this.opts.chainIdAt ? this.opts.chainIdAt(head.height + 1n) : this.opts.chainId
+    return { chainId, genesisHash: this.opts.genesisHash, headHeight: head.height, headHash: head.hash }
   }
 
   private refreshStatuses(): void {

@@ -1,7 +1,7 @@
 /**
  * The status handshake message: what chain a node follows and where its head is. Both sides
  * send theirs on every new connection; a peer on another chain (chain id or genesis differs)
- * is dropped. Encoded as the RLP list [chainId, genesisHash, headHeight, headHash] with
+ * is dropped. The chain id is the one in force after the sender's head (see chainMismatch). Encoded as the RLP list [chainId, genesisHash, headHeight, headHash] with
  * canonical integers (no leading zero bytes) and 32-byte hashes.
  * @module
  */
@@ -57,9 +57,22 @@ export function decodeStatus(bytes: Uint8Array): ChainStatus {
   }
 }
 
-/** Why a peer with status `theirs` cannot serve our chain, or undefined when it can. */
-export function chainMismatch(ours: ChainStatus, theirs: ChainStatus): string | undefined {
-  if (theirs.chainId !== ours.chainId) return `chain id ${theirs.chainId} (ours ${ours.chainId})`
+/**
+ * Why a peer with status `theirs` cannot serve our chain, or undefined when it can.
+ *
+ * A status's chain id is the one in force for the block after its head, so a hard fork that
+ * changes the chain id (replay protection) also parts the network: `chainIdAt` (our fork
+ * schedule) says which id we expect from a peer at its height. A node that did not adopt the
+ * fork and one that did stop talking once either of them passes the fork height, while a
+ * syncing node far behind still gets served.
+ */
+export function chainMismatch(ours: ChainStatus, theirs: ChainStatus, chainIdAt?: (height: bigint) => bigint): string | undefined {
+  const expected = chainIdAt ? chainIdAt(theirs.headHeight + 1n) : ours.chainId
+  if (theirs.chainId !== expected) {
+    return chainIdAt
+      ? `chain id ${theirs.chainId} after height ${theirs.headHeight} (our fork schedule says ${expected} there)`
+      : `chain id ${theirs.chainId} (ours ${ours.chainId})`
+  }
   if (!equalsBytes(theirs.genesisHash, ours.genesisHash)) {
     return `genesis ${bytesToHex(theirs.genesisHash)} (ours ${bytesToHex(ours.genesisHash)})`
   }

@@ -11,7 +11,7 @@ import { BlockError } from '../chain/errors.ts'
 import { Chain, type Reorg, type ImportedBlock } from '../chain/chain.ts'
 import { BlockImporter, type ExecutedBlock } from '../chain/import.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
-import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
+import { loadChainSpec, maxBlockBytesEver, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { KECCAK_BACKEND } from '../crypto/hash.ts'
 import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
@@ -21,12 +21,13 @@ import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type 
 import { votingPowers } from '../contracts/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
+import { registerOperations } from '../api/health.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
 import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/block.ts'
 import type { Network } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
-import type { Common } from '@ethereumjs/common'
+import type { CommonSchedule, Commons } from '../execution/common.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -59,6 +60,12 @@ export interface NodeConfig {
   p2pHost?: string
   /** Multiaddrs of peers to dial (with /p2p/<peer id>). */
   bootnodes?: string[]
+  /** REST admin API keys: a file with one key per line (the CATENA_API_KEY variable adds one); none = admin routes closed. */
+  apiKeyFile?: string
+  /** REST requests per minute per client IP (0 = off); default: CATENA_REST_RATE_LIMIT, else 600. */
+  restRateLimit?: number
+  /** What POST /v1/admin/shutdown calls (the CLI passes its signal shutdown); default: node.stop(). */
+  onShutdownRequest?: () => unknown
 }
 
 /** Written to <datadir>/node.json once the node serves RPC, so scripts and tests find it. */
@@ -105,14 +112,21 @@ export class CatenaNode {
     const common = makeCommon(spec.chainId, ethereumCustomCrypto())
     log.info({ secp256k1: SECP256K1_BACKEND, keccak: KECCAK_BACKEND }, 'crypto backends loaded')
     const chain = await Chain.open(store, spec, common)
-    const executor = new Executor(store, common, (h) => chain.getHashAt(h))
+    // Txs and blocks at each height use that height's Common (a fork may change the chain id).
+    const commons = chain.commons
+    const executor = new Executor(store, commons, (h) => chain.getHashAt(h))
     executor.stateCache.reset(chain.head.header.stateRoot)
-    const calls = new CallRunner(common, executor)
+    const calls = new CallRunner(executor)
 
     const nextFee = () => nextBaseFee(chain.head.header, spec.feeMarket)
     const mempool = new Mempool({
-      common,
-      chainId: spec.chainId,
+      // The pool admits txs for the next block, under the chain id in force there.
+      get common() {
+        return commons.at(chain.head.header.height + 1n)
+      },
+      get chainId() {
+        return commons.chainIdAt(chain.head.header.height + 1n)
+      },
       getAccount: async (address) => {
         const a = await executor.readAccount(chain.head.header.stateRoot, address)
         return { nonce: a?.nonce ?? 0n, balance: a?.balance ?? 0n }
@@ -126,9 +140,9 @@ export class CatenaNode {
     })
 
     const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
-    const engine = await createEngine(spec, cfg, { network, common, chain })
+    const engine = await createEngine(spec, cfg, { network, common: commons, chain })
     const importer = new BlockImporter(chain, executor, engine)
-    const p2p = network ? await startSync(network, chain, importer, mempool, common, log) : undefined
+    const p2p = network ? await startSync(network, chain, importer, mempool, commons, log) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
     const backend: EthBackend = {
@@ -158,12 +172,33 @@ export class CatenaNode {
         }
       }
     }
-    const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins })
+    const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins, onRequest: (m, ms, ok) => operations.metrics.observeRpc(m, ms, ok) })
     // HTTP surfaces beside JSON-RPC on the same port (REST /v1 + OpenAPI, metrics and health, explorer).
     // Each registers itself on rpc.app below, one call per surface, before rpc.listen().
     // -- http surfaces: rest --
+    {
+      const rest = await import('../api/rest/index.ts')
+      await rest.registerRestApi(rpc.app, {
+        chain,
+        mempool,
+        engine,
+        ...(network ? { network } : {}),
+        readAccount: (root, address) => executor.readAccount(root, address),
+        readCode: (root, address) => executor.readOnlyWorld(root).manager.getCode(address),
+        logger: log,
+        clientVersion: CLIENT_VERSION,
+        apiKeys: await rest.loadApiKeys({ file: cfg.apiKeyFile, env: process.env[rest.API_KEY_ENV] }),
+        ...(cfg.restRateLimit !== undefined ? { rateLimitPerMinute: cfg.restRateLimit } : {}),
+        // `node` exists by the time anyone can call the route (the server listens after it is built).
+        shutdown: () => (cfg.onShutdownRequest ? cfg.onShutdownRequest() : node.stop()),
+      })
+    }
     // -- http surfaces: metrics/health --
+    // (set up before listen(), so it exists by the first request the onRequest hook above sees)
+    const operations = registerOperations(rpc.app, { chain, mempool, engine, importer, spec, network, sync: p2p?.sync, bootnodes: cfg.bootnodes ?? [], finalizedHeight: backend.finalizedHeight })
     // -- http surfaces: explorer --
+    const { registerExplorer } = await import('../api/explorer.ts')
+    registerExplorer(rpc, { logger: log })
 
     // Every new block (produced here or imported) updates the pool; production waits on it.
     let headUpdate: Promise<void> = Promise.resolve()
@@ -301,19 +336,20 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
     listen: [`/ip4/${cfg.p2pHost ?? '127.0.0.1'}/tcp/${cfg.p2pPort}`],
     bootnodes: cfg.bootnodes ?? [],
     chainId: chain.spec.chainId,
+    ...(chain.commons.forksChainId ? { chainIdAt: (h: bigint) => chain.commons.chainIdAt(h) } : {}),
     genesisHash: chain.genesisHash,
     head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
     // Permissioned chains: the node allowlist in force at our head.
     isAllowed: (peerId) => chain.permissions.after(chain.head.header.height)?.allowsNode(peerId) ?? true,
     // Consensus messages also carry proposed blocks.
-    limits: { topics: { consensus: chain.spec.limits.maxBlockBytes + 64 * 1024 } },
+    limits: { topics: { consensus: maxBlockBytesEver(chain.spec) + 64 * 1024 } },
     logger: log,
   })
   await network.start()
   return network
 }
 
-async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, common: Common, log: Logger) {
+async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, common: Commons, log: Logger) {
   const { BlockSync, TxRelay } = await import('../sync/index.ts')
   const sync = new BlockSync({ network, chain, importer, common, log })
   const relay = new TxRelay(network, mempool, log)
@@ -343,7 +379,7 @@ function gossipTransport(network: Network, log: Logger) {
   }
 }
 
-async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Common; chain: Chain }): Promise<ConsensusEngine> {
+async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Commons; chain: Chain }): Promise<ConsensusEngine> {
   switch (spec.engine.type) {
     case 'dev':
       return new DevEngine({
@@ -383,6 +419,8 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         coinbase: hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`),
         mine: cfg.mine ?? false,
         ...(cfg.minerThreads ? { threads: cfg.minerThreads } : {}),
+        // After a fork that changes the chain id, seals commit to it: the two sides never merge.
+        ...(deps.chain.commons.forksChainId ? { sealChainId: (h: bigint) => forkChainId(deps.chain.commons, h) } : {}),
       })
     }
   }
@@ -414,4 +452,10 @@ function permissionsJSON(chain: Chain) {
     nodesRestricted: s.nodesRestricted,
     nodes: s.nodes,
   }
+}
+
+/** The chain id a block commits to in its PoW seal: the fork's, once one changed it (else none). */
+function forkChainId(commons: CommonSchedule, height: bigint): bigint | undefined {
+  const id = commons.chainIdAt(height)
+  return id === commons.genesis.chainId() ? undefined : id
 }

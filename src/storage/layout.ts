@@ -24,6 +24,11 @@
  *   'w' + hash(32)             total work of the chain ending at that block (u256): fork choice
  *                              picks the most. PoW: the sum of each block's expected hashes;
  *                              other engines: one per block (absent in old stores: the height)
+ *   'a' + address(20) + height(8) + txIndex(4)
+ *                              address index: tx hash(32) of each canonical tx the address sent,
+ *                              received or created (src/chain/address-index.ts), newest last;
+ *                              written with the block, rewritten on reorgs (stores from before the
+ *                              index: only blocks imported since)
  */
 import { bigIntToBytes, concatBytes, setLengthLeft, utf8ToBytes } from '@ethereumjs/util'
 
@@ -39,6 +44,7 @@ const BLOOM = P('l')
 export const STATE_PREFIX = P('s')
 const ISSUED = P('i')
 const WORK = P('w')
+const ADDRESS_TX = P('a')
 const SNAPSHOTS = { permissions: P('p'), staking: P('k') }
 
 export const SCHEMA_VERSION = 1
@@ -60,4 +66,13 @@ export const keys = {
   issued: (hash: Uint8Array) => concatBytes(ISSUED, hash),
   work: (hash: Uint8Array) => concatBytes(WORK, hash),
   snapshot: (kind: 'permissions' | 'staking', height: bigint) => concatBytes(SNAPSHOTS[kind], heightKey(height)),
+  /** Address index entry; `addressTxs(address)` alone is the prefix of all its entries. */
+  addressTx: (address: Uint8Array, height: bigint, txIndex: number) => concatBytes(ADDRESS_TX, address, heightKey(height), u32(txIndex)),
+  addressTxs: (address: Uint8Array) => concatBytes(ADDRESS_TX, address),
+}
+
+function u32(n: number): Uint8Array {
+  const out = new Uint8Array(4)
+  new DataView(out.buffer).setUint32(0, n)
+  return out
 }

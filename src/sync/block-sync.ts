@@ -7,7 +7,7 @@
  * block we have; the importer's fork choice then decides. Peers that send invalid blocks lose score.
  */
 import { bytesToHex } from '@ethereumjs/util'
-import type { Common } from '@ethereumjs/common'
+import type { Commons } from '../execution/common.ts'
 import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
@@ -52,7 +52,8 @@ export interface BlockSyncOptions {
   network: Network
   chain: Chain
   importer: BlockImporter
-  common: Common
+  /** Decodes txs with the Common of their block's height. */
+  common: Commons
   log: Logger
 }
 
@@ -63,6 +64,11 @@ export class BlockSync {
   private unsubscribe?: () => void
 
   constructor(private readonly o: BlockSyncOptions) {}
+
+  /** True while a catch-up run (range sync from the best peer) is under way. */
+  get isSyncing(): boolean {
+    return this.syncing !== undefined
+  }
 
   async start(): Promise<void> {
     const { network } = this.o

@@ -5,19 +5,21 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
-import type { Common } from '@ethereumjs/common'
+import { commonAt, type Commons } from '../execution/common.ts'
 import { decodeBody, decodeHeader, encodeBlock, type Block } from '../chain/block.ts'
 
 // The block encoding lives with the block (chain/block.ts); sync re-exports it.
 export { encodeBlock }
 
 /** A block from a peer: framing problems are wire errors, header/body problems BlockErrors. */
-export function decodeBlock(bytes: Uint8Array, common: Common): Block {
+export function decodeBlock(bytes: Uint8Array, commons: Commons): Block {
   const parts = decodeList(bytes, 'block')
   if (parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
     throw new WireError('block must be RLP [header, body]')
   }
-  return { header: decodeHeader(parts[0]), txs: decodeBody(parts[1], common) }
+  const header = decodeHeader(parts[0])
+  // Txs are checked against the chain id in force at the block's height.
+  return { header, txs: decodeBody(parts[1], commonAt(commons, header.height)) }
 }
 
 export const MAX_RANGE_BLOCKS = 128

@@ -27,7 +27,7 @@ export async function openTestChain(opts: { spec?: ChainSpec; engine?: HeaderVer
   const common = makeCommon(spec.chainId, ethereumCustomCrypto())
   const store = opts.store ?? new MemoryStore()
   const chain = await Chain.open(store, spec, common)
-  const executor = new Executor(store, common, (h) => chain.getHashAt(h))
+  const executor = new Executor(store, chain.commons, (h) => chain.getHashAt(h))
   const importer = new BlockImporter(chain, executor, opts.engine ?? noSeal)
   return { spec, store, chain, executor, importer, common }
 }

@@ -8,7 +8,8 @@ import { chainMethods } from './chain-methods.ts'
 import { stateMethods } from './state-methods.ts'
 
 export function ethMethods(b: EthBackend): Record<string, RpcHandler> {
-  const chainId = () => b.chain.spec.chainId
+  // The chain id txs must be signed with now: the one in force for the next block.
+  const chainId = () => b.chain.commons.chainIdAt(b.chain.head.header.height + 1n)
   /** Methods without parameters refuse extra ones, as geth does ("too many arguments"). */
   const noParams =
     (fn: () => unknown): RpcHandler =>

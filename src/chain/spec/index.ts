@@ -23,7 +23,7 @@ export type {
   RetargetSpec,
   StakingSpec,
 } from './types.ts'
-export { ChainArgumentError, ChainSpecError, paramsAt, toHeight } from './types.ts'
+export { ChainArgumentError, ChainSpecError, maxBlockBytesEver, paramsAt, toHeight } from './types.ts'
 export type { BftEngineJSON, ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
 export { ENGINE_TYPES, chainSpecSchema, validateChainSpecJSON } from './schema.ts'
 export { DEV_ACCOUNTS, DEV_ACCOUNT_BALANCE, listPresets } from './presets.ts'

@@ -248,3 +248,8 @@ export function paramsAt(spec: ChainSpec, height: Height): ChainParams {
   }
   return { chainId, limits, monetary, feeMarket: { ...spec.feeMarket }, activeForks }
 }
+
+/** The largest block byte limit the chain ever allows (genesis or any fork): for message size limits. */
+export function maxBlockBytesEver(spec: ChainSpec): number {
+  return Math.max(spec.limits.maxBlockBytes, ...spec.forks.map((f) => f.changes.maxBlockBytes ?? 0))
+}

@@ -30,6 +30,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--p2p-host <host>', 'P2P listen address', '127.0.0.1')
     .option('--bootnodes <multiaddrs>', 'comma-separated peer multiaddrs to dial (/ip4/.../tcp/.../p2p/<peer id>)')
     .option('--cors <origins>', 'comma-separated origins allowed to call the RPC from a browser (off by default)')
+    .option('--api-key-file <file>', 'REST admin API keys, one per line (CATENA_API_KEY adds one); without a key the admin routes are closed')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .addOption(new Option('--log-format <format>', 'log format (default: pretty in a terminal, else json)').choices(['pretty', 'json']))
     .action(async (opts) => {
@@ -56,6 +57,9 @@ export function registerNodeCommand(program: Command): void {
         p2pPort: opts.p2pPort,
         p2pHost: opts.p2pHost,
         bootnodes: opts.bootnodes ? String(opts.bootnodes).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        apiKeyFile: opts.apiKeyFile,
+        // POST /v1/admin/shutdown takes the same clean path as SIGTERM.
+        onShutdownRequest: () => void shutdown('admin API'),
       })
       let stopping = false
       const shutdown = async (signal: string) => {

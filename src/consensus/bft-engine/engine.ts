@@ -9,7 +9,7 @@
  * and saved beside the WAL so a restarted proposer can still seal its next block.
  * @module
  */
-import type { Common } from '@ethereumjs/common'
+import type { Commons } from '../../execution/common.ts'
 import { bytesToHex } from '@ethereumjs/util'
 import { blockHash, type Block, type BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
@@ -50,7 +50,8 @@ export interface BftEngineOptions {
   privateKey?: Uint8Array
   transport: ConsensusTransport
   /** To decode blocks from peers. */
-  common: Common
+  /** Decodes txs with the Common of their block's height. */
+  common: Commons
   /** Where the vote WAL and the latest certificate live; or a WAL storage (tests). */
   datadir?: string
   walStorage?: WalStorage
@@ -73,9 +74,17 @@ export interface BftEngineOptions {
 const MAX_PENDING_BLOCKS = 64
 const WANT_INTERVAL_MS = 200
 
+/** Counts for metrics: votes verified and counted for the first time (ours included), and new evidence pooled. */
+export interface BftEngineStats {
+  prevotes: number
+  precommits: number
+  evidence: number
+}
+
 export class BftEngine implements ConsensusEngine {
   readonly type = 'bft'
   readonly producer: Uint8Array
+  readonly stats: BftEngineStats = { prevotes: 0, precommits: 0, evidence: 0 }
   readonly maxFutureSeconds: bigint
   readonly schedule: ValidatorSchedule
   private readonly verifier: BftSealVerifier
@@ -144,6 +153,9 @@ export class BftEngine implements ConsensusEngine {
         if (this.opts.byzantine === 'double-vote') this.doubleVote(m)
       },
       onEvidence: (ev) => this.addEvidence(ev, 'seen'),
+      onAccepted: (m) => {
+        if (m.kind === 'vote') this.stats[m.vote.type === 'prevote' ? 'prevotes' : 'precommits']++
+      },
       scheduleTimeout: (t, ms) => this.scheduleTimeout(t, ms),
       onDecide: (d) => void this.enqueue(() => this.decided(d)),
       onError: (err) => host.log.warn({ err: err.message }, 'bft driver error'),
@@ -392,6 +404,7 @@ export class BftEngine implements ConsensusEngine {
       return
     }
     if (!this.evidence.add(ev)) return
+    this.stats.evidence++
     this.host?.log.warn({ validator: bytesToHex(ev.voteA.validator), height: String(ev.voteA.height), round: ev.voteA.round, from }, 'double vote detected: evidence will be included and slashed')
     this.send({ kind: 'evidence', evidence: encodeEvidence(ev) })
   }

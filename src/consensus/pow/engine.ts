@@ -14,7 +14,7 @@ import { BlockError } from '../../chain/errors.ts'
 import type { PowEngineSpec } from '../../chain/spec/index.ts'
 import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
 import { Miner } from './miner.ts'
-import { PowSealVerifier, encodePowSeal, sealHash, type HeaderSource } from './seal.ts'
+import { PowSealVerifier, encodePowSeal, sealHash, type HeaderSource, type SealChainId } from './seal.ts'
 import { compactToTarget } from './target.ts'
 
 export interface PowEngineOptions {
@@ -28,6 +28,8 @@ export interface PowEngineOptions {
   /** Worker threads; default one per core. */
   threads?: number
   now?: () => bigint
+  /** Chains with a chain-id fork: the chain id each height's seal commits to. */
+  sealChainId?: SealChainId
 }
 
 /** The template a running search belongs to was overtaken (new head or better txs). */
@@ -54,7 +56,7 @@ export class PowEngine implements ConsensusEngine {
   constructor(private readonly opts: PowEngineOptions) {
     this.producer = opts.coinbase
     this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
-    this.verifier = new PowSealVerifier(opts.spec, opts.blockTimeMs, opts.headers, this.now)
+    this.verifier = new PowSealVerifier(opts.spec, opts.blockTimeMs, opts.headers, this.now, opts.sealChainId)
     this.maxFutureSeconds = this.verifier.maxFutureSeconds
     this.maxReorgDepth = this.verifier.maxReorgDepth
   }
@@ -76,7 +78,7 @@ export class PowEngine implements ConsensusEngine {
     const unsealed = { ...header, seal: new Uint8Array(0) }
     // A random start: a rebuilt template with the same contents does not search the same nonces again.
     const startNonce = new DataView(randomBytes(8).buffer).getBigUint64(0)
-    const found = await this.miner.mine({ sealHash: sealHash(unsealed), bits, target: compactToTarget(bits), startNonce })
+    const found = await this.miner.mine({ sealHash: sealHash(unsealed, this.opts.sealChainId?.(unsealed.height)), bits, target: compactToTarget(bits), startNonce })
     if (!found) throw new StaleTemplate('the template was replaced')
     return { ...header, seal: encodePowSeal({ bits, nonce: found.nonce }) }
   }

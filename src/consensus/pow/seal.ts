@@ -9,7 +9,7 @@
  * @module
  */
 import { RLP } from '@ethereumjs/rlp'
-import { bytesToHex } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
 import { encodeHeader, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { HeaderVerifier } from '../../chain/import.ts'
@@ -48,10 +48,21 @@ export function decodePowSeal(bytes: Uint8Array): PowSeal {
   return { bits: new DataView(b.buffer, b.byteOffset, 4).getUint32(0), nonce: new DataView(n.buffer, n.byteOffset, 8).getBigUint64(0) }
 }
 
-/** What the proof commits to: the header with an empty seal. */
-export function sealHash(header: BlockHeader): Uint8Array {
-  return sha256d(encodeHeader({ ...header, seal: new Uint8Array(0) }))
+/**
+ * What the proof commits to: the header with an empty seal, and, on the far side of a hard
+ * fork that changed the chain id, that chain id. The header itself carries no chain id, so
+ * without it an empty block mined by a node that did not adopt the fork would be valid on
+ * both sides and the two chains could merge again; with it, every block after the fork
+ * belongs to one side only (as every post-fork BCH block descends from a >1 MB one).
+ */
+export function sealHash(header: BlockHeader, forkChainId?: bigint): Uint8Array {
+  const encoded = encodeHeader({ ...header, seal: new Uint8Array(0) })
+  if (forkChainId === undefined) return sha256d(encoded)
+  return sha256d(concatBytes(encoded, setLengthLeft(bigIntToUnpaddedBytes(forkChainId), 32)))
 }
+
+/** The chain id a block at `height` commits to in its seal, or undefined before any chain-id fork. */
+export type SealChainId = (height: bigint) => bigint | undefined
 
 /** Headers by hash and the canonical chain by height (Chain provides both). */
 export interface HeaderSource {
@@ -74,6 +85,8 @@ export class PowSealVerifier implements HeaderVerifier {
     blockTimeMs: number,
     private readonly headers: HeaderSource,
     private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
+    /** Chains with a chain-id fork: what each height's seal commits to (see sealHash). */
+    readonly sealChainId?: SealChainId,
   ) {
     this.spacing = BigInt(Math.max(1, Math.round(blockTimeMs / 1000)))
     this.maxFutureSeconds = maxFutureSeconds(Number(this.spacing))
@@ -100,7 +113,7 @@ export class PowSealVerifier implements HeaderVerifier {
       throw new BlockError('BAD_SEAL', `block ${header.height} has bits 0x${seal.bits.toString(16)} but the retarget rule requires 0x${expected.toString(16)}`)
     }
     const target = compactToTarget(seal.bits)
-    if (!meetsTarget(powHash(sealHash(header), seal.bits, seal.nonce), target)) {
+    if (!meetsTarget(powHash(sealHash(header, this.sealChainId?.(header.height)), seal.bits, seal.nonce), target)) {
       throw new BlockError('BAD_SEAL', `block ${header.height} does not meet its proof-of-work target (bits 0x${seal.bits.toString(16)})`)
     }
     const mtp = this.medianTimePastAfter(header.parentHash, parent)

@@ -191,9 +191,53 @@ describe('block production and import', () => {
   })
 })
 
-test('a chain spec whose fork changes the chain id is refused with a clear error (not supported yet)', async () => {
-  const { loadChainSpec } = await import('../../../src/chain/spec/index.ts')
-  const spec = loadChainSpec('dev')
-  const forked = { ...spec, forks: [{ name: 'split', height: 10n, changes: { chainId: 1338n } }] }
-  await assert.rejects(openTestChain({ spec: forked }), /fork "split" changes the chain id at height 10/)
+describe('a hard fork that changes the chain id (replay protection)', () => {
+  const FORK = 3n
+  async function forkedChains() {
+    const { loadChainSpec } = await import('../../../src/chain/spec/index.ts')
+    const spec = loadChainSpec('dev')
+    const forked = { ...spec, forks: [{ name: 'split', height: FORK, changes: { chainId: 1342n } }] }
+    const producer = await openTestChain({ spec: forked })
+    const follower = await openTestChain({ spec: forked })
+    const legacy = await openTestChain({ spec }) // a node that did not adopt the fork
+    return { producer, follower, legacy }
+  }
+
+  test('the Common follows the schedule: old id before the fork, new id from its height', async () => {
+    const { producer } = await forkedChains()
+    assert.equal(producer.chain.commons.chainIdAt(FORK - 1n), 1337n)
+    assert.equal(producer.chain.commons.chainIdAt(FORK), 1342n)
+    assert.equal(producer.chain.commons.at(FORK).chainId(), 1342n)
+    assert.ok(producer.chain.commons.forksChainId)
+  })
+
+  test('txs signed for the old id stop at the fork, txs for the new id start there, in building and in import', async () => {
+    const { producer, follower, legacy } = await forkedChains()
+    const oldSigner = new Signer(producer.chain.commons.at(0n))
+    const newSigner = new Signer(producer.chain.commons.at(FORK))
+    // Before the fork: an old-id tx is in, a new-id tx is refused by the builder.
+    for (let h = 1n; h < FORK; h++) {
+      const early = newSigner.transfer(2, DEAD, 5n, { nonce: 0n })
+      const { imported, rejected } = await produceBlock(producer, [oldSigner.transfer(0, DEAD, 1n), early])
+      assert.equal(imported.block.txs.length, 1)
+      assert.match(rejected[0]!.reason, /signed for chain id 1342, but this block is on chain id 1337/)
+      await follower.importer.import(imported.block)
+      await legacy.importer.import(imported.block) // identical rules before the fork
+    }
+    // At the fork: the old-id tx is refused and the new-id tx goes in.
+    const replayed = oldSigner.transfer(0, DEAD, 1n)
+    const fresh = newSigner.transfer(1, DEAD, 7n)
+    const { imported, rejected } = await produceBlock(producer, [replayed, fresh])
+    assert.deepEqual(imported.block.txs.map((tx) => bytesToHex(tx.hash())), [bytesToHex(fresh.hash())], JSON.stringify(rejected.map((r) => r.reason)))
+    assert.match(rejected[0]!.reason, /signed for chain id 1337, but this block is on chain id 1342/)
+    await follower.importer.import(imported.block)
+    assert.equal(bytesToHex(follower.chain.head.hash), bytesToHex(producer.chain.head.hash))
+    // The node without the fork cannot even read the fork block's tx (its chain id is unknown there).
+    const { encodeBlock, decodeBlock } = await import('../../../src/chain/block.ts')
+    assert.throws(() => decodeBlock(encodeBlock(imported.block), legacy.chain.commons), /chain ID|chainId|chain id/i)
+    // And a block that carries an old-id tx past the fork is invalid to the forked node.
+    const smuggled = await produceBlock(legacy, [replayed])
+    assert.equal(smuggled.imported.block.txs.length, 1)
+    await assert.rejects(follower.importer.import(smuggled.imported.block), (e: unknown) => e instanceof BlockError)
+  })
 })

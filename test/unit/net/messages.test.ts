@@ -74,6 +74,23 @@ describe('status message', () => {
       `genesis 0x${'01'.repeat(32)} (ours 0x${'07'.repeat(32)})`,
     )
   })
+
+  test('across a chain-id fork, peers agree while both are before it and part once either passes it', () => {
+    const FORK = 100n
+    const forked = (h: bigint) => (h >= FORK ? 1342n : 1337n) // adopted the fork
+    const unforked = () => 1337n
+    const at = (height: bigint, chainId: bigint) => ({ ...status, headHeight: height, chainId })
+    // Both well before the fork: compatible either way.
+    assert.equal(chainMismatch(at(50n, 1337n), at(50n, 1337n), forked), undefined)
+    assert.equal(chainMismatch(at(50n, 1337n), at(50n, 1337n), unforked), undefined)
+    // The forked node passed the fork (it announces 1342): the old node refuses it...
+    assert.match(chainMismatch(at(50n, 1337n), at(120n, 1342n), unforked)!, /chain id 1342 after height 120 \(our fork schedule says 1337 there\)/)
+    // ...and the forked node refuses an old node that went past the fork height without it.
+    assert.match(chainMismatch(at(120n, 1342n), at(120n, 1337n), forked)!, /chain id 1337 after height 120/)
+    // A forked node still serves a forked node syncing from far behind, and the reverse.
+    assert.equal(chainMismatch(at(120n, 1342n), at(0n, 1337n), forked), undefined)
+    assert.equal(chainMismatch(at(0n, 1337n), at(120n, 1342n), forked), undefined)
+  })
 })
 
 describe('response envelope', () => {

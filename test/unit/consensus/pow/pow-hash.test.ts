@@ -99,3 +99,17 @@ describe('meetsTarget', () => {
     assert.throws(() => meetsTarget(hash, -1n), { name: 'RangeError', message: /non-negative/ })
   })
 })
+
+it('after a chain-id fork the seal commits to the chain id: one header, different proofs per side', async () => {
+  const { sealHash } = await import('../../../../src/consensus/pow/seal.ts')
+  const header = {
+    parentHash: new Uint8Array(32).fill(1), height: 5n, timestamp: 1000n, txRoot: new Uint8Array(32), stateRoot: new Uint8Array(32).fill(2),
+    receiptsRoot: new Uint8Array(32), logsBloom: new Uint8Array(256), gasLimit: 30_000_000n, gasUsed: 0n, baseFee: 0n,
+    producer: new Uint8Array(20), extraData: new Uint8Array(0), seal: new Uint8Array([1, 2, 3]),
+  }
+  const plain = sealHash(header)
+  assert.deepEqual(sealHash({ ...header, seal: new Uint8Array(0) }), plain, 'the seal itself is not committed to')
+  assert.notDeepEqual(sealHash(header, 1342n), plain)
+  assert.notDeepEqual(sealHash(header, 1342n), sealHash(header, 1343n))
+  assert.deepEqual(sealHash(header, 1342n), sealHash(header, 1342n))
+})
