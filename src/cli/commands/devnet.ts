@@ -49,6 +49,7 @@ export function registerDevnetCommand(program: Command): void {
       } else {
         console.log(`Catena devnet: ${opts.nodes} node(s) on chain ${opts.chain}, data in ${opts.datadir}`)
         for (const n of devnet.nodes) console.log(`  node ${n.index} (${n.role})  rpc ${n.rpcUrl}  p2p ${n.p2p}  pid ${n.pid}`)
+        console.log(`Explorer: open ${devnet.nodes[0]?.rpcUrl} in a browser (REST API under /v1, docs at /docs, metrics at /metrics).`)
         console.log('Ctrl-C stops every node; run again to resume the same chain (--fresh starts over).')
       }
     })
