@@ -247,8 +247,9 @@ export class BlockImporter {
   }
 
   /**
-   * PoW: a block's subsidy matures after `coinbaseMaturity` blocks. Block h pays the subsidy of
-   * block h - maturity (on its own branch) to that block's producer.
+   * PoW: a block's subsidy and fees mature after `coinbaseMaturity` blocks. Block h pays the
+   * subsidy and the escrowed earnings of block h - maturity (on its own branch) to that block's
+   * producer.
    */
   private maturityParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint): Pick<BlockExecutionParams, 'maturedReward'> {
     const engine = this.chain.spec.engine
@@ -258,7 +259,7 @@ export class BlockImporter {
     const hash = this.ancestorHash(parentHash, parent, maturing)
     const header = this.chain.getHeader(hash)!
     const amount = this.chain.getIssued(hash) - this.chain.getIssued(header.parentHash)
-    return { maturedReward: { to: header.producer, amount } }
+    return { maturedReward: { to: header.producer, amount, height: maturing } }
   }
 
   /** The hash of the block at `height` on the branch ending at `parentHash` (canonical index when that branch is canonical). */

@@ -5,10 +5,11 @@
  * others (where any failing tx makes the block invalid).
  */
 import { runTx, type VM } from '@ethereumjs/vm'
-import { Address, bytesToHex, equalsBytes, type Account } from '@ethereumjs/util'
+import { Address, bigIntToBytes, bytesToHex, concatBytes, equalsBytes, setLengthLeft, utf8ToBytes, type Account } from '@ethereumjs/util'
 import { Capability, type TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { merkleRoot } from '../crypto/merkle.ts'
+import { keccak256 } from '../crypto/hash.ts'
 import { encodeReceipt, logsBloom, type Log, type Receipt } from './receipt.ts'
 import { OverlayState, StateCache, openWorldState, type StateChanges, type WorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
@@ -58,11 +59,14 @@ export interface BlockExecutionParams extends BlockContext {
    */
   rewardSplit?: { proposerBasisPoints: number; voters: Array<{ address: Uint8Array; weight: bigint }> }
   /**
-   * PoW coinbase maturity: this block's subsidy (`reward`) is not paid now; instead the subsidy
-   * of the block `coinbaseMaturity` blocks back is paid to that block's producer (null when
-   * there is none yet). Fees still go to this block's producer at once.
+   * PoW coinbase maturity: nothing this block earns is paid now. Its subsidy (`reward`) is
+   * minted later, and everything the VM pays to the block's coinbase (tips, the unburned base
+   * fee, direct transfers to block.coinbase) lands in this block's escrow account
+   * (`coinbaseEscrow(height)`), which is the COINBASE the EVM sees. The block `coinbaseMaturity`
+   * blocks back gets paid instead: its subsidy plus its whole escrow, to its producer (null
+   * when there is none yet). Like a Bitcoin coinbase output, nothing is spendable before then.
    */
-  maturedReward?: { to: Uint8Array; amount: bigint } | null
+  maturedReward?: { to: Uint8Array; amount: bigint; height: bigint } | null
 }
 
 export interface ExecutedTx {
@@ -194,7 +198,8 @@ export class Executor {
     source: TxSource,
     mode: 'build' | 'replay',
   ): Promise<BlockExecution> {
-    const block = evmBlock(params, common)
+    const escrowed = params.maturedReward !== undefined
+    const block = evmBlock(escrowed ? { ...params, producer: coinbaseEscrow(params.height) } : params, common)
     const chainId = common.chainId()
     await this.runSystemCalls(vm, state, params, block)
     const out: ExecutedTx[] = []
@@ -270,8 +275,9 @@ export class Executor {
   private async payProducer(state: OverlayState, params: BlockExecutionParams, gasUsed: bigint): Promise<void> {
     const fees = params.baseFeeBurn ? 0n : gasUsed * params.baseFee
     if (params.maturedReward !== undefined) {
-      await credit(state, params.producer, fees)
-      if (params.maturedReward) await credit(state, params.maturedReward.to, params.maturedReward.amount)
+      await credit(state, coinbaseEscrow(params.height), fees)
+      const matured = params.maturedReward
+      if (matured) await credit(state, matured.to, matured.amount + (await drain(state, coinbaseEscrow(matured.height))))
       return
     }
     const split = params.rewardSplit
@@ -299,6 +305,23 @@ async function credit(state: OverlayState, to: Uint8Array, amount: bigint): Prom
   const address = new Address(to)
   const account = await state.getAccount(address)
   await state.modifyAccountFields(address, { balance: (account?.balance ?? 0n) + amount })
+}
+
+/**
+ * Where block `height`'s coinbase earnings wait until they mature (PoW): an address no key
+ * controls, derived from the height, so each block's earnings are kept apart and move as one.
+ */
+export function coinbaseEscrow(height: bigint): Uint8Array {
+  return keccak256(concatBytes(utf8ToBytes('catena/coinbase-escrow'), setLengthLeft(bigIntToBytes(height), 8))).subarray(12)
+}
+
+/** Empties an account that holds only a balance, returning what it held (the account is removed). */
+async function drain(state: OverlayState, at: Uint8Array): Promise<bigint> {
+  const address = new Address(at)
+  const account = await state.getAccount(address)
+  if (!account) return 0n
+  await state.deleteAccount(address)
+  return account.balance
 }
 
 /** The chain id a tx is signed for; undefined for legacy txs without EIP-155 protection. */
