@@ -243,6 +243,7 @@ export class BlockImporter {
       perTxFraming: PER_TX_FRAMING,
       ...this.systemParams(height, this.engine.executionInputs?.({ height, seal }) ?? {}),
       ...this.maturityParams(parentHash, parent, height),
+      ...(this.chain.isCanonical(parentHash) ? {} : { hashAt: (h: bigint) => (h <= parent.height ? this.ancestorHash(parentHash, parent, h) : undefined) }),
     }
   }
 

@@ -67,6 +67,12 @@ export interface BlockExecutionParams extends BlockContext {
    * when there is none yet). Like a Bitcoin coinbase output, nothing is spendable before then.
    */
   maturedReward?: { to: Uint8Array; amount: bigint; height: bigint } | null
+  /**
+   * Hashes of the blocks before this one on its own branch, for BLOCKHASH. Default: the
+   * canonical index, which is right only while the parent is canonical; a side-branch block
+   * (a reorg candidate) must see its own ancestors or its state root would not match.
+   */
+  hashAt?: (height: bigint) => Uint8Array | undefined
 }
 
 export interface ExecutedTx {
@@ -186,7 +192,7 @@ export class Executor {
     const world = openWorldState(this.store, params.parentStateRoot, this.common)
     const state = new OverlayState(world, this.stateCache.view(params.parentStateRoot))
     const common = this.commons.at(params.height)
-    return this.vmPool(common).with(state, (vm) => this.runBlock(vm, common, world, state, params, source, mode))
+    return this.vmPool(common).with(state, (vm) => this.runBlock(vm, common, world, state, params, source, mode), params.hashAt)
   }
 
   private async runBlock(

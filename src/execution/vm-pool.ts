@@ -80,7 +80,11 @@ class StateSwitch implements StateManagerInterface {
 export interface PooledVM {
   vm: VM
   state: StateSwitch
+  /** BLOCKHASH's source for the current execution (the executed block's own branch). */
+  hashes: { current: HashAt }
 }
+
+type HashAt = (height: bigint) => Uint8Array | undefined
 
 const MAX_IDLE = 4
 
@@ -89,13 +93,15 @@ export class VmPool {
 
   constructor(
     private readonly common: Common,
-    private readonly hashAt: (height: bigint) => Uint8Array | undefined,
+    /** The canonical chain's hashes: BLOCKHASH for calls and for blocks on the canonical branch. */
+    private readonly hashAt: HashAt,
   ) {}
 
   /** Runs `fn` with a VM whose state is `state`; the VM returns to the pool afterwards. */
-  async with<T>(state: OverlayState, fn: (vm: VM) => Promise<T>): Promise<T> {
+  async with<T>(state: OverlayState, fn: (vm: VM) => Promise<T>, hashAt?: HashAt): Promise<T> {
     const entry = this.idle.pop() ?? (await this.create())
     entry.state.current = state
+    entry.hashes.current = hashAt ?? this.hashAt
     try {
       return await fn(entry.vm)
     } finally {
@@ -106,7 +112,8 @@ export class VmPool {
 
   private async create(): Promise<PooledVM> {
     const state = new StateSwitch()
-    const vm = await createVM({ common: this.common, stateManager: state, blockchain: blockHashLookup(this.hashAt) })
-    return { vm, state }
+    const hashes = { current: this.hashAt }
+    const vm = await createVM({ common: this.common, stateManager: state, blockchain: blockHashLookup((h) => hashes.current(h)) })
+    return { vm, state, hashes }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, createContractAddress, hexToBytes } from '@ethereumjs/util'
 import type { HeaderVerifier } from '../../../src/chain/import.ts'
 import type { Reorg } from '../../../src/chain/chain.ts'
 import { Signer, addressOf, openTestChain, produceBlock, type TestChain } from '../../helpers/chain.ts'
@@ -73,6 +73,32 @@ describe('fork choice and reorgs', () => {
     // Building on the new head works (the state cache follows the switch).
     const next = await produceBlock(x, [new Signer(x.common).transfer(5, addressOf(7).bytes, 1n)])
     assert.equal(next.imported.block.header.height, 5n)
+  })
+
+  test('a side-branch block sees its own ancestors through BLOCKHASH (else its state root would not match)', async () => {
+    // Runtime: SSTORE(0, BLOCKHASH(NUMBER - 1)); initcode copies and returns it.
+    const initcode = hexToBytes('0x6009600c60003960096000f3600143034060005500')
+    const x = await openTestChain({ engine: engine() })
+    const y = await openTestChain({ engine: engine() })
+    const sx = new Signer(x.common)
+    const sy = new Signer(y.common)
+    const shared = await produceBlock(x, [sx.deploy(0, initcode, 200_000n)])
+    await y.importer.import(shared.imported.block)
+    sy.deploy(0, initcode, 200_000n) // keep y's signer nonce in step
+    const contract = createContractAddress(addressOf(0), 0n).bytes
+    assert.ok((await x.executor.readOnlyWorld(x.chain.head.header.stateRoot).manager.getCode(createContractAddress(addressOf(0), 0n))).length > 0)
+    // x: two blocks of its own. y: three, the second one storing BLOCKHASH of y's block 2.
+    await produceBlock(x, [])
+    await produceBlock(x, [sx.transfer(1, addressOf(7).bytes, 1n)])
+    const b = [
+      await produceBlock(y, [], y.chain.head.header.timestamp + 5n),
+      await produceBlock(y, [sy.transfer(2, contract, 0n, { gasLimit: 100_000n })], y.chain.head.header.timestamp + 5n),
+      await produceBlock(y, [], y.chain.head.header.timestamp + 5n),
+    ].map((p) => p.imported)
+    for (const blk of b) await x.importer.importBlock(blk.block)
+    assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(b[2]!.hash), 'x switched to the heavier branch')
+    const stored = await x.executor.readOnlyWorld(x.chain.head.header.stateRoot).manager.getStorage(createContractAddress(addressOf(0), 0n), new Uint8Array(32))
+    assert.equal(bytesToHex(stored), bytesToHex(b[0]!.hash), "BLOCKHASH(2) in y's block 3 is y's block 2")
   })
 
   test('a switch deeper than the engine allows is refused; the branch stays stored', async () => {
