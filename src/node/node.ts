@@ -185,6 +185,12 @@ export class CatenaNode {
         ...(network ? { network } : {}),
         readAccount: (root, address) => executor.readAccount(root, address),
         readCode: (root, address) => executor.readOnlyWorld(root).manager.getCode(address),
+        // As eth_call on "latest": on top of the head, as if in the next block.
+        callAtHead: (req) => {
+          const head = chain.head
+          const ctx = { height: head.header.height + 1n, timestamp: head.header.timestamp, producer: head.header.producer, gasLimit: head.header.gasLimit, baseFee: nextFee(), parentHash: head.hash }
+          return calls.call(head.header.stateRoot, ctx, req, backend.rpcGasCap())
+        },
         logger: log,
         clientVersion: CLIENT_VERSION,
         apiKeys: await rest.loadApiKeys({ file: cfg.apiKeyFile, env: process.env[rest.API_KEY_ENV] }),

@@ -42,6 +42,11 @@ export interface RestApiOptions {
    * are not limited.
    */
   rateLimitPerMinute?: number
+  /**
+   * Runs a call on top of the head as eth_call does (POST /v1/admin/permissions checks a
+   * governance tx with it before submitting, so a refusal names the contract's reason).
+   */
+  callAtHead?(req: { from: Uint8Array; to: Uint8Array; data: Uint8Array; value: bigint }): Promise<{ success: boolean; returnValue: Uint8Array }>
   /** POST /v1/admin/shutdown calls this after answering; without it the route answers 503. */
   shutdown?: () => unknown
   /** Alert thresholds (defaults in alerts.ts). */

@@ -268,3 +268,21 @@ export const banResultSchema = object(
   ['wasBanned'],
 )
 export const shutdownSchema = object({ stopping: { type: 'boolean' }, message: str() })
+
+export const permissionsTxBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rawTransaction'],
+  properties: {
+    rawTransaction: { type: 'string', pattern: '^0x[0-9a-fA-F]+$', maxLength: 262144, description: 'a signed tx from an admin calling the Permissions contract (propose, vote or execute)' },
+  },
+}
+
+export const permissionsTxResult = object({
+  hash: str(),
+  status: { type: 'string', enum: ['pending', 'queued'] },
+  sender: str(),
+  action: { type: 'string', enum: ['propose', 'vote', 'execute'] },
+  args: { type: 'array', items: str() },
+  message: str(),
+})

@@ -1,11 +1,19 @@
 /**
- * Admin routes, behind an API key: ban and unban a peer, shut the node down. The key check
- * runs first (onRequest), so a caller without a key learns nothing about the input.
+ * Admin routes, behind an API key: ban and unban a peer, submit a permission change
+ * (governance vote) on a permissioned chain, shut the node down. The key check runs first
+ * (onRequest), so a caller without a key learns nothing about the input.
  */
 import type { FastifyInstance } from 'fastify'
+import { createTxFromRLP } from '@ethereumjs/tx'
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { decodeFunctionData } from 'viem'
+import { PERMISSIONS_ABI, PERMISSIONS_ADDRESS, permissionsRevertReason } from '../../../contracts/permissions.ts'
+import { MempoolError } from '../../../mempool/errors.ts'
 import type { RestContext } from '../context.ts'
 import { RestError, badRequest } from '../errors.ts'
-import { banBodySchema, banResultSchema, peerIdParams, responses, shutdownSchema } from '../schemas.ts'
+import { banBodySchema, banResultSchema, peerIdParams, permissionsTxBody, permissionsTxResult, responses, shutdownSchema } from '../schemas.ts'
+
+const GOVERNANCE_CALLS = new Set(['propose', 'vote', 'execute'])
 
 const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKey: [] }]
 
@@ -59,6 +67,61 @@ export function adminRoutes(app: FastifyInstance, ctx: RestContext): void {
     const lifted = peerCall(() => net.unban(id))
     ctx.opts.logger.info({ peer: id, lifted }, 'peer ban lifted through the admin API')
     return { id, banned: false, until: null, reason: null, wasBanned: lifted }
+  })
+
+  app.post('/admin/permissions', {
+    onRequest: guard,
+    schema: {
+      tags: ['admin'],
+      summary: 'Submit a permission change: an admin-signed propose, vote or execute on the Permissions contract',
+      description:
+        'The tx is signed by an admin elsewhere (keys never reach the node). It is checked against the ' +
+        'contract first, as eth_call would run it, so a refusal names the contract\'s reason; then it ' +
+        'enters the mempool. The change takes effect when the vote reaches a majority on chain.',
+      security,
+      body: permissionsTxBody,
+      response: responses(permissionsTxResult, 202),
+    },
+  }, async (request, reply) => {
+    if (!ctx.chain.spec.permissions) throw badRequest('this chain has no permissions contract (not a permissioned chain)')
+    const raw = hexToBytes((request.body as { rawTransaction: `0x${string}` }).rawTransaction)
+    const common = ctx.chain.commons.at(ctx.chain.head.header.height + 1n)
+    let tx
+    try {
+      tx = createTxFromRLP(raw, { common })
+    } catch (err) {
+      throw badRequest(`rawTransaction is not a signed transaction for this chain: ${(err as Error).message}`)
+    }
+    if (!tx.to || !equalsBytes(tx.to.bytes, hexToBytes(PERMISSIONS_ADDRESS))) throw badRequest(`the tx must call the Permissions contract at ${PERMISSIONS_ADDRESS}`)
+    let call
+    try {
+      call = decodeFunctionData({ abi: PERMISSIONS_ABI, data: bytesToHex(tx.data) })
+    } catch {
+      throw badRequest('the tx data is not a Permissions contract call')
+    }
+    if (!GOVERNANCE_CALLS.has(call.functionName)) throw badRequest(`${call.functionName} is not a governance action (propose, vote or execute)`)
+    const sender = tx.getSenderAddress()
+    if (ctx.opts.callAtHead) {
+      const out = await ctx.opts.callAtHead({ from: sender.bytes, to: tx.to.bytes, data: tx.data, value: tx.value })
+      if (!out.success) throw badRequest(`${call.functionName} refused by the contract: ${permissionsRevertReason(out.returnValue) ?? 'reverted'}`)
+    }
+    let added
+    try {
+      added = await ctx.mempool.add(raw)
+    } catch (err) {
+      if (err instanceof MempoolError) throw badRequest(`the mempool refused the tx: ${err.message}`)
+      throw err
+    }
+    const args = (call.args ?? []).map((a) => String(a))
+    ctx.opts.logger.warn({ ip: request.ip, action: call.functionName, args, sender: sender.toString(), hash: bytesToHex(added.hash) }, 'permission change submitted through the admin API')
+    return reply.code(202).send({
+      hash: bytesToHex(added.hash),
+      status: added.status,
+      sender: sender.toString(),
+      action: call.functionName,
+      args,
+      message: `${call.functionName}(${args.join(', ')}) submitted; it takes effect when mined${call.functionName === 'execute' ? '' : ' and the vote reaches a majority'}`,
+    })
   })
 
   app.post('/admin/shutdown', {
