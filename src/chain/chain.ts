@@ -60,6 +60,11 @@ export interface BlockCommit {
   stakes?: Uint8Array
   /** Total work of the chain ending at this block (fork choice); default: parent's + 1. */
   work?: bigint
+  /**
+   * Runs once the block is stored and is the head, before 'block' listeners hear of it (the
+   * executor moves its head state cache here, so their reads of the new head hit the cache).
+   */
+  onStored?: () => void
 }
 
 /** A reorganization: the canonical chain switched branches at `forkPoint`. */
@@ -258,6 +263,7 @@ export class Chain extends EventEmitter {
       permissions?.adopt()
       stakes?.adopt()
       this.headState = { hash, header: block.header }
+      commit.onStored?.()
       const imported = this.remembered(hash, block, commit.receipts)
       this.emit('block', imported)
       return imported

@@ -151,8 +151,7 @@ export class BlockImporter {
   /** Commits a built or validated block atomically; it must still extend the head. */
   async commit(executed: ExecutedBlock): Promise<ImportedBlock> {
     const started = performance.now()
-    const imported = await this.chain.commitBlock(executed.block, this.blockCommit(executed))
-    this.executor.committed(executed.execution)
+    const imported = await this.chain.commitBlock(executed.block, { ...this.blockCommit(executed), onStored: () => this.executor.committed(executed.execution) })
     this.timed('commit', started)
     return imported
   }
