@@ -17,14 +17,12 @@
  * with the contract's error ("execute refused: NotEnoughApprovals (1 of 2)") and nothing is sent.
  * @module
  */
-import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
 import {
   bytesToHex,
   encodeFunctionData,
   getAddress,
-  getContractAddress,
   hexToBytes,
   isAddress,
   parseAbiItem,
@@ -32,7 +30,6 @@ import {
   type AbiParameter,
   type Hex,
 } from 'viem'
-import type { PrefixedHexString } from '@ethereumjs/util'
 import {
   MULTISIG_OWNERS_CALLDATA,
   MULTISIG_PROPOSAL_COUNT_CALLDATA,
@@ -59,9 +56,9 @@ import {
   type MultisigOwnerChangeInput,
   type MultisigProposal,
 } from '../../contracts/index.ts'
-import { ethereumCustomCrypto } from '../../crypto/index.ts'
 import { DEFAULT_RPC_URL, RpcClient, RpcClientError, quantity } from '../rpc-client.ts'
-import { DEFAULT_DATADIR, findAccount, keystoreDir, unlockAccount } from './account.ts'
+import { sendContractTx, type ContractTxOptions } from '../contract-tx.ts'
+import { DEFAULT_DATADIR } from './account.ts'
 import {
   formatAmount,
   parseChecksummedAddressOption,
@@ -70,7 +67,6 @@ import {
   parseNonNegativeInt,
   parseRpcUrlOption,
 } from './options.ts'
-import { SendError, planFees, send, waitForReceipt } from './send.ts'
 
 export type MultisigCommandErrorCode = 'BAD_INPUT' | 'REFUSED' | 'NOT_A_WALLET' | 'DEPLOY_FAILED'
 
@@ -108,6 +104,13 @@ export interface ProposalView extends Omit<MultisigProposal, 'to' | 'data' | 'pr
 }
 
 const checksum = (a: Uint8Array | string) => getAddress(typeof a === 'string' ? a : bytesToHex(a))
+
+/** The revert data of a failed eth_call, decoded; undefined for other errors. */
+function revertOf(err: unknown) {
+  if (!(err instanceof RpcClientError) || err.code !== 'RPC_ERROR') return undefined
+  if (typeof err.data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(err.data)) return undefined
+  return decodeMultisigRevert(hexToBytes(err.data as Hex))
+}
 
 async function view(rpc: RpcClient, wallet: string, data: Uint8Array): Promise<Uint8Array> {
   try {
@@ -184,33 +187,11 @@ async function readProposal(rpc: RpcClient, wallet: string, id: bigint): Promise
 
 // ---- transactions ----
 
-/** The revert data of a failed eth_call / eth_estimateGas, decoded; undefined for other errors. */
-function revertOf(err: unknown) {
-  if (!(err instanceof RpcClientError) || err.code !== 'RPC_ERROR') return undefined
-  if (typeof err.data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(err.data)) return undefined
-  return decodeMultisigRevert(hexToBytes(err.data as Hex))
-}
+/** The error for a wallet call the contract would refuse ("execute refused: NotEnoughApprovals (1 of 2)"). */
+const refusal = (action: string) => (message: string, revert: Uint8Array | undefined) =>
+  new MultisigCommandError('REFUSED', `${action} refused: ${(revert && decodeMultisigRevert(revert)?.reason) ?? message}`)
 
-/**
- * Tries the transaction with eth_call as `from`: one that would revert is refused with the
- * wallet's error ("execute refused: NotEnoughApprovals (1 of 2)"). `to` undefined: a deployment.
- */
-async function preflight(rpc: RpcClient, action: string, tx: { from: string; to?: string; data: Uint8Array }): Promise<void> {
-  try {
-    await rpc.call('eth_call', [{ from: tx.from, ...(tx.to ? { to: tx.to } : {}), data: bytesToHex(tx.data) }, 'latest'])
-  } catch (err) {
-    if (!(err instanceof RpcClientError) || err.code !== 'RPC_ERROR') throw err
-    throw new MultisigCommandError('REFUSED', `${action} refused: ${revertOf(err)?.reason ?? err.rpcMessage}`)
-  }
-}
-
-interface TxOptions {
-  from?: string
-  rpc: string
-  datadir: string
-  passwordFile?: string
-  timeout: number
-}
+type TxOptions = ContractTxOptions
 
 interface WalletTxOptions extends TxOptions {
   wallet: string
@@ -218,27 +199,9 @@ interface WalletTxOptions extends TxOptions {
 
 /** Pre-checks, signs and sends a call to the wallet; returns the wallet's logs of the mined tx. */
 async function transact(opts: WalletTxOptions, action: string, data: Uint8Array): Promise<{ state: WalletState; logs: MultisigLog[] }> {
-  const rpc = new RpcClient(opts.rpc)
-  const state = await readWallet(rpc, opts.wallet)
-  const account = await findAccount(keystoreDir(resolve(opts.datadir)), opts.from)
-  await preflight(rpc, action, { from: account.address, to: opts.wallet, data })
-  const { hash } = await send({
-    to: opts.wallet,
-    value: 0n,
-    from: account.address,
-    rpc: opts.rpc,
-    datadir: opts.datadir,
-    ...(opts.passwordFile ? { passwordFile: opts.passwordFile } : {}),
-    data: bytesToHex(data),
-    wait: true,
-    timeout: opts.timeout,
-  })
-  const receipt = await rpc.call<{ logs: Array<{ address: string; topics: string[]; data: string }> }>('eth_getTransactionReceipt', [hash])
-  const logs = receipt.logs
-    .filter((l) => l.address.toLowerCase() === opts.wallet.toLowerCase())
-    .map((l) => decodeMultisigLog(l.topics.map((t) => hexToBytes(t as Hex)), hexToBytes(l.data as Hex)))
-    .filter((l): l is MultisigLog => l !== undefined)
-  return { state, logs }
+  const state = await readWallet(new RpcClient(opts.rpc), opts.wallet)
+  const { logs } = await sendContractTx(opts, opts.wallet, data, refusal(action))
+  return { state, logs: logs.map((l) => decodeMultisigLog(l.topics, l.data)).filter((l): l is MultisigLog => l !== undefined) }
 }
 
 function report(logs: MultisigLog[], threshold: bigint): void {
@@ -271,49 +234,13 @@ function report(logs: MultisigLog[], threshold: bigint): void {
   }
 }
 
-/**
- * Signs and sends a contract-creation tx (send() always has a recipient); returns the new
- * contract's address once the tx is in a block.
- */
+/** Deploys a wallet (pre-checked like every call); returns its address once the tx is in a block. */
 async function deploy(opts: TxOptions, initCode: Uint8Array): Promise<{ address: string; hash: string; blockNumber: bigint }> {
-  const rpc = new RpcClient(opts.rpc)
-  const account = await findAccount(keystoreDir(resolve(opts.datadir)), opts.from)
-  await preflight(rpc, 'create', { from: account.address, data: initCode })
-  const data = bytesToHex(initCode)
-  const chainId = quantity(await rpc.call('eth_chainId'), 'eth_chainId', 'chain id')
-  const [fees, gasLimit] = await Promise.all([
-    planFees(rpc),
-    rpc.call('eth_estimateGas', [{ from: account.address, data }]).then((g) => quantity(g, 'eth_estimateGas', 'gas estimate')),
-  ])
-  const key = await unlockAccount(account, opts.passwordFile)
-  let raw: string
-  let hash: string
-  let nonce: bigint
-  try {
-    nonce = quantity(await rpc.call('eth_getTransactionCount', [account.address, 'pending']), 'eth_getTransactionCount', 'nonce')
-    // Loaded here, as in send: the EVM packages take a second to load.
-    const [{ createFeeMarket1559Tx }, { makeCommon }] = await Promise.all([import('@ethereumjs/tx'), import('../../execution/index.ts')])
-    const tx = createFeeMarket1559Tx(
-      { chainId, nonce, gasLimit, value: 0n, data: data as PrefixedHexString, ...fees },
-      { common: makeCommon(chainId, ethereumCustomCrypto()) },
-    ).sign(key)
-    raw = bytesToHex(tx.serialize())
-    hash = bytesToHex(tx.hash())
-  } finally {
-    key.fill(0)
-  }
-  process.stderr.write(`deploying a multisig wallet from ${account.address} on chain ${chainId} (nonce ${nonce}, gas limit ${gasLimit})\n`)
-  try {
-    await rpc.call('eth_sendRawTransaction', [raw])
-  } catch (err) {
-    if (err instanceof RpcClientError && err.code === 'RPC_ERROR') throw new SendError('TX_REJECTED', `the node rejected the transaction: ${err.rpcMessage}`)
-    throw err
-  }
-  const receipt = await waitForReceipt(rpc, hash, opts.timeout * 1000)
-  if (receipt.status !== 'success') throw new MultisigCommandError('DEPLOY_FAILED', `deployment ${hash} reverted in block ${receipt.blockNumber}`)
-  const full = await rpc.call<{ contractAddress?: string | null }>('eth_getTransactionReceipt', [hash])
-  const address = checksum(full.contractAddress ?? getContractAddress({ from: account.address as Hex, nonce }))
-  return { address, hash, blockNumber: receipt.blockNumber }
+  // create prints its own result (the wallet's address; JSON with --json), not the send's.
+  const { hash, contractAddress } = await sendContractTx({ ...opts, json: false, quiet: true }, undefined, initCode, refusal('create'))
+  const receipt = await new RpcClient(opts.rpc).call<{ blockNumber: string }>('eth_getTransactionReceipt', [hash])
+  if (!contractAddress) throw new MultisigCommandError('DEPLOY_FAILED', `deployment ${hash} created no contract`)
+  return { address: checksum(contractAddress), hash, blockNumber: quantity(receipt.blockNumber, 'eth_getTransactionReceipt', 'block number') }
 }
 
 // ---- --call 'sig(args)' args... ----

@@ -11,7 +11,6 @@
  * admin, already voted, ...) is refused with the contract's reason before any password prompt.
  * @module
  */
-import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { encodeFunctionData } from 'viem'
@@ -27,10 +26,10 @@ import {
   permissionsRevertReason,
   type ProposalInput,
 } from '../../contracts/index.ts'
-import { DEFAULT_RPC_URL, RpcClient, RpcClientError, quantity } from '../rpc-client.ts'
-import { DEFAULT_DATADIR, findAccount, keystoreDir } from './account.ts'
+import { DEFAULT_RPC_URL, RpcClient, quantity } from '../rpc-client.ts'
+import { DEFAULT_DATADIR } from './account.ts'
 import { parseChecksummedAddressOption, parseNonNegativeInt, parseRpcUrlOption } from './options.ts'
-import { send } from './send.ts'
+import { sendContractTx, type ContractTxOptions } from '../contract-tx.ts'
 
 export class PermissionsCommandError extends Error {
   override readonly name = 'PermissionsCommandError'
@@ -106,47 +105,15 @@ async function openProposals(rpc: RpcClient) {
   return open
 }
 
-/** Tries the call as `from` first: a call that would revert is refused with the contract's reason. */
-async function preflight(rpc: RpcClient, from: string, data: Uint8Array): Promise<void> {
-  try {
-    await rpc.call('eth_call', [{ from, to: PERMISSIONS_ADDRESS, data: bytesToHex(data) }, 'latest'])
-  } catch (err) {
-    if (!(err instanceof RpcClientError) || err.code !== 'RPC_ERROR') throw err
-    const revert = typeof err.data === 'string' && err.data.startsWith('0x') ? permissionsRevertReason(hexToBytes(err.data as `0x${string}`)) : undefined
-    throw new PermissionsCommandError('WOULD_FAIL', `the permissions contract would refuse this: ${revert ?? err.rpcMessage}`)
-  }
-}
+type TxOptions = ContractTxOptions
 
-interface TxOptions {
-  from?: string
-  rpc: string
-  datadir: string
-  passwordFile?: string
-  timeout: number
-  json?: boolean
-}
-
+/** Pre-checks (the contract's reason on refusal), signs, sends; returns the contract's logs of the mined tx. */
 async function submit(opts: TxOptions, data: Uint8Array): Promise<ReturnType<typeof decodePermissionsLog>[]> {
-  const rpc = new RpcClient(opts.rpc)
-  await readPermissions(rpc)
-  const account = await findAccount(keystoreDir(resolve(opts.datadir)), opts.from)
-  await preflight(rpc, account.address, data)
-  const { hash } = await send({
-    to: PERMISSIONS_ADDRESS,
-    value: 0n,
-    from: account.address,
-    rpc: opts.rpc,
-    datadir: opts.datadir,
-    ...(opts.passwordFile ? { passwordFile: opts.passwordFile } : {}),
-    data: bytesToHex(data),
-    wait: true,
-    timeout: opts.timeout,
-    json: opts.json,
-  })
-  const receipt = await rpc.call<{ logs: Array<{ address: string; topics: string[]; data: string }> }>('eth_getTransactionReceipt', [hash])
-  return receipt.logs
-    .filter((l) => l.address.toLowerCase() === PERMISSIONS_ADDRESS)
-    .map((l) => decodePermissionsLog(l.topics.map((t) => hexToBytes(t as `0x${string}`)), hexToBytes(l.data as `0x${string}`)))
+  await readPermissions(new RpcClient(opts.rpc))
+  const { logs } = await sendContractTx(opts, PERMISSIONS_ADDRESS, data, (message, revert) =>
+    new PermissionsCommandError('WOULD_FAIL', `the permissions contract would refuse this: ${(revert && permissionsRevertReason(revert)) ?? message}`),
+  )
+  return logs.map((l) => decodePermissionsLog(l.topics, l.data))
 }
 
 function report(logs: ReturnType<typeof decodePermissionsLog>[]): void {

@@ -136,7 +136,8 @@ export async function waitForReceipt(rpc: RpcClient, hash: string, timeoutMs: nu
 }
 
 export interface SendOptions {
-  to: string
+  /** The recipient; absent for a contract creation (then `data` is the init code). */
+  to?: string
   value: bigint
   from?: string
   rpc: string
@@ -149,6 +150,8 @@ export interface SendOptions {
   wait?: boolean
   timeout: number
   json?: boolean
+  /** Print nothing on stdout (a caller that prints its own result, e.g. as JSON). */
+  quiet?: boolean
 }
 
 /** Signs and sends; with `wait`, returns once the tx is in a block (throws TX_REVERTED if it failed). */
@@ -156,7 +159,7 @@ export async function send(opts: SendOptions): Promise<{ hash: string; receipt?:
   const account = await findAccount(keystoreDir(resolve(opts.datadir)), opts.from)
   const rpc = new RpcClient(opts.rpc)
   const chainId = quantity(await rpc.call('eth_chainId'), 'eth_chainId', 'chain id')
-  const request = { from: account.address, to: opts.to, value: toQuantity(opts.value), data: opts.data }
+  const request = { from: account.address, ...(opts.to ? { to: opts.to } : {}), value: toQuantity(opts.value), data: opts.data }
   const [fees, gasLimit] = await Promise.all([
     planFees(rpc, { maxFeePerGas: opts.maxFee, maxPriorityFeePerGas: opts.priorityFee }),
     opts.gasLimit ?? estimateGas(rpc, request),
@@ -175,7 +178,7 @@ export async function send(opts: SendOptions): Promise<{ hash: string; receipt?:
     ])
     const common = makeCommon(chainId, ethereumCustomCrypto())
     const tx = createFeeMarket1559Tx(
-      { chainId, nonce, gasLimit, to: opts.to as PrefixedHexString, value: opts.value, data: opts.data as PrefixedHexString, ...fees },
+      { chainId, nonce, gasLimit, ...(opts.to ? { to: opts.to as PrefixedHexString } : {}), value: opts.value, data: opts.data as PrefixedHexString, ...fees },
       { common },
     ).sign(key)
     raw = bytesToHex(tx.serialize())
@@ -185,7 +188,7 @@ export async function send(opts: SendOptions): Promise<{ hash: string; receipt?:
   }
 
   const summary =
-    `sending ${formatAmount(opts.value)} ETH from ${account.address} to ${opts.to} on chain ${chainId} ` +
+    `${opts.to ? `sending ${formatAmount(opts.value)} ETH from ${account.address} to ${opts.to}` : `creating a contract from ${account.address}`} on chain ${chainId} ` +
     `(nonce ${nonce}, gas limit ${gasLimit}, max fee ${formatAmount(fees.maxFeePerGas, 'gwei')} gwei, ` +
     `priority fee ${formatAmount(fees.maxPriorityFeePerGas, 'gwei')} gwei)`
   if (!opts.json) process.stderr.write(`${summary}\n`)
@@ -204,7 +207,7 @@ export async function send(opts: SendOptions): Promise<{ hash: string; receipt?:
   const out: Record<string, unknown> = {
     hash,
     from: account.address,
-    to: opts.to,
+    to: opts.to ?? null,
     value: opts.value.toString(),
     nonce: Number(nonce),
     chainId: Number(chainId),
@@ -212,15 +215,17 @@ export async function send(opts: SendOptions): Promise<{ hash: string; receipt?:
     maxFeePerGas: fees.maxFeePerGas.toString(),
     maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
   }
-  if (!opts.json) console.log(`tx hash:   ${hash}`)
+  if (!opts.json && !opts.quiet) console.log(`tx hash:   ${hash}`)
   if (!opts.wait) {
-    if (opts.json) console.log(JSON.stringify(out, null, 2))
+    if (opts.json && !opts.quiet) console.log(JSON.stringify(out, null, 2))
     return { hash }
   }
 
   const receipt = await waitForReceipt(rpc, hash, opts.timeout * 1000)
   const fee = receipt.gasUsed * receipt.effectiveGasPrice
-  if (opts.json) {
+  if (opts.quiet) {
+    // the caller reports
+  } else if (opts.json) {
     out.receipt = {
       blockNumber: Number(receipt.blockNumber),
       blockHash: receipt.blockHash,
