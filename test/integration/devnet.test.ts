@@ -16,7 +16,7 @@ type Hex = `0x${string}`
 interface Member { index: number; role: string; rpcUrl: string; pid: number; datadir: string }
 
 async function startDevnet(datadir: string, extra: string[] = []): Promise<{ child: ChildProcess; nodes: Member[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'devnet', '--nodes', '3', '--datadir', datadir, '--rpc-port', '0', '--p2p-port', '0', '--json', ...extra], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'devnet', '--nodes', '3', '--datadir', datadir, '--rpc-port', '0', '--p2p-port', '0', '--block-interval', '0', '--json', ...extra], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -15,6 +15,7 @@ export function registerDevnetCommand(program: Command): void {
     .option('--fresh', 'delete the datadirs first and start a new chain')
     .option('--miners <n>', 'PoW chains: how many of the nodes mine (default: all)', parseNonNegativeInt)
     .option('--miner-threads <n>', 'PoW chains: worker threads per miner (default 1)', parseNonNegativeInt)
+    .option('--block-interval <ms>', 'dev chains: node 0 also seals a block every <ms> without txs (0 = only when txs arrive)', parseNonNegativeInt, 2000)
     .option('--json', 'print one line of JSON describing the nodes')
     .action(async (opts) => {
       if (opts.nodes < 1 || opts.nodes > 16) throw new Error('--nodes must be between 1 and 16')
@@ -27,6 +28,7 @@ export function registerDevnetCommand(program: Command): void {
         fresh: Boolean(opts.fresh),
         ...(opts.miners !== undefined ? { miners: opts.miners } : {}),
         ...(opts.minerThreads ? { minerThreads: opts.minerThreads } : {}),
+        blockIntervalMs: opts.blockInterval,
       })
       let shuttingDown = false
       const shutdown = async (why: string, code: number) => {

@@ -25,6 +25,11 @@ export interface DevnetOptions {
   miners?: number
   /** PoW chains: worker threads per miner; default 1 (several miners share this machine). */
   minerThreads?: number
+  /**
+   * Dev chains: the producer also seals a block every this many ms when no tx comes (0 = only
+   * on txs). Default 2000, so the explorer shows the network working from the first minute.
+   */
+  blockIntervalMs?: number
 }
 
 export interface DevnetMember {
@@ -91,7 +96,7 @@ export class Devnet {
         ...(bootnode ? ['--bootnodes', bootnode] : []),
       ]
     } else {
-      engineArgs = index === 0 ? [] : ['--automine', 'false', '--bootnodes', bootnode!]
+      engineArgs = index === 0 ? ['--block-interval', String(this.o.blockIntervalMs ?? 2000)] : ['--automine', 'false', '--bootnodes', bootnode!]
     }
     const args = [
       ...process.execArgv,
