@@ -142,6 +142,8 @@ export class CatenaNode {
     const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
     const engine = await createEngine(spec, cfg, { network, common: commons, chain })
     const importer = new BlockImporter(chain, executor, engine)
+    // Set before sync starts: a catch-up at start-up may already switch branches.
+    onReorg(chain, mempool, log)
     const p2p = network ? await startSync(network, chain, importer, mempool, commons, log) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
@@ -226,17 +228,6 @@ export class CatenaNode {
       if (logs.length > 0) hub.publishLogs(logs)
     })
     mempool.on('added', (entry) => hub.publishPendingTransaction(entry.hashHex))
-    // A branch switch: txs of the blocks that left the chain go back to the pool if still valid
-    // (those also in the new branch are dropped by the 'block' events that follow).
-    chain.on('reorg', (r: Reorg) => {
-      const kept = new Set(r.connected.flatMap((b) => b.block.txs.map((tx) => bytesToHex(tx.hash()))))
-      const back = r.disconnected.flatMap((b) => b.block.txs).filter((tx) => !kept.has(bytesToHex(tx.hash())))
-      log.warn(
-        { forkHeight: Number(r.forkPoint.header.height), disconnected: r.disconnected.length, connected: r.connected.length, txsBack: back.length, head: bytesToHex(chain.head.hash) },
-        'chain reorganized',
-      )
-      for (const tx of back) void mempool.addTx(tx).catch(() => undefined)
-    })
 
     const mempoolSource = () => {
       const source = mempool.executable(nextFee())
@@ -362,6 +353,23 @@ async function startSync(network: Network, chain: Chain, importer: BlockImporter
   await sync.start()
   relay.start()
   return { network, sync, relay }
+}
+
+/**
+ * A branch switch: txs of the blocks that left the chain go back to the pool if still valid
+ * (those also in the new branch are refused as already mined, or dropped by the 'block' events
+ * that follow).
+ */
+function onReorg(chain: Chain, mempool: Mempool, log: Logger): void {
+  chain.on('reorg', (r: Reorg) => {
+    const kept = new Set(r.connected.flatMap((b) => b.block.txs.map((tx) => bytesToHex(tx.hash()))))
+    const back = r.disconnected.flatMap((b) => b.block.txs).filter((tx) => !kept.has(bytesToHex(tx.hash())))
+    log.warn(
+      { forkHeight: Number(r.forkPoint.header.height), disconnected: r.disconnected.length, connected: r.connected.length, txsBack: back.length, head: bytesToHex(chain.head.hash) },
+      'chain reorganized',
+    )
+    for (const tx of back) void mempool.addTx(tx).catch(() => undefined)
+  })
 }
 
 /**

@@ -64,7 +64,7 @@ describe('consortium BFT network (4 validator processes)', () => {
     let follower: NodeProcess | undefined
     // Safety, checked over RPC in the background for the whole test, across kills and restarts.
     const watch = new AgreementWatch(() => [...v, follower]).start()
-    await waitFor('blocks to finalize', async () => (await height(v[3])) >= 3n, { timeoutMs: 60_000 })
+    await waitFor('blocks to finalize', async () => (await height(v[3])) >= 3n, { timeoutMs: 60_000 }).catch(withLogs(v))
 
     // A tx sent to validator 2 is final on all four (free gas on the consortium preset).
     const raw = bytesToHex(

@@ -82,7 +82,10 @@ describe('proof of work: partition, reconnect, reorg', () => {
       const [ha, hb] = await Promise.all([a.rpc<{ hash: Hex; number: Hex }>('eth_getBlockByNumber', [minedOnB.blockNumber, false]), b.rpc<{ hash: Hex } | null>('eth_getBlockByNumber', [minedOnB.blockNumber, false])])
       return hb?.hash === ha.hash || undefined
     }, { timeoutMs: 90_000 })
-    await waitFor('B to log the reorganization', async () => b.logLines().some((l) => l.msg === 'chain reorganized') || undefined, { timeoutMs: 10_000 })
+    await waitFor('B to log the reorganization', async () => b.logLines().some((l) => l.msg === 'chain reorganized') || undefined, { timeoutMs: 30_000 }).catch((err) => {
+      // If it fails, show what B said (a reorg during start-up once went unlogged: sync started before the node's listeners).
+      throw new Error(`${(err as Error).message}\nB's log (without block imports):\n${b.output().split('\n').filter((l) => !/block imported/.test(l)).slice(-25).join('\n')}`)
+    })
     // The tx left B's chain and was relayed to A, which mines it on the winning branch.
     const final = await waitFor('the tx mined again on the heavier branch', () => a.rpc<{ blockNumber: Hex; status: Hex } | null>('eth_getTransactionReceipt', [txHash]).then((r) => r ?? undefined), { timeoutMs: 90_000 })
     assert.equal(final.status, '0x1')
