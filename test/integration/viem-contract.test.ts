@@ -206,6 +206,13 @@ describe('viem against a Catena dev node', () => {
     assert.equal(hexToBigInt(raw[1].data), 200n)
     const byHash = await node.rpc<{ transactionHash: Hash }[]>('eth_getLogs', [{ blockHash: r3.blockHash }])
     assert.deepEqual(byHash.map((l) => l.transactionHash), [r3.transactionHash])
+    // eth_getBlockReceipts takes a number, a hash or an EIP-1898 object, as geth does.
+    const receiptsByNumber = await node.rpc<{ transactionHash: Hash }[]>('eth_getBlockReceipts', [toHex(r3.blockNumber)])
+    const receiptsByHash = await node.rpc<{ transactionHash: Hash }[]>('eth_getBlockReceipts', [r3.blockHash])
+    const receiptsBy1898 = await node.rpc<{ transactionHash: Hash }[]>('eth_getBlockReceipts', [{ blockHash: r3.blockHash }])
+    assert.ok(receiptsByNumber.some((r) => r.transactionHash === r3.transactionHash))
+    assert.deepEqual(receiptsByHash, receiptsByNumber)
+    assert.deepEqual(receiptsBy1898, receiptsByNumber)
     // A range before the token existed holds none of its logs.
     assert.deepEqual(await pub.getContractEvents({ address: token, abi: Token.abi, fromBlock: 0n, toBlock: tokenDeployBlock - 1n }), [])
   })

@@ -4,9 +4,9 @@ import { blockSize } from '../../chain/block.ts'
 import { MempoolError } from '../../mempool/errors.ts'
 import { compileLogFilter, matchesLogFilter } from '../rpc/log-filter.ts'
 import { invalidParams, limitExceeded, serverError } from '../rpc/errors.ts'
-import { expectParams, parseBlockNumberOrTag, parseBool, parseData, parseHash, parseLogFilter, parseQuantity, toQuantity } from '../rpc/params.ts'
+import { expectParams, parseBlockNumberOrTag, parseBlockTag, parseBool, parseData, parseHash, parseLogFilter, parseQuantity, toQuantity } from '../rpc/params.ts'
 import type { RpcHandler } from '../rpc/server.ts'
-import { resolveNumberOrTag, type EthBackend, type ResolvedBlock } from './backend.ts'
+import { resolveBlockRef, resolveNumberOrTag, type EthBackend, type ResolvedBlock } from './backend.ts'
 import { blockLogs, effectiveGasPrice, formatBlock, formatReceipt, formatTx } from './format.ts'
 import { matchesBloom } from './bloom.ts'
 
@@ -87,7 +87,8 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
     },
     eth_getBlockReceipts: (params) => {
       expectParams(params, 1)
-      const r = resolveNumberOrTag(b, parseBlockNumberOrTag(params[0], 'block'))
+      // A tag, number, hash or EIP-1898 object, as geth takes (BlockNumberOrHash).
+      const r = resolveBlockRef(b, parseBlockTag(params[0], 'block'))
       if (!r) return null
       const block = b.chain.getBlock(r.hash)!
       const receipts = b.chain.getReceipts(r.hash)!
