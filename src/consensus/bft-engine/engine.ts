@@ -40,6 +40,7 @@ import { loadCertificate, openWalStorage, saveCertificate } from './files.ts'
 import { isBftHost, type BftHost } from './host.ts'
 import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig, type MembershipAt } from './config.ts'
 import { BftSealVerifier, MAX_EVIDENCE_AGE, decodeSeal, encodeSeal } from './seal.ts'
+import { ProposedBlocks } from './proposed-blocks.ts'
 import { EvidencePool } from './evidence-pool.ts'
 import { decodeEngineMessage, encodeEngineMessage, type ConsensusTransport, type EngineMessage } from './transport.ts'
 
@@ -101,8 +102,7 @@ export class BftEngine implements ConsensusEngine {
   /** Blocks built or validated at the current height, by hash. */
   private candidates = new Map<string, ExecutedBlock>()
   /** Proposed blocks received, by hash. */
-  private readonly pendingBlocks = new Map<string, Block>()
-  private readonly blockWaiters = new Map<string, Array<(b: Block) => void>>()
+  private readonly proposed = new ProposedBlocks(MAX_PENDING_BLOCKS)
   private latestCert: CommitCertificate | null = null
   /** PoS: verified evidence not yet in a block. */
   private readonly evidence = new EvidencePool()
@@ -176,8 +176,7 @@ export class BftEngine implements ConsensusEngine {
     this.timers.clear()
     if (this.startTimer) clearTimeout(this.startTimer)
     if (this.regossipTimer) clearInterval(this.regossipTimer)
-    for (const waiters of this.blockWaiters.values()) for (const w of waiters) w(undefined as unknown as Block)
-    this.blockWaiters.clear()
+    this.proposed.close()
     await this.chainQueue.catch(() => undefined)
     this.wal?.close()
   }
@@ -227,7 +226,7 @@ export class BftEngine implements ConsensusEngine {
   private async validateProposal(height: bigint, hash: Uint8Array): Promise<boolean> {
     const key = bytesToHex(hash)
     if (this.candidates.has(key)) return true
-    const block = await this.waitForBlock(key, this.opts.blockWaitMs ?? 1000)
+    const block = await this.proposed.waitFor(key, this.opts.blockWaitMs ?? 1000)
     if (!block || this.stopped) return false
     if (block.header.height !== height) return false
     try {
@@ -256,7 +255,7 @@ export class BftEngine implements ConsensusEngine {
     const key = bytesToHex(d.blockHash)
     let executed = this.candidates.get(key)
     if (!executed) {
-      const block = await this.waitForBlock(key, this.opts.blockWaitMs ?? 1000)
+      const block = await this.proposed.waitFor(key, this.opts.blockWaitMs ?? 1000)
       if (!block || this.stopped) {
         this.requestCatchUp(true)
         return
@@ -313,12 +312,7 @@ export class BftEngine implements ConsensusEngine {
     const head = this.requireHost().head()
     // The next height, or the one after (a proposer that committed before us).
     if (block.header.height <= head.header.height || block.header.height > head.header.height + 2n) return
-    const key = bytesToHex(blockHash(block.header))
-    if (this.pendingBlocks.size >= MAX_PENDING_BLOCKS) this.pendingBlocks.delete(this.pendingBlocks.keys().next().value!)
-    this.pendingBlocks.set(key, block)
-    const waiters = this.blockWaiters.get(key)
-    this.blockWaiters.delete(key)
-    for (const w of waiters ?? []) w(block)
+    this.proposed.add(bytesToHex(blockHash(block.header)), block)
   }
 
   /** A peer's decided block: commit it if it is our next one and its certificate holds. */
@@ -432,7 +426,7 @@ export class BftEngine implements ConsensusEngine {
     this.forgetIncludedEvidence(imported.block.header)
     this.candidates = new Map()
     const height = imported.block.header.height
-    for (const [key, b] of this.pendingBlocks) if (b.header.height <= height) this.pendingBlocks.delete(key)
+    this.proposed.prune(height)
     // Not re-announced: peers that missed the decision see later heights and ask ('want').
     this.host?.log.info({ height: String(height), hash: bytesToHex(imported.hash), round: cert.round }, 'bft block final')
     if (this.highestSeen > height + 1n) this.requestCatchUp(true)
@@ -449,29 +443,6 @@ export class BftEngine implements ConsensusEngine {
       if (this.driver.state.height >= next && this.driver.state.step !== 'idle') return
       this.driver.startHeight(next, this.schedule.at(next))
     }, delayMs)
-  }
-
-  private waitForBlock(key: string, ms: number): Promise<Block | undefined> {
-    const have = this.pendingBlocks.get(key)
-    if (have) return Promise.resolve(have)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer)
-        const list = this.blockWaiters.get(key)?.filter((w) => w !== done)
-        if (list?.length) this.blockWaiters.set(key, list)
-        else this.blockWaiters.delete(key)
-        resolve(undefined)
-      }, ms)
-      this.timers.add(timer)
-      const done = (b: Block) => {
-        clearTimeout(timer)
-        this.timers.delete(timer)
-        resolve(b)
-      }
-      const list = this.blockWaiters.get(key) ?? []
-      list.push(done)
-      this.blockWaiters.set(key, list)
-    })
   }
 
   private enqueue(job: () => Promise<void>): Promise<void> {

@@ -1,0 +1,61 @@
+/**
+ * Proposed blocks that arrived by gossip, by hash, and the engine's waits for them: a vote or
+ * a proposal names a block by hash, and its body may come a moment before or after. Bounded
+ * (the oldest are dropped first) and pruned as heights are committed.
+ * @module
+ */
+import type { Block } from '../../chain/block.ts'
+
+export class ProposedBlocks {
+  private readonly blocks = new Map<string, Block>()
+  private readonly waiters = new Map<string, Array<(b: Block | undefined) => void>>()
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  constructor(private readonly max: number) {}
+
+  /** Keeps `block` under `key` and wakes whoever waits for it. */
+  add(key: string, block: Block): void {
+    if (this.blocks.size >= this.max) this.blocks.delete(this.blocks.keys().next().value!)
+    this.blocks.set(key, block)
+    const waiting = this.waiters.get(key)
+    this.waiters.delete(key)
+    for (const w of waiting ?? []) w(block)
+  }
+
+  /** The block with this hash, waiting up to `ms` for it to arrive; undefined if it does not. */
+  waitFor(key: string, ms: number): Promise<Block | undefined> {
+    const have = this.blocks.get(key)
+    if (have) return Promise.resolve(have)
+    return new Promise((resolve) => {
+      const done = (b: Block | undefined) => {
+        clearTimeout(timer)
+        this.timers.delete(timer)
+        resolve(b)
+      }
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        const list = this.waiters.get(key)?.filter((w) => w !== done)
+        if (list?.length) this.waiters.set(key, list)
+        else this.waiters.delete(key)
+        resolve(undefined)
+      }, ms)
+      this.timers.add(timer)
+      const list = this.waiters.get(key) ?? []
+      list.push(done)
+      this.waiters.set(key, list)
+    })
+  }
+
+  /** Drops blocks at or below a committed height. */
+  prune(height: bigint): void {
+    for (const [key, b] of this.blocks) if (b.header.height <= height) this.blocks.delete(key)
+  }
+
+  /** Ends every wait (undefined) and its timer: the engine is stopping. */
+  close(): void {
+    for (const waiting of this.waiters.values()) for (const w of waiting) w(undefined)
+    this.waiters.clear()
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+  }
+}
