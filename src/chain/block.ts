@@ -127,7 +127,7 @@ export function decodeBody(bytes: Uint8Array, common: Common): TypedTransaction[
   }
   return (decoded as Uint8Array[]).map((raw, i) => {
     try {
-      return withCachedSender(createTxFromRLP(raw, { common, freeze: false }))
+      return withCachedSender(createTxFromRLP(raw, { common, freeze: false }), raw)
     } catch (err) {
       throw new BlockError('BAD_TX', `tx ${i} does not decode: ${(err as Error).message}`)
     }

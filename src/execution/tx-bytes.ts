@@ -15,3 +15,8 @@ export function txBytes(tx: TypedTransaction): Uint8Array {
   }
   return bytes
 }
+
+/** Records the bytes `tx` was decoded from, which are its canonical encoding (see withCachedSender). */
+export function rememberTxBytes(tx: TypedTransaction, raw: Uint8Array): void {
+  encoded.set(tx, raw)
+}

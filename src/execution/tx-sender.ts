@@ -1,23 +1,77 @@
 /**
- * A tx's sender address, computed once per tx object. ethereumjs caches the recovered public
- * key on a frozen tx but re-derives the address (a pure-JS keccak of the key) on every
- * `getSenderAddress()` call, and a tx's sender is asked for many times on its way through
- * Catena (mempool admission and re-checks, block building, the VM, receipts, RPC answers).
+ * A tx's sender address, computed once per tx object, and once per tx across objects.
  *
- * `withCachedSender` takes a tx built with `freeze: false`, gives it a memoized
- * `getSenderAddress` (address from the native keccak) and freezes it, which also turns on
- * ethereumjs's own public-key cache. Txs not built this way still work: they just pay more.
+ * ethereumjs caches the recovered public key on a frozen tx but re-derives the address (a
+ * pure-JS keccak of the key) on every `getSenderAddress()` call, and a tx's sender is asked for
+ * many times on its way through Catena (mempool admission and re-checks, block building, the
+ * VM, receipts, RPC answers). `withCachedSender` takes a tx built with `freeze: false`, gives it
+ * a memoized `getSenderAddress` (address from the native keccak) and freezes it, which also
+ * turns on ethereumjs's own public-key cache.
+ *
+ * The same tx also arrives as several objects: a validator admits it to its mempool from
+ * gossip, then decodes it again from the body of a block another validator proposed. Signature
+ * recovery (~70 µs native) is the largest per-tx cost there, so when the serialized bytes are
+ * given, the recovered key is remembered under their hash (`RECOVERED`, bounded). Equal hashes
+ * mean equal bytes, hence the same signature, chain id and signer; the chain id of the Common is
+ * compared too, since a legacy tx's signing hash depends on it.
  * @module
  */
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import { keccak256 } from '../crypto/hash.ts'
+import { rememberTxBytes } from './tx-bytes.ts'
 
-export function withCachedSender<T extends TypedTransaction>(tx: T): T {
+interface Recovered {
+  chainId: bigint
+  publicKey: Uint8Array
+  address: Address
+}
+
+/** About 30 MB at most: room for every tx of several full blocks plus a full mempool. */
+const RECOVERED_MAX = 100_000
+const RECOVERED = new Map<string, Recovered>()
+
+/**
+ * Memoizes `tx.getSenderAddress()` and freezes `tx`. With `raw` (the exact bytes `tx` was
+ * decoded from), also sets the tx's hash and canonical bytes from them and reuses a signer
+ * already recovered for the same bytes.
+ */
+export function withCachedSender<T extends TypedTransaction>(tx: T, raw?: Uint8Array): T {
   if (Object.isFrozen(tx)) return tx // too late to add the cache; ethereumjs's own path still works
   let sender: Address | undefined
+  let key: string | undefined
+  if (raw) {
+    // ethereumjs's decoders accept canonical encodings only (strict RLP, no leading zeros), so
+    // `raw` is what tx.serialize() would produce, and the tx hash is its keccak.
+    const hash = keccak256(raw)
+    tx.cache.hash = hash
+    rememberTxBytes(tx, raw)
+    key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+    const known = RECOVERED.get(key)
+    if (known && known.chainId === tx.common.chainId()) {
+      tx.cache.senderPubKey = known.publicKey
+      sender = known.address
+    }
+  }
   Object.defineProperty(tx, 'getSenderAddress', {
-    value: (): Address => (sender ??= new Address(keccak256(tx.getSenderPublicKey()).subarray(12))),
+    value: (): Address => {
+      if (sender) return sender
+      const publicKey = tx.getSenderPublicKey()
+      sender = new Address(keccak256(publicKey).subarray(12))
+      if (key !== undefined) remember(key, { chainId: tx.common.chainId(), publicKey, address: sender })
+      return sender
+    },
   })
   return Object.freeze(tx)
+}
+
+function remember(key: string, recovered: Recovered): void {
+  RECOVERED.set(key, recovered)
+  // A Map iterates in insertion order: drop the oldest.
+  if (RECOVERED.size > RECOVERED_MAX) RECOVERED.delete(RECOVERED.keys().next().value!)
+}
+
+/** How many signers are remembered (for tests and metrics). */
+export function recoveredSenderCount(): number {
+  return RECOVERED.size
 }

@@ -117,7 +117,7 @@ export function decodeTx(raw: Uint8Array, ctx: DecodeContext): TypedTransaction 
   )
 
   try {
-    return withCachedSender(layout.build(values as never, { common: ctx.common, freeze: false }))
+    return withCachedSender(layout.build(values as never, { common: ctx.common, freeze: false }), raw)
   } catch (err) {
     throw malformed((err as Error).message)
   }

@@ -1,6 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createFeeMarket1559Tx, createTxFromRLP } from '@ethereumjs/tx'
+import { createFeeMarket1559Tx, createLegacyTx, createTxFromRLP } from '@ethereumjs/tx'
+import { RLP } from '@ethereumjs/rlp'
+import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
+import { txBytes } from '../../../src/execution/tx-bytes.ts'
 import { hexToBytes } from '@ethereumjs/util'
 import { makeCommon } from '../../../src/execution/common.ts'
 import { withCachedSender } from '../../../src/execution/tx-sender.ts'
@@ -26,4 +29,38 @@ test('an already frozen tx is returned as it is and still answers', () => {
   const frozen = createTxFromRLP(raw, { common })
   assert.equal(withCachedSender(frozen), frozen)
   assert.equal(frozen.getSenderAddress().toString(), SENDER)
+})
+
+test('a signer recovered for some bytes is reused by the next tx decoded from the same bytes', () => {
+  const first = withCachedSender(createTxFromRLP(raw, { common, freeze: false }), raw)
+  assert.equal(first.getSenderAddress().toString(), SENDER)
+  assert.deepEqual(first.hash(), createTxFromRLP(raw, { common }).hash(), 'hash taken from the bytes is the tx hash')
+  assert.equal(txBytes(first), raw, 'the decoded bytes are kept as the canonical encoding')
+
+  const second = withCachedSender(createTxFromRLP(raw, { common, freeze: false }), raw)
+  assert.ok(second.cache.senderPubKey, 'public key known before anyone asked for the sender')
+  assert.equal(second.getSenderAddress().toString(), SENDER)
+})
+
+test('a remembered signer is not reused under another chain id', () => {
+  // A legacy tx without EIP-155 protection decodes under any chain id; its signer does not
+  // depend on it, but the cache must not assume that for any tx.
+  const preEip155 = new Common({ chain: Mainnet, hardfork: Hardfork.TangerineWhistle })
+  const legacyRaw = createLegacyTx({ nonce: 1n, gasPrice: 10n, gasLimit: 21000n, to: SENDER, value: 1n }, { common: preEip155 })
+    .sign(KEY)
+    .serialize()
+  const a = withCachedSender(createTxFromRLP(legacyRaw, { common, freeze: false }), legacyRaw)
+  assert.equal(a.getSenderAddress().toString(), SENDER)
+  const other = makeCommon(1338n)
+  const b = withCachedSender(createTxFromRLP(legacyRaw, { common: other, freeze: false }), legacyRaw)
+  assert.equal(b.cache.senderPubKey, undefined, 'recovered again under chain id 1338')
+  assert.equal(b.getSenderAddress().toString(), SENDER)
+})
+
+test('bytes that are not the canonical encoding of a tx do not decode, so the hash-of-bytes key is sound', () => {
+  // The nonce 3 written as 0x0003 (leading zero): same fields, different bytes.
+  const fields = RLP.decode(raw.subarray(1)) as Uint8Array[]
+  fields[1] = Uint8Array.of(0, 3)
+  const padded = Uint8Array.from([2, ...RLP.encode(fields)])
+  assert.throws(() => createTxFromRLP(padded, { common }), /leading zero/i)
 })
