@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 tiers="${*:-unit integration}"
 files=()
 for tier in $tiers; do
-  while IFS= read -r f; do files+=("$f"); done < <(find "test/$tier" -name '*.test.ts' | sort)
+  # "bench" is the benchmark scripts' own unit tests (argument parsing, load plans, reports).
+  dir="test/$tier"; [ "$tier" = bench ] && dir=bench/lib
+  while IFS= read -r f; do files+=("$f"); done < <(find "$dir" -name '*.test.ts' | sort)
 done
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found for: $tiers" >&2; exit 1; fi
 echo "running ${#files[@]} test files ($tiers)"
