@@ -29,7 +29,10 @@ export interface HeaderVerifier {
   executionInputs?(header: Pick<BlockHeader, 'height' | 'seal'>): BlockExecutionInputs
   /** The work a block adds to its chain, for fork choice (PoW: expected hashes; default 1 per block). */
   blockWork?(header: BlockHeader): bigint
-  /** The deepest branch switch allowed (PoW); deeper ones are refused with a log line. */
+  /**
+   * The deepest branch switch allowed (PoW); deeper ones are refused with a log line. 0 means
+   * blocks are final once on the chain (BFT): blocks off the head's branch are refused, not stored.
+   */
   readonly maxReorgDepth?: number
 }
 
@@ -186,9 +189,12 @@ export class BlockImporter {
   async importBlock(block: Block): Promise<ImportOutcome> {
     const hash = blockHash(block.header)
     if (this.chain.hasBlock(hash)) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
+    this.refuseOffHeadIfFinal(block, hash)
     const executed = await this.validate(block)
     const head = this.chain.head
     if (equalsBytes(block.header.parentHash, head.hash)) return { status: 'extended', imported: await this.commit(executed) }
+    // The head moved while the block executed (consensus or another sync path committed).
+    this.refuseOffHeadIfFinal(block, hash)
     const commit = this.blockCommit(executed)
     const imported = await this.chain.storeSideBlock(block, commit)
     if (commit.work! <= this.chain.getWork(this.chain.head.hash)) return { status: 'side', imported }
@@ -202,6 +208,23 @@ export class BlockImporter {
     // The head state cache followed the old branch: start it again at the new head.
     this.executor.stateCache.reset(this.chain.head.header.stateRoot)
     return { status: 'reorg', imported, reorg }
+  }
+
+  /**
+   * On a chain whose blocks are final (maxReorgDepth 0) a block that does not extend the head
+   * can never become canonical: keeping it would leave a stored block off the chain that
+   * consensus might later try to commit. A peer racing our own commit sends such blocks
+   * honestly, so this is NOT_EXTENDING_HEAD (ignored by sync), not an invalid block.
+   */
+  private refuseOffHeadIfFinal(block: Block, hash: Uint8Array): void {
+    if (this.engine.maxReorgDepth !== 0) return
+    const head = this.chain.head
+    if (equalsBytes(block.header.parentHash, head.hash)) return
+    if (this.chain.hasBlock(hash)) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
+    throw new BlockError(
+      'NOT_EXTENDING_HEAD',
+      `block ${bytesToHex(hash)} at height ${block.header.height} does not extend the head ${bytesToHex(head.hash)} (height ${head.header.height}); this chain's blocks are final, so other branches are not kept`,
+    )
   }
 
   private verifySanity(block: Block, parent: BlockHeader): void {

@@ -87,6 +87,8 @@ export class BftEngine implements ConsensusEngine {
   readonly producer: Uint8Array
   readonly stats: BftEngineStats = { prevotes: 0, precommits: 0, evidence: 0 }
   readonly maxFutureSeconds: bigint
+  /** A committed block is final: import keeps no other branch. */
+  readonly maxReorgDepth = 0
   readonly schedule: ValidatorSchedule
   private readonly verifier: BftSealVerifier
   private host?: BftHost

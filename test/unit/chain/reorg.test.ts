@@ -11,7 +11,7 @@ import type { HeaderVerifier } from '../../../src/chain/import.ts'
 import type { Reorg } from '../../../src/chain/chain.ts'
 import { Signer, addressOf, openTestChain, produceBlock, type TestChain } from '../../helpers/chain.ts'
 
-const engine = (maxReorgDepth?: number): HeaderVerifier => ({ verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n, ...(maxReorgDepth ? { maxReorgDepth } : {}) })
+const engine = (maxReorgDepth?: number): HeaderVerifier => ({ verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n, ...(maxReorgDepth !== undefined ? { maxReorgDepth } : {}) })
 
 /** Two nodes that share block 1, then build different branches: A (2 blocks) and B (3 blocks). */
 async function twoBranches(maxReorgDepth?: number) {
@@ -109,6 +109,18 @@ describe('fork choice and reorgs', () => {
     assert.match(out.refusedReorg!, /refusing to reorganize 2 blocks deep \(fork at height 1; the limit is 1\)/)
     assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(a[1]!.hash))
     assert.ok(x.chain.hasBlock(b[2]!.hash))
+  })
+
+  test('on a chain of final blocks (maxReorgDepth 0) a block off the head is refused and not stored', async () => {
+    const { x, a, b } = await twoBranches(0)
+    await assert.rejects(x.importer.importBlock(b[0]!.block), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NOT_EXTENDING_HEAD')
+      assert.match(err.message, /does not extend the head .*blocks are final/)
+      return true
+    })
+    assert.equal(x.chain.hasBlock(b[0]!.hash), false, 'nothing stored')
+    assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(a[1]!.hash))
+    await assert.rejects(x.importer.importBlock(a[1]!.block), /already stored/, 'the head itself is already known')
   })
 
   test('a block whose parent is unknown is refused as UNKNOWN_PARENT; a known block as ALREADY_KNOWN', async () => {
