@@ -16,7 +16,7 @@ import type { BlockImporter, ImportStep } from '../chain/import.ts'
 import type { ConsensusEngine } from '../consensus/index.ts'
 import type { BftEngineStats } from '../consensus/bft-engine/engine.ts'
 import type { Mempool } from '../mempool/pool.ts'
-import type { MempoolErrorCode } from '../mempool/index.ts'
+import type { MempoolErrorCode, RemovalReason } from '../mempool/index.ts'
 import type { Network } from '../net/index.ts'
 import type { RequestObserver } from './rpc/server.ts'
 
@@ -69,6 +69,7 @@ export class NodeMetrics {
   private readonly reorgDepth: Histogram
   private readonly peerBans: Counter
   private readonly mempoolRejections: Counter<'reason'>
+  private readonly mempoolDrops: Counter<'reason'>
   private readonly methods = new Set<string>()
 
   constructor(readings: NodeReadings, opts: NodeMetricsOptions = {}) {
@@ -101,6 +102,12 @@ export class NodeMetrics {
     this.reorgDepth = new Histogram({ name: name('reorg_depth'), help: 'Blocks disconnected by a reorg', buckets: REORG_DEPTH_BUCKETS, registers })
     this.peerBans = new Counter({ name: name('peer_bans_total'), help: 'Peers banned (bad data, wrong chain, by hand)', registers })
     this.mempoolRejections = new Counter({ name: name('mempool_rejected_total'), help: 'Transactions the pool refused, by reason', labelNames: ['reason'], registers })
+    this.mempoolDrops = new Counter({
+      name: name('mempool_dropped_total'),
+      help: 'Transactions that left the pool without being included: evicted (pool full), replaced, stale, unaffordable, gas-limit, removed',
+      labelNames: ['reason'],
+      registers,
+    })
   }
 
   /** The RPC server's onRequest hook: `method` is already 'unknown_method' for names not served. */
@@ -128,6 +135,11 @@ export class NodeMetrics {
 
   mempoolRejected(code: MempoolErrorCode | string): void {
     this.mempoolRejections.inc({ reason: code.toLowerCase() })
+  }
+
+  /** An accepted tx left the pool for a reason other than inclusion. */
+  mempoolDropped(reason: RemovalReason): void {
+    this.mempoolDrops.inc({ reason })
   }
 
   importStep(step: ImportStep, seconds: number): void {
@@ -203,6 +215,7 @@ export function instrumentNode(node: InstrumentedNode, opts: NodeMetricsOptions 
   chain.on('block', (b: ImportedBlock) => metrics.blockImported(b.block.txs.length))
   chain.on('reorg', (r: Reorg) => metrics.reorg(r.disconnected.length))
   mempool.on('rejected', (code) => metrics.mempoolRejected(code))
+  mempool.on('removed', (_entry, reason) => { if (reason !== 'included') metrics.mempoolDropped(reason) })
   network?.on('peer:banned', () => metrics.peerBanned())
   node.importer.onTiming = (step, seconds) => metrics.importStep(step, seconds)
   const pow = powReadings(node.engine)

@@ -28,6 +28,7 @@ import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/blo
 import type { Network } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
 import type { CommonSchedule, Commons } from '../execution/common.ts'
+import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -143,7 +144,8 @@ export class CatenaNode {
     const engine = await createEngine(spec, cfg, { network, common: commons, chain })
     const importer = new BlockImporter(chain, executor, engine)
     // Set before sync starts: a catch-up at start-up may already switch branches.
-    onReorg(chain, mempool, log)
+    requeueOnReorg(chain, mempool, log)
+    warnOnEvictions(mempool, log)
     const p2p = network ? await startSync(network, chain, importer, mempool, commons, log) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
@@ -360,18 +362,6 @@ async function startSync(network: Network, chain: Chain, importer: BlockImporter
  * (those also in the new branch are refused as already mined, or dropped by the 'block' events
  * that follow).
  */
-function onReorg(chain: Chain, mempool: Mempool, log: Logger): void {
-  chain.on('reorg', (r: Reorg) => {
-    const kept = new Set(r.connected.flatMap((b) => b.block.txs.map((tx) => bytesToHex(tx.hash()))))
-    const back = r.disconnected.flatMap((b) => b.block.txs).filter((tx) => !kept.has(bytesToHex(tx.hash())))
-    log.warn(
-      { forkHeight: Number(r.forkPoint.header.height), disconnected: r.disconnected.length, connected: r.connected.length, txsBack: back.length, head: bytesToHex(chain.head.hash) },
-      'chain reorganized',
-    )
-    for (const tx of back) void mempool.addTx(tx).catch(() => undefined)
-  })
-}
-
 /**
  * The 'consensus' gossip topic as the BFT engine's transport. Each send gets an 8-byte
  * sequence prefix: gossipsub refuses to publish the same bytes twice, and the engine re-sends

@@ -50,6 +50,7 @@ const CORE_FAMILIES: Record<string, string> = {
   reorg_depth: 'histogram',
   peer_bans_total: 'counter',
   mempool_rejected_total: 'counter',
+  mempool_dropped_total: 'counter',
 }
 
 describe('NodeMetrics', () => {
@@ -83,6 +84,9 @@ describe('NodeMetrics', () => {
     m.mempoolRejected('NONCE_TOO_LOW')
     m.mempoolRejected('NONCE_TOO_LOW')
     m.mempoolRejected('POOL_FULL')
+    m.mempoolDropped('evicted')
+    m.mempoolDropped('evicted')
+    m.mempoolDropped('replaced')
     m.importStep('validate', 0.02)
     m.importStep('commit', 0.003)
     const e = await scrape(m)
@@ -96,6 +100,8 @@ describe('NodeMetrics', () => {
     assert.equal(valueOf(e, 'catena_peer_bans_total'), 1)
     assert.equal(valueOf(e, 'catena_mempool_rejected_total', { reason: 'nonce_too_low' }), 2)
     assert.equal(valueOf(e, 'catena_mempool_rejected_total', { reason: 'pool_full' }), 1)
+    assert.equal(valueOf(e, 'catena_mempool_dropped_total', { reason: 'evicted' }), 2)
+    assert.equal(valueOf(e, 'catena_mempool_dropped_total', { reason: 'replaced' }), 1)
     assert.equal(valueOf(e, 'catena_block_import_seconds_count', { step: 'validate' }), 1)
     assert.equal(valueOf(e, 'catena_block_import_seconds_sum', { step: 'validate' }), 0.02)
     assert.equal(valueOf(e, 'catena_block_import_seconds_count', { step: 'commit' }), 1)
