@@ -11,16 +11,23 @@
  * The Fastify instance is exposed so REST, metrics and the explorer can add routes on the
  * same port; the JSON-RPC routes live in their own encapsulated scope (own body parser and
  * error handler), so they do not change how other routes parse bodies or report errors.
+ * JSON-RPC POST / is answered before Fastify by the node:http server from http-post.ts, with
+ * the same wire behaviour; the Fastify route below serves what that fast path hands over.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import websocket from '@fastify/websocket'
 import type { RawData, WebSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
 import type { Logger } from 'pino'
 import {
   RpcError, RpcErrorCode, internalError, invalidParams, invalidRequest, methodNotFound, parseError, toRpcError,
 } from './errors.ts'
 import { expectParams } from './params.ts'
+import {
+  JSON_UTF8, bodyTooLarge, corsCheck, installCors, isJsonContentType, listenOtherLocalhostAddresses, rpcServerFactory,
+  unsupportedContentType,
+} from './http-post.ts'
 import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
 
 /** Where a request came from; `connectionId` identifies a WebSocket connection. */
@@ -85,9 +92,6 @@ export interface RpcServer {
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 export const DEFAULT_MAX_BATCH = 1000
 const DEFAULT_WS_MAX_BUFFERED = 16 * 1024 * 1024
-// Content types geth accepts for JSON-RPC over HTTP (parameters such as charset are ignored).
-const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'application/json-rpc', 'application/jsonrequest'])
-const JSON_UTF8 = 'application/json; charset=utf-8'
 
 const defaultRootGet: RootGetHandler = () => ({
   name: 'catena',
@@ -112,12 +116,26 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   })
   let rootGet = defaultRootGet
   let nextConnection = 0
+  let closing = false
+  // Servers for the other addresses of 'localhost' (see listenOtherLocalhostAddresses).
+  let siblings: Server[] = []
+  const cors = corsCheck(opts.cors)
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: rpcServerFactory({
+      maxBodyBytes,
+      dispatch: (body) => dispatcher.handleText(body, { ctx: { transport: 'http' } }),
+      errorBody: (err) => encodeError(null, err),
+      cors,
+      logger,
+      isClosing: () => closing,
+    }),
   })
-  if (opts.cors && opts.cors.length > 0) installCors(app, opts.cors)
+  // From here on Fastify answers 503 to new requests; the fast path leaves them to it.
+  app.addHook('preClose', (done) => { closing = true; done() })
+  if (cors) installCors(app, cors)
 
   app.register(websocket, {
     // Messages between maxBodyBytes and this hard cap get a JSON-RPC error and the socket
@@ -146,13 +164,9 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     })
     scope.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        const declared = Number(request.headers['content-length'])
-        const size = Number.isFinite(declared) && declared > maxBodyBytes ? `${declared} bytes` : `more than ${maxBodyBytes} bytes`
-        return sendError(reply, 413, invalidRequest(`request body too large: ${size}, limit ${maxBodyBytes}`))
+        return sendError(reply, 413, bodyTooLarge(Number(request.headers['content-length']), maxBodyBytes))
       }
-      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-        return sendError(reply, 415, invalidRequest('invalid content type, only application/json is supported'))
-      }
+      if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, 415, unsupportedContentType())
       const status = err.statusCode ?? 500
       if (status >= 400 && status < 500) return sendError(reply, status, parseError(`bad request: ${err.message}`))
       logger.error({ err }, 'JSON-RPC HTTP request failed')
@@ -161,10 +175,8 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
 
     scope.post('/', async (request, reply) => {
       const contentType = request.headers['content-type']
-      if (contentType !== undefined && !JSON_MEDIA_TYPES.has(mediaType(contentType))) {
-        return sendError(reply, 415, invalidRequest(
-          `invalid content type ${JSON.stringify(contentType.slice(0, 100))}, only application/json is supported`,
-        ))
+      if (contentType !== undefined && !isJsonContentType(contentType)) {
+        return sendError(reply, 415, unsupportedContentType(contentType))
       }
       const body = typeof request.body === 'string' ? request.body : ''
       const out = await dispatcher.handleText(body, { ctx: { transport: 'http' } })
@@ -239,12 +251,14 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     app,
     async listen() {
       await app.listen({ host, port })
+      if (host === 'localhost') siblings = await listenOtherLocalhostAddresses(app.server)
       const addr = app.server.address() as AddressInfo
       const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
       return { url: `http://${h}:${addr.port}`, wsUrl: `ws://${h}:${addr.port}` }
     },
     async close() {
-      await app.close()
+      const others = siblings.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+      await Promise.all([app.close(), ...others])
     },
     setRootGetHandler(handler) {
       rootGet = handler
@@ -398,10 +412,6 @@ function sendError(reply: FastifyReply, status: number, err: RpcError): FastifyR
   return reply.code(status).header('content-type', JSON_UTF8).send(encodeError(null, err))
 }
 
-function mediaType(contentType: string): string {
-  return contentType.split(';')[0]!.trim().toLowerCase()
-}
-
 function byteLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0)
   return data instanceof ArrayBuffer ? data.byteLength : data.length
@@ -410,27 +420,4 @@ function byteLength(data: RawData): number {
 function rawToString(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
   return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8')
-}
-
-/**
- * CORS for the listed origins only ('*' = any): the allow-origin header on responses to
- * them, and preflight (OPTIONS with Access-Control-Request-Method) answered with 204. Other
- * origins get no CORS headers, so browsers block them.
- */
-function installCors(app: FastifyInstance, origins: string[]): void {
-  const anyOrigin = origins.includes('*')
-  const allowed = new Set(origins)
-  app.addHook('onRequest', async (request, reply) => {
-    const origin = request.headers.origin
-    if (origin === undefined || (!anyOrigin && !allowed.has(origin))) return
-    reply.header('access-control-allow-origin', anyOrigin ? '*' : origin)
-    reply.header('vary', 'Origin')
-    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
-      const requested = request.headers['access-control-request-headers']
-      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS')
-      reply.header('access-control-allow-headers', typeof requested === 'string' ? requested : 'content-type')
-      reply.header('access-control-max-age', '600')
-      return reply.code(204).send()
-    }
-  })
 }
