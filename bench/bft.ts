@@ -3,7 +3,7 @@
  * consortium chain (chain id 1338, free gas) under a steady, open-loop load of signed transfers.
  *
  *   node --import tsx bench/bft.ts [--rate 1200] [--seconds 10] [--validators 4] [--batch 50]
- *        [--senders auto] [--grace 30] [--out bench/RESULTS.md] [--profile I] [--logs DIR] ...
+ *        [--senders auto] [--block-gas-limit G] [--grace 30] [--out bench/RESULTS.md] [--profile I] [--logs DIR] ...
  *
  * Method:
  * 1. Start the validators (dist/cli/main.js when built and current, else src/ via tsx), each
@@ -24,12 +24,13 @@
  * Prints one JSON line on stdout, progress on stderr, and rewrites the "bft" section of --out.
  * Exit status: 0 when every tx became final and the validators agree, 1 otherwise, 2 for bad options.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { TEST_MNEMONIC, deriveKeys } from '../src/wallet/hd.ts'
+import { presetJSON } from '../src/chain/spec/presets.ts'
 import {
   BatchRpc,
   MAX_TXS_PER_SENDER,
@@ -85,6 +86,8 @@ Options:
   --batch N           eth_sendRawTransaction calls per JSON-RPC batch, 1..1000 (default 50)
   --senders N         sending accounts (funded in a setup block); each sends at most
                       ${MAX_TXS_PER_SENDER} transfers                    (default: enough for that)
+  --block-gas-limit G run the ${CHAIN} preset with this block gas limit instead of its own
+                      (30,000,000 = 1,428 transfers); the spec is written to bench/.work/
   --grace S           seconds after sending stops before unfinalized txs count as lost
                                                                           (default 30)
   --out FILE          results file; only its "bft" section is rewritten  (default bench/RESULTS.md)
@@ -104,6 +107,9 @@ interface Args {
   validators: number
   batch: number
   senders?: number
+  blockGasLimit?: bigint
+  /** The --chain each node gets: the preset's name, or a spec file derived from it. */
+  chain: string
   grace: number
   out: string
   runner: RunnerChoice
@@ -127,6 +133,7 @@ function parseBftArgs(argv: string[]): Args {
         validators: { type: 'string', default: '4' },
         batch: { type: 'string', default: '50' },
         senders: { type: 'string' },
+        'block-gas-limit': { type: 'string' },
         grace: { type: 'string', default: '30' },
         out: { type: 'string', default: 'bench/RESULTS.md' },
         runner: { type: 'string', default: 'auto' },
@@ -150,6 +157,8 @@ function parseBftArgs(argv: string[]): Args {
     validators: wholeNumber('--validators', values.validators, 1, 100),
     batch: wholeNumber('--batch', values.batch, 1, 1000),
     senders: values.senders === undefined ? undefined : wholeNumber('--senders', values.senders, 1, 100_000),
+    blockGasLimit: values['block-gas-limit'] === undefined ? undefined : BigInt(wholeNumber('--block-gas-limit', values['block-gas-limit'], 21_000, 1_000_000_000)),
+    chain: CHAIN,
     grace: positiveNumber('--grace', values.grace, 3600),
     out: values.out,
     runner,
@@ -171,6 +180,21 @@ function parseBftArgs(argv: string[]): Args {
     }
   }
   return args
+}
+
+/**
+ * The preset with another block gas limit, as a spec file for the nodes (named after the limit,
+ * so the report shows it). Only the limit changes: chain id, validators and timeouts stay.
+ */
+function writeSpecWithGasLimit(gasLimit: bigint): string {
+  const spec = presetJSON(CHAIN)!
+  spec.name = `${CHAIN}-gas-${gasLimit}`
+  spec.limits.blockGasLimit = Number(gasLimit)
+  const dir = path.join(REPO_ROOT, 'bench', '.work')
+  mkdirSync(dir, { recursive: true })
+  const file = path.join(dir, `${spec.name}.json`)
+  writeFileSync(file, JSON.stringify(spec, null, 2))
+  return file
 }
 
 function positiveNumber(flag: string, raw: string, max: number): number {
@@ -203,10 +227,10 @@ async function run(args: Args, ui: ProgressLine): Promise<RunOutcome> {
   let net: BftNetwork | undefined
   let window: RunOutcome['window']
   try {
-    ui.log(`[bft] starting ${args.validators} validators of ${CHAIN} from ${runner.reason}`)
+    ui.log(`[bft] starting ${args.validators} validators of ${args.chain} from ${runner.reason}`)
     const t0 = performance.now()
     net = await startBftNetwork({
-      chain: CHAIN,
+      chain: args.chain,
       validators: args.validators,
       runner,
       startTimeoutMs: args.startTimeout * 1000,
@@ -346,7 +370,8 @@ async function main(): Promise<number> {
     return 0
   }
   // Check the chain and --validators before anything starts.
-  const { info: chain } = bftChainKeys(CHAIN, args.validators)
+  if (args.blockGasLimit !== undefined) args.chain = writeSpecWithGasLimit(args.blockGasLimit)
+  const { info: chain } = bftChainKeys(args.chain, args.validators)
   const ui = new ProgressLine()
   const outcome = await run(args, ui)
   const { result, net } = outcome
