@@ -11,7 +11,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { link, lstat, open, rename, unlink } from 'node:fs/promises'
+import { link, open, rename, unlink } from 'node:fs/promises'
+import { pathExists } from '../path-exists.ts'
 import { basename, dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
@@ -81,17 +82,8 @@ export function catenaChainNames(): ReadonlyMap<bigint, string> {
   return presetNames
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
 async function refuseExisting(path: string, overwrite: boolean): Promise<void> {
-  if (!overwrite && (await exists(path))) {
+  if (!overwrite && (await pathExists(path))) {
     throw new TxCommandError('OUTPUT_EXISTS', `${path} already exists: choose another --out, or add --force to replace it`)
   }
 }

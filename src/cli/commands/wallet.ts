@@ -13,7 +13,8 @@
  * A mnemonic or key never goes to stdout, argv or a log; passwords come from password.ts.
  * @module
  */
-import { lstat, open, unlink } from 'node:fs/promises'
+import { open, unlink } from 'node:fs/promises'
+import { pathExists } from '../path-exists.ts'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InvalidArgumentError, Option } from 'commander'
@@ -114,15 +115,6 @@ function warnIfLightKdf(kdf: EncryptKeystoreOptions, io: WalletIO): void {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Writes the phrase to a new 0600 file; never replaces an existing one. */
 async function writeMnemonicFile(path: string, phrase: string): Promise<void> {
   let file
@@ -213,7 +205,7 @@ export async function walletCreate(opts: WalletCreateOptions = {}): Promise<Wall
       'wallet create shows the mnemonic once and asks you to confirm it, so it needs a terminal; a script can use --mnemonic-out <new file>',
     )
   }
-  if (mnemonicOut !== undefined && (await exists(mnemonicOut))) {
+  if (mnemonicOut !== undefined && (await pathExists(mnemonicOut))) {
     throw new WalletError('MNEMONIC_OUT_EXISTS', `${mnemonicOut} already exists: --mnemonic-out never overwrites a file`)
   }
   if (opts.passphrasePrompt && !isTerminal(io)) {
