@@ -6,7 +6,6 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,8 +13,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { bytesToHex } from '@ethereumjs/util'
 import { isValidChecksumAddress, privateKeyToAddress, toChecksumAddress } from '../../src/crypto/index.ts'
 import { TEST_MNEMONIC, decryptKeystore, deriveKeys, encryptKeystore } from '../../src/wallet/index.ts'
-import { REPO_ROOT, makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
-import { SCRYPT_N, assertFails, catena, cliEnv } from '../helpers/cli.ts'
+import { makeDatadir, removeDatadir, startNode, type NodeProcess } from '../helpers/node-process.ts'
+import { SCRYPT_N, assertFails, catena } from '../helpers/cli.ts'
+import { TMUX_MISSING, TerminalSession } from '../helpers/terminal.ts'
 
 const DEV0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 
@@ -241,42 +241,22 @@ describe('catena account, send and status', () => {
     })
   })
 
-  const tmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' })
-  const tmuxMissing = tmux.error !== undefined || tmux.status !== 0
   test(
     'account new at a hidden prompt (pseudo-terminal via tmux): the password is not echoed',
-    { skip: tmuxMissing ? 'tmux is not installed: the hidden-prompt test needs a pseudo-terminal (apt-get install tmux)' : false },
+    { skip: TMUX_MISSING },
     async () => {
       const datadir = join(tmp, 'tty')
       await mkdir(datadir)
-      const socket = `catena-cli-test-${process.pid}`
       const secret = 'Pr0mpt-s3cret-XYZ'
-      const t = (...args: string[]) => {
-        const r = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: cliEnv() })
-        if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`)
-        return r.stdout
-      }
-      const screen = () => t('capture-pane', '-p', '-t', 'cli')
-      const cmd =
-        `cd ${JSON.stringify(REPO_ROOT)} && ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts account new ` +
-        `--datadir ${JSON.stringify(datadir)}; echo "EXIT=$?"; exec sleep 120`
-      t('new-session', '-d', '-s', 'cli', '-x', '200', '-y', '50', cmd)
+      const term = new TerminalSession(['account', 'new', '--datadir', datadir])
       try {
-        await waitFor('the first password prompt', () => screen().includes('New password:'), { timeoutMs: 20_000 })
-        t('send-keys', '-t', 'cli', '-l', secret)
-        t('send-keys', '-t', 'cli', 'Enter')
+        await term.showing('New password:')
+        term.type(secret)
         // Once the second prompt shows, the first line was read: any echo would be on screen.
-        const second = await waitFor('the confirmation prompt', () => {
-          const s = screen()
-          return s.includes('Repeat password:') ? s : undefined
-        }, { timeoutMs: 10_000 })
+        const second = await term.showing('Repeat password:', 10_000)
         assert.ok(!second.includes(secret), `typed password is echoed:\n${second}`)
-        t('send-keys', '-t', 'cli', '-l', secret)
-        t('send-keys', '-t', 'cli', 'Enter')
-        const final = await waitFor('the command to finish', () => {
-          const s = screen()
-          return s.includes('EXIT=') ? s : undefined
-        }, { timeoutMs: 20_000 })
+        term.type(secret)
+        const final = await term.showing('EXIT=')
         assert.match(final, /EXIT=0/, final)
         assert.ok(!final.includes(secret), `password visible on the terminal:\n${final}`)
         const address = /created account (0x[0-9a-fA-F]{40})/.exec(final)?.[1]
@@ -286,7 +266,7 @@ describe('catena account, send and status', () => {
         const key = await decryptKeystore(await readFile(join(datadir, 'keystore', files[0]!), 'utf8'), secret)
         assert.equal(toChecksumAddress(privateKeyToAddress(key)), address)
       } finally {
-        spawnSync('tmux', ['-L', socket, 'kill-server'])
+        term.close()
       }
     },
   )

@@ -6,15 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { privateKeyToAddress, toChecksumAddress } from '../../src/crypto/index.ts'
 import { TEST_MNEMONIC, decryptKeystore, deriveKeys } from '../../src/wallet/index.ts'
-import { REPO_ROOT, makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
-import { assertFails, catena, cliEnv } from '../helpers/cli.ts'
+import { makeDatadir, removeDatadir, startNode, type NodeProcess } from '../helpers/node-process.ts'
+import { assertFails, catena } from '../helpers/cli.ts'
+import { TMUX_MISSING, TerminalSession } from '../helpers/terminal.ts'
 
 const DEV0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const DEV1 = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
@@ -283,35 +283,16 @@ describe('catena wallet and offline signing', () => {
     })
   })
 
-  const tmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' })
-  const tmuxMissing = tmux.error !== undefined || tmux.status !== 0
   test(
     'wallet create on a real terminal (tmux): shown once, confirmed, password hidden, key stored',
-    { skip: tmuxMissing ? 'tmux is not installed: this test needs a pseudo-terminal (apt-get install tmux)' : false },
+    { skip: TMUX_MISSING },
     async () => {
       const datadir = join(tmp, 'tty')
       await mkdir(datadir)
-      const socket = `catena-wallet-test-${process.pid}`
       const secret = 'Wallet-s3cret-QRS'
-      const t = (...args: string[]) => {
-        const r = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: cliEnv() })
-        if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${r.stderr}`)
-        return r.stdout
-      }
-      const screen = () => t('capture-pane', '-p', '-t', 'w')
-      const showing = (what: string | RegExp, timeoutMs = 20_000) =>
-        waitFor(`the screen to show ${what}`, () => {
-          const s = screen()
-          return (typeof what === 'string' ? s.includes(what) : what.test(s)) ? s : undefined
-        }, { timeoutMs })
-      const type = (text: string) => {
-        if (text) t('send-keys', '-t', 'w', '-l', text)
-        t('send-keys', '-t', 'w', 'Enter')
-      }
-      const cmd =
-        `cd ${JSON.stringify(REPO_ROOT)} && ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts wallet create ` +
-        `--words 12 --count 2 --datadir ${JSON.stringify(datadir)}; echo "EXIT=$?"; exec sleep 120`
-      t('new-session', '-d', '-s', 'w', '-x', '200', '-y', '50', cmd)
+      const term = new TerminalSession(['wallet', 'create', '--words', '12', '--count', '2', '--datadir', datadir])
+      const showing = (what: string | RegExp) => term.showing(what)
+      const type = (text: string) => term.type(text)
       try {
         const shown = await showing('Press Enter once you have written the words down')
         assert.match(shown, /shown only this once/)
@@ -347,7 +328,7 @@ describe('catena wallet and offline signing', () => {
         const key = await decryptKeystore(await readFile(join(datadir, 'keystore', files[0]!), 'utf8'), secret)
         assert.equal(toChecksumAddress(privateKeyToAddress(key)), address)
       } finally {
-        spawnSync('tmux', ['-L', socket, 'kill-server'])
+        term.close()
       }
     },
   )
