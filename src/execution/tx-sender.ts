@@ -70,8 +70,3 @@ function remember(key: string, recovered: Recovered): void {
   // A Map iterates in insertion order: drop the oldest.
   if (RECOVERED.size > RECOVERED_MAX) RECOVERED.delete(RECOVERED.keys().next().value!)
 }
-
-/** How many signers are remembered (for tests and metrics). */
-export function recoveredSenderCount(): number {
-  return RECOVERED.size
-}
