@@ -134,6 +134,25 @@ export async function removeDatadir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 })
 }
 
+/**
+ * What a test file started, for its after hook: datadirs to remove and nodes to kill (a test
+ * deletes a node it stopped itself). Usage: `const { dirs, running, cleanup } = trackNodes(); after(cleanup)`.
+ */
+export function trackNodes(): { dirs: string[]; running: Set<NodeProcess>; cleanup: () => Promise<void> } {
+  const dirs: string[] = []
+  const running = new Set<NodeProcess>()
+  const cleanup = async () => {
+    await Promise.all([...running].map((n) => n.kill().catch(() => undefined)))
+    await Promise.all(dirs.map(removeDatadir))
+  }
+  return { dirs, running, cleanup }
+}
+
+/** The node's head height (eth_blockNumber). */
+export async function blockHeight(n: NodeProcess): Promise<bigint> {
+  return BigInt(await n.rpc<`0x${string}`>('eth_blockNumber'))
+}
+
 // ---- JSON-RPC over fetch ----
 
 let nextId = 1

@@ -17,21 +17,16 @@ import { makeCommon } from '../../src/execution/index.ts'
 import { presetJSON } from '../../src/chain/spec/presets.ts'
 import { KEYS, addressOf } from '../helpers/chain.ts'
 import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
-import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { blockHeight, makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
 const ETHER = 10n ** 18n
 const EPOCH = 4
 const common = makeCommon(1339n)
-const dirs: string[] = []
-const running = new Set<NodeProcess>()
+const { dirs, running, cleanup } = trackNodes()
+after(cleanup)
 
-after(async () => {
-  await Promise.all([...running].map((n) => n.kill().catch(() => undefined)))
-  await Promise.all(dirs.map(removeDatadir))
-})
-
-const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
+const height = blockHeight
 
 
 async function stakingView(node: NodeProcess, data: Uint8Array): Promise<bigint> {

@@ -16,22 +16,17 @@ import { presetJSON } from '../../src/chain/spec/presets.ts'
 import { targetToCompact } from '../../src/consensus/pow/target.ts'
 import { makeCommon } from '../../src/execution/index.ts'
 import { KEYS } from '../helpers/chain.ts'
-import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { blockHeight, makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
 const OLD_ID = 1340n
 const NEW_ID = 1342n
 const FORK = 10n
 const OLD_MAX_BLOCK_BYTES = 4000
-const dirs: string[] = []
-const running = new Set<NodeProcess>()
+const { dirs, running, cleanup } = trackNodes()
+after(cleanup)
 
-after(async () => {
-  await Promise.all([...running].map((n) => n.kill().catch(() => undefined)))
-  await Promise.all(dirs.map(removeDatadir))
-})
-
-const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
+const height = blockHeight
 const blockAt = (n: NodeProcess, h: bigint) => n.rpc<{ hash: Hex; size: Hex; transactions: Hex[] } | null>('eth_getBlockByNumber', [`0x${h.toString(16)}`, false])
 
 function signed(chainId: bigint, key: number, over: { nonce?: bigint; data?: Uint8Array } = {}): Hex {

@@ -14,20 +14,15 @@ import { presetJSON } from '../../src/chain/spec/presets.ts'
 import { targetToCompact } from '../../src/consensus/pow/target.ts'
 import { makeCommon } from '../../src/execution/index.ts'
 import { KEYS } from '../helpers/chain.ts'
-import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { blockHeight, makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
 const CHAIN_ID = 1340n
 const common = makeCommon(CHAIN_ID)
-const dirs: string[] = []
-const running = new Set<NodeProcess>()
+const { dirs, running, cleanup } = trackNodes()
+after(cleanup)
 
-after(async () => {
-  await Promise.all([...running].map((n) => n.kill().catch(() => undefined)))
-  await Promise.all(dirs.map(removeDatadir))
-})
-
-const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
+const height = blockHeight
 const head = (n: NodeProcess) => n.rpc<{ hash: Hex; number: Hex; difficulty: Hex; totalDifficulty: Hex }>('eth_getBlockByNumber', ['latest', false])
 
 describe('proof of work: partition, reconnect, reorg', () => {
