@@ -14,7 +14,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { isValidChecksumAddress, privateKeyToAddress, toChecksumAddress } from '../../src/crypto/index.ts'
 import { TEST_MNEMONIC, decryptKeystore, deriveKeys, encryptKeystore } from '../../src/wallet/index.ts'
 import { makeDatadir, removeDatadir, startNode, type NodeProcess } from '../helpers/node-process.ts'
-import { SCRYPT_N, assertFails, catena } from '../helpers/cli.ts'
+import { assertFails, catena } from '../helpers/cli.ts'
 import { TMUX_MISSING, TerminalSession } from '../helpers/terminal.ts'
 
 const DEV0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
