@@ -7,7 +7,6 @@ import assert from 'node:assert/strict'
 import { createVM, type VM } from '@ethereumjs/vm'
 import { Account, Address } from '@ethereumjs/util'
 import {
-  bytesToHex,
   decodeAbiParameters,
   decodeFunctionResult,
   encodeAbiParameters,
@@ -56,20 +55,12 @@ import {
 } from '../../../src/contracts/index.ts'
 import type { MultisigCallInput, MultisigLog, MultisigOwnerChangeInput, MultisigProposal } from '../../../src/contracts/index.ts'
 import { compileSources } from '../../helpers/solc.ts'
+import { hex, taggedAddress, words } from '../../helpers/addresses.ts'
 
 const GAS = 30_000_000n
 const ETH = 10n ** 18n
 
-/** A distinct 20-byte address per tag. */
-function addr(tag: number): Uint8Array {
-  const a = new Uint8Array(20)
-  a[0] = 0xbb
-  a[18] = tag >> 8
-  a[19] = tag & 0xff
-  return a
-}
-const hex = (a: Uint8Array) => bytesToHex(a)
-const words = (a: Uint8Array) => getAddress(bytesToHex(a))
+const addr = (tag: number) => taggedAddress(0xbb, tag)
 const hexes = (list: Uint8Array[]) => list.map(hex)
 
 const [A, B, C, D, E] = [1, 2, 3, 4, 5].map(addr) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]

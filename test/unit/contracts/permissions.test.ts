@@ -35,20 +35,12 @@ import {
   permissionsRuntimeCode,
 } from '../../../src/contracts/index.ts'
 import type { PermissionsInit, PermissionsLog, PermissionsSnapshot, ProposalInput } from '../../../src/contracts/index.ts'
+import { hex, taggedAddress, words } from '../../helpers/addresses.ts'
 
 const CONTRACT = createAddressFromString(PERMISSIONS_ADDRESS)
 const GAS = 30_000_000n
 
-/** A distinct 20-byte address per tag. */
-function addr(tag: number): Uint8Array {
-  const a = new Uint8Array(20)
-  a[0] = 0xee
-  a[18] = tag >> 8
-  a[19] = tag & 0xff
-  return a
-}
-const hex = (a: Uint8Array) => bytesToHex(a)
-const words = (a: Uint8Array) => getAddress(bytesToHex(a))
+const addr = (tag: number) => taggedAddress(0xee, tag)
 
 const [A, B, C, D, E] = [1, 2, 3, 4, 5].map(addr) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
 const OUTSIDER = addr(0x99)

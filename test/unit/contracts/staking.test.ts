@@ -3,7 +3,6 @@ import assert from 'node:assert/strict'
 import { createVM, type VM } from '@ethereumjs/vm'
 import { Account, Address, createAddressFromString } from '@ethereumjs/util'
 import {
-  bytesToHex,
   encodeAbiParameters,
   encodeDeployData,
   encodeErrorResult,
@@ -49,22 +48,14 @@ import {
 } from '../../../src/contracts/index.ts'
 import type { StakeSnapshot, StakingInit, StakingLog, StakingParams, UnbondingEntry } from '../../../src/contracts/index.ts'
 import { compileSources } from '../../helpers/solc.ts'
+import { hex, taggedAddress, words } from '../../helpers/addresses.ts'
 
 const CONTRACT = createAddressFromString(STAKING_ADDRESS)
 const SYSTEM = hexToBytes(SYSTEM_ADDRESS)
 const GAS = 30_000_000n
 const ETH = 10n ** 18n
 
-/** A distinct 20-byte address per tag. */
-function addr(tag: number): Uint8Array {
-  const a = new Uint8Array(20)
-  a[0] = 0xaa
-  a[18] = tag >> 8
-  a[19] = tag & 0xff
-  return a
-}
-const hex = (a: Uint8Array) => bytesToHex(a)
-const words = (a: Uint8Array) => getAddress(bytesToHex(a))
+const addr = (tag: number) => taggedAddress(0xaa, tag)
 
 const V1 = addr(1)
 const V2 = addr(2)
