@@ -4,7 +4,8 @@ import { Address, bytesToHex } from '@ethereumjs/util'
 import { Chain } from '../../src/chain/chain.ts'
 import { BlockImporter } from '../../src/chain/import.ts'
 import { DEV_ACCOUNTS, parseChainSpec } from '../../src/chain/spec/index.ts'
-import { decodePowSeal, PowSealVerifier } from '../../src/consensus/pow/seal.ts'
+import { decodePowSeal } from '../../src/consensus/pow/seal.ts'
+import { PowRules } from '../../src/consensus/pow/rules.ts'
 import { meetsTarget, powHash } from '../../src/consensus/pow/pow-hash.ts'
 import { compactToTarget } from '../../src/consensus/pow/target.ts'
 import { ethereumCustomCrypto, privateKeyToAddress } from '../../src/crypto/secp256k1.ts'
@@ -135,7 +136,7 @@ describe('the benchmark chain', () => {
     const executor = new Executor(store, common, (h) => chain.getHashAt(h))
     executor.stateCache.reset(chain.head.header.stateRoot)
     assert.ok(spec.engine.type === 'pow')
-    const importer = new BlockImporter(chain, executor, new PowSealVerifier(spec.engine, spec.blockTimeMs, chain))
+    const importer = new BlockImporter(chain, executor, new PowRules(spec.engine, spec.blockTimeMs, chain))
     const bits = new Set<number>()
     for (let h = 1n; h <= 25n; h++) {
       const block = source.getBlockAt(h)!

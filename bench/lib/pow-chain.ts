@@ -12,7 +12,8 @@ import { Chain } from '../../src/chain/chain.ts'
 import { BlockImporter } from '../../src/chain/import.ts'
 import { presetJSON } from '../../src/chain/spec/presets.ts'
 import type { ChainSpec, ChainSpecJSON } from '../../src/chain/spec/index.ts'
-import { encodePowSeal, PowSealVerifier, sealHash } from '../../src/consensus/pow/seal.ts'
+import { encodePowSeal, sealHash } from '../../src/consensus/pow/seal.ts'
+import { PowRules } from '../../src/consensus/pow/rules.ts'
 import { meetsTarget, powHash } from '../../src/consensus/pow/pow-hash.ts'
 import { compactToTarget } from '../../src/consensus/pow/target.ts'
 import { ethereumCustomCrypto, signDigest } from '../../src/crypto/secp256k1.ts'
@@ -217,7 +218,7 @@ export async function buildPowChain(o: BuildPowChainOptions): Promise<BuiltPowCh
   const chain = await Chain.open(o.store, spec, common)
   const executor = new Executor(o.store, common, (h) => chain.getHashAt(h))
   executor.stateCache.reset(chain.head.header.stateRoot)
-  const verifier = new PowSealVerifier(spec.engine, spec.blockTimeMs, chain)
+  const verifier = new PowRules(spec.engine, spec.blockTimeMs, chain)
   const importer = new BlockImporter(chain, executor, verifier)
   const producer = o.producer ?? PRODUCER
   const startHeight = Number(chain.head.header.height)

@@ -116,6 +116,11 @@ export function encodeBody(txs: TypedTransaction[]): Uint8Array {
 }
 
 export function decodeBody(bytes: Uint8Array, common: Common): TypedTransaction[] {
+  return decodeTxs(rawTxList(bytes), common)
+}
+
+/** The serialized txs of a body, not yet decoded. */
+function rawTxList(bytes: Uint8Array): Uint8Array[] {
   let decoded: unknown
   try {
     decoded = RLP.decode(bytes)
@@ -125,7 +130,11 @@ export function decodeBody(bytes: Uint8Array, common: Common): TypedTransaction[
   if (!Array.isArray(decoded) || decoded.some((t) => !(t instanceof Uint8Array))) {
     throw new BlockError('MALFORMED', 'block body must be an RLP list of serialized transactions')
   }
-  return (decoded as Uint8Array[]).map((raw, i) => {
+  return decoded as Uint8Array[]
+}
+
+function decodeTxs(raws: Uint8Array[], common: Common): TypedTransaction[] {
+  return raws.map((raw, i) => {
     try {
       return withCachedSender(createTxFromRLP(raw, { common, freeze: false }), raw)
     } catch (err) {
@@ -139,8 +148,11 @@ export function encodeBlock(block: Block): Uint8Array {
   return RLP.encode([encodeHeader(block.header), encodeBody(block.txs)])
 }
 
-/** Txs are decoded with the Common of the block's height (its chain id: see CommonSchedule). */
-export function decodeBlock(bytes: Uint8Array, commons: Commons): Block {
+/**
+ * Txs are decoded with the Common of the block's height (its chain id: see CommonSchedule).
+ * `check` sees the header and the raw txs before any tx is decoded (cheap checks first).
+ */
+export function decodeBlock(bytes: Uint8Array, commons: Commons, check?: (header: BlockHeader, rawTxs: Uint8Array[]) => void): Block {
   let parts: unknown
   try {
     parts = RLP.decode(bytes)
@@ -151,7 +163,57 @@ export function decodeBlock(bytes: Uint8Array, commons: Commons): Block {
     throw new BlockError('MALFORMED', 'block must be RLP [header, body]')
   }
   const header = decodeHeader(parts[0])
-  return { header, txs: decodeBody(parts[1], commonAt(commons, header.height)) }
+  const raws = rawTxList(parts[1])
+  check?.(header, raws)
+  return { header, txs: decodeTxs(raws, commonAt(commons, header.height)) }
+}
+
+/**
+ * A block as it travels between nodes once it is part of a chain (block gossip, range and
+ * hash sync): RLP [header, body, proof], where proof is what its engine requires for import
+ * (a BFT commit certificate; empty for engines whose header carries everything).
+ */
+export function encodeBlockEnvelope(block: Block, proof: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return RLP.encode([encodeHeader(block.header), encodeBody(block.txs), proof])
+}
+
+/**
+ * A block from a peer with only its header decoded: the header, seal and proof are checked
+ * before a single tx is decoded (cheap checks first). `bodyBytes` is the RLP body.
+ */
+export interface RawBlock {
+  header: BlockHeader
+  hash: Uint8Array
+  /** Bytes of header + body on the wire: what maxBlockBytes limits, known without decoding the txs. */
+  size: number
+  bodyBytes: Uint8Array
+  proof: Uint8Array
+}
+
+export function decodeBlockEnvelope(bytes: Uint8Array): RawBlock {
+  let parts: unknown
+  try {
+    parts = RLP.decode(bytes)
+  } catch (err) {
+    throw new BlockError('MALFORMED', `block is not valid RLP: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(parts) || parts.length !== 3 || !parts.every((p) => p instanceof Uint8Array)) {
+    throw new BlockError('MALFORMED', 'block must be RLP [header, body, proof]')
+  }
+  const [headerBytes, bodyBytes, proof] = parts as [Uint8Array, Uint8Array, Uint8Array]
+  const header = decodeHeader(headerBytes)
+  return { header, hash: blockHash(header), size: headerBytes.length + bodyBytes.length, bodyBytes, proof }
+}
+
+/** The txs of a raw block, decoded with the Common of its height. */
+export function decodeRawBody(raw: RawBlock, commons: Commons): Block {
+  return { header: raw.header, txs: decodeBody(raw.bodyBytes, commonAt(commons, raw.header.height)) }
+}
+
+/** A decoded block as a raw one (blocks built or proposed locally take the same import path). */
+export function toRawBlock(block: Block, proof: Uint8Array = new Uint8Array(0)): RawBlock & { block: Block } {
+  const bodyBytes = encodeBody(block.txs)
+  return { header: block.header, hash: blockHash(block.header), size: encodeHeader(block.header).length + bodyBytes.length, bodyBytes, proof, block }
 }
 
 /** Size of the block on the wire: header + body, what maxBlockBytes limits. */

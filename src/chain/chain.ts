@@ -40,6 +40,8 @@ export interface ImportedBlock {
   hash: Uint8Array
   block: Block
   receipts: Receipt[]
+  /** The proof its engine required to import it (BFT: its commit certificate); empty for PoW and dev. */
+  proof?: Uint8Array
 }
 
 export interface TxLocation {
@@ -60,6 +62,13 @@ export interface BlockCommit {
   stakes?: Uint8Array
   /** Total work of the chain ending at this block (fork choice); default: parent's + 1. */
   work?: bigint
+  /** The proof its engine requires (BFT: the commit certificate), stored in the block's batch. */
+  proof?: Uint8Array
+  /**
+   * fsync the batch: the block survives a power cut, not only a killed process. A validator
+   * commits this way, because it prunes its vote log of the block's height right after.
+   */
+  durable?: boolean
   /**
    * Runs once the block is stored and is the head, before 'block' listeners hear of it (the
    * executor moves its head state cache here, so their reads of the new head hit the cache).
@@ -235,6 +244,11 @@ export class Chain extends EventEmitter {
     return height
   }
 
+  /** The proof stored with a block (BFT: the commit certificate that made it final), if its engine takes one. */
+  getProof(hash: Uint8Array): Uint8Array | undefined {
+    return this.store.get(keys.proof(hash))
+  }
+
   hasBlock(hash: Uint8Array): boolean {
     return this.store.get(keys.header(hash)) !== undefined
   }
@@ -252,19 +266,22 @@ export class Chain extends EventEmitter {
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
       const permissions = commit.permissions ? this.permissions.record(block.header.height, commit.permissions) : undefined
       const stakes = commit.stakes ? this.stakes.record(block.header.height, commit.stakes) : undefined
-      await this.store.batch([
-        ...commit.stateOps,
-        ...this.storedBlockOps(hash, block, commit),
-        ...this.canonicalOps(hash, block),
-        { type: 'put', key: keys.meta('head'), value: hash },
-        ...(permissions?.ops ?? []),
-        ...(stakes?.ops ?? []),
-      ])
+      await this.store.batch(
+        [
+          ...commit.stateOps,
+          ...this.storedBlockOps(hash, block, commit),
+          ...this.canonicalOps(hash, block),
+          { type: 'put', key: keys.meta('head'), value: hash },
+          ...(permissions?.ops ?? []),
+          ...(stakes?.ops ?? []),
+        ],
+        { sync: commit.durable === true },
+      )
       permissions?.adopt()
       stakes?.adopt()
       this.headState = { hash, header: block.header }
       commit.onStored?.()
-      const imported = this.remembered(hash, block, commit.receipts)
+      const imported = this.remembered(hash, block, commit.receipts, commit.proof)
       this.emit('block', imported)
       return imported
     })
@@ -280,7 +297,7 @@ export class Chain extends EventEmitter {
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
       if (!this.store.get(keys.header(block.header.parentHash))) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
       await this.store.batch([...commit.stateOps, ...this.storedBlockOps(hash, block, commit)])
-      const imported = this.remembered(hash, block, commit.receipts)
+      const imported = this.remembered(hash, block, commit.receipts, commit.proof)
       this.emit('side', imported)
       return imported
     })
@@ -294,9 +311,6 @@ export class Chain extends EventEmitter {
    */
   async reorganize(tip: Uint8Array, maxDepth = Number.MAX_SAFE_INTEGER): Promise<Reorg> {
     return this.serialized(async () => {
-      if (this.permissions.enabled || this.stakes.enabled) {
-        throw new BlockError('REORG_REFUSED', 'permissioned and PoS chains are final block by block: they never reorganize')
-      }
       const tipHeader = this.getHeader(tip)
       if (!tipHeader) throw new BlockError('UNKNOWN_BLOCK', `block ${bytesToHex(tip)} is not stored`)
       // Walk both branches back to their common ancestor.
@@ -330,7 +344,8 @@ export class Chain extends EventEmitter {
         const block = this.getBlock(x.hash)
         const receipts = this.getReceipts(x.hash)
         if (!block || !receipts) throw new Error(`block ${bytesToHex(x.hash)} is incomplete in the store`)
-        return { hash: x.hash, block, receipts }
+        const proof = this.getProof(x.hash)
+        return { hash: x.hash, block, receipts, ...(proof ? { proof } : {}) }
       }
       const out: ImportedBlock[] = disconnected.map(load)
       const inn: ImportedBlock[] = connected.map(load)
@@ -360,10 +375,10 @@ export class Chain extends EventEmitter {
     return { hash: x.header.parentHash, header }
   }
 
-  private remembered(hash: Uint8Array, block: Block, receipts: Receipt[]): ImportedBlock {
+  private remembered(hash: Uint8Array, block: Block, receipts: Receipt[], proof?: Uint8Array): ImportedBlock {
     remember(this.recentBlocks, bytesToHex(hash), block)
     remember(this.recentReceipts, bytesToHex(hash), receipts)
-    return { hash, block, receipts }
+    return { hash, block, receipts, ...(proof?.length ? { proof } : {}) }
   }
 
   /** Chain mutations run one at a time. */
@@ -389,6 +404,7 @@ export class Chain extends EventEmitter {
       { type: 'put', key: keys.height(hash), value: heightKey(h.height) },
       { type: 'put', key: keys.issued(hash), value: u256(commit.issued) },
       { type: 'put', key: keys.work(hash), value: u256(work) },
+      ...(commit.proof?.length ? [{ type: 'put' as const, key: keys.proof(hash), value: commit.proof }] : []),
     ]
   }
 

@@ -19,12 +19,16 @@ export type BlockErrorCode =
   | 'TOO_LARGE'
   | 'BAD_TX'
   | 'BAD_SEAL'
+  /** A block from elsewhere came without the proof its engine requires (BFT: its commit certificate). */
+  | 'MISSING_PROOF'
+  /** The proof that came with a block does not prove it (or the engine takes none). */
+  | 'BAD_PROOF'
+  /** A block asked for by hash (or named by a signed proposal) hashes to something else. */
+  | 'WRONG_BLOCK'
   | 'NOT_EXTENDING_HEAD'
   | 'ALREADY_KNOWN'
   /** A branch switch deeper than the chain allows (PoW: engine.maxReorgDepth). */
   | 'REORG_TOO_DEEP'
-  /** A branch switch on a chain with per-block finality (BFT). */
-  | 'REORG_REFUSED'
   | 'UNKNOWN_BLOCK'
 
 export class BlockError extends Error {

@@ -1,40 +1,24 @@
 /**
- * Producing and importing blocks, as small named steps (like Lodestar's verifyBlocks*):
- * sanity checks against the parent and the chain spec, the engine's seal check,
- * re-execution and comparison of every commitment, then one atomic commit.
+ * Producing and importing blocks, as small named steps (like Lodestar's verifyBlocks*),
+ * cheapest first: the header against its parent and the chain spec, the engine's proof
+ * (a BFT commit certificate) and seal, and only then the body: decoding the txs, the tx
+ * root, re-execution and comparison of every commitment; then one atomic commit that stores
+ * the block with its proof.
  */
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA, STAKE_SNAPSHOT_CALLDATA, STAKING_ADDRESS } from '../contracts/index.ts'
+import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA } from '../contracts/index.ts'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { TxExecutionError, type BlockExecution, type BlockExecutionParams, type Executor, type TxSource } from '../execution/index.ts'
-import { blockHash, blockSize, checkHeaderShape, type Block, type BlockHeader } from './block.ts'
+import { checkHeaderShape, decodeRawBody, toRawBlock, type Block, type BlockHeader, type RawBlock } from './block.ts'
 import type { BlockCommit, Chain, ImportedBlock, Reorg } from './chain.ts'
 import { BlockError } from './errors.ts'
 import { nextBaseFee } from './basefee.ts'
 import { blockReward } from './monetary.ts'
 import { paramsAt } from './spec/index.ts'
 import { txBytes } from '../execution/index.ts'
+import type { BlockExecutionInputs, BlockRules, BranchView } from './rules.ts'
 
-/** The part of a consensus engine that block import needs. */
-export interface HeaderVerifier {
-  /** Engine rules for a header (seal, producer eligibility); throws BlockError('BAD_SEAL', ...). */
-  verifyHeader(header: BlockHeader, parent: BlockHeader): void
-  /**
-   * How far ahead of this node's clock a block's timestamp may be; undefined = no limit (the
-   * dev engine's time travel: evm_increaseTime, hardhat_mine with an interval). PoW scales
-   * Bitcoin's two hours to the block time; BFT bounds it by its proposer rules.
-   */
-  readonly maxFutureSeconds?: bigint
-  /** Engine duties executed with the block (PoS: slashing from evidence, the voters' reward share); from the sealed header. */
-  executionInputs?(header: Pick<BlockHeader, 'height' | 'seal'>): BlockExecutionInputs
-  /** The work a block adds to its chain, for fork choice (PoW: expected hashes; default 1 per block). */
-  blockWork?(header: BlockHeader): bigint
-  /**
-   * The deepest branch switch allowed (PoW); deeper ones are refused with a log line. 0 means
-   * blocks are final once on the chain (BFT): blocks off the head's branch are refused, not stored.
-   */
-  readonly maxReorgDepth?: number
-}
+export type { BlockExecutionInputs, BlockRules } from './rules.ts'
 
 /** What importing a block did: extended the head, switched the chain to its branch, or stored it on a lighter branch. */
 export interface ImportOutcome {
@@ -44,8 +28,6 @@ export interface ImportOutcome {
   /** A heavier branch that was not adopted because switching to it was too deep: why. */
   refusedReorg?: string
 }
-
-export type BlockExecutionInputs = Pick<BlockExecutionParams, 'systemCalls' | 'rewardSplit'>
 
 export interface ProduceOptions {
   source: TxSource
@@ -85,7 +67,7 @@ export class BlockImporter {
   constructor(
     private readonly chain: Chain,
     private readonly executor: Executor,
-    private readonly engine: HeaderVerifier,
+    private readonly rules: BlockRules,
     private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
   ) {}
 
@@ -128,17 +110,44 @@ export class BlockImporter {
   }
 
   /**
-   * Checks a block from elsewhere (peer, proposer) completely — chain rules, the engine's
-   * header rules, re-execution against every commitment — without committing it.
+   * Checks a block from elsewhere (a proposer) completely — chain rules, the engine's header
+   * rules, re-execution against every commitment — without committing it. (Its proof, if its
+   * engine takes one, does not exist yet: see importBlock.)
    */
   async validate(block: Block): Promise<ExecutedBlock> {
+    const raw = toRawBlock(block)
+    const parent = this.parentOf(raw)
+    this.checkHeader(raw, parent)
+    return this.checkBody(raw, parent)
+  }
+
+  /** The stored parent of a block, or UNKNOWN_PARENT. */
+  private parentOf(raw: RawBlock): BlockHeader {
+    const parent = this.chain.getHeader(raw.header.parentHash)
+    if (!parent) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(raw.header.parentHash)} is unknown`)
+    return parent
+  }
+
+  /** Everything the header alone can tell, cheapest first: shape and limits against the parent and spec, then the seal. */
+  private checkHeader(raw: RawBlock, parent: BlockHeader): void {
+    this.verifySanity(raw, parent)
+    this.rules.verifyHeader(raw.header, parent)
+  }
+
+  /** The proof a block from elsewhere must carry for import (checked before its seal and body). */
+  private checkProof(raw: RawBlock): void {
+    if (this.rules.verifyProof) return this.rules.verifyProof(raw.header, raw.hash, raw.proof.length > 0 ? raw.proof : undefined)
+    if (raw.proof.length > 0) throw new BlockError('BAD_PROOF', `this chain's blocks carry no proof, but block ${raw.header.height} came with ${raw.proof.length} bytes of one`)
+  }
+
+  /** Decodes the txs (only now), checks the tx root and re-executes against every commitment. */
+  private async checkBody(raw: RawBlock, parent: BlockHeader): Promise<ExecutedBlock> {
     const started = performance.now()
-    const parentHeader = this.chain.getHeader(block.header.parentHash)
-    if (!parentHeader) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
-    this.verifySanity(block, parentHeader)
-    this.engine.verifyHeader(block.header, parentHeader)
+    const block = 'block' in raw ? (raw as RawBlock & { block: Block }).block : decodeRawBody(raw, this.chain.commons)
     const h = block.header
-    const params = this.executionParams(h.parentHash, parentHeader, h.height, h.timestamp, h.producer, h.seal)
+    const txRoot = merkleRoot(block.txs.map(txBytes))
+    if (!equalsBytes(txRoot, h.txRoot)) throw new BlockError('BAD_TX_ROOT', `tx root ${bytesToHex(h.txRoot)} does not match the txs (${bytesToHex(txRoot)})`)
+    const params = this.executionParams(h.parentHash, parent, h.height, h.timestamp, h.producer, h.seal)
     let execution: BlockExecution
     try {
       execution = await this.executor.replay(params, block.txs)
@@ -151,10 +160,18 @@ export class BlockImporter {
     return { block, execution, reward: params.reward }
   }
 
-  /** Commits a built or validated block atomically; it must still extend the head. */
-  async commit(executed: ExecutedBlock): Promise<ImportedBlock> {
+  /**
+   * Commits a built or validated block atomically, with the proof its engine requires (a
+   * decided BFT block's certificate); it must still extend the head. `durable` fsyncs the batch.
+   */
+  async commit(executed: ExecutedBlock, opts: { proof?: Uint8Array; durable?: boolean } = {}): Promise<ImportedBlock> {
     const started = performance.now()
-    const imported = await this.chain.commitBlock(executed.block, { ...this.blockCommit(executed), onStored: () => this.executor.committed(executed.execution) })
+    const imported = await this.chain.commitBlock(executed.block, {
+      ...this.blockCommit(executed),
+      ...(opts.proof?.length ? { proof: opts.proof } : {}),
+      ...(opts.durable ? { durable: true } : {}),
+      onStored: () => this.executor.committed(executed.execution),
+    })
     this.timed('commit', started)
     return imported
   }
@@ -169,38 +186,51 @@ export class BlockImporter {
       receipts: execution.receipts,
       stateOps: execution.stateOps,
       issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
-      work: this.chain.getWork(block.header.parentHash) + (this.engine.blockWork?.(block.header) ?? 1n),
+      work: this.chain.getWork(block.header.parentHash) + (this.rules.blockWork?.(block.header) ?? 1n),
       ...(execution.systemReads?.permissions ? { permissions: execution.systemReads.permissions } : {}),
       ...(execution.systemReads?.stakes ? { stakes: execution.systemReads.stakes } : {}),
     }
   }
 
   /** Validates a block from elsewhere (peer, RPC) completely, then commits it (see importBlock). */
-  async import(block: Block): Promise<ImportedBlock> {
-    return (await this.importBlock(block)).imported
+  async import(block: Block, proof?: Uint8Array): Promise<ImportedBlock> {
+    return (await this.importBlock(block, proof)).imported
+  }
+
+  /** importRaw for a block already decoded (with the proof its engine requires, if any). */
+  async importBlock(block: Block, proof?: Uint8Array): Promise<ImportOutcome> {
+    return this.importRaw(toRawBlock(block, proof))
   }
 
   /**
-   * Validates a block from elsewhere completely and applies fork choice: a block on the head
-   * extends it; a block on another stored branch is stored, and when its chain has more work
-   * than ours the canonical chain switches to it (one atomic batch; deeper than the engine's
-   * maxReorgDepth is refused). Txs of disconnected blocks are the caller's to re-queue.
+   * Imports a block from elsewhere: checks it completely, cheapest first (already known, off a
+   * final head, unknown parent, header against parent and spec, the engine's proof, the seal,
+   * then the body), and applies fork choice: a block on the head extends it; a block on
+   * another stored branch is stored, and when its chain has more work than ours the canonical
+   * chain switches to it (one atomic batch; deeper than the engine's maxReorgDepth is refused).
+   * Txs of disconnected blocks are the caller's to re-queue.
    */
-  async importBlock(block: Block): Promise<ImportOutcome> {
-    const hash = blockHash(block.header)
+  async importRaw(raw: RawBlock): Promise<ImportOutcome> {
+    const { hash } = raw
     if (this.chain.hasBlock(hash)) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
-    this.refuseOffHeadIfFinal(block, hash)
-    const executed = await this.validate(block)
+    this.refuseOffHeadIfFinal(raw.header, hash)
+    const parent = this.parentOf(raw)
+    this.verifySanity(raw, parent)
+    this.checkProof(raw)
+    this.rules.verifyHeader(raw.header, parent)
+    const executed = await this.checkBody(raw, parent)
+    const proof = raw.proof.length > 0 ? raw.proof : undefined
+    const block = executed.block
     const head = this.chain.head
-    if (equalsBytes(block.header.parentHash, head.hash)) return { status: 'extended', imported: await this.commit(executed) }
+    if (equalsBytes(block.header.parentHash, head.hash)) return { status: 'extended', imported: await this.commit(executed, proof ? { proof } : {}) }
     // The head moved while the block executed (consensus or another sync path committed).
-    this.refuseOffHeadIfFinal(block, hash)
-    const commit = this.blockCommit(executed)
+    this.refuseOffHeadIfFinal(block.header, hash)
+    const commit = { ...this.blockCommit(executed), ...(proof ? { proof } : {}) }
     const imported = await this.chain.storeSideBlock(block, commit)
     if (commit.work! <= this.chain.getWork(this.chain.head.hash)) return { status: 'side', imported }
     let reorg: Reorg
     try {
-      reorg = await this.chain.reorganize(hash, this.engine.maxReorgDepth)
+      reorg = await this.chain.reorganize(hash, this.rules.maxReorgDepth)
     } catch (err) {
       if (err instanceof BlockError && err.code === 'REORG_TOO_DEEP') return { status: 'side', imported, refusedReorg: err.message }
       throw err
@@ -216,23 +246,24 @@ export class BlockImporter {
    * consensus might later try to commit. A peer racing our own commit sends such blocks
    * honestly, so this is NOT_EXTENDING_HEAD (ignored by sync), not an invalid block.
    */
-  private refuseOffHeadIfFinal(block: Block, hash: Uint8Array): void {
-    if (this.engine.maxReorgDepth !== 0) return
+  private refuseOffHeadIfFinal(header: BlockHeader, hash: Uint8Array): void {
+    if (this.rules.maxReorgDepth !== 0) return
     const head = this.chain.head
-    if (equalsBytes(block.header.parentHash, head.hash)) return
+    if (equalsBytes(header.parentHash, head.hash)) return
     if (this.chain.hasBlock(hash)) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
     throw new BlockError(
       'NOT_EXTENDING_HEAD',
-      `block ${bytesToHex(hash)} at height ${block.header.height} does not extend the head ${bytesToHex(head.hash)} (height ${head.header.height}); this chain's blocks are final, so other branches are not kept`,
+      `block ${bytesToHex(hash)} at height ${header.height} does not extend the head ${bytesToHex(head.hash)} (height ${head.header.height}); this chain's blocks are final, so other branches are not kept`,
     )
   }
 
-  private verifySanity(block: Block, parent: BlockHeader): void {
-    const h = block.header
+  /** The chain's header rules (any engine): shape, height, time, gas limit, base fee, size. */
+  private verifySanity(raw: RawBlock, parent: BlockHeader): void {
+    const h = raw.header
     checkHeaderShape(h)
     if (h.height !== parent.height + 1n) throw new BlockError('BAD_HEIGHT', `height ${h.height} does not follow parent height ${parent.height}`)
     if (h.timestamp < parent.timestamp) throw new BlockError('TIME_TOO_OLD', `timestamp ${h.timestamp} is before the parent's ${parent.timestamp}`)
-    const drift = this.engine.maxFutureSeconds
+    const drift = this.rules.maxFutureSeconds
     if (drift !== undefined && h.timestamp > this.now() + drift) {
       throw new BlockError('TIME_TOO_NEW', `timestamp ${h.timestamp} is more than ${drift}s in the future`)
     }
@@ -240,10 +271,7 @@ export class BlockImporter {
     if (h.gasLimit !== p.limits.blockGasLimit) throw new BlockError('GAS_LIMIT', `gas limit ${h.gasLimit} differs from the chain spec's ${p.limits.blockGasLimit}`)
     const baseFee = nextBaseFee(parent, this.chain.spec.feeMarket)
     if (h.baseFee !== baseFee) throw new BlockError('BAD_BASE_FEE', `base fee ${h.baseFee} should be ${baseFee}`)
-    const size = blockSize(block)
-    if (size > p.limits.maxBlockBytes) throw new BlockError('TOO_LARGE', `block is ${size} bytes, limit ${p.limits.maxBlockBytes}`)
-    const txRoot = merkleRoot(block.txs.map(txBytes))
-    if (!equalsBytes(txRoot, h.txRoot)) throw new BlockError('BAD_TX_ROOT', `tx root ${bytesToHex(h.txRoot)} does not match the txs (${bytesToHex(txRoot)})`)
+    if (raw.size > p.limits.maxBlockBytes) throw new BlockError('TOO_LARGE', `block is ${raw.size} bytes, limit ${p.limits.maxBlockBytes}`)
   }
 
   private executionParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint, timestamp: bigint, producer: Uint8Array, seal: Uint8Array): BlockExecutionParams {
@@ -263,30 +291,27 @@ export class BlockImporter {
       baseFeeBurn: p.monetary.baseFeeBurn,
       maxTxBytes,
       perTxFraming: PER_TX_FRAMING,
-      ...this.systemParams(height, this.engine.executionInputs?.({ height, seal }) ?? {}),
-      ...this.maturityParams(parentHash, parent, height),
+      ...this.systemParams(height, this.rules.blockEffects?.(this.branchView(parentHash, parent, height, seal)) ?? {}),
       ...(this.chain.isCanonical(parentHash) ? {} : { hashAt: (h: bigint) => (h <= parent.height ? this.ancestorHash(parentHash, parent, h) : undefined) }),
     }
   }
 
-  /**
-   * PoW: a block's subsidy and fees mature after `coinbaseMaturity` blocks. Block h pays the
-   * subsidy and the escrowed earnings of block h - maturity (on its own branch) to that block's
-   * producer.
-   */
-  private maturityParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint): Pick<BlockExecutionParams, 'maturedReward'> {
-    const engine = this.chain.spec.engine
-    if (engine.type !== 'pow' || engine.coinbaseMaturity === 0) return {}
-    const maturing = height - BigInt(engine.coinbaseMaturity)
-    if (maturing < 1n) return { maturedReward: null }
-    const hash = this.ancestorHash(parentHash, parent, maturing)
-    const header = this.chain.getHeader(hash)!
-    const amount = this.chain.getIssued(hash) - this.chain.getIssued(header.parentHash)
-    return { maturedReward: { to: header.producer, amount, height: maturing } }
+  /** What an engine may read of a block's branch to decide the state changes it makes with the block. */
+  private branchView(parentHash: Uint8Array, parent: BlockHeader, height: bigint, seal: Uint8Array): BranchView {
+    return {
+      height,
+      seal,
+      parentHash,
+      parent,
+      ancestorHash: (h) => this.ancestorHash(parentHash, parent, h),
+      header: (hash) => this.chain.getHeader(hash),
+      issued: (hash) => this.chain.getIssued(hash),
+    }
   }
 
   /** The hash of the block at `height` on the branch ending at `parentHash` (canonical index when that branch is canonical). */
   private ancestorHash(parentHash: Uint8Array, parent: BlockHeader, height: bigint): Uint8Array {
+    if (height > parent.height) throw new RangeError(`no ancestor at height ${height} above the parent (${parent.height})`)
     if (this.chain.isCanonical(parentHash)) return this.chain.getHashAt(height)!
     let hash = parentHash
     let header = parent
@@ -298,24 +323,17 @@ export class BlockImporter {
   }
 
   /**
-   * System contracts: on permissioned chains senders are checked against the permissions
-   * after the parent, and the permissions are read after the block; on PoS chains the engine's
-   * duties (slashing, reward split) run with the block, and the stakes are read at epoch
-   * boundaries and after a slash (a jailed validator leaves the set at once).
+   * The engine's duties with the block, and the chain spec's permissions: on permissioned
+   * chains senders are checked against the permissions after the parent, and the permissions
+   * are read after the block.
    */
   private systemParams(height: bigint, inputs: BlockExecutionInputs): Partial<BlockExecutionParams> {
     const out: Partial<BlockExecutionParams> = { ...inputs }
-    const reads: NonNullable<BlockExecutionParams['systemReads']> = {}
     const permissions = this.chain.permissions.after(height - 1n)
     if (permissions) {
       out.senderAllowed = (sender) => permissions.allowsAccount(sender)
-      reads.permissions = { address: hexToBytes(PERMISSIONS_ADDRESS), data: SNAPSHOT_CALLDATA }
+      out.systemReads = { ...inputs.systemReads, permissions: { address: hexToBytes(PERMISSIONS_ADDRESS), data: SNAPSHOT_CALLDATA } }
     }
-    const staking = this.chain.spec.engine.type === 'bft' ? this.chain.spec.engine.staking : undefined
-    if (staking && this.chain.stakes.enabled && (height % BigInt(staking.epochLength) === 0n || (inputs.systemCalls?.length ?? 0) > 0)) {
-      reads.stakes = { address: hexToBytes(STAKING_ADDRESS), data: STAKE_SNAPSHOT_CALLDATA }
-    }
-    if (Object.keys(reads).length > 0) out.systemReads = reads
     return out
   }
 }

@@ -8,7 +8,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { BlockError } from '../chain/errors.ts'
 import type { BlockHeader } from '../chain/block.ts'
-import type { Produced } from '../chain/import.ts'
+import type { BlockRules, Produced } from '../chain/import.ts'
 import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineRpcMethod } from './types.ts'
 
 export interface DevEngineOptions {
@@ -47,12 +47,11 @@ export class DevEngine implements ConsensusEngine {
     this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
   }
 
-  verifyHeader(header: BlockHeader): void {
-    if (header.seal.length !== 0) throw new BlockError('BAD_SEAL', `dev blocks carry no seal (got ${bytesToHex(header.seal)})`)
-  }
-
-  async seal(header: BlockHeader): Promise<BlockHeader> {
-    return header
+  /** Dev blocks carry no seal; one producer, so every block is final at once. */
+  readonly rules: BlockRules = {
+    verifyHeader(header: BlockHeader): void {
+      if (header.seal.length !== 0) throw new BlockError('BAD_SEAL', `dev blocks carry no seal (got ${bytesToHex(header.seal)})`)
+    },
   }
 
   async start(host: EngineHost): Promise<void> {
@@ -87,7 +86,7 @@ export class DevEngine implements ConsensusEngine {
     let ts = timestamp ?? this.nextTimestamp ?? this.now() + this.timeOffset
     this.nextTimestamp = undefined
     if (ts < parent) ts = parent // timestamps never go backwards
-    const produced = await host.produce({ timestamp: ts })
+    const produced = await host.produce({ timestamp: ts, seal: async (h) => h })
     for (const r of produced.rejected) {
       host.log.debug({ tx: bytesToHex(r.tx.hash()), reason: r.reason }, 'tx left out of block')
       this.release(r.tx.hash())

@@ -1,24 +1,39 @@
 /**
- * The plug-in point for consensus. An engine decides WHEN this node produces a block and
- * what makes a header valid beyond the chain rules (its seal); the chain, execution and
- * mempool are handed to it through EngineHost, so engines never touch storage.
- * PoW, BFT and PoH engines implement the same interface as `dev`.
+ * The plug-in point for consensus. An engine owns its family's rules (`rules`: header and
+ * seal checks, the proof a block must carry, block-level state changes, fork-choice work,
+ * finality) and decides WHEN this node produces a block. The node hands it one EngineHost:
+ * the chain, execution and mempool steps it may use, so engines never touch storage.
+ * dev, PoW and BFT implement the same interface; a toy engine in the tests proves it.
  */
 import type { Logger } from 'pino'
-import type { BlockHeader } from '../chain/block.ts'
-import type { ChainHead } from '../chain/chain.ts'
-import type { HeaderVerifier, Produced } from '../chain/import.ts'
+import type { Block, BlockHeader } from '../chain/block.ts'
+import type { ChainHead, ImportedBlock } from '../chain/chain.ts'
+import type { BlockRules, ExecutedBlock, Produced } from '../chain/import.ts'
 
 export interface EngineHost {
   /** The current canonical head. */
   head(): ChainHead
-  /** Builds the next block from the mempool at `timestamp`, seals it with `engine.seal`, commits it. */
-  produce(opts: { timestamp: bigint }): Promise<Produced>
+  log: Logger
   /** Number of txs that could go into the next block now. */
   pendingTxCount(): number
   /** Called whenever a tx enters the mempool; returns an unsubscribe function. */
   onPendingTx(listener: () => void): () => void
-  log: Logger
+  /** Called for every block that becomes canonical (produced here, imported, or decided); returns an unsubscribe function. */
+  onHead(listener: (block: ImportedBlock) => void): () => void
+  /** Builds the next block from the mempool at `timestamp`, seals it with `seal`, commits it (engines that seal alone: dev, PoW). */
+  produce(opts: { timestamp: bigint; seal: (header: BlockHeader) => Promise<BlockHeader> }): Promise<Produced>
+  /** Builds (executes, does not commit) the next block on the head from the mempool, with `presetSeal` in its header (engines that agree first: BFT). */
+  build(opts: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array }): Promise<ExecutedBlock>
+  /** Checks a block from elsewhere completely (chain rules, engine seal, re-execution) without committing. */
+  validate(block: Block): Promise<ExecutedBlock>
+  /** Commits a built or validated block durably (fsynced), with the proof that makes it final; it must extend the head. */
+  commit(executed: ExecutedBlock, proof: Uint8Array): Promise<ImportedBlock>
+  /** The canonical block at a height. */
+  blockAt(height: bigint): Block | undefined
+  /** The proof stored with a block (BFT: its commit certificate). */
+  proofOf(hash: Uint8Array): Uint8Array | undefined
+  /** Ask block sync to look for newer blocks now (the engine saw verified signs that peers are ahead). */
+  requestSync(): void
 }
 
 /** An engine-specific JSON-RPC method (evm_mine on dev, ...); throw EngineParamsError on bad input. */
@@ -28,12 +43,12 @@ export class EngineParamsError extends Error {
   readonly code = 'INVALID_PARAMS'
 }
 
-export interface ConsensusEngine extends HeaderVerifier {
+export interface ConsensusEngine {
   readonly type: string
   /** Address credited with block rewards and tips for blocks this node produces. */
   readonly producer: Uint8Array
-  /** Fills in the engine's part of a header this node produced. */
-  seal(header: BlockHeader): Promise<BlockHeader>
+  /** The rules every node applies to this engine's blocks: import, sync and the APIs use them. */
+  readonly rules: BlockRules
   start(host: EngineHost): Promise<void>
   stop(): Promise<void>
   /** Methods this engine adds to the node's JSON-RPC. */

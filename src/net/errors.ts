@@ -60,4 +60,6 @@ export const PENALTY = {
   invalidRequest: 5,
   /** a stream closed without a message (also what a peer shutting down may do) */
   empty: 5,
+  /** a peer that claimed a chain it then did not deliver (a height or head it did not serve) */
+  unfulfilledClaim: 20,
 } as const

@@ -14,6 +14,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { NetError } from './errors.ts'
+import { gossipMessageId } from './message-id.ts'
 
 export interface HostServices extends Record<string, unknown> {
   identify: Identify
@@ -72,8 +73,10 @@ export async function createHost(opts: HostOptions): Promise<CatenaLibp2p> {
       identify: identify(),
       pubsub: gossipsub({
         // Catena's payloads (txs, blocks, votes) carry their own signatures: libp2p-level
-        // signing would only add a signature per message. Message ids are hashes of the data.
+        // signing would only add a signature per message. Message ids are hashes of the data
+        // (a block's: of its header, see message-id.ts).
         globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data),
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,

@@ -13,7 +13,7 @@ import { NetError } from './errors.ts'
  * Request/response protocols. The network serves 'status' (handshake) and 'peers' (peer
  * exchange) itself; the sync and light-client layers register handlers for the others.
  */
-export const REQRESP_PROTOCOLS = ['status', 'peers', 'headersByRange', 'blocksByRange', 'blocksByHash', 'stateProof'] as const
+export const REQRESP_PROTOCOLS = ['status', 'peers', 'headersByRange', 'blocksByRange', 'blocksByHash', 'proposedBlock', 'stateProof'] as const
 export type ReqRespProtocol = (typeof REQRESP_PROTOCOLS)[number]
 
 /** The protocols other layers serve. */
@@ -41,6 +41,8 @@ export const DEFAULT_REQRESP_LIMITS: Readonly<Record<ReqRespProtocol, ReqRespLim
   headersByRange: { maxRequestBytes: 256, maxResponseBytes: 4 * MiB },
   blocksByRange: { maxRequestBytes: 256, maxResponseBytes: 16 * MiB },
   blocksByHash: { maxRequestBytes: 64 * KiB, maxResponseBytes: 16 * MiB },
+  /** A BFT proposal's block by hash: one hash in, one block out. */
+  proposedBlock: { maxRequestBytes: 64, maxResponseBytes: 16 * MiB },
   stateProof: { maxRequestBytes: 16 * KiB, maxResponseBytes: 4 * MiB },
 }
 
@@ -52,6 +54,12 @@ export const DEFAULT_TOPIC_LIMITS: Readonly<Record<GossipTopic, number>> = {
 }
 
 const STATUS_PROTOCOL_ID = '/catena/status/1'
+/**
+ * Version of every chain-tagged protocol and topic. 2: blocks travel with their import proof
+ * (RLP [header, body, proof]); consensus proposals carry their block, which is also fetched by
+ * hash (proposedBlock), and want/decided broadcasts are gone.
+ */
+const WIRE_VERSION = 2
 
 /** The chain tag: hex of the first 8 bytes of the genesis hash. */
 export function chainTag(genesisHash: Uint8Array): string {
@@ -62,13 +70,13 @@ export function chainTag(genesisHash: Uint8Array): string {
 /** The libp2p protocol id of a request/response protocol on the chain with tag `tag`. */
 export function protocolId(tag: string, name: ReqRespProtocol): string {
   assertProtocol(name)
-  return name === 'status' ? STATUS_PROTOCOL_ID : `/catena/${tag}/${name}/1`
+  return name === 'status' ? STATUS_PROTOCOL_ID : `/catena/${tag}/${name}/${WIRE_VERSION}`
 }
 
 /** The gossipsub topic string of a topic on the chain with tag `tag`. */
 export function topicId(tag: string, name: GossipTopic): string {
   assertTopic(name)
-  return `/catena/${tag}/${name}/1`
+  return `/catena/${tag}/${name}/${WIRE_VERSION}`
 }
 
 export function assertProtocol(name: string): asserts name is ReqRespProtocol {

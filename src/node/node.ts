@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import { Chain, type ImportedBlock } from '../chain/chain.ts'
 import { BlockImporter, type ExecutedBlock } from '../chain/import.ts'
+import { finalityAt } from '../chain/rules.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, maxBlockBytesEver, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
@@ -18,6 +19,7 @@ import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
+import type { ConsensusTransport } from '../consensus/bft-engine/transport.ts'
 import { votingPowers } from '../contracts/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
@@ -28,6 +30,7 @@ import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/blo
 import type { Network } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
 import type { CommonSchedule, Commons } from '../execution/common.ts'
+import { NetError, PENALTY } from '../net/errors.ts'
 import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
@@ -142,11 +145,11 @@ export class CatenaNode {
 
     const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
     const engine = await createEngine(spec, cfg, { network, common: commons, chain })
-    const importer = new BlockImporter(chain, executor, engine)
+    const importer = new BlockImporter(chain, executor, engine.rules)
     // Set before sync starts: a catch-up at start-up may already switch branches.
     requeueOnReorg(chain, mempool, log)
     warnOnEvictions(mempool, log)
-    const p2p = network ? await startSync(network, chain, importer, mempool, commons, log) : undefined
+    const p2p = network ? await startSync(network, chain, importer, mempool, log) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
     const backend: EthBackend = {
@@ -155,7 +158,7 @@ export class CatenaNode {
       mempool,
       calls,
       clientVersion: CLIENT_VERSION,
-      finalizedHeight: () => chain.head.header.height,
+      finality: () => finalityAt(engine.rules, chain.head.header.height),
       rpcGasCap: () => paramsAt(spec, chain.head.header.height + 1n).limits.blockGasLimit,
       suggestedTip: () => (spec.feeMarket.initialBaseFee === 0n && spec.monetary.minGasPrice === 0n ? 0n : 1_000_000_000n),
       peerCount: () => p2p?.network.peers().length ?? 0,
@@ -163,7 +166,7 @@ export class CatenaNode {
       txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
       readAccount: (root, address) => executor.readAccount(root, address),
       worldAt: (root) => executor.readOnlyWorld(root),
-      ...(engine.blockWork ? { blockWork: (hash: Uint8Array, header: BlockHeader) => ({ difficulty: engine.blockWork!(header), total: chain.getWork(hash) }) } : {}),
+      ...(engine.rules.blockWork ? { blockWork: (hash: Uint8Array, header: BlockHeader) => ({ difficulty: engine.rules.blockWork!(header), total: chain.getWork(hash) }) } : {}),
     }
     const methods: Record<string, RpcHandler> = { ...ethMethods(backend), catena_permissions: async () => permissionsJSON(chain) }
     for (const [name, fn] of Object.entries(engine.rpcMethods())) {
@@ -205,7 +208,7 @@ export class CatenaNode {
     }
     // -- http surfaces: metrics/health --
     // (set up before listen(), so it exists by the first request the onRequest hook above sees)
-    const operations = registerOperations(rpc.app, { chain, mempool, engine, importer, spec, network, sync: p2p?.sync, bootnodes: cfg.bootnodes ?? [], finalizedHeight: backend.finalizedHeight })
+    const operations = registerOperations(rpc.app, { chain, mempool, engine, importer, spec, network, sync: p2p?.sync, bootnodes: cfg.bootnodes ?? [], finalizedHeight: () => backend.finality().finalized })
     // -- http surfaces: explorer --
     const { registerExplorer } = await import('../api/explorer.ts')
     registerExplorer(rpc, { logger: log })
@@ -242,7 +245,7 @@ export class CatenaNode {
         skipSender: (sender: Uint8Array) => source.skipSender(new Address(sender)),
       }
     }
-    const host = {
+    const host: EngineHost = {
       head: () => chain.head,
       log,
       pendingTxCount: () => mempool.pendingCount,
@@ -254,28 +257,33 @@ export class CatenaNode {
           mempool.off('promoted', listener)
         }
       },
-      produce: async ({ timestamp }) => {
-        const produced = await importer.produce({ timestamp, producer: engine.producer, seal: (h) => engine.seal(h), source: mempoolSource() })
+      onHead: (listener) => {
+        chain.on('block', listener)
+        return () => chain.off('block', listener)
+      },
+      produce: async ({ timestamp, seal }) => {
+        const produced = await importer.produce({ timestamp, producer: engine.producer, seal, source: mempoolSource() })
         // Txs that can no longer execute leave the pool, as geth drops invalid txs.
         for (const r of produced.rejected) mempool.remove(r.tx.hash())
         await headUpdate
         return produced
       },
       // What engines that propose before they commit (BFT) use: build, validate, commit.
-      build: async ({ timestamp, producer, presetSeal }: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array }) => {
+      build: async ({ timestamp, producer, presetSeal }) => {
         const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource() })
         for (const r of built.execution.rejected) mempool.remove(r.tx.hash())
         return built
       },
       validate: (block: Block) => importer.validate(block),
-      commit: async (executed: ExecutedBlock) => {
+      commit: async (executed: ExecutedBlock, proof: Uint8Array) => {
         // Block sync may import the same decided block first, even while this commit waits its turn.
         const hash = blockHash(executed.block.header)
         const alreadyHead = () => (equalsBytes(chain.head.hash, hash) ? { hash, block: executed.block, receipts: chain.getReceipts(hash)! } : undefined)
         const known = alreadyHead()
         if (known) return known
         try {
-          const imported = await importer.commit(executed)
+          // Durable: the validator prunes its vote log of this height right after.
+          const imported = await importer.commit(executed, { proof, durable: true })
           await headUpdate
           return imported
         } catch (err) {
@@ -285,11 +293,9 @@ export class CatenaNode {
         }
       },
       blockAt: (height: bigint) => chain.getBlockAt(height),
-      onHead: (listener: (b: ImportedBlock) => void) => {
-        chain.on('block', listener)
-        return () => chain.off('block', listener)
-      },
-    } as EngineHost
+      proofOf: (hash: Uint8Array) => chain.getProof(hash),
+      requestSync: () => p2p?.sync.requestSync(),
+    }
 
     const { url, wsUrl } = await rpc.listen()
     const node = new CatenaNode(spec, chain, mempool, engine, rpc, store, log, cfg.datadir, url, wsUrl, p2p)
@@ -340,17 +346,33 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
     head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
     // Permissioned chains: the node allowlist in force at our head.
     isAllowed: (peerId) => chain.permissions.after(chain.head.header.height)?.allowsNode(peerId) ?? true,
-    // Consensus messages also carry proposed blocks.
-    limits: { topics: { consensus: maxBlockBytesEver(chain.spec) + 64 * 1024 } },
+    limits: blockLimits(chain.spec),
     logger: log,
   })
   await network.start()
   return network
 }
 
-async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, common: Commons, log: Logger) {
+/**
+ * Network size limits that follow the chain spec: block gossip, sync responses and consensus
+ * proposals must carry the largest block the spec ever allows (a 32 MB bitcoin-cash-like block
+ * too), with room for its proof (a commit certificate) and framing.
+ */
+function blockLimits(spec: ChainSpec) {
+  const block = maxBlockBytesEver(spec) + PROOF_ALLOWANCE
+  const response = Math.max(block, 16 * 1024 * 1024)
+  return {
+    topics: { blocks: Math.max(block, 8 * 1024 * 1024), consensus: block + 64 * 1024 },
+    reqresp: { blocksByRange: { maxResponseBytes: response }, blocksByHash: { maxResponseBytes: response }, proposedBlock: { maxResponseBytes: response } },
+  }
+}
+
+/** Room for a block's import proof and envelope framing: a certificate of ~10,000 validators' signatures. */
+const PROOF_ALLOWANCE = 1024 * 1024
+
+async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, log: Logger) {
   const { BlockSync, TxRelay } = await import('../sync/index.ts')
-  const sync = new BlockSync({ network, chain, importer, common, log })
+  const sync = new BlockSync({ network, chain, importer, log })
   const relay = new TxRelay(network, mempool, log)
   await sync.start()
   relay.start()
@@ -363,22 +385,46 @@ async function startSync(network: Network, chain: Chain, importer: BlockImporter
  * that follow).
  */
 /**
- * The 'consensus' gossip topic as the BFT engine's transport. Each send gets an 8-byte
- * sequence prefix: gossipsub refuses to publish the same bytes twice, and the engine re-sends
- * its own messages so peers that were away catch up.
+ * The BFT engine's transport: the 'consensus' gossip topic for broadcasts (each send gets an
+ * 8-byte sequence prefix: gossipsub refuses to publish the same bytes twice, and the engine
+ * re-sends its own messages so peers that were away catch up), and the proposedBlock
+ * request/response protocol for blocks by hash.
  */
-function gossipTransport(network: Network, log: Logger) {
+function gossipTransport(network: Network, log: Logger): ConsensusTransport {
   let seq = BigInt(Date.now()) << 16n
   return {
-    broadcast(bytes: Uint8Array) {
+    broadcast(bytes) {
       const framed = new Uint8Array(8 + bytes.length)
       new DataView(framed.buffer).setBigUint64(0, seq++)
       framed.set(bytes, 8)
       network.publish('consensus', framed).catch((err) => log.debug({ err: (err as Error).message }, 'consensus gossip not sent'))
     },
-    onMessage(handler: (bytes: Uint8Array, from: string) => boolean | void) {
-      // A message the engine finds invalid is rejected: gossipsub does not relay it and the peer loses score.
-      return network.subscribe('consensus', (data, from) => (data.length < 8 || handler(data.subarray(8), from) === false ? 'reject' : 'accept'))
+    onMessage(handler) {
+      // The engine's verdict decides: 'accept' relays, 'reject' drops and costs the sender score.
+      return network.subscribe('consensus', (data, from) => (data.length < 8 ? 'reject' : handler(data.subarray(8), from)))
+    },
+    async fetchBlock(hash) {
+      // Ask a few peers, in random order, one at a time.
+      const peers = network.peers().map((p) => p.peerId).sort(() => Math.random() - 0.5).slice(0, 3)
+      for (const peer of peers) {
+        try {
+          const bytes = await network.request(peer, 'proposedBlock', hash, { timeoutMs: 3000 })
+          if (bytes.length > 0) return { bytes, from: peer }
+        } catch (err) {
+          log.debug({ peer, err: (err as Error).message }, 'proposed block not fetched')
+        }
+      }
+      return undefined
+    },
+    serveBlocks(handler) {
+      void network.handle('proposedBlock', (request) => {
+        if (request.length !== 32) throw new NetError('INVALID_REQUEST', 'a proposed block is asked for by its 32-byte hash', PENALTY.invalidRequest)
+        return handler(request) ?? new Uint8Array(0)
+      })
+      return () => void network.unhandle('proposedBlock')
+    },
+    penalize(peer, points, reason) {
+      network.penalize(peer, reason, points)
     },
   }
 }

@@ -9,8 +9,11 @@ export type BatchOp =
 
 export interface KeyValueStore {
   get(key: Uint8Array): Uint8Array | undefined
-  /** Applies every op or none of them; durable once the promise resolves. */
-  batch(ops: BatchOp[]): Promise<void>
+  /**
+   * Applies every op or none of them. Once the promise resolves the batch survives a killed
+   * process; with `sync` (or a store opened with syncWrites) it survives a power cut too.
+   */
+  batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>
   /** Keys in [gte, lt) in order; used for range scans (e.g. tx index by prefix). */
   entries(range: { gte: Uint8Array; lt: Uint8Array; limit?: number; reverse?: boolean }): AsyncIterable<[Uint8Array, Uint8Array]>
   close(): Promise<void>

@@ -24,6 +24,9 @@
  *   'w' + hash(32)             total work of the chain ending at that block (u256): fork choice
  *                              picks the most. PoW: the sum of each block's expected hashes;
  *                              other engines: one per block (absent in old stores: the height)
+ *   'f' + hash(32)             the proof its engine required to import the block (BFT: the commit
+ *                              certificate that made it final), written in the block's batch;
+ *                              absent for engines whose header carries everything (PoW, dev)
  *   'a' + address(20) + height(8) + txIndex(4)
  *                              address index: tx hash(32) of each canonical tx the address sent,
  *                              received or created (src/chain/address-index.ts), newest last;
@@ -45,6 +48,7 @@ export const STATE_PREFIX = P('s')
 const ISSUED = P('i')
 const WORK = P('w')
 const ADDRESS_TX = P('a')
+const PROOF = P('f')
 const SNAPSHOTS = { permissions: P('p'), staking: P('k') }
 
 export const SCHEMA_VERSION = 1
@@ -65,6 +69,7 @@ export const keys = {
   stateNode: (nodeKey: Uint8Array) => concatBytes(STATE_PREFIX, nodeKey),
   issued: (hash: Uint8Array) => concatBytes(ISSUED, hash),
   work: (hash: Uint8Array) => concatBytes(WORK, hash),
+  proof: (hash: Uint8Array) => concatBytes(PROOF, hash),
   snapshot: (kind: 'permissions' | 'staking', height: bigint) => concatBytes(SNAPSHOTS[kind], heightKey(height)),
   /** Address index entry; `addressTxs(address)` alone is the prefix of all its entries. */
   addressTx: (address: Uint8Array, height: bigint, txIndex: number) => concatBytes(ADDRESS_TX, address, heightKey(height), u32(txIndex)),

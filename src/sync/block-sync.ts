@@ -1,26 +1,26 @@
 /**
  * Block sync over the network: serves canonical blocks by range and any stored block by
- * hash, catches up from the peer with the highest head (fetching ranges, validating and
- * importing them in order, each block its own atomic commit, so a killed sync resumes where it
- * stopped), and follows new blocks by gossip. A block whose parent is unknown (an orphan: a
- * peer on another branch, or a gap) is held while its ancestors are fetched by hash back to a
- * block we have; the importer's fork choice then decides. Peers that send invalid blocks lose score.
+ * hash, each with the proof its engine requires (a BFT block's commit certificate), catches
+ * up from the peer with the highest head (fetching ranges, validating and importing them in
+ * order, each block its own atomic commit, so a killed sync resumes where it stopped), and
+ * follows new blocks by gossip. A block whose parent is unknown (an orphan: a peer on another
+ * branch, or a gap) is held while its ancestors are fetched by hash back to a block we have;
+ * the importer's fork choice then decides. Every block is checked header and proof first,
+ * body last (BlockImporter.importRaw). Peers that send invalid blocks lose score, and so do
+ * peers that claim a head they then do not serve.
  */
 import { bytesToHex } from '@ethereumjs/util'
-import type { Commons } from '../execution/common.ts'
 import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import type { BlockImporter, ImportOutcome } from '../chain/import.ts'
-import { blockHash, type Block } from '../chain/block.ts'
+import { decodeBlockEnvelope, encodeBlockEnvelope, type RawBlock } from '../chain/block.ts'
 import { PENALTY, invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
 import { progressLine } from './progress.ts'
 import {
   WireError,
-  decodeBlock,
   decodeBlockList,
   decodeRangeRequest,
-  encodeBlock,
   decodeHashList,
   encodeBlockList,
   encodeHashList,
@@ -45,6 +45,11 @@ function isNotYetValid(err: unknown): boolean {
 function isAlreadyDone(err: unknown): boolean {
   return err instanceof BlockError && (err.code === 'ALREADY_KNOWN' || err.code === 'NOT_EXTENDING_HEAD')
 }
+
+/** A block from a peer, its proof, or its bytes are wrong: the peer is at fault. */
+function isPeerFault(err: unknown): boolean {
+  return err instanceof WireError || (err instanceof BlockError && !isAlreadyDone(err) && err.code !== 'UNKNOWN_PARENT' && !isNotYetValid(err))
+}
 /** How far back an orphan's ancestors are fetched before giving up (deeper forks need range sync). */
 const MAX_ANCESTOR_DEPTH = 1024
 
@@ -52,8 +57,6 @@ export interface BlockSyncOptions {
   network: Network
   chain: Chain
   importer: BlockImporter
-  /** Decodes txs with the Common of their block's height. */
-  common: Commons
   log: Logger
 }
 
@@ -62,6 +65,9 @@ export class BlockSync {
   private again = false
   private stopped = false
   private unsubscribe?: () => void
+  /** Peers whose claimed head was not delivered: the claim they made (ignored until they claim more). */
+  private readonly failedClaims = new Map<string, bigint>()
+  private lastRefresh = 0
 
   constructor(private readonly o: BlockSyncOptions) {}
 
@@ -86,10 +92,33 @@ export class BlockSync {
     await this.syncing?.catch(() => undefined)
   }
 
-  /** Gossips a block this node produced or imported (gossipsub drops duplicates). */
+  /**
+   * Gossips a block this node produced or imported, with its proof (gossipsub drops
+   * duplicates, by header). Not while catching up by range: peers that serve us those blocks
+   * have them already.
+   */
   async announce(imported: ImportedBlock): Promise<void> {
+    if (this.stopped || this.syncing) return
+    await this.o.network.publish('blocks', encodeBlockEnvelope(imported.block, imported.proof)).catch((err) => this.o.log.debug({ err }, 'block gossip failed'))
+  }
+
+  /**
+   * Something verified says peers are ahead (a consensus engine saw validators at a later
+   * height): ask connected peers for their status now (at most once a second) and catch up.
+   */
+  requestSync(): void {
     if (this.stopped) return
-    await this.o.network.publish('blocks', encodeBlock(imported.block)).catch((err) => this.o.log.debug({ err }, 'block gossip failed'))
+    const now = Date.now()
+    if (now - this.lastRefresh < 1000) return this.trigger()
+    this.lastRefresh = now
+    const { network } = this.o
+    void Promise.allSettled(network.peers().map((p) => network.refreshStatus(p.peerId))).then(() => this.trigger())
+  }
+
+  /** A stored block as it travels: with the proof stored beside it. */
+  private envelope(hash: Uint8Array): Uint8Array | undefined {
+    const block = this.o.chain.getBlock(hash)
+    return block ? encodeBlockEnvelope(block, this.o.chain.getProof(hash)) : undefined
   }
 
   private async serveRange(req: Uint8Array): Promise<Uint8Array> {
@@ -103,9 +132,9 @@ export class BlockSync {
     let bytes = 0
     const head = this.o.chain.head.header.height
     for (let h = range.from; h < range.from + BigInt(range.count) && h <= head; h++) {
-      const block = this.o.chain.getBlockAt(h)
-      if (!block) break
-      const encoded = encodeBlock(block)
+      const hash = this.o.chain.getHashAt(h)
+      const encoded = hash && this.envelope(hash)
+      if (!encoded) break
       if (bytes + encoded.length > MAX_RESPONSE_BYTES && blocks.length > 0) break
       blocks.push(encoded)
       bytes += encoded.length
@@ -121,9 +150,13 @@ export class BlockSync {
       throw invalidRequest((err as Error).message)
     }
     const blocks: Uint8Array[] = []
+    let bytes = 0
     for (const hash of hashes) {
-      const block = this.o.chain.getBlock(hash)
-      if (block) blocks.push(encodeBlock(block))
+      const encoded = this.envelope(hash)
+      if (!encoded) continue
+      if (bytes + encoded.length > MAX_RESPONSE_BYTES && blocks.length > 0) break
+      blocks.push(encoded)
+      bytes += encoded.length
     }
     return encodeBlockList(blocks)
   }
@@ -138,18 +171,18 @@ export class BlockSync {
   }
 
   private async handleGossipBlock(data: Uint8Array, from: string): Promise<GossipVerdict> {
-    let block: Block
+    let raw: RawBlock
     try {
-      block = decodeBlock(data, this.o.common)
+      raw = decodeBlockEnvelope(data)
     } catch (err) {
       this.o.log.debug({ peer: from, err: (err as Error).message }, 'undecodable gossip block')
       return 'reject'
     }
     const { chain } = this.o
-    if (chain.hasBlock(blockHash(block.header))) return 'ignore'
+    if (chain.hasBlock(raw.hash)) return 'ignore'
     const head = chain.head
-    if (!chain.hasBlock(block.header.parentHash)) {
-      if (block.header.height > head.header.height + 1n) {
+    if (!chain.hasBlock(raw.header.parentHash)) {
+      if (raw.header.height > head.header.height + 1n) {
         // Ahead of us: range sync from the sender fills the gap (and fetches a forked branch by hash).
         void this.o.network
           .refreshStatus(from)
@@ -158,14 +191,13 @@ export class BlockSync {
         return 'ignore'
       }
       // A block of another branch at our height: fetch its ancestors from the sender back to a block we have.
-      return (await this.importWithAncestors(from, block)) ? 'accept' : 'ignore'
+      return (await this.importWithAncestors(from, raw)) ? 'accept' : 'ignore'
     }
     try {
-      this.logOutcome(await this.importOne(block))
+      this.logOutcome(await this.importOne(raw))
       return 'accept'
     } catch (err) {
-      if (err instanceof BlockError && (err.code === 'NOT_EXTENDING_HEAD' || err.code === 'ALREADY_KNOWN' || err.code === 'UNKNOWN_PARENT')) return 'ignore'
-      if (isNotYetValid(err)) return 'ignore'
+      if (!isPeerFault(err)) return 'ignore'
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }
@@ -174,8 +206,8 @@ export class BlockSync {
   /** Imports one at a time: gossip, fetched branches and range sync never validate the same block at once. */
   private importQueue: Promise<unknown> = Promise.resolve()
 
-  private importOne(block: Block): Promise<ImportOutcome> {
-    const run = this.importQueue.then(() => this.o.importer.importBlock(block))
+  private importOne(raw: RawBlock): Promise<ImportOutcome> {
+    const run = this.importQueue.then(() => this.o.importer.importRaw(raw))
     this.importQueue = run.catch(() => undefined)
     return run
   }
@@ -190,25 +222,26 @@ export class BlockSync {
    * block), then imports them oldest first. Returns false when the peer could not supply them;
    * an invalid block costs the peer score.
    */
-  private async importWithAncestors(peer: string, block: Block): Promise<boolean> {
+  private async importWithAncestors(peer: string, block: RawBlock): Promise<boolean> {
     const { chain, network, log } = this.o
-    const branch: Block[] = [block]
+    const branch: RawBlock[] = [block]
     let cursor = block
     while (!chain.hasBlock(cursor.header.parentHash)) {
       if (branch.length > MAX_ANCESTOR_DEPTH) {
         log.warn({ peer, depth: branch.length }, 'orphan block: ancestors too deep to fetch by hash')
         return false
       }
-      let parent: Block | undefined
+      let parent: RawBlock | undefined
       try {
         const payload = await network.request(peer, 'blocksByHash', encodeHashList([cursor.header.parentHash]), { timeoutMs: REQUEST_TIMEOUT_MS })
         const [bytes] = decodeBlockList(payload)
-        parent = bytes ? decodeBlock(bytes, this.o.common) : undefined
+        parent = bytes ? decodeBlockEnvelope(bytes) : undefined
       } catch (err) {
-        log.debug({ peer, err: (err as Error).message }, 'could not fetch an orphan ancestor')
+        if (isPeerFault(err)) network.penalize(peer, `blocksByHash answered with a malformed block: ${(err as Error).message}`, PENALTY.malformed)
+        else log.debug({ peer, err: (err as Error).message }, 'could not fetch an orphan ancestor')
         return false
       }
-      if (!parent || bytesToHex(blockHash(parent.header)) !== bytesToHex(cursor.header.parentHash)) {
+      if (!parent || bytesToHex(parent.hash) !== bytesToHex(cursor.header.parentHash)) {
         network.penalize(peer, 'blocksByHash answered with another block', PENALTY.malformed)
         return false
       }
@@ -251,13 +284,27 @@ export class BlockSync {
       })
   }
 
+  /**
+   * The peer claiming the highest head above ours. A claim costs nothing to make, so a peer
+   * whose claim was not delivered is skipped until it claims more (and paid for it in score).
+   */
   private bestPeer(): PeerInfo | undefined {
     const ours = this.o.chain.head.header.height
     let best: PeerInfo | undefined
     for (const p of this.o.network.peers()) {
+      const failed = this.failedClaims.get(p.peerId)
+      if (failed !== undefined && p.status.headHeight <= failed) continue
       if (p.status.headHeight > ours && (!best || p.status.headHeight > best.status.headHeight)) best = p
     }
     return best
+  }
+
+  /** The peer claimed a head it did not serve (an empty or short answer below its claim). */
+  private claimFailed(peer: PeerInfo, reached: bigint): void {
+    if (this.failedClaims.size > 1024) this.failedClaims.clear()
+    this.failedClaims.set(peer.peerId, peer.status.headHeight)
+    this.o.network.penalize(peer.peerId, `claimed head ${peer.status.headHeight} but served blocks only to ${reached}`, PENALTY.unfulfilledClaim)
+    this.o.log.info({ peer: peer.peerId, claimed: String(peer.status.headHeight), reached: String(reached) }, 'sync: peer did not deliver the head it claimed')
   }
 
   private async catchUp(): Promise<void> {
@@ -279,16 +326,16 @@ export class BlockSync {
         network.penalize(peer.peerId, `bad blocksByRange response: ${(err as Error).message}`, PENALTY.malformed)
         return
       }
+      const before = chain.head.header.height
       for (const bytes of encoded) {
-        let block: Block | undefined
         try {
-          block = decodeBlock(bytes, this.o.common)
-          if (!chain.hasBlock(block.header.parentHash)) {
+          const raw = decodeBlockEnvelope(bytes)
+          if (!chain.hasBlock(raw.header.parentHash)) {
             // The peer's chain forked from ours below this height: fetch its branch by hash.
-            if (!(await this.importWithAncestors(peer.peerId, block))) return
+            if (!(await this.importWithAncestors(peer.peerId, raw))) return
             continue
           }
-          this.logOutcome(await this.importOne(block))
+          this.logOutcome(await this.importOne(raw))
         } catch (err) {
           if (isAlreadyDone(err)) continue
           if (isNotYetValid(err)) {
@@ -300,6 +347,11 @@ export class BlockSync {
           log.warn({ peer: peer.peerId, err: reason }, 'sync: peer sent an invalid block')
           return
         }
+      }
+      // Nothing at all after our head although the peer claims more: the claim was false.
+      if (encoded.length === 0 && chain.head.header.height === before && peer.status.headHeight > before) {
+        this.claimFailed(peer, chain.head.header.height)
+        return
       }
       if (Date.now() - lastLog > PROGRESS_EVERY_MS) {
         lastLog = Date.now()

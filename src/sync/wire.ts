@@ -1,26 +1,12 @@
 /**
- * Wire formats of the sync protocols and block gossip: a block is RLP [header, body] (the
- * same bytes the store keeps), a range request is RLP [from, count], a range response an RLP
- * list of blocks. Every decode checks shape and bounds before anything is used.
+ * Wire formats of the sync protocols and block gossip: a block travels as its envelope
+ * RLP [header, body, proof] (chain/block.ts encodeBlockEnvelope: the proof is what its engine
+ * requires for import, e.g. a BFT commit certificate), a range request is RLP [from, count],
+ * a range response an RLP list of envelopes. Every decode checks shape and bounds before
+ * anything is used; a block's txs are decoded only after its header and proof checked.
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
-import { commonAt, type Commons } from '../execution/common.ts'
-import { decodeBody, decodeHeader, encodeBlock, type Block } from '../chain/block.ts'
-
-// The block encoding lives with the block (chain/block.ts); sync re-exports it.
-export { encodeBlock }
-
-/** A block from a peer: framing problems are wire errors, header/body problems BlockErrors. */
-export function decodeBlock(bytes: Uint8Array, commons: Commons): Block {
-  const parts = decodeList(bytes, 'block')
-  if (parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
-    throw new WireError('block must be RLP [header, body]')
-  }
-  const header = decodeHeader(parts[0])
-  // Txs are checked against the chain id in force at the block's height.
-  return { header, txs: decodeBody(parts[1], commonAt(commons, header.height)) }
-}
 
 export const MAX_RANGE_BLOCKS = 128
 

@@ -2,7 +2,8 @@
 import { createFeeMarket1559Tx, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, createAddressFromPrivateKey } from '@ethereumjs/util'
 import { Chain } from '../../src/chain/chain.ts'
-import { BlockImporter, type HeaderVerifier } from '../../src/chain/import.ts'
+import { BlockImporter, type BlockRules } from '../../src/chain/import.ts'
+import { PowRules } from '../../src/consensus/pow/rules.ts'
 import { loadChainSpec, type ChainSpec } from '../../src/chain/spec/index.ts'
 import { ethereumCustomCrypto } from '../../src/crypto/secp256k1.ts'
 import { Executor, makeCommon } from '../../src/execution/index.ts'
@@ -11,7 +12,17 @@ import { deriveKeys, TEST_MNEMONIC } from '../../src/wallet/hd.ts'
 
 export const KEYS = deriveKeys(TEST_MNEMONIC, 10).map((k) => k.privateKey)
 export const PRODUCER = new Uint8Array(20).fill(0xc0)
-const noSeal: HeaderVerifier = { verifyHeader() {}, maxFutureSeconds: 15n }
+const noSeal: BlockRules = { verifyHeader() {}, maxFutureSeconds: 15n }
+
+/**
+ * The PoW engine's rules with its header checks off (unit-test blocks are not mined): its
+ * block-level state changes (coinbase maturity) and its finality rule are the real ones.
+ */
+export function unminedPowRules(spec: ChainSpec): BlockRules {
+  if (spec.engine.type !== 'pow') throw new Error('not a pow chain spec')
+  const pow = new PowRules(spec.engine, spec.blockTimeMs, { getHeader: () => undefined, getHashAt: () => undefined })
+  return { verifyHeader() {}, maxFutureSeconds: 100_000n, blockEffects: (b) => pow.blockEffects(b), finality: (h) => pow.finality(h) }
+}
 
 export interface TestChain {
   spec: ChainSpec
@@ -22,7 +33,7 @@ export interface TestChain {
   common: ReturnType<typeof makeCommon>
 }
 
-export async function openTestChain(opts: { spec?: ChainSpec; engine?: HeaderVerifier; store?: KeyValueStore } = {}): Promise<TestChain> {
+export async function openTestChain(opts: { spec?: ChainSpec; engine?: BlockRules; store?: KeyValueStore } = {}): Promise<TestChain> {
   const spec = opts.spec ?? loadChainSpec('dev')
   const common = makeCommon(spec.chainId, ethereumCustomCrypto())
   const store = opts.store ?? new MemoryStore()

@@ -2,6 +2,7 @@
  * What the eth_ namespace needs from the node, and the shared lookups (block by tag,
  * number or hash; state at a block) that every handler uses.
  */
+import type { Finality } from '../../chain/rules.ts'
 import { bytesToHex } from '@ethereumjs/util'
 import type { Account, Address } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
@@ -26,8 +27,8 @@ export interface EthBackend {
   mempool: MempoolView
   calls: CallRunner
   clientVersion: string
-  /** Highest height that can no longer be reverted (the head on a dev chain). */
-  finalizedHeight(): bigint
+  /** The engine's finality rule at the head: the "finalized" and "safe" tags (the head on dev and BFT chains). */
+  finality(): Finality
   /** Gas cap for eth_call / eth_estimateGas (the block gas limit). */
   rpcGasCap(): bigint
   /** Tip suggested by eth_maxPriorityFeePerGas. */
@@ -59,8 +60,10 @@ export function resolveNumberOrTag(b: EthBackend, ref: BlockNumberOrTag): Resolv
         height = 0n
         break
       case 'safe':
+        height = b.finality().safe
+        break
       case 'finalized':
-        height = b.finalizedHeight()
+        height = b.finality().finalized
         break
       default: // latest, and pending: Catena serves the head for pending blocks
         return headBlock(chain.head)

@@ -10,21 +10,17 @@ import type { BlockHeader } from '../../chain/block.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
 import type { BftSeal } from '../../consensus/bft-engine/seal.ts'
 import type { ValidatorSchedule } from '../../consensus/bft-engine/config.ts'
+import { finalityAt, finalityDepth, type BlockRules } from '../../chain/rules.ts'
 
 export type ProducerKind = 'validators' | 'miners' | 'producer'
 
-/** Confirmations after which a PoW block is treated as final here (Bitcoin's customary 6). */
-export const POW_SAFE_CONFIRMATIONS = 6
-
-/** The parts of a consensus engine the REST API reads (all optional but the type). */
+/** The parts of a consensus engine the REST API reads. */
 export interface EngineLike {
   readonly type: string
   /** BFT: the validator set of each height. */
   readonly schedule?: Pick<ValidatorSchedule, 'at'>
-  /** PoW: the expected hashes behind a header. */
-  blockWork?(header: BlockHeader): bigint
-  /** PoW: the deepest branch switch the node accepts. */
-  readonly maxReorgDepth?: number
+  /** The engine's block rules: work per block, reorg depth and the finality rule. */
+  readonly rules: Pick<BlockRules, 'blockWork' | 'maxReorgDepth' | 'finality'>
 }
 
 export interface EvidenceRecord {
@@ -56,8 +52,9 @@ export async function consensusView(spec: ChainSpec, engine: EngineLike): Promis
   const type = spec.engine.type
   let decodeSeal: ((bytes: Uint8Array) => BftSeal) | undefined
   if (type === 'bft') decodeSeal = (await import('../../consensus/bft-engine/seal.ts')).decodeSeal
-  const powLimit = spec.engine.type === 'pow' ? spec.engine.maxReorgDepth : undefined
-  const safe = powLimit !== undefined ? Math.max(1, Math.min(POW_SAFE_CONFIRMATIONS, powLimit)) : POW_SAFE_CONFIRMATIONS
+  const rules = engine.rules
+  // Reorgs deeper than the engine's finality depth are flagged (PoW: its confirmations).
+  const safe = Math.max(1, Number(finalityDepth(rules)))
   return {
     kind: type === 'bft' ? 'validators' : type === 'pow' ? 'miners' : 'producer',
     flavour: spec.engine.type === 'bft' ? (spec.engine.staking ? 'pos' : 'poa') : type,
@@ -72,11 +69,11 @@ export async function consensusView(spec: ChainSpec, engine: EngineLike): Promis
       }
       return spec.engine.type === 'bft' ? spec.engine.validators.map((v) => ({ address: v.address, power: v.power })) : undefined
     },
-    blockWork: (header) => (engine.blockWork ? engine.blockWork(header) : undefined),
-    // BFT blocks are final once committed; dev has a single producer; PoW is final by depth.
-    finalizedHeight: (head) => (type === 'pow' ? (head > BigInt(safe) ? head - BigInt(safe) : 0n) : head),
+    blockWork: (header) => (rules.blockWork ? rules.blockWork(header) : undefined),
+    // One finality rule per engine: the same answer as the RPC's "finalized" tag.
+    finalizedHeight: (head) => finalityAt(rules, head).finalized,
     safeReorgDepth: safe,
-    reorgDepthLimit: type === 'pow' ? (engine.maxReorgDepth ?? powLimit ?? null) : null,
+    reorgDepthLimit: rules.maxReorgDepth !== undefined && rules.maxReorgDepth > 0 ? rules.maxReorgDepth : null,
     evidenceOf(header) {
       if (!decodeSeal || header.height === 0n) return []
       try {

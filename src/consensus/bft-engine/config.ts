@@ -8,6 +8,7 @@
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { DEV_ACCOUNTS } from '../../chain/spec/index.ts'
 import { DEFAULT_TIMEOUTS, ValidatorSet, type TimeoutConfig } from '../bft/index.ts'
+import type { BftStaking } from './rules.ts'
 
 export interface BftValidatorConfig {
   address: Uint8Array
@@ -27,8 +28,8 @@ export interface BftTimeoutsConfig {
 export interface BftEngineConfig {
   validators: BftValidatorConfig[]
   timeouts?: BftTimeoutsConfig
-  /** PoS: the proposer's share of the block reward (the rest goes to the voters); evidence is included and slashed. */
-  staking?: { proposerRewardBasisPoints: number }
+  /** PoS: the reward split, the epoch and the unbonding period; evidence is included and slashed. */
+  staking?: BftStaking
 }
 
 /** JSON shape, as in a genesis file. */

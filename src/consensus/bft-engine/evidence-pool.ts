@@ -4,13 +4,19 @@
  * @module
  */
 import type { DuplicateVoteEvidence } from '../bft/index.ts'
-import { MAX_EVIDENCE_AGE, MAX_EVIDENCE_PER_BLOCK, slashableOffence } from './seal.ts'
+import { MAX_EVIDENCE_PER_BLOCK, slashableOffence } from './seal.ts'
 
 const MAX_PENDING_EVIDENCE = 256
+
+/** Offences remembered as included, so they are never proposed again (older ones are too old to include anyway). */
+const MAX_INCLUDED = 4096
 
 export class EvidencePool {
   private readonly pending = new Map<string, DuplicateVoteEvidence>()
   private readonly included = new Set<string>()
+
+  /** `maxAge`: evidence older than this many blocks can no longer be included (rules.ts maxEvidenceAge). */
+  constructor(private readonly maxAge: bigint) {}
 
   /** Whether this offence is new to the pool (neither pending nor already in a block). */
   isNew(ev: DuplicateVoteEvidence): boolean {
@@ -29,7 +35,7 @@ export class EvidencePool {
   forBlock(height: bigint): DuplicateVoteEvidence[] {
     const out: DuplicateVoteEvidence[] = []
     for (const [key, ev] of this.pending) {
-      if (ev.voteA.height + MAX_EVIDENCE_AGE < height) this.pending.delete(key)
+      if (ev.voteA.height + this.maxAge < height) this.pending.delete(key)
       else if (out.length < MAX_EVIDENCE_PER_BLOCK) out.push(ev)
     }
     return out
@@ -41,6 +47,7 @@ export class EvidencePool {
       const key = slashableOffence(ev)
       this.pending.delete(key)
       this.included.add(key)
+      if (this.included.size > MAX_INCLUDED) this.included.delete(this.included.values().next().value!)
     }
   }
 }

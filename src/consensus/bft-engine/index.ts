@@ -1,14 +1,15 @@
 /**
- * The `bft` consensus engine (PoA): BftDriver wired to the chain and to a transport.
- * The node supplies a BftHost (build / validate / commit / blockAt) and a ConsensusTransport
- * (its 'consensus' gossip topic); MemoryNetwork connects engines in one process for tests.
+ * The `bft` consensus engine (PoA and PoS): BftDriver wired to the chain and to a transport.
+ * The node supplies an EngineHost and a ConsensusTransport (its 'consensus' gossip topic and a
+ * request/response protocol for blocks by hash); MemoryNetwork connects engines in one process
+ * for tests. BftRules are the block rules every node applies, engine running or not.
  */
 export { BftEngine } from './engine.ts'
-export type { BftEngineOptions } from './engine.ts'
-export { isBftHost } from './host.ts'
-export type { BftHost } from './host.ts'
-export { CERT_FILE, WAL_FILE } from './files.ts'
-export { BftSealVerifier, decodeSeal, encodeSeal } from './seal.ts'
+export type { BftEngineOptions, BftEngineStats } from './engine.ts'
+export { WAL_FILE } from './files.ts'
+export { BftRules } from './rules.ts'
+export type { BftStaking } from './rules.ts'
+export { decodeSeal, encodeSeal } from './seal.ts'
 export type { BftSeal } from './seal.ts'
 export {
   BftConfigError,
@@ -20,4 +21,4 @@ export {
 } from './config.ts'
 export type { BftEngineConfig, BftEngineConfigJSON, BftTimeoutsConfig, BftValidatorConfig, MembershipAt } from './config.ts'
 export { EngineMessageError, MemoryNetwork, decodeEngineMessage, encodeEngineMessage } from './transport.ts'
-export type { ConsensusTransport, EngineMessage } from './transport.ts'
+export type { ConsensusTransport, EngineMessage, TransportVerdict } from './transport.ts'

@@ -1,10 +1,30 @@
 /**
- * Proposed blocks that arrived by gossip, by hash, and the engine's waits for them: a vote or
- * a proposal names a block by hash, and its body may come a moment before or after. Bounded
- * (the oldest are dropped first) and pruned as heights are committed.
+ * Proposed blocks that arrived with a verified proposal or were fetched by hash, and the
+ * engine's waits for them: a vote or a proposal names a block by hash, and its body may come a
+ * moment before or after. Only blocks whose header hashes to a signed proposal's hash (and
+ * whose txs match the header's tx root) get here, so a peer without a key cannot fill it.
+ * Bounded (the oldest are dropped first: a dropped one can be fetched again by hash) and
+ * pruned as heights are committed. Encoding and checks of a proposed block: decodeProposedBlock.
  * @module
  */
-import type { Block } from '../../chain/block.ts'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { blockHash, decodeBlock, type Block } from '../../chain/block.ts'
+import { BlockError } from '../../chain/errors.ts'
+import { merkleRoot } from '../../crypto/merkle.ts'
+import type { Commons } from '../../execution/common.ts'
+
+/**
+ * A proposed block's bytes (chain/block.ts encodeBlock) checked against the hash a signed
+ * message names, cheapest first: the header must hash to it and the raw txs must match its tx
+ * root before any tx is decoded. Throws BlockError: the peer that sent it is at fault.
+ */
+export function decodeProposedBlock(bytes: Uint8Array, expected: Uint8Array, commons: Commons): Block {
+  return decodeBlock(bytes, commons, (header, rawTxs) => {
+    const hash = blockHash(header)
+    if (!equalsBytes(hash, expected)) throw new BlockError('WRONG_BLOCK', `block ${bytesToHex(hash)} is not the proposed ${bytesToHex(expected)}`)
+    if (!equalsBytes(merkleRoot(rawTxs), header.txRoot)) throw new BlockError('BAD_TX_ROOT', `proposed block ${header.height}: its txs do not match the header's tx root`)
+  })
+}
 
 export class ProposedBlocks {
   private readonly blocks = new Map<string, Block>()
@@ -12,6 +32,10 @@ export class ProposedBlocks {
   private readonly timers = new Set<NodeJS.Timeout>()
 
   constructor(private readonly max: number) {}
+
+  get(key: string): Block | undefined {
+    return this.blocks.get(key)
+  }
 
   /** Keeps `block` under `key` and wakes whoever waits for it. */
   add(key: string, block: Block): void {

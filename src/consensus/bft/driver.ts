@@ -16,7 +16,7 @@ import type { DuplicateVoteEvidence } from './evidence.ts'
 import { signProposal, signVote } from './messages.ts'
 import type { Decision, MachineAction, MachineEvent, MachineState, OwnRecord } from './machine-io.ts'
 import { StateMachine } from './state-machine.ts'
-import type { Address, ConsensusMessage, Hash, Proposal, TimeoutConfig, TimeoutInfo, Vote } from './types.ts'
+import type { Address, ConsensusMessage, Hash, Proposal, SignedProposal, TimeoutConfig, TimeoutInfo, Vote } from './types.ts'
 import type { ValidatorSet } from './validators.ts'
 import type { VoteWal, WalEntry } from './wal.ts'
 import { privateKeyToAddress } from '../../crypto/secp256k1.ts'
@@ -50,18 +50,27 @@ export interface BftDriverOptions {
   onError?(error: Error): void
 }
 
+/**
+ * What became of a message from the network: 'accept' = verified and counted for the first
+ * time (relay it); 'reject' = failed verification (penalize the sender by `error.penalty`);
+ * 'ignore' = a duplicate, another height or round window, or kept for the next height.
+ */
+export type ReceiveVerdict = { verdict: 'accept' | 'ignore' } | { verdict: 'reject'; error: MessageError }
+
 export interface DriverStats {
   /** Messages signed (including identical re-sends). */
   signed: number
   /** Times the WAL refused a different message for an already-signed (height, round, step). */
   walConflicts: number
+  /** Times the WAL refused to sign at or below the highest (height, round, step) already signed. */
+  belowFloor: number
 }
 
 export class BftDriver {
   readonly address: Address | null
-  readonly stats: DriverStats = { signed: 0, walConflicts: 0 }
+  readonly stats: DriverStats = { signed: 0, walConflicts: 0, belowFloor: 0 }
   private readonly machine: StateMachine
-  private readonly queue: MachineEvent[] = []
+  private readonly queue: Array<{ event: MachineEvent; onActions?: (actions: MachineAction[]) => void }> = []
   private busy = false
   private halted = false
   /** Our signed messages at the current height, by `${round}/${step}`, for re-gossip. */
@@ -81,6 +90,11 @@ export class BftDriver {
 
   get state(): MachineState {
     return this.machine.state
+  }
+
+  /** The proposal the machine keeps for a round of the current height. */
+  proposalOf(round: number): SignedProposal | undefined {
+    return this.machine.proposalOf(round)
   }
 
   get validators(): ValidatorSet | undefined {
@@ -106,9 +120,23 @@ export class BftDriver {
     this.dispatch({ type: 'startHeight', height, validators, recovered })
   }
 
-  /** A proposal or vote from the network (or a certificate's votes, for catching up). */
-  receive(message: ConsensusMessage): void {
-    this.dispatch(message.kind === 'proposal' ? { type: 'proposal', proposal: message.proposal } : { type: 'vote', vote: message.vote })
+  /**
+   * A proposal or vote from the network (or a certificate's votes, for catching up). It is
+   * verified and counted before this returns (unless the driver is busy with its own
+   * callbacks, when it is queued: 'ignore'), so the caller can relay or penalize.
+   */
+  receive(message: ConsensusMessage): ReceiveVerdict {
+    let verdict: ReceiveVerdict = { verdict: 'ignore' }
+    const event: MachineEvent = message.kind === 'proposal' ? { type: 'proposal', proposal: message.proposal } : { type: 'vote', vote: message.vote }
+    const inner = message.kind === 'vote' ? message.vote : message.proposal
+    const isThis = (m: ConsensusMessage) => (m.kind === 'vote' ? m.vote : m.proposal) === inner
+    this.dispatch(event, (actions) => {
+      for (const a of actions) {
+        if (a.type === 'rejected' && isThis(a.message)) verdict = { verdict: 'reject', error: a.error }
+        else if (a.type === 'accepted' && isThis(a.message)) verdict = { verdict: 'accept' }
+      }
+    })
+    return verdict
   }
 
   fireTimeout(timeout: TimeoutInfo): void {
@@ -131,14 +159,17 @@ export class BftDriver {
     this.queue.length = 0
   }
 
-  private dispatch(event: MachineEvent): void {
+  private dispatch(event: MachineEvent, onActions?: (actions: MachineAction[]) => void): void {
     if (this.halted) return
-    this.queue.push(event)
+    this.queue.push({ event, ...(onActions ? { onActions } : {}) })
     if (this.busy) return
     this.busy = true
     try {
       while (this.queue.length > 0 && !this.halted) {
-        for (const action of this.machine.handle(this.queue.shift()!)) this.perform(action)
+        const next = this.queue.shift()!
+        const actions = this.machine.handle(next.event)
+        next.onActions?.(actions)
+        for (const action of actions) this.perform(action)
       }
     } catch (err) {
       this.queue.length = 0
@@ -219,6 +250,12 @@ export class BftDriver {
     } catch (err) {
       // Not durably recorded: do not sign. The node keeps following but stays silent.
       this.opts.onError?.(err instanceof WalError ? err : new WalError('IO', (err as Error).message))
+      return
+    }
+    if (decision.kind === 'below-floor') {
+      // Our memory of this height was lost (blocks not on disk after a power cut) but we signed
+      // past it already: stay silent here rather than risk a second, different vote.
+      this.stats.belowFloor++
       return
     }
     // A conflict means the machine asked for something other than what we already signed

@@ -44,6 +44,7 @@ export {
   encodeMessage,
   encodeProposal,
   encodeVote,
+  messageSlot,
   proposalDigest,
   proposalSignBytes,
   recoverSigner,
@@ -51,6 +52,7 @@ export {
   signProposal,
   signVote,
   verifyProposal,
+  verifySigner,
   verifyVote,
   voteDigest,
   voteSignBytes,
@@ -90,4 +92,4 @@ export type { DuplicateVoteEvidence, EvidenceCheck, EvidenceOptions } from './ev
 export { FileWalStorage, MemoryWalStorage, VoteWal, WAL_MAGIC } from './wal.ts'
 export type { WalDecision, WalEntry, WalRecovery, WalStorage } from './wal.ts'
 export { BftDriver } from './driver.ts'
-export type { BftDriverOptions, DriverStats } from './driver.ts'
+export type { BftDriverOptions, DriverStats, ReceiveVerdict } from './driver.ts'

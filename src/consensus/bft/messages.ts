@@ -25,6 +25,8 @@ import {
   type Proposal,
   type SignedProposal,
   type SignedVote,
+  type Address,
+  type Step,
   type Vote,
   type VoteType,
 } from './types.ts'
@@ -132,6 +134,31 @@ export function verifyVote(vote: SignedVote, chainId: bigint, validators: Valida
     throw new MessageError('BAD_SIGNATURE', `vote claims validator 0x${toKey(vote.validator)} but is signed by 0x${toKey(signer)} (or for another chain)`)
   }
   return validator
+}
+
+/**
+ * Who signed a message, checked without a validator set: the signature must recover to the
+ * address the message claims (its validator or proposer). What a node can check of a message
+ * for a height whose set it does not know yet; membership is checked once it does.
+ */
+export function verifySigner(message: ConsensusMessage, chainId: bigint): Address {
+  if (message.kind === 'vote') {
+    checkVoteShape(message.vote)
+    const signer = recoverSigner(voteDigest(message.vote, chainId), message.vote.signature)
+    if (!equalBytes(signer, message.vote.validator)) throw new MessageError('BAD_SIGNATURE', `vote claims validator 0x${toKey(message.vote.validator)} but is signed by 0x${toKey(signer)} (or for another chain)`)
+    return signer
+  }
+  checkProposalShape(message.proposal)
+  const signer = recoverSigner(proposalDigest(message.proposal, chainId), message.proposal.signature)
+  if (!equalBytes(signer, message.proposal.proposer)) throw new MessageError('BAD_SIGNATURE', `proposal claims proposer 0x${toKey(message.proposal.proposer)} but is signed by 0x${toKey(signer)} (or for another chain)`)
+  return signer
+}
+
+/** The height, round and step a message is for, and who claims to have signed it. */
+export function messageSlot(m: ConsensusMessage): { height: bigint; round: number; step: Step; signer: Address } {
+  return m.kind === 'vote'
+    ? { height: m.vote.height, round: m.vote.round, step: m.vote.type, signer: m.vote.validator }
+    : { height: m.proposal.height, round: m.proposal.round, step: 'propose', signer: m.proposal.proposer }
 }
 
 /** Checks a signed proposal: shape, that its signer is the proposer of its round, and the signature. */

@@ -19,8 +19,9 @@
  *   imply (a non-nil precommit at round r = locked on it at r) is restored.
  * - One proposal per round is kept (the first valid one); an equivocating validator's votes
  *   count towards each block it voted for, as the paper counts messages (vote-set.ts).
- * - Messages for the next height are buffered until it starts; older heights are ignored
- *   (catching up is block sync's job, with certificates).
+ * - Messages for the next height are buffered until it starts, bounded: only validly signed
+ *   ones from a current validator, one per (signer, round, step), early rounds only. Older
+ *   and later heights are ignored (catching up is block sync's job, with certificates).
  * @module
  */
 import { equalBytes, sameHash, toKey } from './bytes.ts'
@@ -28,7 +29,7 @@ import { certificateFromVotes } from './certificate.ts'
 import { BftError, MessageError } from './errors.ts'
 import { duplicateVoteEvidence, offenceKey } from './evidence.ts'
 import type { Decision, MachineAction, MachineEvent, MachineState, MachineStep, OwnRecord, StateMachineOptions } from './machine-io.ts'
-import { checkProposalShape, checkVoteShape, verifyProposal, verifyVote } from './messages.ts'
+import { checkProposalShape, checkVoteShape, messageSlot, verifyProposal, verifySigner, verifyVote } from './messages.ts'
 import {
   DEFAULT_TIMEOUTS,
   timeoutDuration,
@@ -44,6 +45,9 @@ import {
 } from './types.ts'
 import type { ValidatorSet } from './validators.ts'
 import { HeightVotes } from './vote-set.ts'
+
+/** Rounds of the next height whose messages are kept before it starts (peers a little ahead are in round 0 or 1). */
+const NEXT_HEIGHT_ROUNDS = 2
 
 export class StateMachine {
   private readonly chainId: bigint
@@ -73,7 +77,8 @@ export class StateMachine {
   private readonly own = new Map<string, OwnRecord>()
   private awaitingValue = -1
   private readonly evidenceSeen = new Set<string>()
-  private future: ConsensusMessage[] = []
+  /** Next-height messages by `${signer}/${round}/${step}`: bounded, signatures checked. */
+  private future = new Map<string, ConsensusMessage>()
   private out: MachineAction[] = []
 
   constructor(opts: StateMachineOptions) {
@@ -81,7 +86,7 @@ export class StateMachine {
     this.self = opts.self
     this.timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS
     this.maxRoundsAhead = opts.maxRoundsAhead ?? 1000
-    this.maxBuffered = opts.maxBufferedMessages ?? 10_000
+    this.maxBuffered = opts.maxBufferedMessages ?? 512
   }
 
   get state(): MachineState {
@@ -111,6 +116,11 @@ export class StateMachine {
     const out: ConsensusMessage[] = [...this.proposals.values()].map((proposal) => ({ kind: 'proposal', proposal }))
     for (const vote of this.votes.all()) out.push({ kind: 'vote', vote })
     return out
+  }
+
+  /** The proposal kept for a round of the current height (the first valid one). */
+  proposalOf(round: number): SignedProposal | undefined {
+    return this.step === 'idle' ? undefined : this.proposals.get(round)
   }
 
   /** Feeds one event; returns the actions it causes, in order. */
@@ -179,8 +189,8 @@ export class StateMachine {
     }
     this.startRound(startRound)
     const buffered = this.future
-    this.future = []
-    for (const m of buffered) {
+    this.future = new Map()
+    for (const m of buffered.values()) {
       if (m.kind === 'proposal' && m.proposal.height === height) this.onProposal(m.proposal)
       else if (m.kind === 'vote' && m.vote.height === height) this.onVote(m.vote)
     }
@@ -203,11 +213,31 @@ export class StateMachine {
   private admit(message: ConsensusMessage, height: bigint, round: number): boolean {
     if (this.step === 'idle') return false
     if (height === this.height + 1n) {
-      if (this.future.length < this.maxBuffered) this.future.push(message)
+      this.bufferNextHeight(message)
       return false
     }
     if (height !== this.height || this.step === 'decided') return false
     return round <= this.round + this.maxRoundsAhead
+  }
+
+  /**
+   * Keeps a message of the next height for when it starts. The set of that height is not
+   * known yet, so what can be checked now is: early round, one per signer and step, a
+   * signature that recovers to the claimed signer, and a signer in the current set. A peer
+   * without a validator key cannot fill the buffer; a validator fills at most its own slots.
+   */
+  private bufferNextHeight(message: ConsensusMessage): void {
+    const slot = messageSlot(message)
+    if (slot.round > NEXT_HEIGHT_ROUNDS) return
+    const key = `${toKey(slot.signer)}/${slot.round}/${slot.step}`
+    if (this.future.has(key) || this.future.size >= this.maxBuffered || !this.validators.has(slot.signer)) return
+    try {
+      verifySigner(message, this.chainId)
+    } catch (err) {
+      if (err instanceof MessageError) return void this.out.push({ type: 'rejected', message, error: err })
+      throw err
+    }
+    this.future.set(key, message)
   }
 
   private onProposal(p: SignedProposal): void {

@@ -13,6 +13,13 @@
  * After a height is committed, `pruneBelow` rewrites the file with only the records still
  * needed (atomically: temp file, fsync, rename, fsync dir), so it stays a few records long.
  *
+ * The log also keeps a floor: the highest (height, round, step) ever signed, which survives
+ * pruning (the newest record is always kept), as CometBFT's signer state keeps its last
+ * signed height/round/step. Nothing at or below the floor is signed unless it is the recorded
+ * message itself. So a validator whose last blocks were lost (a power cut before the block
+ * batch reached the disk) re-syncs them from peers but never signs anything at those heights
+ * again, even after the records of those heights were pruned.
+ *
  * Any I/O failure poisons the log: every later call throws, and the node must restart
  * (after a failed fsync the kernel may have dropped the data, so retrying would lie).
  * @module
@@ -42,6 +49,8 @@ export type WalDecision =
   | { kind: 'repeat' }
   /** Already recorded with a different block: do NOT sign this; `recorded` is what was signed. */
   | { kind: 'conflict'; recorded: WalEntry }
+  /** Not recorded, but at or below the highest (height, round, step) ever signed: do NOT sign it. */
+  | { kind: 'below-floor'; floor: WalEntry }
 
 /** The file operations the log needs; tests substitute one that crashes at any write. */
 export interface WalStorage {
@@ -71,6 +80,8 @@ export interface WalRecovery {
 
 export class VoteWal {
   private readonly index = new Map<string, WalEntry>()
+  /** The highest (height, round, step) ever recorded. */
+  private top?: WalEntry
   private failed?: Error
   private closed = false
 
@@ -104,7 +115,10 @@ export class VoteWal {
     }
     if (dropped > 0) io(() => storage.truncate(offset), 'truncate')
     const wal = new VoteWal(storage, offset, { records: entries.length, droppedBytes: dropped })
-    for (const e of entries) if (!wal.index.has(keyOf(e))) wal.index.set(keyOf(e), e)
+    for (const e of entries) {
+      if (!wal.index.has(keyOf(e))) wal.index.set(keyOf(e), e)
+      wal.raise(e)
+    }
     return wal
   }
 
@@ -115,6 +129,11 @@ export class VoteWal {
 
   get(height: bigint, round: number, step: Step): WalEntry | undefined {
     return this.index.get(`${height}/${round}/${step}`)
+  }
+
+  /** The highest (height, round, step) this validator ever signed, if any. */
+  get floor(): WalEntry | undefined {
+    return this.top
   }
 
   /**
@@ -129,6 +148,7 @@ export class VoteWal {
       const same = sameHash(recorded.blockHash, entry.blockHash) && recorded.polRound === entry.polRound
       return same ? { kind: 'repeat' } : { kind: 'conflict', recorded }
     }
+    if (this.top && compareSlots(entry, this.top) <= 0) return { kind: 'below-floor', floor: this.top }
     const bytes = encodeRecord(entry)
     this.guarded(() => {
       this.storage.append(bytes)
@@ -136,6 +156,7 @@ export class VoteWal {
     }, 'append')
     this.size += bytes.length
     this.index.set(keyOf(entry), { ...entry })
+    this.raise(entry)
     return { kind: 'fresh' }
   }
 
@@ -145,7 +166,8 @@ export class VoteWal {
    */
   pruneBelow(height: bigint): void {
     this.usable()
-    const keep = [...this.index.values()].filter((e) => e.height >= height)
+    // The newest record stays whatever its height: it is the floor a restart must not sign below.
+    const keep = [...this.index.values()].filter((e) => e.height >= height || e === this.top)
     if (keep.length === this.index.size) return
     const parts = [WAL_MAGIC, ...keep.map(encodeRecord)]
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
@@ -156,7 +178,7 @@ export class VoteWal {
     }
     this.guarded(() => this.storage.replace(bytes), 'rotate')
     this.size = bytes.length
-    for (const [k, e] of this.index) if (e.height < height) this.index.delete(k)
+    for (const [k, e] of this.index) if (e.height < height && e !== this.top) this.index.delete(k)
   }
 
   /** Bytes in the file. */
@@ -166,6 +188,10 @@ export class VoteWal {
 
   close(): void {
     this.closed = true
+  }
+
+  private raise(e: WalEntry): void {
+    if (!this.top || compareSlots(e, this.top) > 0) this.top = this.index.get(keyOf(e)) ?? e
   }
 
   private usable(): void {
@@ -189,6 +215,13 @@ function io<T>(fn: () => T, what: string): T {
   } catch (err) {
     throw new WalError('IO', `vote WAL ${what} failed: ${(err as Error).message}`)
   }
+}
+
+/** Order of (height, round, step): what a validator signs only ever moves forward in it. */
+export function compareSlots(a: Pick<WalEntry, 'height' | 'round' | 'step'>, b: Pick<WalEntry, 'height' | 'round' | 'step'>): number {
+  if (a.height !== b.height) return a.height < b.height ? -1 : 1
+  if (a.round !== b.round) return a.round < b.round ? -1 : 1
+  return STEP_CODE[a.step] - STEP_CODE[b.step]
 }
 
 function keyOf(e: WalEntry): string {

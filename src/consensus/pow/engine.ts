@@ -9,12 +9,12 @@
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
 import type { BlockHeader } from '../../chain/block.ts'
-import type { ImportedBlock } from '../../chain/chain.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { PowEngineSpec } from '../../chain/spec/index.ts'
 import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
 import { Miner } from './miner.ts'
-import { PowSealVerifier, encodePowSeal, sealHash, type HeaderSource, type SealChainId } from './seal.ts'
+import { encodePowSeal, sealHash, type HeaderSource, type SealChainId } from './seal.ts'
+import { PowRules } from './rules.ts'
 import { compactToTarget } from './target.ts'
 
 export interface PowEngineOptions {
@@ -41,9 +41,7 @@ const REFRESH_AFTER_MS = 2000
 export class PowEngine implements ConsensusEngine {
   readonly type = 'pow'
   readonly producer: Uint8Array
-  readonly maxFutureSeconds: bigint
-  readonly maxReorgDepth: number
-  readonly verifier: PowSealVerifier
+  readonly rules: PowRules
   private miner?: Miner
   private host?: EngineHost
   private stopped = false
@@ -56,17 +54,7 @@ export class PowEngine implements ConsensusEngine {
   constructor(private readonly opts: PowEngineOptions) {
     this.producer = opts.coinbase
     this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
-    this.verifier = new PowSealVerifier(opts.spec, opts.blockTimeMs, opts.headers, this.now, opts.sealChainId)
-    this.maxFutureSeconds = this.verifier.maxFutureSeconds
-    this.maxReorgDepth = this.verifier.maxReorgDepth
-  }
-
-  verifyHeader(header: BlockHeader, parent: BlockHeader): void {
-    this.verifier.verifyHeader(header, parent)
-  }
-
-  blockWork(header: BlockHeader): bigint {
-    return this.verifier.blockWork(header)
+    this.rules = new PowRules(opts.spec, opts.blockTimeMs, opts.headers, this.now, opts.sealChainId)
   }
 
   /** Mines the header: finds a nonce for the bits its branch requires. Throws StaleTemplate when overtaken. */
@@ -74,7 +62,7 @@ export class PowEngine implements ConsensusEngine {
     if (!this.miner) throw new Error('this node does not mine (start it with --mine)')
     const parent = this.opts.headers.getHeader(header.parentHash)
     if (!parent) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(header.parentHash)} is unknown`)
-    const bits = this.verifier.expectedBits(header.parentHash, parent)
+    const bits = this.rules.expectedBits(header.parentHash, parent)
     const unsealed = { ...header, seal: new Uint8Array(0) }
     // A random start: a rebuilt template with the same contents does not search the same nonces again.
     const startNonce = new DataView(randomBytes(8).buffer).getBigUint64(0)
@@ -87,9 +75,8 @@ export class PowEngine implements ConsensusEngine {
     this.host = host
     if (!this.opts.mine) return
     this.miner = new Miner({ ...(this.opts.threads ? { threads: this.opts.threads } : {}) })
-    const chainEvents = host as EngineHost & { onHead?: (l: (b: ImportedBlock) => void) => () => void }
     // A new head (ours or a peer's) makes the running search pointless: stop it now.
-    if (chainEvents.onHead) this.unsubscribe.push(chainEvents.onHead(() => this.overtaken()))
+    this.unsubscribe.push(host.onHead(() => this.overtaken()))
     this.unsubscribe.push(
       host.onPendingTx(() => {
         if (this.template && Date.now() - this.template.startedAt > REFRESH_AFTER_MS) this.miner?.cancel()
@@ -105,7 +92,7 @@ export class PowEngine implements ConsensusEngine {
    * forces a step: timestamps never run far ahead of the clock (nodes refuse blocks from the future).
    */
   private nextTimestamp(parentHash: Uint8Array, parent: BlockHeader): bigint {
-    const earliest = this.verifier.medianTimePastAfter(parentHash, parent) + 1n
+    const earliest = this.rules.medianTimePastAfter(parentHash, parent) + 1n
     let ts = this.now()
     if (ts < earliest) ts = earliest
     if (ts < parent.timestamp) ts = parent.timestamp
@@ -123,7 +110,7 @@ export class PowEngine implements ConsensusEngine {
       const head = host.head()
       this.template = { parent: bytesToHex(head.hash), startedAt: Date.now() }
       try {
-        const produced = await host.produce({ timestamp: this.nextTimestamp(head.hash, head.header) })
+        const produced = await host.produce({ timestamp: this.nextTimestamp(head.hash, head.header), seal: (h) => this.seal(h) })
         this.blocksMined++
         host.log.info(
           { height: Number(produced.imported.block.header.height), hash: bytesToHex(produced.imported.hash), txs: produced.imported.block.txs.length, hashrate: Math.round(this.miner!.hashrate()) },

@@ -1,24 +1,16 @@
 /**
- * The PoW seal and the header rules every node checks (no running engine needed: import,
- * sync). header.seal = RLP [bits (4 bytes), nonce (8 bytes)]. The proof is
+ * The PoW seal: header.seal = RLP [bits (4 bytes), nonce (8 bytes)]. The proof is
  * sha256d(sealHash || bits || nonce) <= target(bits), where sealHash = sha256d of the header
  * encoded with an empty seal (pow-hash.ts): the miner hashes 44 bytes per attempt, not the
- * ~600-byte header, and every header field is committed. The bits must be what the chain
- * spec's retarget rule gives for the block's branch; the time must be past the median of the
- * last 11 blocks and not too far ahead of the clock (time-rules.ts).
+ * ~600-byte header, and every header field is committed. The rules that check it are in
+ * rules.ts.
  * @module
  */
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToHex, concatBytes, setLengthLeft } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, concatBytes, setLengthLeft } from '@ethereumjs/util'
 import { encodeHeader, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
-import type { HeaderVerifier } from '../../chain/import.ts'
-import type { PowEngineSpec } from '../../chain/spec/index.ts'
 import { sha256d } from '../../crypto/hash.ts'
-import { meetsTarget, powHash } from './pow-hash.ts'
-import { nextBits, type AncestorInfo, type RetargetRule } from './retarget.ts'
-import { compactToTarget, workFromBits } from './target.ts'
-import { MEDIAN_TIME_SPAN, maxFutureSeconds, medianTimePast } from './time-rules.ts'
 
 export interface PowSeal {
   bits: number
@@ -70,91 +62,3 @@ export interface HeaderSource {
   getHashAt(height: bigint): Uint8Array | undefined
 }
 
-/** Ancestors this close to a block are found by walking its own branch; older ones by the canonical index. */
-const BRANCH_WALK = 4096n
-
-export class PowSealVerifier implements HeaderVerifier {
-  readonly maxFutureSeconds: bigint
-  readonly maxReorgDepth: number
-  private readonly rule: RetargetRule
-  private readonly powLimit: bigint
-  private readonly spacing: bigint
-
-  constructor(
-    readonly spec: PowEngineSpec,
-    blockTimeMs: number,
-    private readonly headers: HeaderSource,
-    private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
-    /** Chains with a chain-id fork: what each height's seal commits to (see sealHash). */
-    readonly sealChainId?: SealChainId,
-  ) {
-    this.spacing = BigInt(Math.max(1, Math.round(blockTimeMs / 1000)))
-    this.maxFutureSeconds = maxFutureSeconds(Number(this.spacing))
-    this.maxReorgDepth = spec.maxReorgDepth
-    this.powLimit = compactToTarget(spec.powLimitBits)
-    this.rule = spec.retarget.kind === 'bitcoin' ? { kind: 'bitcoin', interval: spec.retarget.interval } : { kind: 'asert', halfLifeSeconds: spec.retarget.halfLifeSeconds, anchorHeight: 0 }
-  }
-
-  /** The bits the child of `parent` (stored, with hash `parentHash`) must carry. */
-  expectedBits(parentHash: Uint8Array, parent: BlockHeader): number {
-    const parentBits = parent.height === 0n ? this.spec.initialBits : decodePowSeal(parent.seal).bits
-    return nextBits(this.rule, {
-      parent: { height: parent.height, time: parent.timestamp, bits: parentBits },
-      ancestor: (height) => this.ancestor(parentHash, parent, height),
-      targetSpacing: this.spacing,
-      powLimit: this.powLimit,
-    })
-  }
-
-  verifyHeader(header: BlockHeader, parent: BlockHeader): void {
-    const seal = decodePowSeal(header.seal)
-    const expected = this.expectedBits(header.parentHash, parent)
-    if (seal.bits !== expected) {
-      throw new BlockError('BAD_SEAL', `block ${header.height} has bits 0x${seal.bits.toString(16)} but the retarget rule requires 0x${expected.toString(16)}`)
-    }
-    const target = compactToTarget(seal.bits)
-    if (!meetsTarget(powHash(sealHash(header, this.sealChainId?.(header.height)), seal.bits, seal.nonce), target)) {
-      throw new BlockError('BAD_SEAL', `block ${header.height} does not meet its proof-of-work target (bits 0x${seal.bits.toString(16)})`)
-    }
-    const mtp = this.medianTimePastAfter(header.parentHash, parent)
-    if (header.timestamp <= mtp) throw new BlockError('TIME_TOO_OLD', `block ${header.height} time ${header.timestamp} is not after the median time of the last blocks (${mtp})`)
-    if (header.timestamp > this.now() + this.maxFutureSeconds) {
-      throw new BlockError('TIME_TOO_NEW', `block ${header.height} time ${header.timestamp} is more than ${this.maxFutureSeconds}s ahead of this node's clock`)
-    }
-  }
-
-  /** The median time of the last 11 blocks up to `parent`: a child's time must be later. */
-  medianTimePastAfter(_parentHash: Uint8Array, parent: BlockHeader): bigint {
-    const times: bigint[] = []
-    let cursor: BlockHeader | undefined = parent
-    while (cursor && times.length < MEDIAN_TIME_SPAN) {
-      times.push(cursor.timestamp)
-      if (cursor.height === 0n) break
-      cursor = this.headers.getHeader(cursor.parentHash)
-    }
-    return medianTimePast(times)
-  }
-
-  /** Expected hashes to find this block: 2^256 / (target + 1). */
-  blockWork(header: BlockHeader): bigint {
-    return header.height === 0n ? 0n : workFromBits(decodePowSeal(header.seal).bits)
-  }
-
-  private ancestor(parentHash: Uint8Array, parent: BlockHeader, height: bigint): AncestorInfo {
-    if (height > parent.height) throw new Error(`no ancestor at height ${height} above the parent ${parent.height}`)
-    let header: BlockHeader | undefined
-    if (parent.height - height <= BRANCH_WALK) {
-      header = parent
-      let hash = parentHash
-      while (header && header.height > height) {
-        hash = header.parentHash
-        header = this.headers.getHeader(hash)
-      }
-    } else {
-      const hash = this.headers.getHashAt(height)
-      header = hash && this.headers.getHeader(hash)
-    }
-    if (!header) throw new BlockError('UNKNOWN_PARENT', `ancestor at height ${height} of ${bytesToHex(parentHash)} is not stored`)
-    return { time: header.timestamp, bits: header.height === 0n ? this.spec.initialBits : decodePowSeal(header.seal).bits }
-  }
-}

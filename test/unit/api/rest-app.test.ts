@@ -14,7 +14,12 @@ import { duplicateVoteEvidence, signVote } from '../../../src/consensus/bft/inde
 import { loadChainSpec } from '../../../src/chain/spec/index.ts'
 import type { BlockHeader } from '../../../src/chain/block.ts'
 import { toChecksumAddress } from '../../../src/crypto/index.ts'
-import { KEYS, Signer, addressOf, openTestChain, produceBlock } from '../../helpers/chain.ts'
+import { KEYS, Signer, addressOf, openTestChain, produceBlock, unminedPowRules } from '../../helpers/chain.ts'
+
+/** Header checks off (blocks here are not mined), with the PoW engine's real finality rule (6 confirmations). */
+function powTestRules(maxReorgDepth?: number) {
+  return { ...unminedPowRules(loadChainSpec('bitcoin-like')), blockEffects: undefined, blockWork: () => 1000n, ...(maxReorgDepth ? { maxReorgDepth } : {}) }
+}
 import { PEER, restApp, type RestApp } from './rest-helpers.ts'
 
 const KEY = 'test-admin-key-0123456789'
@@ -143,7 +148,7 @@ describe('REST API data routes (dev chain)', () => {
 describe('REST API analytics and alerts', () => {
   test('PoW: miners, hashrate, finality by depth and a concentration alert', async () => {
     const spec = loadChainSpec('bitcoin-like')
-    const a = await open({ spec, engine: { type: 'pow', verifyHeader() {}, maxFutureSeconds: 100_000n, blockWork: () => 1000n, maxReorgDepth: 1000 } })
+    const a = await open({ spec, engine: { type: 'pow', rules: powTestRules(1000) } })
     const m1 = new Uint8Array(20).fill(0x11)
     const m2 = new Uint8Array(20).fill(0x22)
     for (let i = 0; i < 10; i++) {
@@ -175,7 +180,7 @@ describe('REST API analytics and alerts', () => {
   test('BFT: validators with power, a third of the power and double votes are critical', async () => {
     const spec = loadChainSpec('consortium')
     const three = spec.engine.type === 'bft' ? spec.engine.validators.slice(0, 3) : []
-    const a = await open({ spec, engine: { type: 'bft', schedule: new ValidatorSchedule(three), verifyHeader() {}, maxFutureSeconds: 15n } })
+    const a = await open({ spec, engine: { type: 'bft', schedule: new ValidatorSchedule(three), rules: { verifyHeader() {}, maxFutureSeconds: 15n } } })
     const p = (await a.get('/v1/producers')).json()
     assert.equal(p.kind, 'validators')
     const rows = (xs: unknown[][]) => xs.sort((x, y) => String(x[0]).localeCompare(String(y[0])))
@@ -203,9 +208,9 @@ describe('REST API analytics and alerts', () => {
   })
 
   test('a reorg is recorded with its depth and alerts past half the safe depth', async () => {
-    const engine = { type: 'dev', verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n }
+    const engine = { type: 'pow', rules: { ...powTestRules(), blockWork: () => 1n } }
     const a = await open({ engine })
-    const y = await openTestChain({ engine })
+    const y = await openTestChain({ engine: engine.rules })
     const s = new Signer(a.t.common)
     for (let i = 0; i < 4; i++) await produceBlock(a.t, [s.transfer(i, addressOf(9).bytes, 1n)])
     const branch = []

@@ -12,7 +12,7 @@ import { registerRestApi, type PeerNetwork, type RestContext } from '../../../sr
 import type { AlertThresholds } from '../../../src/api/rest/alerts.ts'
 import type { EngineLike } from '../../../src/api/rest/consensus-view.ts'
 import { nextBaseFee } from '../../../src/chain/basefee.ts'
-import type { HeaderVerifier } from '../../../src/chain/import.ts'
+import type { BlockRules } from '../../../src/chain/import.ts'
 import { paramsAt, type ChainSpec } from '../../../src/chain/spec/index.ts'
 import { Mempool } from '../../../src/mempool/pool.ts'
 import type { BanEntry, PeerInfo } from '../../../src/net/index.ts'
@@ -70,8 +70,8 @@ export interface RestApp {
 
 export interface RestAppOptions {
   spec?: ChainSpec
-  /** Header checks for imports plus what the REST API reads from an engine. */
-  engine?: HeaderVerifier & EngineLike
+  /** What the REST API reads from an engine; its rules are also the importer's. */
+  engine?: EngineLike & { rules: BlockRules }
   apiKeys?: string[]
   rateLimitPerMinute?: number
   network?: boolean
@@ -81,7 +81,7 @@ export interface RestAppOptions {
 }
 
 export async function restApp(opts: RestAppOptions = {}): Promise<RestApp> {
-  const t = await openTestChain({ ...(opts.spec ? { spec: opts.spec } : {}), ...(opts.engine ? { engine: opts.engine } : {}) })
+  const t = await openTestChain({ ...(opts.spec ? { spec: opts.spec } : {}), ...(opts.engine ? { engine: opts.engine.rules } : {}) })
   const { logger } = captureLogger()
   const spec = t.spec
   const mempool = new Mempool({
@@ -107,7 +107,7 @@ export async function restApp(opts: RestAppOptions = {}): Promise<RestApp> {
   const ctx = await registerRestApi(rpc.app, {
     chain: t.chain,
     mempool,
-    engine: opts.engine ?? { type: spec.engine.type },
+    engine: opts.engine ?? { type: spec.engine.type, rules: {} },
     ...(network ? { network } : {}),
     readAccount: (root, address: Address) => t.executor.readAccount(root, address),
     readCode: (root, address: Address) => t.executor.readOnlyWorld(root).manager.getCode(address),

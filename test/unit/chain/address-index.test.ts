@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex, generateAddress, bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import { addressIndexOps, addressTxs, addressesOfTx } from '../../../src/chain/address-index.ts'
-import type { HeaderVerifier } from '../../../src/chain/import.ts'
+import type { BlockRules } from '../../../src/chain/import.ts'
 import { keys } from '../../../src/storage/index.ts'
 import { Signer, addressOf, openTestChain, produceBlock } from '../../helpers/chain.ts'
 
@@ -61,7 +61,7 @@ describe('address index', () => {
   })
 
   test('a reorg moves the index to the new branch', async () => {
-    const engine: HeaderVerifier = { verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n }
+    const engine: BlockRules = { verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n }
     const x = await openTestChain({ engine })
     const y = await openTestChain({ engine })
     const sx = new Signer(x.common)

@@ -8,10 +8,10 @@ import { BlockError } from '../../../src/chain/errors.ts'
 import { blockSize } from '../../../src/chain/block.ts'
 import { parseChainSpec } from '../../../src/chain/spec/index.ts'
 import { presetJSON } from '../../../src/chain/spec/presets.ts'
-import type { HeaderVerifier } from '../../../src/chain/import.ts'
+import type { BlockRules } from '../../../src/chain/import.ts'
 import { Signer, openTestChain, produceBlock } from '../../helpers/chain.ts'
 
-const noSeal: HeaderVerifier = { verifyHeader() {}, maxFutureSeconds: 15n }
+const noSeal: BlockRules = { verifyHeader() {}, maxFutureSeconds: 15n }
 
 /** The bitcoin-like spec with `maxBlockBytes` (chain id and genesis unchanged: the limit is not in the genesis header). */
 function specWith(maxBlockBytes: number) {

@@ -154,7 +154,7 @@ describe('block production and import', () => {
     const { DevEngine } = await import('../../../src/consensus/dev.ts')
     const engine = new DevEngine({ automine: false, intervalMs: 0, producer: PRODUCER })
     const producer = await openTestChain()
-    const follower = await openTestChain({ engine })
+    const follower = await openTestChain({ engine: engine.rules })
     const { imported } = await produceBlock(producer, [])
     const sealed = tamper(imported.block, (b) => (b.header.seal = Uint8Array.of(1)))
     await rejects(follower, sealed, 'BAD_SEAL')

@@ -9,7 +9,7 @@ import { Address } from '@ethereumjs/util'
 import { parseChainSpec } from '../../../src/chain/spec/index.ts'
 import { presetJSON } from '../../../src/chain/spec/presets.ts'
 import { coinbaseEscrow } from '../../../src/execution/executor.ts'
-import { openTestChain, Signer, type TestChain } from '../../helpers/chain.ts'
+import { openTestChain, Signer, unminedPowRules, type TestChain } from '../../helpers/chain.ts'
 
 const SUBSIDY = 50n * 10n ** 18n
 const TIP = 2_000_000_000n
@@ -29,7 +29,8 @@ async function mine(t: TestChain, producer: Uint8Array, txs: ReturnType<Signer['
 test('subsidy and fees of block h reach its producer at block h + maturity, not before', async () => {
   const json = presetJSON('bitcoin-like')!
   json.engine = { ...json.engine, coinbaseMaturity: 2 } as typeof json.engine
-  const t = await openTestChain({ spec: parseChainSpec(json) })
+  const spec = parseChainSpec(json)
+  const t = await openTestChain({ spec, engine: unminedPowRules(spec) })
   const signer = new Signer(t.common)
   const tx = signer.transfer(0, '0x000000000000000000000000000000000000cafe', 1n, { maxFeePerGas: TIP, maxPriorityFeePerGas: TIP })
   const fees = 21_000n * TIP // bitcoin-like has no base fee: the whole gas price is the tip

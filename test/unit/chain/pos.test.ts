@@ -6,11 +6,13 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
-import type { HeaderVerifier } from '../../../src/chain/import.ts'
+import type { BlockRules } from '../../../src/chain/import.ts'
 import { loadChainSpec, parseChainSpec } from '../../../src/chain/spec/index.ts'
 import { presetJSON } from '../../../src/chain/spec/presets.ts'
 import { STAKING_ADDRESS, SYSTEM_ADDRESS, encodeSlash } from '../../../src/contracts/index.ts'
-import { addressOf, openTestChain, produceBlock, PRODUCER } from '../../helpers/chain.ts'
+import { KEYS, addressOf, openTestChain, produceBlock, PRODUCER } from '../../helpers/chain.ts'
+import { BftEngine, encodeSeal } from '../../../src/consensus/bft-engine/index.ts'
+import { duplicateVoteEvidence, signVote, type DuplicateVoteEvidence } from '../../../src/consensus/bft/index.ts'
 
 const ETHER = 10n ** 18n
 const spec = loadChainSpec('ethereum-like')
@@ -26,9 +28,16 @@ function issuesOf(mutate: (engine: any) => void): string[] {
   }
 }
 
-/** An engine with fixed duties, as the BFT engine derives them from a seal. */
-function engineWith(duties: ReturnType<NonNullable<HeaderVerifier['executionInputs']>>): HeaderVerifier {
-  return { verifyHeader() {}, maxFutureSeconds: 15n, executionInputs: () => duties }
+/** An engine with fixed duties (its header checks off: these blocks carry no BFT seal). */
+function engineWith(duties: ReturnType<NonNullable<BlockRules['blockEffects']>>): BlockRules {
+  return { verifyHeader() {}, maxFutureSeconds: 15n, blockEffects: () => duties }
+}
+
+/** The duties the PoS engine's rules derive from a seal carrying `evidence` at `height`. */
+function dutiesOf(height: bigint, evidence: DuplicateVoteEvidence[]) {
+  if (spec.engine.type !== 'bft') throw new Error('not pos')
+  const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: spec.engine })
+  return rules.blockEffects({ height, seal: encodeSeal({ round: 0, parentCertificate: null, evidence }) })
 }
 
 describe('proof of stake chain', () => {
@@ -44,8 +53,13 @@ describe('proof of stake chain', () => {
 
   test('a slash duty burns stake and jails; the stakes are re-read after that block', async () => {
     const base = await openTestChain({ spec })
-    const duties = { systemCalls: [{ caller: hexToBytes(SYSTEM_ADDRESS), address: hexToBytes(STAKING_ADDRESS), data: encodeSlash(addressOf(2).bytes, 1n, 0) }] }
-    const t = await openTestChain({ spec, store: base.store, engine: engineWith(duties) })
+    // What the PoS rules make of a seal with evidence of validator 2's double prevote at height 1.
+    const vote = { type: 'prevote' as const, height: 1n, round: 0, validator: addressOf(2).bytes }
+    const ev = duplicateVoteEvidence(signVote({ ...vote, blockHash: new Uint8Array(32).fill(1) }, KEYS[2]!, spec.chainId), signVote({ ...vote, blockHash: null }, KEYS[2]!, spec.chainId))
+    const duties = dutiesOf(1n, [ev])
+    assert.deepEqual(duties.systemCalls?.map((c) => bytesToHex(c.data)), [bytesToHex(encodeSlash(addressOf(2).bytes, 1n, 0))])
+    assert.equal(bytesToHex(duties.systemCalls![0]!.caller), SYSTEM_ADDRESS)
+    const t = await openTestChain({ spec, store: base.store, engine: engineWith({ ...duties, rewardSplit: undefined }) })
     await produceBlock(t, [])
     const after = t.chain.stakes.after(1n)!
     assert.deepEqual(after.validators.map((v) => bytesToHex(v.address)).sort(), [0, 1, 3].map((i) => addressOf(i).toString()).sort(), 'jailed: out of the set')

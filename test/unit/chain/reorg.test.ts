@@ -7,11 +7,11 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex, createContractAddress, hexToBytes } from '@ethereumjs/util'
-import type { HeaderVerifier } from '../../../src/chain/import.ts'
+import type { BlockRules } from '../../../src/chain/import.ts'
 import type { Reorg } from '../../../src/chain/chain.ts'
 import { Signer, addressOf, openTestChain, produceBlock, type TestChain } from '../../helpers/chain.ts'
 
-const engine = (maxReorgDepth?: number): HeaderVerifier => ({ verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n, ...(maxReorgDepth !== undefined ? { maxReorgDepth } : {}) })
+const engine = (maxReorgDepth?: number): BlockRules => ({ verifyHeader() {}, maxFutureSeconds: 10_000n, blockWork: () => 1n, ...(maxReorgDepth !== undefined ? { maxReorgDepth } : {}) })
 
 /** Two nodes that share block 1, then build different branches: A (2 blocks) and B (3 blocks). */
 async function twoBranches(maxReorgDepth?: number) {

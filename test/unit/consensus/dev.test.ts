@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex } from '@ethereumjs/util'
-import pino from 'pino'
 import { Address } from '@ethereumjs/util'
 import { DevEngine } from '../../../src/consensus/dev.ts'
 import type { EngineHost } from '../../../src/consensus/index.ts'
 import { Mempool } from '../../../src/mempool/pool.ts'
 import { nextBaseFee } from '../../../src/chain/basefee.ts'
+import { engineHost } from '../../helpers/engine-host.ts'
 import { openTestChain, PRODUCER, Signer, type TestChain } from '../../helpers/chain.ts'
 
 const DEAD = '0x000000000000000000000000000000000000dead'
@@ -25,20 +25,19 @@ async function setup(opts: { automine: boolean; intervalMs?: number; now?: () =>
   })
   const engine = new DevEngine({ automine: opts.automine, intervalMs: opts.intervalMs ?? 0, producer: PRODUCER, now: opts.now })
   const host: EngineHost = {
-    head: () => t.chain.head,
-    log: pino({ level: 'silent' }),
+    ...engineHost(t),
     pendingTxCount: () => mempool.pendingCount,
     onPendingTx: (listener) => {
       mempool.on('added', listener)
       return () => mempool.off('added', listener)
     },
-    produce: async ({ timestamp }) => {
+    produce: async ({ timestamp, seal }) => {
       const source = mempool.executable(nextBaseFee(t.chain.head.header, t.spec.feeMarket))
       const it = source[Symbol.iterator]()
       const produced = await t.importer.produce({
         timestamp,
         producer: engine.producer,
-        seal: (h) => engine.seal(h),
+        seal,
         source: { next: () => it.next().value?.tx, skipSender: (s) => source.skipSender(new Address(s)) },
       })
       await mempool.onNewHead(produced.imported.block.txs.map((tx) => tx.hash()))

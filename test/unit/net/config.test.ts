@@ -37,9 +37,9 @@ describe('protocol ids and topics', () => {
   test('carry the chain tag, except status', () => {
     const tag = chainTag(genesis)
     assert.equal(tag, '0001020304050607')
-    assert.equal(protocolId(tag, 'blocksByRange'), '/catena/0001020304050607/blocksByRange/1')
+    assert.equal(protocolId(tag, 'blocksByRange'), '/catena/0001020304050607/blocksByRange/2')
     assert.equal(protocolId(tag, 'status'), '/catena/status/1')
-    assert.equal(topicId(tag, 'blocks'), '/catena/0001020304050607/blocks/1')
+    assert.equal(topicId(tag, 'blocks'), '/catena/0001020304050607/blocks/2')
     assert.throws(() => protocolId(tag, 'x' as never), code('UNKNOWN_PROTOCOL'))
     assert.throws(() => topicId(tag, 'x' as never), code('UNKNOWN_TOPIC'))
     assert.throws(() => chainTag(new Uint8Array(20)), code('BAD_CONFIG', /32 bytes/))

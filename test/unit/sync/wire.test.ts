@@ -1,14 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
-import { encodeHeader } from '../../../src/chain/block.ts'
+import { decodeBlockEnvelope, decodeRawBody, encodeBlockEnvelope, encodeHeader } from '../../../src/chain/block.ts'
 import { BlockError } from '../../../src/chain/errors.ts'
 import {
   MAX_RANGE_BLOCKS,
   WireError,
-  decodeBlock,
   decodeBlockList,
-  encodeBlock,
   encodeBlockList,
   encodeTxBatch,
   decodeTxBatch,
@@ -21,8 +19,12 @@ test('blocks, ranges and tx batches round-trip', async () => {
   const t = await openTestChain()
   const signer = new Signer(t.common)
   const { imported } = await produceBlock(t, [signer.transfer(0, '0x000000000000000000000000000000000000dead', 5n)])
-  const bytes = encodeBlock(imported.block)
-  const back = decodeBlock(bytes, t.common)
+  const proof = Uint8Array.of(1, 2, 3)
+  const bytes = encodeBlockEnvelope(imported.block, proof)
+  const raw0 = decodeBlockEnvelope(bytes)
+  assert.deepEqual(raw0.hash, imported.hash)
+  assert.deepEqual(raw0.proof, proof)
+  const back = decodeRawBody(raw0, t.chain.commons)
   assert.deepEqual(encodeHeader(back.header), encodeHeader(imported.block.header))
   assert.equal(back.txs.length, 1)
   assert.deepEqual(decodeBlockList(encodeBlockList([bytes, bytes])), [bytes, bytes])
@@ -36,9 +38,11 @@ test('blocks, ranges and tx batches round-trip', async () => {
 test('malformed wire data gives typed errors', async () => {
   const t = await openTestChain()
   const isWire = (e: unknown) => e instanceof WireError && e.code === 'MALFORMED_MESSAGE'
-  assert.throws(() => decodeBlock(Uint8Array.of(0xff, 0x00), t.common), isWire)
-  assert.throws(() => decodeBlock(RLP.encode([Uint8Array.of(1)]), t.common), isWire)
-  assert.throws(() => decodeBlock(RLP.encode([Uint8Array.of(1), Uint8Array.of(2)]), t.common), (e: unknown) => e instanceof BlockError && e.code === 'MALFORMED')
+  const malformedBlock = (e: unknown) => e instanceof BlockError && e.code === 'MALFORMED'
+  assert.throws(() => decodeBlockEnvelope(Uint8Array.of(0xff, 0x00)), malformedBlock)
+  assert.throws(() => decodeBlockEnvelope(RLP.encode([Uint8Array.of(1)])), malformedBlock)
+  assert.throws(() => decodeBlockEnvelope(RLP.encode([Uint8Array.of(1), Uint8Array.of(2), new Uint8Array()])), malformedBlock)
+  void t
   assert.throws(() => decodeRangeRequest(encodeRangeRequest({ from: 1n, count: 0 })), isWire)
   assert.throws(() => decodeRangeRequest(encodeRangeRequest({ from: 1n, count: MAX_RANGE_BLOCKS + 1 })), isWire)
   assert.throws(() => decodeRangeRequest(RLP.encode([new Uint8Array(9), Uint8Array.of(1)])), isWire)

@@ -1,18 +1,19 @@
-/** Several BFT engines with real chains (MemoryStore + BlockImporter) over a MemoryNetwork. */
+/**
+ * Several BFT engines with real chains (MemoryStore + BlockImporter) over a MemoryNetwork.
+ * Each chain imports with the production rules (BftEngine.rulesFor: commit certificates
+ * required, no side branches), and a validator that falls behind catches up the way block
+ * sync does: blocks with their certificates, through the wire encoding and importRaw.
+ */
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
-import pino from 'pino'
+import { decodeBlockEnvelope, encodeBlockEnvelope } from '../../../../src/chain/block.ts'
+import { BlockError } from '../../../../src/chain/errors.ts'
 import { loadChainSpec, type ChainSpec } from '../../../../src/chain/spec/index.ts'
 import { MemoryWalStorage } from '../../../../src/consensus/bft/index.ts'
-import {
-  BftEngine,
-  BftSealVerifier,
-  MemoryNetwork,
-  ValidatorSchedule,
-  type BftEngineConfig,
-  type BftHost,
-} from '../../../../src/consensus/bft-engine/index.ts'
+import { BftEngine, MemoryNetwork, type BftEngineConfig, type BftRules } from '../../../../src/consensus/bft-engine/index.ts'
+import type { EngineHost } from '../../../../src/consensus/index.ts'
 import { KEYS, openTestChain, type TestChain } from '../../../helpers/chain.ts'
+import { engineHost } from '../../../helpers/engine-host.ts'
 
 /** The consortium preset (chain id 1338, free gas, no reward, 4 validators). */
 export function consortiumChainSpec(): ChainSpec {
@@ -29,20 +30,27 @@ export class TestValidator {
   engine?: BftEngine
   readonly wal = new MemoryWalStorage()
   pending: TypedTransaction[] = []
-  /** Set: the engine keeps its WAL and latest certificate in files here instead of memory. */
+  /** Set: the engine keeps its WAL in a file here instead of memory. */
   datadir?: string
+  /** The other validators, to catch up from when the engine asks for sync. */
+  peers: TestValidator[] = []
+  syncs = 0
   private constructor(
     readonly index: number,
     readonly t: TestChain,
-    /** The header rules the importer applies (the same as BftEngine.verifyHeader). */
-    readonly verifier: BftSealVerifier,
+    /** The rules the importer applies: the production engine's. */
+    readonly rules: BftRules,
     private readonly net: MemoryNetwork,
     private readonly config: BftEngineConfig,
   ) {}
 
   static async create(index: number, net: MemoryNetwork, spec: ChainSpec, config: BftEngineConfig): Promise<TestValidator> {
-    const verifier = new BftSealVerifier(spec.chainId, new ValidatorSchedule(config.validators))
-    return new TestValidator(index, await openTestChain({ spec, engine: verifier }), verifier, net, config)
+    const rules = BftEngine.rulesFor({ chainId: spec.chainId, config })
+    return new TestValidator(index, await openTestChain({ spec, engine: rules }), rules, net, config)
+  }
+
+  get id(): string {
+    return `v${this.index}`
   }
 
   get height(): bigint {
@@ -53,41 +61,48 @@ export class TestValidator {
     return this.engine !== undefined
   }
 
-  host(): BftHost {
+  host(): EngineHost {
     const t = this.t
+    const base = engineHost(t, { txs: () => this.pending, requestSync: () => void this.syncFromPeers() })
     return {
-      head: () => t.chain.head,
-      produce: () => Promise.reject(new Error('bft does not produce')),
-      pendingTxCount: () => this.pending.length,
-      onPendingTx: () => () => {},
-      log: pino({ level: 'silent' }),
-      build: ({ timestamp, producer, presetSeal }) => {
-        const txs = [...this.pending]
-        let i = 0
-        return t.importer.build({ timestamp, producer, presetSeal, source: { next: () => txs[i++], skipSender: () => {} } })
-      },
-      validate: (block) => t.importer.validate(block),
-      commit: async (executed) => {
-        const imported = await t.importer.commit(executed)
+      ...base,
+      commit: async (executed, proof) => {
+        const imported = await base.commit(executed, proof)
         const included = new Set(imported.block.txs.map((tx) => bytesToHex(tx.hash())))
         this.pending = this.pending.filter((tx) => !included.has(bytesToHex(tx.hash())))
         return imported
       },
-      blockAt: (height) => t.chain.getBlockAt(height),
+    }
+  }
+
+  /** Block sync in one process: every block a running peer has above our head, with its certificate, as it travels. */
+  async syncFromPeers(): Promise<void> {
+    this.syncs++
+    for (const peer of this.peers) {
+      if (!peer.running || !this.running) continue
+      while (peer.height > this.height) {
+        const hash = peer.t.chain.getHashAt(this.height + 1n)!
+        const wire = encodeBlockEnvelope(peer.t.chain.getBlock(hash)!, peer.t.chain.getProof(hash))
+        try {
+          await this.t.importer.importRaw(decodeBlockEnvelope(wire))
+        } catch (err) {
+          if (err instanceof BlockError && (err.code === 'ALREADY_KNOWN' || err.code === 'NOT_EXTENDING_HEAD')) continue
+          throw err
+        }
+      }
     }
   }
 
   async start(): Promise<void> {
-    const id = `v${this.index}`
-    this.net.setConnected(id, true)
+    this.net.setConnected(this.id, true)
     this.engine = new BftEngine({
       chainId: this.t.spec.chainId,
       config: this.config,
       privateKey: KEYS[this.index],
-      transport: this.net.transport(id),
+      transport: this.net.transport(this.id),
       common: this.t.common,
       ...(this.datadir ? { datadir: this.datadir } : { walStorage: this.wal }),
-      blockWaitMs: 300,
+      fetchRetryMs: 100,
       regossipMs: 250,
     })
     await this.engine.start(this.host())
@@ -95,7 +110,7 @@ export class TestValidator {
 
   /** A crash as seen by the others: no more messages either way; chain and WAL survive. */
   async stop(): Promise<void> {
-    this.net.setConnected(`v${this.index}`, false)
+    this.net.setConnected(this.id, false)
     await this.engine?.stop()
     this.engine = undefined
   }
@@ -106,6 +121,7 @@ export async function startCluster(n = 4): Promise<{ net: MemoryNetwork; nodes: 
   const spec = consortiumChainSpec()
   const config = fastConfig(spec)
   const nodes = await Promise.all(Array.from({ length: n }, (_, i) => TestValidator.create(i, net, spec, config)))
+  for (const v of nodes) v.peers = nodes.filter((p) => p !== v)
   for (const v of nodes) await v.start()
   return {
     net,

@@ -10,7 +10,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from "@ethereumjs/util"
 import type { BlockHeader } from '../../../../src/chain/block.ts'
 import { BlockError } from '../../../../src/chain/errors.ts'
-import { BftSealVerifier, ValidatorSchedule, decodeSeal, encodeSeal } from '../../../../src/consensus/bft-engine/index.ts'
+import { BftRules, ValidatorSchedule, decodeSeal, encodeSeal } from '../../../../src/consensus/bft-engine/index.ts'
 import { MAX_EVIDENCE_AGE } from '../../../../src/consensus/bft-engine/seal.ts'
 import { certificateFromVotes, duplicateVoteEvidence } from '../../../../src/consensus/bft/index.ts'
 import { STAKING_ADDRESS, SYSTEM_ADDRESS, encodeSlash } from '../../../../src/contracts/index.ts'
@@ -20,8 +20,9 @@ const ks = keys(4, 'pos seal')
 const powers = [10n, 20n, 30n, 40n]
 const validators = ks.map((k, i) => ({ address: addressOf(k), power: powers[i]! }))
 const schedule = new ValidatorSchedule(validators)
-const pos = new BftSealVerifier(CHAIN_ID, schedule, { proposerRewardBasisPoints: 2500 })
-const poa = new BftSealVerifier(CHAIN_ID, schedule)
+const UNBONDING = 50
+const pos = new BftRules(CHAIN_ID, schedule, { proposerRewardBasisPoints: 2500, epochLength: 10, unbondingBlocks: UNBONDING })
+const poa = new BftRules(CHAIN_ID, schedule)
 
 /** Validator i's double prevote at (height, round). */
 const doubleVote = (i: number, height: bigint, round = 0) =>
@@ -63,7 +64,7 @@ describe('bft seal with evidence (PoS)', () => {
   test('valid evidence is accepted and becomes a slash call from the system address', () => {
     const header = block1([doubleVote(2, 1n), doubleVote(3, 1n, 1)])
     pos.verifyHeader(header, parent)
-    const inputs = pos.executionInputs(header)
+    const inputs = pos.blockEffects(header)
     assert.deepEqual(
       inputs.systemCalls!.map((c) => [bytesToHex(c.caller), bytesToHex(c.address), bytesToHex(c.data)]),
       [
@@ -86,10 +87,25 @@ describe('bft seal with evidence (PoS)', () => {
     assert.ok(MAX_EVIDENCE_AGE > 0n)
   })
 
+  test('evidence is slashable only while the stake is bonded: older than the unbonding period, it is refused', () => {
+    const ev = doubleVote(2, 1n)
+    pos.verifyEvidence(ev, 1n + BigInt(UNBONDING))
+    assert.throws(() => pos.verifyEvidence(ev, 2n + BigInt(UNBONDING)), /too old|older/)
+    // PoA chains slash nothing; their evidence keeps the long default window.
+    assert.equal(poa.maxEvidenceAge, MAX_EVIDENCE_AGE)
+  })
+
+  test('stakes are re-read at epoch boundaries and after a slash, not otherwise', () => {
+    const plain = (height: bigint) => pos.blockEffects({ height, seal: encodeSeal({ round: 0, parentCertificate: null }) })
+    assert.ok(plain(20n).systemReads?.stakes, 'epoch boundary')
+    assert.equal(plain(21n).systemReads, undefined, 'mid-epoch, nothing slashed')
+    assert.ok(pos.blockEffects({ height: 1n, seal: block1([doubleVote(2, 1n)]).seal }).systemReads?.stakes, 'after a slash')
+  })
+
   test('the reward is shared with the signers of the parent certificate by power', () => {
     const blockHash = hash('block 4')
     const cert = certificateFromVotes([1, 2, 3].map((i) => vote(ks[i]!, 'precommit', 4n, 0, blockHash)))
-    const inputs = pos.executionInputs({ height: 5n, seal: encodeSeal({ round: 0, parentCertificate: cert }) })
+    const inputs = pos.blockEffects({ height: 5n, seal: encodeSeal({ round: 0, parentCertificate: cert }) })
     const set = schedule.at(4n)
     assert.deepEqual(
       inputs.rewardSplit!.voters.map((v) => [bytesToHex(v.address), v.weight]).sort(),
@@ -97,6 +113,6 @@ describe('bft seal with evidence (PoS)', () => {
     )
     assert.deepEqual(inputs.systemCalls, [])
     // PoA engines leave execution alone.
-    assert.deepEqual(poa.executionInputs({ height: 5n, seal: encodeSeal({ round: 0, parentCertificate: cert }) }), {})
+    assert.deepEqual(poa.blockEffects({ height: 5n, seal: encodeSeal({ round: 0, parentCertificate: cert }) }), {})
   })
 })

@@ -18,7 +18,7 @@ describe('bft seal: verifyHeader', () => {
   })
   after(async () => cluster?.close())
 
-  const verify = (header: BlockHeader, parent: BlockHeader) => cluster.nodes[0].verifier.verifyHeader(header, parent)
+  const verify = (header: BlockHeader, parent: BlockHeader) => cluster.nodes[0].rules.verifyHeader(header, parent)
   const badSeal = (fn: () => unknown, pattern: RegExp) =>
     assert.throws(fn, (err: unknown) => err instanceof BlockError && err.code === 'BAD_SEAL' && pattern.test(err.message))
 
@@ -31,8 +31,8 @@ describe('bft seal: verifyHeader', () => {
   test('rejects a producer that is not the round proposer', () => {
     const b = blocks[2].header
     const seal = decodeSeal(b.seal)
-    const schedule = cluster.nodes[0].verifier.schedule
-    const other = cluster.nodes.map((v) => v.verifier && schedule.at(1n).toEntries()[v.index].address).find((p) => !equal(p, b.producer))!
+    const schedule = cluster.nodes[0].rules.schedule
+    const other = cluster.nodes.map((v) => v.rules && schedule.at(1n).toEntries()[v.index].address).find((p) => !equal(p, b.producer))!
     badSeal(() => verify({ ...b, producer: other }, blocks[1].header), /must be produced by its proposer/)
     // The right producer for the stated round is checked too: claim a round it does not lead.
     let round = seal.round + 1

@@ -51,8 +51,8 @@ describe('bft WAL: authorize', () => {
     const f = tmpFile()
     try {
       const wal = VoteWal.open(new FileWalStorage(f.path))
-      wal.authorize(entry(7n, 3, 'precommit', Y))
       wal.authorize(entry(7n, 3, 'prevote', null))
+      wal.authorize(entry(7n, 3, 'precommit', Y))
       const again = VoteWal.open(new FileWalStorage(f.path))
       assert.equal(again.recovery.records, 2)
       assert.equal(again.authorize(entry(7n, 3, 'precommit', X)).kind, 'conflict')
@@ -156,6 +156,41 @@ describe('bft WAL: torn and corrupt tails', () => {
       writeFileSync(f.path, 'important notes')
       throwsCode(() => VoteWal.open(new FileWalStorage(f.path)), WalError, 'NOT_A_WAL')
       assert.equal(readFileSync(f.path, 'utf8'), 'important notes')
+    } finally {
+      f.done()
+    }
+  })
+})
+
+describe('bft WAL: the last-signed floor (defect 4: vote log vs power loss)', () => {
+  test('nothing at or below the highest (height, round, step) signed is signed again, except the recorded message', () => {
+    const wal = VoteWal.open(new MemoryWalStorage())
+    assert.equal(wal.authorize(entry(5n, 2, 'prevote', X)).kind, 'fresh')
+    assert.equal(wal.authorize(entry(5n, 2, 'prevote', X)).kind, 'repeat', 'the recorded vote may be re-sent')
+    assert.equal(wal.authorize(entry(5n, 1, 'precommit', Y)).kind, 'below-floor', 'an earlier round')
+    assert.equal(wal.authorize(entry(5n, 2, 'propose', Y)).kind, 'below-floor', 'an earlier step')
+    assert.equal(wal.authorize(entry(4n, 9, 'precommit', Y)).kind, 'below-floor', 'an earlier height')
+    assert.equal(wal.authorize(entry(5n, 2, 'precommit', X)).kind, 'fresh', 'later steps go on')
+  })
+
+  test('the floor survives pruning and a reopen: a validator whose last blocks were lost never signs at those heights again', () => {
+    const f = tmpFile()
+    try {
+      const wal = VoteWal.open(new FileWalStorage(f.path))
+      for (let h = 1n; h <= 9n; h++) {
+        wal.pruneBelow(h) // height h starts: h - 1 was committed (but, with a power cut, maybe not durably)
+        wal.authorize(entry(h, 0, 'prevote', X))
+        wal.authorize(entry(h, 0, 'precommit', X))
+      }
+      wal.pruneBelow(10n) // block 9 "committed"; then the power goes out and blocks 8 and 9 are lost
+      const reopened = VoteWal.open(new FileWalStorage(f.path))
+      assert.deepEqual(reopened.floor && [reopened.floor.height, reopened.floor.round, reopened.floor.step], [9n, 0, 'precommit'])
+      // The restarted validator is back at height 8 and 9: it signs nothing new there.
+      reopened.pruneBelow(8n)
+      assert.equal(reopened.authorize(entry(8n, 0, 'prevote', Y)).kind, 'below-floor')
+      assert.equal(reopened.authorize(entry(9n, 0, 'prevote', Y)).kind, 'below-floor')
+      assert.equal(reopened.authorize(entry(9n, 0, 'precommit', X)).kind, 'repeat', 'the newest record itself is kept')
+      assert.equal(reopened.authorize(entry(10n, 0, 'prevote', Y)).kind, 'fresh', 'once synced past it, it votes again')
     } finally {
       f.done()
     }

@@ -12,7 +12,8 @@ import { parseChainSpec } from '../../../../src/chain/spec/index.ts'
 import { presetJSON } from '../../../../src/chain/spec/presets.ts'
 import type { BlockHeader } from '../../../../src/chain/block.ts'
 import { Miner } from '../../../../src/consensus/pow/miner.ts'
-import { PowSealVerifier, encodePowSeal, sealHash } from '../../../../src/consensus/pow/seal.ts'
+import { encodePowSeal, sealHash } from '../../../../src/consensus/pow/seal.ts'
+import { PowRules } from '../../../../src/consensus/pow/rules.ts'
 import { compactToTarget, targetToCompact } from '../../../../src/consensus/pow/target.ts'
 import { openTestChain } from '../../../helpers/chain.ts'
 
@@ -41,7 +42,7 @@ async function run(retarget: { kind: 'bitcoin'; interval: number } | { kind: 'as
   const spec = parseChainSpec(json)
   let clock = 0 // virtual seconds since genesis
   const t0 = { value: 0n }
-  const verifier = new PowSealVerifier(spec.engine as never, spec.blockTimeMs, { getHeader: (h) => t.chain.getHeader(h), getHashAt: (h) => t.chain.getHashAt(h) }, () => t0.value + BigInt(Math.floor(clock)) + 10_000n)
+  const verifier = new PowRules(spec.engine as never, spec.blockTimeMs, { getHeader: (h) => t.chain.getHeader(h), getHashAt: (h) => t.chain.getHashAt(h) }, () => t0.value + BigInt(Math.floor(clock)) + 10_000n)
   const t = await openTestChain({ spec, engine: verifier })
   t0.value = t.chain.head.header.timestamp
   const times: Array<{ rate: number; solve: number }> = []

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { pino } from 'pino'
+import { engineHost } from '../../../helpers/engine-host.ts'
 import { bytesToHex } from '@ethereumjs/util'
 import type { Block } from '../../../../src/chain/block.ts'
 import { BlockError } from '../../../../src/chain/errors.ts'
@@ -27,10 +27,12 @@ function powSpec(): ChainSpec {
 }
 
 async function powNode(spec: ChainSpec, mine: boolean, now: () => bigint) {
-  let engine!: PowEngine
-  const t: TestChain = await openTestChain({ spec, engine: { verifyHeader: (h, p) => engine.verifyHeader(h, p), blockWork: (h) => engine.blockWork(h), maxFutureSeconds: 15n, maxReorgDepth: 10 } })
-  engine = new PowEngine({ spec: spec.engine as never, blockTimeMs: spec.blockTimeMs, headers: t.chain, coinbase: COINBASE, mine, threads: 1, now })
-  await engine.start({ head: () => t.chain.head, produce: () => Promise.reject(new Error('manual')), pendingTxCount: () => 0, onPendingTx: () => () => {}, log: pino({ level: 'silent' }) })
+  let t!: TestChain
+  // The engine reads headers from the chain it checks blocks for, as the node wires it.
+  const headers = { getHeader: (h: Uint8Array) => t.chain.getHeader(h), getHashAt: (h: bigint) => t.chain.getHashAt(h) }
+  const engine = new PowEngine({ spec: spec.engine as never, blockTimeMs: spec.blockTimeMs, headers, coinbase: COINBASE, mine, threads: 1, now })
+  t = await openTestChain({ spec, engine: engine.rules })
+  await engine.start({ ...engineHost(t), produce: () => Promise.reject(new Error('manual')) })
   return { t, engine }
 }
 
@@ -76,7 +78,7 @@ describe('pow engine', () => {
     for (let n = seal.nonce + 1n; !bad; n++) {
       const candidate = { ...last, header: { ...last.header, seal: encodePowSeal({ bits: seal.bits, nonce: n }) } }
       try {
-        other.engine.verifyHeader(candidate.header, other.t.chain.head.header)
+        other.engine.rules.verifyHeader(candidate.header, other.t.chain.head.header)
       } catch (err) {
         if (err instanceof BlockError && /proof-of-work target/.test(err.message)) bad = candidate
       }
@@ -87,9 +89,9 @@ describe('pow engine', () => {
     const parent = other.t.chain.head.header
     // Properly mined headers with a bad time: not after the median of the last blocks, or too far ahead.
     const old = await miner.engine.seal({ ...last.header, timestamp: mined[1]!.header.timestamp })
-    assert.throws(() => other.engine.verifyHeader(old, parent), (e: unknown) => e instanceof BlockError && e.code === 'TIME_TOO_OLD')
+    assert.throws(() => other.engine.rules.verifyHeader(old, parent), (e: unknown) => e instanceof BlockError && e.code === 'TIME_TOO_OLD')
     const ahead = await miner.engine.seal({ ...last.header, timestamp: clock + 1000n })
-    assert.throws(() => other.engine.verifyHeader(ahead, parent), (e: unknown) => e instanceof BlockError && e.code === 'TIME_TOO_NEW')
+    assert.throws(() => other.engine.rules.verifyHeader(ahead, parent), (e: unknown) => e instanceof BlockError && e.code === 'TIME_TOO_NEW')
     await other.engine.stop()
   })
 
