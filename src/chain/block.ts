@@ -143,35 +143,12 @@ function decodeTxs(raws: Uint8Array[], common: Common): TypedTransaction[] {
   })
 }
 
-/** A whole block as it travels (gossip, sync, proposals): RLP [header, body]. */
-export function encodeBlock(block: Block): Uint8Array {
-  return RLP.encode([encodeHeader(block.header), encodeBody(block.txs)])
-}
-
 /**
- * Txs are decoded with the Common of the block's height (its chain id: see CommonSchedule).
- * `check` sees the header and the raw txs before any tx is decoded (cheap checks first).
- */
-export function decodeBlock(bytes: Uint8Array, commons: Commons, check?: (header: BlockHeader, rawTxs: Uint8Array[]) => void): Block {
-  let parts: unknown
-  try {
-    parts = RLP.decode(bytes)
-  } catch (err) {
-    throw new BlockError('MALFORMED', `block is not valid RLP: ${(err as Error).message}`)
-  }
-  if (!Array.isArray(parts) || parts.length !== 2 || !(parts[0] instanceof Uint8Array) || !(parts[1] instanceof Uint8Array)) {
-    throw new BlockError('MALFORMED', 'block must be RLP [header, body]')
-  }
-  const header = decodeHeader(parts[0])
-  const raws = rawTxList(parts[1])
-  check?.(header, raws)
-  return { header, txs: decodeTxs(raws, commonAt(commons, header.height)) }
-}
-
-/**
- * A block as it travels between nodes once it is part of a chain (block gossip, range and
- * hash sync): RLP [header, body, proof], where proof is what its engine requires for import
- * (a BFT commit certificate; empty for engines whose header carries everything).
+ * A block as it travels between nodes (block gossip, range and hash sync, BFT proposals):
+ * RLP [header, body, proof], where proof is what its engine requires for import (a BFT commit
+ * certificate; empty for engines whose header carries everything, and for a proposal, which
+ * is not decided yet). The one block decoder on the consensus path is decodeBlockEnvelope:
+ * it decodes the header only, so a block's header and proof are checked before its txs.
  */
 export function encodeBlockEnvelope(block: Block, proof: Uint8Array = new Uint8Array(0)): Uint8Array {
   return RLP.encode([encodeHeader(block.header), encodeBody(block.txs), proof])
@@ -205,9 +182,14 @@ export function decodeBlockEnvelope(bytes: Uint8Array): RawBlock {
   return { header, hash: blockHash(header), size: headerBytes.length + bodyBytes.length, bodyBytes, proof }
 }
 
-/** The txs of a raw block, decoded with the Common of its height. */
-export function decodeRawBody(raw: RawBlock, commons: Commons): Block {
-  return { header: raw.header, txs: decodeBody(raw.bodyBytes, commonAt(commons, raw.header.height)) }
+/**
+ * The txs of a raw block, decoded with the Common of its height (its chain id: see
+ * CommonSchedule). `check` sees the serialized txs before any is decoded (a tx root check).
+ */
+export function decodeRawBody(raw: RawBlock, commons: Commons, check?: (rawTxs: Uint8Array[]) => void): Block {
+  const raws = rawTxList(raw.bodyBytes)
+  check?.(raws)
+  return { header: raw.header, txs: decodeTxs(raws, commonAt(commons, raw.header.height)) }
 }
 
 /** A decoded block as a raw one (blocks built or proposed locally take the same import path). */

@@ -47,12 +47,12 @@ export function decodeHashList(bytes: Uint8Array): Uint8Array[] {
   return parts as Uint8Array[]
 }
 
-/** A range response: each element is one encodeBlock() output, carried as a byte string. */
+/** A range response: each element is one encodeBlockEnvelope() output, carried as a byte string. */
 export function encodeBlockList(blocks: Uint8Array[]): Uint8Array {
   return RLP.encode(blocks)
 }
 
-/** The encoded blocks of a range response (each decoded by the caller with decodeBlock). */
+/** The encoded blocks of a range response (each decoded by the caller with decodeBlockEnvelope). */
 export function decodeBlockList(bytes: Uint8Array): Uint8Array[] {
   const parts = decodeList(bytes, 'block list')
   if (parts.length > MAX_RANGE_BLOCKS) throw new WireError(`block list holds ${parts.length} blocks, limit ${MAX_RANGE_BLOCKS}`)

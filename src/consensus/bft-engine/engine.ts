@@ -14,7 +14,7 @@
  */
 import type { Commons } from '../../execution/common.ts'
 import { bytesToHex } from '@ethereumjs/util'
-import { blockHash, encodeBlock, type Block, type BlockHeader } from '../../chain/block.ts'
+import { blockHash, encodeBlockEnvelope, type Block, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
 import type { ExecutedBlock } from '../../chain/import.ts'
@@ -304,7 +304,7 @@ export class BftEngine implements ConsensusEngine {
   /** A proposed or built block of the current height, as a peer's fetch is answered. */
   private blockBytes(key: string): Uint8Array | undefined {
     const block = this.candidates.get(key)?.block ?? this.proposed.get(key)
-    return block ? encodeBlock(block) : undefined
+    return block ? encodeBlockEnvelope(block) : undefined
   }
 
   /** Re-sends our own messages of the current height (a proposal without its block: peers fetch it by hash). */

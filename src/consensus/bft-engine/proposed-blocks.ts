@@ -8,21 +8,23 @@
  * @module
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
-import { blockHash, decodeBlock, type Block } from '../../chain/block.ts'
+import { decodeBlockEnvelope, decodeRawBody, type Block } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import { merkleRoot } from '../../crypto/merkle.ts'
 import type { Commons } from '../../execution/common.ts'
 
 /**
- * A proposed block's bytes (chain/block.ts encodeBlock) checked against the hash a signed
- * message names, cheapest first: the header must hash to it and the raw txs must match its tx
- * root before any tx is decoded. Throws BlockError: the peer that sent it is at fault.
+ * A proposed block's bytes (chain/block.ts encodeBlockEnvelope, without a proof) checked
+ * against the hash a signed message names, cheapest first: the header must hash to it and
+ * the raw txs must match its tx root before any tx is decoded. Throws BlockError: the peer
+ * that sent it is at fault.
  */
 export function decodeProposedBlock(bytes: Uint8Array, expected: Uint8Array, commons: Commons): Block {
-  return decodeBlock(bytes, commons, (header, rawTxs) => {
-    const hash = blockHash(header)
-    if (!equalsBytes(hash, expected)) throw new BlockError('WRONG_BLOCK', `block ${bytesToHex(hash)} is not the proposed ${bytesToHex(expected)}`)
-    if (!equalsBytes(merkleRoot(rawTxs), header.txRoot)) throw new BlockError('BAD_TX_ROOT', `proposed block ${header.height}: its txs do not match the header's tx root`)
+  const raw = decodeBlockEnvelope(bytes)
+  if (!equalsBytes(raw.hash, expected)) throw new BlockError('WRONG_BLOCK', `block ${bytesToHex(raw.hash)} is not the proposed ${bytesToHex(expected)}`)
+  if (raw.proof.length > 0) throw new BlockError('BAD_PROOF', 'a proposed block is not decided yet: it carries no proof')
+  return decodeRawBody(raw, commons, (rawTxs) => {
+    if (!equalsBytes(merkleRoot(rawTxs), raw.header.txRoot)) throw new BlockError('BAD_TX_ROOT', `proposed block ${raw.header.height}: its txs do not match the header's tx root`)
   })
 }
 

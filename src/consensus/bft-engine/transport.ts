@@ -36,7 +36,7 @@ export interface ConsensusTransport {
 export type EngineMessage =
   /** A signed vote, or a signed proposal without its block (re-gossip: peers fetch the block by hash). */
   | { kind: 'consensus'; message: Uint8Array }
-  /** A signed proposal and the block it names (chain/block.ts encodeBlock). */
+  /** A signed proposal and the block it names (chain/block.ts encodeBlockEnvelope, no proof). */
   | { kind: 'proposal'; message: Uint8Array; block: Uint8Array }
   /** Signed evidence of a double vote (consensus/bft/evidence.ts encodeEvidence), for inclusion in a block. */
   | { kind: 'evidence'; evidence: Uint8Array }

@@ -233,8 +233,8 @@ describe('a hard fork that changes the chain id (replay protection)', () => {
     await follower.importer.import(imported.block)
     assert.equal(bytesToHex(follower.chain.head.hash), bytesToHex(producer.chain.head.hash))
     // The node without the fork cannot even read the fork block's tx (its chain id is unknown there).
-    const { encodeBlock, decodeBlock } = await import('../../../src/chain/block.ts')
-    assert.throws(() => decodeBlock(encodeBlock(imported.block), legacy.chain.commons), /chain ID|chainId|chain id/i)
+    const { encodeBlockEnvelope, decodeBlockEnvelope, decodeRawBody } = await import('../../../src/chain/block.ts')
+    assert.throws(() => decodeRawBody(decodeBlockEnvelope(encodeBlockEnvelope(imported.block)), legacy.chain.commons), /chain ID|chainId|chain id/i)
     // And a block that carries an old-id tx past the fork is invalid to the forked node.
     const smuggled = await produceBlock(legacy, [replayed])
     assert.equal(smuggled.imported.block.txs.length, 1)

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { bytesToHex } from '@ethereumjs/util'
-import { blockHash, encodeBlock } from '../../../../src/chain/block.ts'
+import { blockHash, encodeBlockEnvelope } from '../../../../src/chain/block.ts'
 import { BftEngine, MemoryNetwork, encodeEngineMessage, type TransportVerdict } from '../../../../src/consensus/bft-engine/index.ts'
 import { MemoryWalStorage, encodeEvidence, encodeMessage, signProposal, signVote, type ConsensusMessage } from '../../../../src/consensus/bft/index.ts'
 import { privateKeyToAddress } from '../../../../src/crypto/secp256k1.ts'
@@ -67,10 +67,10 @@ describe('bft engine: verdicts on peer messages', () => {
     const hash = blockHash(block.header)
     const proposal = (key: Uint8Array, round = 0) => encodeMessage({ kind: 'proposal', proposal: signProposal({ height: 1n, round, blockHash: hash, polRound: -1, proposer: validator(proposerIndex) }, key, spec.chainId) })
     // 64 unsigned (wrongly signed) proposals with blocks: every one rejected, none kept.
-    for (let i = 0; i < 64; i++) assert.equal(send(encodeEngineMessage({ kind: 'proposal', message: proposal(outsider), block: encodeBlock(block) })), 'reject')
+    for (let i = 0; i < 64; i++) assert.equal(send(encodeEngineMessage({ kind: 'proposal', message: proposal(outsider), block: encodeBlockEnvelope(block) })), 'reject')
     // A real proposal with somebody else's block attached: the relay that attached it pays.
     const other = { header: { ...block.header, timestamp: block.header.timestamp + 1n }, txs: [] }
-    assert.equal(send(encodeEngineMessage({ kind: 'proposal', message: proposal(KEYS[proposerIndex]!), block: encodeBlock(other) })), 'reject')
+    assert.equal(send(encodeEngineMessage({ kind: 'proposal', message: proposal(KEYS[proposerIndex]!), block: encodeBlockEnvelope(other) })), 'reject')
   })
 
   test('a want-style flood buys nothing: there is no broadcast request; blocks are served by hash only', () => {
