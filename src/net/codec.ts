@@ -65,7 +65,8 @@ export async function writeFrame(stream: Stream, payload: Uint8Array, maxBytes: 
   if (payload.length > maxBytes) {
     throw new NetError('TOO_LARGE', `${what}: ${payload.length} bytes is over the ${maxBytes}-byte limit`)
   }
-  if (!stream.send(lp.encode.single(payload))) await stream.onDrain()
+  // it-length-prefixed refuses frames over 4 MiB unless told the limit: ours is the protocol's.
+  if (!stream.send(lp.encode.single(payload, { maxDataLength: maxBytes }))) await stream.onDrain()
 }
 
 export interface Response {

@@ -24,6 +24,7 @@ export type { ChainStatus } from './status.ts'
 export {
   DEFAULT_REQRESP_LIMITS,
   DEFAULT_TOPIC_LIMITS,
+  GOSSIP_INLINE_BYTES,
   GOSSIP_TOPICS,
   REQRESP_PROTOCOLS,
   chainTag,

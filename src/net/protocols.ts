@@ -53,6 +53,14 @@ export const DEFAULT_TOPIC_LIMITS: Readonly<Record<GossipTopic, number>> = {
   consensus: 64 * KiB,
 }
 
+/**
+ * The largest payload worth gossiping whole: js-gossipsub length-prefixes every RPC frame with
+ * it-length-prefixed's default limit (4 MiB) and cannot send a bigger one, whatever the topic
+ * limit says. Larger blocks travel by request/response (whose frames follow the protocol
+ * limits) and are only named in gossip.
+ */
+export const GOSSIP_INLINE_BYTES = 3 * MiB
+
 const STATUS_PROTOCOL_ID = '/catena/status/1'
 /**
  * Version of every chain-tagged protocol and topic. 2: blocks travel with their import proof

@@ -12,7 +12,7 @@ import { Chain, type ImportedBlock } from '../chain/chain.ts'
 import { BlockImporter, type ExecutedBlock } from '../chain/import.ts'
 import { finalityAt } from '../chain/rules.ts'
 import { nextBaseFee } from '../chain/basefee.ts'
-import { loadChainSpec, maxBlockBytesEver, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
+import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { KECCAK_BACKEND } from '../crypto/hash.ts'
 import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
@@ -32,6 +32,7 @@ import type { BlockSync, TxRelay } from '../sync/index.ts'
 import type { CommonSchedule, Commons } from '../execution/common.ts'
 import { NetError, PENALTY } from '../net/errors.ts'
 import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
+import { networkLimitsFor } from './network-limits.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -346,29 +347,12 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
     head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
     // Permissioned chains: the node allowlist in force at our head.
     isAllowed: (peerId) => chain.permissions.after(chain.head.header.height)?.allowsNode(peerId) ?? true,
-    limits: blockLimits(chain.spec),
+    limits: networkLimitsFor(chain.spec),
     logger: log,
   })
   await network.start()
   return network
 }
-
-/**
- * Network size limits that follow the chain spec: block gossip, sync responses and consensus
- * proposals must carry the largest block the spec ever allows (a 32 MB bitcoin-cash-like block
- * too), with room for its proof (a commit certificate) and framing.
- */
-function blockLimits(spec: ChainSpec) {
-  const block = maxBlockBytesEver(spec) + PROOF_ALLOWANCE
-  const response = Math.max(block, 16 * 1024 * 1024)
-  return {
-    topics: { blocks: Math.max(block, 8 * 1024 * 1024), consensus: block + 64 * 1024 },
-    reqresp: { blocksByRange: { maxResponseBytes: response }, blocksByHash: { maxResponseBytes: response }, proposedBlock: { maxResponseBytes: response } },
-  }
-}
-
-/** Room for a block's import proof and envelope framing: a certificate of ~10,000 validators' signatures. */
-const PROOF_ALLOWANCE = 1024 * 1024
 
 async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, log: Logger) {
   const { BlockSync, TxRelay } = await import('../sync/index.ts')
@@ -390,9 +374,10 @@ async function startSync(network: Network, chain: Chain, importer: BlockImporter
  * re-sends its own messages so peers that were away catch up), and the proposedBlock
  * request/response protocol for blocks by hash.
  */
-function gossipTransport(network: Network, log: Logger): ConsensusTransport {
+function gossipTransport(network: Network, log: Logger, maxInlineBlockBytes: number): ConsensusTransport {
   let seq = BigInt(Date.now()) << 16n
   return {
+    maxInlineBlockBytes,
     broadcast(bytes) {
       const framed = new Uint8Array(8 + bytes.length)
       new DataView(framed.buffer).setBigUint64(0, seq++)
@@ -446,7 +431,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         chainId: spec.chainId,
         config: spec.engine,
         privateKey,
-        transport: gossipTransport(deps.network, cfg.logger),
+        transport: gossipTransport(deps.network, cfg.logger, (await import('../net/index.ts')).GOSSIP_INLINE_BYTES),
         common: deps.common,
         datadir: cfg.datadir,
         // PoS chains: validators and their power follow stake; permissioned chains: the on-chain votes.

@@ -295,10 +295,14 @@ export class BftEngine implements ConsensusEngine {
 
   // ---- network ----
 
-  /** Our signed message to every peer; a proposal travels with its block when we hold it. */
+  /**
+   * Our signed message to every peer; a proposal travels with its block when we hold it and
+   * it fits a gossip frame (a bigger one is fetched by hash: proposedBlock).
+   */
   private broadcast(m: ConsensusMessage): void {
     const block = m.kind === 'proposal' ? this.blockBytes(bytesToHex(m.proposal.blockHash)) : undefined
-    this.send(block ? { kind: 'proposal', message: encodeMessage(m), block } : { kind: 'consensus', message: encodeMessage(m) })
+    const inline = block && block.length <= this.opts.transport.maxInlineBlockBytes ? block : undefined
+    this.send(inline ? { kind: 'proposal', message: encodeMessage(m), block: inline } : { kind: 'consensus', message: encodeMessage(m) })
   }
 
   /** A proposed or built block of the current height, as a peer's fetch is answered. */

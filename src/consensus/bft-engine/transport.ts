@@ -20,6 +20,8 @@ export type TransportVerdict = 'accept' | 'ignore' | 'reject'
 export interface ConsensusTransport {
   /** Send to every peer (best effort). */
   broadcast(bytes: Uint8Array): void
+  /** The largest block worth attaching to a broadcast proposal; bigger ones are fetched by hash. */
+  readonly maxInlineBlockBytes: number
   /** Subscribe; returns an unsubscribe function. `from` identifies the peer that handed us the message. */
   onMessage(handler: (bytes: Uint8Array, from: string) => TransportVerdict): () => void
   /**
@@ -104,9 +106,13 @@ export class MemoryNetwork {
   readonly penalties = new Map<string, Array<{ by: string; points: number; reason: string }>>()
   delivered = 0
 
+  /** `maxInlineBlockBytes`: as the gossip frame limit would be (default: any size). */
+  constructor(private readonly maxInlineBlockBytes = Number.POSITIVE_INFINITY) {}
+
   transport(id: string): ConsensusTransport {
     const member = this.member(id)
     return {
+      maxInlineBlockBytes: this.maxInlineBlockBytes,
       broadcast: (bytes) => this.publish(id, bytes),
       onMessage: (handler) => {
         member.handlers.add(handler)

@@ -116,8 +116,11 @@ export class TestValidator {
   }
 }
 
-export async function startCluster(n = 4): Promise<{ net: MemoryNetwork; nodes: TestValidator[]; spec: ChainSpec; close: () => Promise<void> }> {
-  const net = new MemoryNetwork()
+export async function startCluster(
+  n = 4,
+  opts: { maxInlineBlockBytes?: number } = {},
+): Promise<{ net: MemoryNetwork; nodes: TestValidator[]; spec: ChainSpec; close: () => Promise<void> }> {
+  const net = new MemoryNetwork(opts.maxInlineBlockBytes)
   const spec = consortiumChainSpec()
   const config = fastConfig(spec)
   const nodes = await Promise.all(Array.from({ length: n }, (_, i) => TestValidator.create(i, net, spec, config)))
