@@ -10,11 +10,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { bytesToHex } from '@ethereumjs/util'
 import { encodeSeal } from '../../../../src/consensus/bft-engine/index.ts'
-import { certificateFromVotes, encodeCertificate, signVote } from '../../../../src/consensus/bft/index.ts'
-import { privateKeyToAddress } from '../../../../src/crypto/secp256k1.ts'
+import { forgeOnHead, forgedProofs } from '../../../../src/lab/adversaries/bft-forgery.ts'
 import { blockHash, decodeBlockEnvelope, encodeBlockEnvelope } from '../../../../src/chain/block.ts'
 import { BlockError } from '../../../../src/chain/errors.ts'
-import { KEYS, openTestChain } from '../../../helpers/chain.ts'
+import { openTestChain } from '../../../helpers/chain.ts'
 import { startCluster, waitFor } from './harness.ts'
 
 describe('bft: a block without its own commit certificate is never imported', () => {
@@ -40,24 +39,14 @@ describe('bft: a block without its own commit certificate is never imported', ()
     const useCert = cert && cert.height === head.header.height ? cert : null
     assert.ok(useCert, 'the head certificate is public (gossiped precommits)')
     const height = head.header.height + 1n
-    const proposer = nodes[0].engine!.schedule.at(height).proposer(0).address
-    const forged = await forger.importer.build({
-      timestamp: head.header.timestamp + 1n,
-      producer: proposer,
-      presetSeal: encodeSeal({ round: 0, parentCertificate: useCert }),
-      source: { next: () => undefined, skipSender: () => {} },
-    })
+    const forged = await forgeOnHead(forger.importer, head, useCert, nodes[0].engine!.schedule)
+    const hash = blockHash(forged.header)
     const refused = (code: string) => (err: unknown) => err instanceof BlockError && err.code === code
-    // As gossip or range sync deliver it (the wire envelope, through importRaw): no certificate.
-    await assert.rejects(victim.t.importer.importRaw(decodeBlockEnvelope(encodeBlockEnvelope(forged.block))), refused('MISSING_PROOF'))
-    await assert.rejects(victim.t.importer.importBlock(forged.block), refused('MISSING_PROOF'))
-    // The parent's certificate passed off as the block's own.
-    await assert.rejects(victim.t.importer.importBlock(forged.block, encodeCertificate(useCert)), refused('BAD_PROOF'))
-    // A certificate for the forged block, signed by keys that are not validators.
-    const hash = blockHash(forged.block.header)
-    const outsiders = [11, 12, 13].map((i) => KEYS[i % KEYS.length]!.map((b) => b ^ i))
-    const fake = certificateFromVotes(outsiders.map((k) => signVote({ type: 'precommit', height, round: 0, blockHash: hash, validator: privateKeyToAddress(k) }, k, spec.chainId)))
-    await assert.rejects(victim.t.importer.importBlock(forged.block, encodeCertificate(fake)), refused('BAD_PROOF'))
+    // As gossip or range sync deliver it (the wire envelope, through importRaw), with each proof a forger can attach.
+    for (const { name, proof } of forgedProofs(hash, height, spec.chainId, useCert)) {
+      await assert.rejects(victim.t.importer.importRaw(decodeBlockEnvelope(encodeBlockEnvelope(forged, proof))), refused(proof ? 'BAD_PROOF' : 'MISSING_PROOF'), name)
+    }
+    await assert.rejects(victim.t.importer.importBlock(forged), refused('MISSING_PROOF'))
     assert.equal(bytesToHex(victim.t.chain.head.hash), bytesToHex(head.hash), 'the victim head did not move')
     await victim.start()
     // The real block of that height still comes, decided by the validators, and everyone agrees.

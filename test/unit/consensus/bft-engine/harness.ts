@@ -26,15 +26,27 @@ export function fastConfig(spec: ChainSpec = consortiumChainSpec()): BftEngineCo
   return { validators: spec.engine.validators, timeouts: { proposeMs: 400, prevoteMs: 150, precommitMs: 150, deltaMs: 100, commitMs: 20 } }
 }
 
-export class TestValidator {
+/** Someone a validator can catch up from: an honest validator, or a lying peer in a simulation. */
+export interface SyncSource {
+  readonly id: string
+  readonly running: boolean
+  /** The head height it claims. */
+  readonly height: bigint
+  /** Its block at `height` as it travels (RLP [header, body, proof]), if it has one. */
+  envelopeAt(height: bigint): Uint8Array | undefined
+}
+
+export class TestValidator implements SyncSource {
   engine?: BftEngine
   readonly wal = new MemoryWalStorage()
   pending: TypedTransaction[] = []
   /** Set: the engine keeps its WAL in a file here instead of memory. */
   datadir?: string
-  /** The other validators, to catch up from when the engine asks for sync. */
-  peers: TestValidator[] = []
+  /** The other validators (and maybe liars), to catch up from when the engine asks for sync. */
+  peers: SyncSource[] = []
   syncs = 0
+  /** Peers whose blocks failed import here: peer id -> reasons (what block sync penalizes). */
+  readonly penalized = new Map<string, string[]>()
   private constructor(
     readonly index: number,
     readonly t: TestChain,
@@ -75,19 +87,30 @@ export class TestValidator {
     }
   }
 
-  /** Block sync in one process: every block a running peer has above our head, with its certificate, as it travels. */
+  envelopeAt(height: bigint): Uint8Array | undefined {
+    const hash = this.t.chain.getHashAt(height)
+    return hash ? encodeBlockEnvelope(this.t.chain.getBlock(hash)!, this.t.chain.getProof(hash)) : undefined
+  }
+
+  /**
+   * Block sync in one process, as BlockSync does it: every block a running peer claims above
+   * our head, as it travels, through importRaw; a peer whose block fails is penalized and
+   * dropped for this run, and the next peer is tried.
+   */
   async syncFromPeers(): Promise<void> {
     this.syncs++
     for (const peer of this.peers) {
-      if (!peer.running || !this.running) continue
-      while (peer.height > this.height) {
-        const hash = peer.t.chain.getHashAt(this.height + 1n)!
-        const wire = encodeBlockEnvelope(peer.t.chain.getBlock(hash)!, peer.t.chain.getProof(hash))
+      while (peer.running && this.running && peer.height > this.height) {
+        const wire = peer.envelopeAt(this.height + 1n)
+        if (!wire) break
         try {
           await this.t.importer.importRaw(decodeBlockEnvelope(wire))
         } catch (err) {
           if (err instanceof BlockError && (err.code === 'ALREADY_KNOWN' || err.code === 'NOT_EXTENDING_HEAD')) continue
-          throw err
+          const reasons = this.penalized.get(peer.id) ?? []
+          reasons.push((err as Error).message)
+          this.penalized.set(peer.id, reasons)
+          break
         }
       }
     }
