@@ -115,7 +115,7 @@ export class Incoming {
     const result = this.o.driver.receive(message)
     if (result.verdict !== 'reject') {
       // Peers at the next height have decided ours: fetch the decided block with its certificate.
-      if (slot.height > current || this.o.driver.state.step === 'decided') this.maybeSync(slot.height)
+      if (slot.height > current) this.maybeSync(slot.height)
       return result.verdict
     }
     this.o.log.debug({ from, err: result.error.message }, 'invalid consensus message')
@@ -159,7 +159,7 @@ export class Incoming {
     const held = this.o.driver.proposalOf(p.round)
     const wanted =
       (p.height === current && held !== undefined && bytesToHex(held.blockHash) === key) ||
-      (p.height === current + 1n && p.round <= NEXT_HEIGHT_ROUNDS && this.o.driver.validators?.has(p.proposer) === true)
+      (p.height === current + 1n && p.round <= NEXT_HEIGHT_ROUNDS && this.o.driver.validators?.has(p.proposer) === true && this.signedBySigner(p))
     if (!wanted) return verdict
     try {
       this.o.proposed.add(key, decodeProposedBlock(bytes, p.blockHash, this.o.commons))
@@ -168,6 +168,16 @@ export class Incoming {
       if (!(err instanceof BlockError)) throw err
       this.o.log.debug({ from, err: err.message }, 'proposal carries another block')
       return 'reject'
+    }
+  }
+
+  /** A next-height proposal may not have been checked by the machine (its buffer keeps one per slot): check its signature here. */
+  private signedBySigner(p: SignedProposal): boolean {
+    try {
+      verifySigner({ kind: 'proposal', proposal: p }, this.o.chainId)
+      return true
+    } catch {
+      return false
     }
   }
 

@@ -102,4 +102,18 @@ describe('bft engine: verdicts on peer messages', () => {
     const v = (hashByte: number) => signVote({ type: 'prevote', height: 1n, round: 0, blockHash: new Uint8Array(32).fill(hashByte), validator: validator(0) }, KEYS[0]!, spec.chainId)
     assert.equal(send(encodeEngineMessage({ kind: 'evidence', evidence: encodeEvidence({ voteA: v(1), voteB: v(2) }) })), 'ignore', 'PoA: not our business')
   })
+
+  test('a block is never kept for a next-height proposal whose signature is not checked by the buffer', async () => {
+    const genesis = t.chain.head
+    const blockFor = (ts: bigint) => ({ header: { ...genesis.header, parentHash: genesis.hash, height: 2n, timestamp: ts }, txs: [] })
+    const proposalOf = (key: Uint8Array, block: ReturnType<typeof blockFor>) =>
+      encodeEngineMessage({ kind: 'proposal', message: encodeMessage({ kind: 'proposal', proposal: signProposal({ height: 2n, round: 0, blockHash: blockHash(block.header), polRound: -1, proposer: validator(0) }, key, spec.chainId) }), block: encodeBlockEnvelope(block) })
+    const real = blockFor(100n)
+    send(proposalOf(KEYS[0]!, real)) // a validly signed next-height proposal fills its slot
+    const junk = blockFor(200n)
+    send(proposalOf(outsider, junk)) // same slot, another key's signature
+    const asker = net.transport('asker')
+    assert.equal(await asker.fetchBlock(blockHash(junk.header)), undefined, 'the junk block is not held (nor served)')
+    assert.ok(await asker.fetchBlock(blockHash(real.header)), 'the signed one is')
+  })
 })
