@@ -32,7 +32,13 @@ export class BftRules implements BlockRules {
   readonly maxFutureSeconds = 15n
   /** A committed block is final: import keeps no other branch. */
   readonly maxReorgDepth = 0
-  /** Evidence older than this is refused: PoS, only while the stake it would slash is bonded. */
+  /**
+   * Evidence older than this is refused. PoS: only while the stake it would slash is surely
+   * still bonded: a validator that unstakes keeps voting until the next epoch boundary, and its
+   * stake can be withdrawn unbondingBlocks after the unstake, so an offence is slashable for
+   * unbondingBlocks - epochLength blocks (CometBFT ties its evidence age to the unbonding
+   * period the same way).
+   */
   readonly maxEvidenceAge: bigint
 
   constructor(
@@ -41,7 +47,7 @@ export class BftRules implements BlockRules {
     /** PoS chains: evidence in seals, slashing, reward split and stake reads happen only then. */
     readonly staking?: BftStaking,
   ) {
-    this.maxEvidenceAge = staking ? BigInt(staking.unbondingBlocks) : MAX_EVIDENCE_AGE
+    this.maxEvidenceAge = staking ? BigInt(Math.max(1, staking.unbondingBlocks - staking.epochLength)) : MAX_EVIDENCE_AGE
   }
 
   /** The commit certificate of the block itself: checked before its seal and body. */
