@@ -2,11 +2,16 @@
  * Keeps this node connected to its bootnodes: dials each one at start and again on an
  * interval while it is not connected (a bootnode that restarts, or a partition that heals,
  * is picked up without operator action). Banned bootnodes are left alone until the ban ends.
+ *
+ * Peers remembered from earlier runs (the peer store) are dialed too, most recently seen
+ * first, while the node has fewer peers than it wants: so a network whose bootnodes are all
+ * down still comes back together. A remembered peer that does not answer is retried with a
+ * growing delay, not every interval.
  * @module
  */
 import './polyfill.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import { NetError } from './errors.ts'
 import { parseMultiaddrs, type CatenaLibp2p } from './host.ts'
@@ -30,9 +35,23 @@ export function parseBootnodes(list: readonly string[]): Bootnode[] {
   })
 }
 
+/** A peer remembered from an earlier connection (see peer-store.ts). */
+export interface KnownPeer {
+  peerId: string
+  /** Addresses without the /p2p part. */
+  addrs: string[]
+}
+
+/** The longest wait between two dials of a remembered peer that does not answer. */
+export const MAX_KNOWN_PEER_BACKOFF_MS = 5 * 60_000
+
 export interface DialerOptions {
   libp2p: CatenaLibp2p
   bootnodes: Bootnode[]
+  /** Remembered peers, best first; dialed while `wanted()` is above zero. */
+  known?(): readonly KnownPeer[]
+  /** How many more peers this node wants (0 or less: dial no remembered peer). */
+  wanted?(): number
   isBanned(peer: string): boolean
   intervalMs: number
   dialTimeoutMs: number
@@ -44,12 +63,14 @@ export class Dialer {
   private readonly dialing = new Set<string>()
   /** Bootnodes whose last dial failed (warned once, then quiet until they come back). */
   private readonly failing = new Set<string>()
+  /** Remembered peers whose dials failed: how often in a row, and when to try again. */
+  private readonly backoff = new Map<string, { fails: number; next: number }>()
 
   constructor(private readonly opts: DialerOptions) {}
 
   start(): void {
     this.tick()
-    if (this.opts.intervalMs > 0 && this.opts.bootnodes.length > 0) {
+    if (this.opts.intervalMs > 0 && (this.opts.bootnodes.length > 0 || this.opts.known !== undefined)) {
       this.timer = setInterval(() => this.tick(), this.opts.intervalMs)
       this.timer.unref()
     }
@@ -85,6 +106,38 @@ export class Dialer {
           this.opts.log[first ? 'warn' : 'debug']({ bootnode: key, reason: err.message }, `cannot reach bootnode ${key}: ${err.message}`)
         })
         .finally(() => this.dialing.delete(key))
+    }
+    this.dialKnown()
+  }
+
+  private dialKnown(): void {
+    const { libp2p, known, wanted } = this.opts
+    if (known === undefined || wanted === undefined) return
+    let budget = wanted() - this.dialing.size
+    if (budget <= 0) return
+    const self = libp2p.peerId.toString()
+    const boot = new Set(this.opts.bootnodes.map((b) => b.peerId))
+    const now = Date.now()
+    for (const p of known()) {
+      if (budget <= 0) break
+      if (p.peerId === self || boot.has(p.peerId) || this.dialing.has(p.peerId) || this.opts.isBanned(p.peerId)) continue
+      if ((this.backoff.get(p.peerId)?.next ?? 0) > now) continue
+      if (libp2p.getConnections(peerIdFromString(p.peerId)).length > 0) continue
+      budget--
+      this.dialing.add(p.peerId)
+      libp2p
+        .dial(p.addrs.map((a) => multiaddr(a).encapsulate(`/p2p/${p.peerId}`)), { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) })
+        .then(() => {
+          this.backoff.delete(p.peerId)
+          this.opts.log.debug({ peer: p.peerId }, 'reconnected to a remembered peer')
+        })
+        .catch((err: Error) => {
+          const fails = (this.backoff.get(p.peerId)?.fails ?? 0) + 1
+          const wait = Math.min(Math.max(this.opts.intervalMs, 1000) * 2 ** (fails - 1), MAX_KNOWN_PEER_BACKOFF_MS)
+          this.backoff.set(p.peerId, { fails, next: Date.now() + wait })
+          this.opts.log.debug({ peer: p.peerId, reason: err.message, retryInMs: wait }, 'cannot reach a remembered peer')
+        })
+        .finally(() => this.dialing.delete(p.peerId))
     }
   }
 }

@@ -28,6 +28,7 @@ import { createHost, parseMultiaddrs, type CatenaLibp2p } from './host.ts'
 import { resolveLimits, type NetworkLimits, type NetworkLimitsInput } from './limits.ts'
 import { loadOrCreateNodeKey } from './node-key.ts'
 import { PeerScores, type BanEntry, type PenaltyOutcome } from './peers.ts'
+import { PeerStore } from './peer-store.ts'
 import {
   chainTag,
   GOSSIP_TOPICS,
@@ -43,7 +44,7 @@ import type { ChainStatus } from './status.ts'
 export const USER_AGENT = 'catena/0.1.0'
 
 export interface NetworkOptions {
-  /** Holds node.key (the persistent identity). */
+  /** Holds node.key (the persistent identity) and peers.json (peers met before, see peer-store.ts). */
   datadir: string
   /** Multiaddrs to listen on, e.g. ['/ip4/0.0.0.0/tcp/30333'] or ['/ip4/127.0.0.1/tcp/0']. */
   listen: string[]
@@ -124,7 +125,8 @@ export async function createNetwork(opts: NetworkOptions): Promise<Network> {
     maxGossipFrameBytes: 2 * Math.max(...Object.values(limits.topics)) + 1024 * 1024,
     userAgent: USER_AGENT,
   })
-  const network = new Network(host, opts, limits, tag, scores, bootnodes, log)
+  const peerStore = await PeerStore.load({ datadir: opts.datadir, libp2p: host, log })
+  const network = new Network(host, opts, limits, tag, scores, bootnodes, log, peerStore)
   await network.init()
   return network
 }
@@ -153,6 +155,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     private readonly scores: PeerScores,
     bootnodes: ReturnType<typeof parseBootnodes>,
     private readonly log: Logger,
+    /** Peers met before, kept in the datadir and dialed beside the bootnodes (see peer-store.ts). */
+    private readonly peerStore: PeerStore,
   ) {
     super()
     this.peerId = libp2p.peerId.toString()
@@ -180,6 +184,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.dialer = new Dialer({
       libp2p,
       bootnodes,
+      known: () => peerStore.list(),
+      wanted: () => limits.targetPeers - new Set(libp2p.getConnections().map((c) => c.remotePeer.toString())).size,
       isBanned: (peer) => scores.isBanned(peer),
       intervalMs: limits.redialMs,
       dialTimeoutMs: limits.dialTimeoutMs,
@@ -203,6 +209,11 @@ export class Network extends EventEmitter<NetworkEvents> {
     await this.handshake.register()
     await this.discovery.register()
     this.libp2p.addEventListener('peer:connect', (evt) => this.handshake.onConnect(evt.detail.toString()))
+    // Listen addresses often arrive (identify) after the handshake: remember them then.
+    this.libp2p.addEventListener('peer:identify', (evt) => {
+      const peer = evt.detail.peerId.toString()
+      if (this.handshake.status(peer) !== undefined) void this.peerStore.seen(peer)
+    })
     this.libp2p.addEventListener('peer:disconnect', (evt) => {
       const peer = evt.detail.toString()
       this.connectedAt.delete(peer)
@@ -235,6 +246,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.dialer.stop()
     clearInterval(this.discoveryTimer)
     clearInterval(this.refreshTimer)
+    await this.peerStore.flush()
     await this.libp2p.stop()
     this.log.info('network stopped')
   }
@@ -387,6 +399,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     const msg = `peer ${entry.peerId} banned for ${seconds} s: ${entry.reason}`
     this.log[misbehaved ? 'warn' : 'debug']({ peer: entry.peerId, reason: entry.reason, seconds }, msg)
     this.emit('peer:banned', entry)
+    this.peerStore.forget(entry.peerId)
     if (misbehaved) void this.libp2p.hangUp(parsePeerId(entry.peerId)).catch(() => {})
   }
 
@@ -394,6 +407,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.connectedAt.set(peer, Date.now())
     const info = this.peer(peer)
     if (info === undefined) return
+    void this.peerStore.seen(peer)
     this.log.info({ peer, direction: info.direction, height: info.status.headHeight.toString(), addr: info.remoteAddr }, 'peer connected')
     this.emit('peer:connected', info)
     // A new peer is the best source of more peers.

@@ -3,7 +3,7 @@
  * execution, mempool, consensus engine and JSON-RPC from a chain spec and a config, in
  * order, and shuts them down in reverse (like Lodestar's nodejs.ts).
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Address, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
@@ -33,6 +33,7 @@ import type { CommonSchedule, Commons } from '../execution/common.ts'
 import { NetError, PENALTY } from '../net/errors.ts'
 import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
 import { networkLimitsFor } from './network-limits.ts'
+import { assertPrivateFile, preparePrivateDir, readPrivateFile } from './private-files.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
 
@@ -103,7 +104,10 @@ export class CatenaNode {
   static async start(cfg: NodeConfig): Promise<CatenaNode> {
     const log = cfg.logger
     const spec = loadChainSpec(cfg.chain)
-    await mkdir(cfg.datadir, { recursive: true })
+    // Secrets others can read are refused before anything starts (as ssh refuses such a key).
+    if (cfg.validatorKeyFile !== undefined) await assertPrivateFile(cfg.validatorKeyFile, 'validator key file')
+    if (cfg.apiKeyFile !== undefined) await assertPrivateFile(cfg.apiKeyFile, 'API key file')
+    await preparePrivateDir(cfg.datadir, log)
     const store = await LevelStore.open(join(cfg.datadir, 'chaindata'), { syncWrites: cfg.syncWrites })
     try {
       return await CatenaNode.assemble(cfg, spec, store, log)
@@ -462,11 +466,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
 }
 
 async function readValidatorKey(file: string): Promise<Uint8Array> {
-  const text = (
-    await readFile(file, 'utf8').catch((err: Error) => {
-      throw new Error(`cannot read the validator key file ${file}: ${err.message}`)
-    })
-  ).trim()
+  const text = (await readPrivateFile(file, 'validator key file')).trim()
   if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${file} must hold a 32-byte hex private key`)
   return hexToBytes(`0x${text.replace(/^0x/, '')}`)
 }

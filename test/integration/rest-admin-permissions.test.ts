@@ -39,7 +39,7 @@ describe('REST admin: permission changes', () => {
     const genesis = join(dir, 'genesis.json')
     await writeFile(genesis, JSON.stringify(spec))
     const keyFile = join(dir, 'api-keys.txt')
-    await writeFile(keyFile, `${API_KEY}\n`)
+    await writeFile(keyFile, `${API_KEY}\n`, { mode: 0o600 })
     node = await startNode({ datadir: join(dir, 'node'), chain: genesis, args: ['--api-key-file', keyFile] })
   })
   after(async () => {

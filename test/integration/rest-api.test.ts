@@ -67,7 +67,7 @@ describe('REST API of a running node', () => {
   before(async () => {
     datadir = await makeDatadir()
     const keyFile = join(datadir, 'api-keys.txt')
-    await writeFile(keyFile, `# admin keys\n${API_KEY}\n`)
+    await writeFile(keyFile, `# admin keys\n${API_KEY}\n`, { mode: 0o600 })
     process.env.CATENA_REST_RATE_LIMIT = String(RATE_LIMIT)
     try {
       node = await startNode({ datadir, args: ['--api-key-file', keyFile, '--p2p-port', '0'] })

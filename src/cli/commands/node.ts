@@ -21,7 +21,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--coinbase <address>', 'address credited with block rewards and fees', parseAddressOption)
     .option('--automine <bool>', 'dev engine: seal a block as soon as txs are pending', parseBoolOption)
     .option('--block-interval <ms>', 'dev engine: also seal a block every <ms> milliseconds (0 = off)', parseNonNegativeInt)
-    .option('--validator-key-file <file>', 'BFT chains: file holding this validator\'s private key (hex)')
+    .option('--validator-key-file <file>', 'BFT chains: file holding this validator\'s private key (hex); must be private (chmod 600)')
     .addOption(new Option('--byzantine <behaviour>', 'misbehave on purpose, for attack labs and slashing tests: double-vote').choices(['double-vote']).hideHelp())
     .option('--mine', 'PoW chains: mine blocks, crediting --coinbase')
     .option('--miner-threads <n>', 'PoW chains: miner worker threads (default: one per core)', parsePositiveThreads)
@@ -30,7 +30,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--p2p-host <host>', 'P2P listen address', '127.0.0.1')
     .option('--bootnodes <multiaddrs>', 'comma-separated peer multiaddrs to dial (/ip4/.../tcp/.../p2p/<peer id>)')
     .option('--cors <origins>', 'comma-separated origins allowed to call the RPC from a browser (off by default)')
-    .option('--api-key-file <file>', 'REST admin API keys, one per line (CATENA_API_KEY adds one); without a key the admin routes are closed')
+    .option('--api-key-file <file>', 'REST admin API keys, one per line, in a private file (chmod 600); CATENA_API_KEY adds one; without a key the admin routes are closed')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .addOption(new Option('--log-format <format>', 'log format (default: pretty in a terminal, else json)').choices(['pretty', 'json']))
     .action(async (opts) => {

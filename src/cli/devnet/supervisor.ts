@@ -1,16 +1,18 @@
 /**
  * Runs a local network as separate OS processes: one `catena node` per member, each with its
- * own datadir, RPC and P2P ports on 127.0.0.1, logs in <datadir>/node.log. Node 0 seals
- * blocks (dev engine); the others follow it over libp2p. Datadirs are kept, so starting the
- * devnet again resumes the same chain; the supervisor stops every node on Ctrl-C.
+ * own datadir (0700), RPC and P2P ports on 127.0.0.1, logs in <datadir>/node.log. Node 0 seals
+ * blocks (dev engine); the others follow it over libp2p. Every node has all the others as
+ * bootnodes (see plan.ts). Datadirs are kept, so starting the devnet again resumes the same
+ * chain; the supervisor stops every node on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises'
 import { bytesToHex, privateToAddress } from '@ethereumjs/util'
 import { DEV_ACCOUNTS, loadChainSpec } from '../../chain/spec/index.ts'
 import { TEST_MNEMONIC, deriveKeys } from '../../wallet/hd.ts'
 import { join, resolve } from 'node:path'
+import { bootnodesFor, planMembers, type PlannedMember } from './plan.ts'
 
 export interface DevnetOptions {
   nodes: number
@@ -40,6 +42,8 @@ export interface DevnetMember {
   p2p: string
   pid: number
   datadir: string
+  /** The `catena` arguments that run this node (`catena <args...>` restarts it by hand). */
+  args: string[]
 }
 
 interface RunningMember extends DevnetMember {
@@ -66,10 +70,9 @@ export class Devnet {
     if (this.o.miners !== undefined && (this.o.miners < 0 || this.o.miners > this.o.nodes)) throw new Error(`--miners must be between 0 and --nodes (${this.o.nodes})`)
     const root = resolve(this.o.datadir)
     if (this.o.fresh) await rm(root, { recursive: true, force: true })
-    await mkdir(root, { recursive: true })
+    const plan = await planMembers(root, this.o.nodes, this.o.p2pPort)
     for (let i = 0; i < this.o.nodes; i++) {
-      const bootnode = i === 0 ? undefined : this.members[0].p2p
-      const member = await this.startMember(i, join(root, `node-${i}`), bootnode)
+      const member = await this.startMember(plan[i]!, bootnodesFor(plan, i))
       member.child.once('exit', (code, signal) => {
         if (!this.stopping) onUnexpectedExit(member, code, signal)
       })
@@ -77,40 +80,39 @@ export class Devnet {
     }
   }
 
-  private async startMember(index: number, datadir: string, bootnode?: string): Promise<RunningMember> {
-    await mkdir(datadir, { recursive: true })
+  private async startMember({ index, datadir, p2pPort }: PlannedMember, bootnodes: string[]): Promise<RunningMember> {
     await rm(join(datadir, 'node.json'), { force: true })
     const port = (base: number) => String(base === 0 ? 0 : base + index)
     const key = this.validatorKeys?.[index]
+    const peers = bootnodes.length > 0 ? ['--bootnodes', bootnodes.join(',')] : []
     let engineArgs: string[]
     if (this.validatorKeys) {
       if (!key) throw new Error(`the chain has ${this.validatorKeys.length} validators; run at most that many nodes`)
       const keyFile = join(datadir, 'validator.key')
       await writeFile(keyFile, bytesToHex(key) + '\n', { mode: 0o600 })
-      engineArgs = ['--validator-key-file', keyFile, ...(bootnode ? ['--bootnodes', bootnode] : [])]
+      await chmod(keyFile, 0o600) // an existing file keeps its old mode through writeFile
+      engineArgs = ['--validator-key-file', keyFile, ...peers]
     } else if (this.pow) {
       // Miners credit distinct test accounts, so each one's blocks are visible in balances.
       const mining = index < (this.o.miners ?? this.o.nodes)
       engineArgs = [
         ...(mining ? ['--mine', '--miner-threads', String(this.o.minerThreads ?? 1), '--coinbase', DEV_ACCOUNTS[index % DEV_ACCOUNTS.length]!] : []),
-        ...(bootnode ? ['--bootnodes', bootnode] : []),
+        ...peers,
       ]
     } else {
-      engineArgs = index === 0 ? ['--block-interval', String(this.o.blockIntervalMs ?? 2000)] : ['--automine', 'false', '--bootnodes', bootnode!]
+      engineArgs = [...(index === 0 ? ['--block-interval', String(this.o.blockIntervalMs ?? 2000)] : ['--automine', 'false']), ...peers]
     }
-    const args = [
-      ...process.execArgv,
-      process.argv[1],
+    const catenaArgs = [
       'node',
       '--chain', this.o.chain,
       '--datadir', datadir,
       '--rpc-port', port(this.o.rpcPort),
-      '--p2p-port', port(this.o.p2pPort),
+      '--p2p-port', String(p2pPort),
       '--log-format', 'json',
       ...engineArgs,
     ]
-    const log = createWriteStream(join(datadir, 'node.log'), { flags: 'a' })
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const log = createWriteStream(join(datadir, 'node.log'), { flags: 'a', mode: 0o600 })
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...catenaArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout!.pipe(log)
     child.stderr!.pipe(log)
     const info = await this.waitForInfo(datadir, child)
@@ -122,6 +124,7 @@ export class Devnet {
       p2p: info.p2p?.[0] ?? '',
       pid: child.pid!,
       datadir,
+      args: catenaArgs,
       child,
     }
   }
