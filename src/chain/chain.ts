@@ -111,8 +111,13 @@ export class Chain extends EventEmitter {
     return this.commons.genesis
   }
 
-  /** Opens the chain in `store`, writing genesis on first use; refuses a store of another chain. */
-  static async open(store: KeyValueStore, spec: ChainSpec, common: Common): Promise<Chain> {
+  /**
+   * Opens the chain in `store`, writing genesis on first use; refuses a store of another chain.
+   * `needsProofs`: the engine imports blocks only with a proof (BFT). A store written before
+   * proofs were kept (schema 1) holds blocks without them: serving those would get this node
+   * penalized by every peer, so it is refused, unless it holds nothing but genesis.
+   */
+  static async open(store: KeyValueStore, spec: ChainSpec, common: Common, opts: { needsProofs?: boolean } = {}): Promise<Chain> {
     const chain = new Chain(store, spec, commonScheduleFor(spec, common))
     const genesis = await buildGenesis(spec, store, common)
     const genesisHash = blockHash(genesis.header)
@@ -143,6 +148,16 @@ export class Chain extends EventEmitter {
     chain.stakes = loadStakeHistory(store)
     const headHash = store.get(keys.meta('head'))!
     chain.headState = { hash: headHash, header: chain.getHeader(headHash)! }
+    const schema = store.get(keys.meta('schema'))?.[0] ?? 1
+    if (schema > SCHEMA_VERSION) throw new Error(`the datadir was written by a newer Catena (store schema ${schema}, this one reads up to ${SCHEMA_VERSION}); use another --datadir`)
+    if (schema < SCHEMA_VERSION) {
+      if (opts.needsProofs && chain.headState.header.height > 0n) {
+        throw new Error(
+          `the datadir was written by an older Catena (store schema ${schema}): its blocks are stored without their commit certificates, which this chain's peers require; start with a new --datadir and sync`,
+        )
+      }
+      await store.batch([{ type: 'put', key: keys.meta('schema'), value: Uint8Array.of(SCHEMA_VERSION) }])
+    }
     return chain
   }
 

@@ -119,7 +119,8 @@ export class CatenaNode {
   private static async assemble(cfg: NodeConfig, spec: ChainSpec, store: KeyValueStore, log: Logger): Promise<CatenaNode> {
     const common = makeCommon(spec.chainId, ethereumCustomCrypto())
     log.info({ secp256k1: SECP256K1_BACKEND, keccak: KECCAK_BACKEND }, 'crypto backends loaded')
-    const chain = await Chain.open(store, spec, common)
+    // BFT blocks are served and imported only with their certificates (see Chain.open).
+    const chain = await Chain.open(store, spec, common, { needsProofs: spec.engine.type === 'bft' })
     // Txs and blocks at each height use that height's Common (a fork may change the chain id).
     const commons = chain.commons
     const executor = new Executor(store, commons, (h) => chain.getHashAt(h))

@@ -51,7 +51,8 @@ const ADDRESS_TX = P('a')
 const PROOF = P('f')
 const SNAPSHOTS = { permissions: P('p'), staking: P('k') }
 
-export const SCHEMA_VERSION = 1
+/** 2: blocks are stored with the proof their engine requires ('f' + hash). */
+export const SCHEMA_VERSION = 2
 
 export function heightKey(height: bigint): Uint8Array {
   return setLengthLeft(bigIntToBytes(height), 8)
