@@ -133,7 +133,7 @@ describe('executable randomized', () => {
   test('seeded random adds, replacements, removals and heads keep a valid price-and-nonce order', async () => {
     const rand = prng(0xca7e11a)
     const senders = KEYS.slice(0, 6)
-    const { pool, state } = makePool({ maxPerSender: 8, maxTotal: 16 })
+    const { pool, state } = makePool({ maxPerSender: 8, maxTotal: 16, maxQueued: 8 })
     const nonces = new Map<string, bigint>(ADDRS.map((a) => [a.toString(), 0n]))
     const reasons = new Map<string, number>()
     pool.on('removed', (_e, why) => reasons.set(why, (reasons.get(why) ?? 0) + 1))
@@ -173,11 +173,11 @@ describe('executable randomized', () => {
         if (victim !== undefined) pool.remove(victim.hash)
       }
       assert.equal(pool.pendingCount + pool.queuedCount, pool.size)
-      assert.ok(pool.size <= 16)
+      assert.ok(pool.size <= 16 && pool.queuedCount <= 8)
       checkGreedy(pool, BigInt(Math.floor(rand() * 30)), nonces)
     }
     assert.ok(accepted > 100 && rejected > 10 && executed > 20, `${accepted} accepted, ${rejected} rejected, ${executed} mined`)
     // The run went through every way a tx leaves the pool.
-    for (const why of ['included', 'replaced', 'evicted', 'removed']) assert.ok((reasons.get(why) ?? 0) > 0, `no ${why}: ${[...reasons]}`)
+    for (const why of ['included', 'replaced', 'evicted', 'removed', 'orphaned']) assert.ok((reasons.get(why) ?? 0) > 0, `no ${why}: ${[...reasons]}`)
   })
 })
