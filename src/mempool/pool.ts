@@ -3,8 +3,8 @@
  * validated on entry, held per sender in nonce order (pending when its nonce is next in line,
  * queued behind a gap), replaced only for a price bump, and evicted cheapest-first when full.
  * Nothing stays that can never run: a tx that leaves without its nonce being used takes its
- * sender's later nonces with it, queued txs hold at most a share of the pool, and they expire
- * when their sender makes no progress for a lifetime (3 h, as geth).
+ * sender's later nonces with it, and queued txs expire when their sender makes no progress for a
+ * lifetime (3 h, as geth). Queued txs are also the first to go when pending ones need room.
  *
  * Costs: add() is one signature recovery plus O(log n) (two indexed heaps: queued txs by
  * price, and senders by the price of their last pending tx, which is what eviction needs).
@@ -41,7 +41,6 @@ const EXPIRY_SWEEP_MS = 60_000
 export class Mempool extends EventEmitter<MempoolEvents> {
   readonly maxPerSender: number
   readonly maxTotal: number
-  readonly maxQueued: number
   readonly priceBumpPercent: number
   readonly queuedLifetimeMs: number
 
@@ -64,11 +63,10 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     super()
     this.maxPerSender = opts.maxPerSender ?? 64
     this.maxTotal = opts.maxTotal ?? 8192
-    this.maxQueued = opts.maxQueued ?? Math.max(1, Math.floor(this.maxTotal / 8))
     this.priceBumpPercent = opts.priceBumpPercent ?? 10
     this.queuedLifetimeMs = opts.queuedLifetimeMs ?? 3 * 3_600_000
     this.now = opts.now ?? Date.now
-    if (this.maxPerSender < 1 || this.maxTotal < 1 || this.maxQueued < 1 || this.priceBumpPercent < 0 || !(this.queuedLifetimeMs > 0)) {
+    if (this.maxPerSender < 1 || this.maxTotal < 1 || this.priceBumpPercent < 0 || !(this.queuedLifetimeMs > 0)) {
       throw new RangeError('mempool limits must be positive')
     }
     // Unref'd: a pool alone never keeps the process alive.
@@ -164,12 +162,19 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     return this.senders.get(sender.toString())?.contiguousFrom(nonce) ?? nonce
   }
 
-  /** Removes one tx, and its sender's later nonces, which cannot run without it. */
-  remove(hash: Uint8Array | string): boolean {
-    const e = this.get(hash) as Entry | undefined
-    if (e === undefined) return false
-    this.drop(e, 'removed')
-    return true
+  /**
+   * Removes one tx, and its sender's later nonces, which cannot run without it. Queued behind
+   * the adds and new heads already asked for: a block builder that read the pool before the
+   * last head reached it may report txs that head included, and those must not take the
+   * sender's later nonces with them (by then they are gone as included, and this does nothing).
+   */
+  remove(hash: Uint8Array | string): Promise<boolean> {
+    return this.serial(async () => {
+      const e = this.get(hash) as Entry | undefined
+      if (e === undefined) return false
+      this.drop(e, 'removed')
+      return true
+    })
   }
 
   /**
@@ -314,24 +319,19 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   /**
    * The tx to evict so `e` fits, or undefined when there is room. In a full pool: another
    * sender's cheapest queued tx, else the cheapest last-pending tx of another sender (removing a
-   * sender's last pending tx opens no gap). When `e` would be queued and the queued share is
-   * full: another sender's cheapest queued tx. `e` must outrank it (pending beats queued, then
+   * sender's last pending tx opens no gap). `e` must outrank it (pending beats queued, then
    * price), or `e` itself is the cheapest and is refused.
    */
   private pickVictim(e: Entry, willBePending: boolean): Entry | undefined {
-    const queuedFull = !willBePending && this.queued.size >= this.maxQueued
-    if (!queuedFull && this.size < this.maxTotal) return undefined
+    if (this.size < this.maxTotal) return undefined
     const own = e.senderHex
-    const cheapestQueued = this.queued.findMin((x) => x.senderHex === own)
-    const victim = queuedFull ? cheapestQueued : (cheapestQueued ?? this.tails.findMin((q) => q.key === own)?.pendingTail())
+    const victim =
+      this.queued.findMin((x) => x.senderHex === own) ?? this.tails.findMin((q) => q.key === own)?.pendingTail()
     const victimPending = victim?.status === 'pending'
     const outranks =
       victim !== undefined &&
       (willBePending !== victimPending ? willBePending : evictionOrder(victim, e) < 0)
-    if (!outranks) {
-      const detail = queuedFull ? `: ${this.queued.size} queued (non-executable) txs, limit ${this.maxQueued}` : ''
-      throw new MempoolError('POOL_FULL', `txpool is full${detail}`)
-    }
+    if (!outranks) throw new MempoolError('POOL_FULL', 'txpool is full')
     return victim
   }
 

@@ -37,11 +37,6 @@ export interface MempoolOptions {
   /** How much a replacement must raise both fee cap and tip, in percent. Default 10. */
   priceBumpPercent?: number
   /**
-   * Most queued (non-executable) txs in the pool, so txs waiting behind nonce gaps cannot fill
-   * it. Default maxTotal / 8 (1,024 of 8,192: geth's GlobalQueue).
-   */
-  maxQueued?: number
-  /**
    * How long a sender's queued txs stay without progress (none of its txs becoming pending)
    * before they expire. Default 3 hours (geth's txpool lifetime).
    */

@@ -1,16 +1,16 @@
 /**
  * A flood must not leave the pool holding txs that can never execute. Found by a probe of
  * running nodes: after a flood, 7,064 of 8,192 slots were held by queued txs with 0 pending,
- * forever. The slots are freed by three rules: queued txs expire after a lifetime without
- * progress (geth: 3 h), a tx that leaves without its nonce being used takes its sender's later
- * nonces with it, and queued txs may hold only a share of the pool.
+ * forever. The slots are freed by two rules: queued txs expire after a lifetime without
+ * progress (geth: 3 h), and a tx that leaves without its nonce being used takes its sender's
+ * later nonces with it.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createAddressFromPrivateKey } from '@ethereumjs/util'
 import type { PoolEntry, RemovalReason } from '../../../src/mempool/index.ts'
 import { TEST_MNEMONIC, deriveKeys } from '../../../src/wallet/hd.ts'
-import { ADDRS, KEYS, expectRejected, makePool, tx1559 } from './helpers.ts'
+import { ADDRS, KEYS, makePool, tx1559 } from './helpers.ts'
 
 const HOUR = 3_600_000
 const [A, B, C] = KEYS as [Uint8Array, Uint8Array, Uint8Array]
@@ -36,8 +36,7 @@ function clock(start = 1_700_000_000_000) {
 describe('flood: queued txs behind evicted nonces', () => {
   test('after a flood the queued txs left behind evicted nonces expire after the lifetime; nothing else does', async () => {
     const time = clock()
-    // No cap on the queued share here, to show the lifetime alone frees the slots.
-    const { pool, state } = makePool({ maxTotal: 32, maxQueued: 32, maxPerSender: 16, now: time.now })
+    const { pool, state } = makePool({ maxTotal: 32, maxPerSender: 16, now: time.now })
     const log = removals(pool)
     const victims = deriveKeys(TEST_MNEMONIC, 20).slice(12).map((k) => k.privateKey) // 8 fresh senders
     const flooders = KEYS.slice(0, 4)
@@ -95,30 +94,15 @@ describe('flood: queued txs behind evicted nonces', () => {
     assert.deepEqual([pool.pendingCount, pool.queuedCount], [3, 0], 'pending txs never expire')
   })
 
-  test('queued txs hold at most their share of the pool; pending txs still get in', async () => {
-    const { pool } = makePool({ maxTotal: 16, maxQueued: 3 })
-    const senders = deriveKeys(TEST_MNEMONIC, 12).map((k) => k.privateKey)
-    for (const [i, k] of senders.slice(0, 3).entries()) await pool.add(tx1559(k, { nonce: 1n, feeCap: 10n + BigInt(i) }).serialize())
-    assert.equal(pool.queuedCount, 3)
-    // A cheaper queued tx is refused, a pricier one takes the cheapest queued slot.
-    await expectRejected(pool, () => pool.add(tx1559(senders[3]!, { nonce: 1n, feeCap: 10n }).serialize()), 'POOL_FULL', /^txpool is full: 3 queued/)
-    const log = removals(pool)
-    await pool.add(tx1559(senders[3]!, { nonce: 1n, feeCap: 50n }).serialize())
-    assert.deepEqual(log, [[ADDRS[0]!.toString(), 1n, 'evicted']])
-    assert.equal(pool.queuedCount, 3)
-    // Pending txs are not limited by it.
-    for (const k of senders.slice(4, 12)) assert.equal((await pool.add(tx1559(k, { nonce: 0n }).serialize())).status, 'pending')
-    assert.deepEqual([pool.pendingCount, pool.queuedCount], [8, 3])
-  })
 })
 
 describe('a tx that leaves without its nonce being used takes its sender\'s later nonces', () => {
-  test('remove() (a tx the block builder could not run)', async () => {
+  test('remove() (a tx the block builder could not run), after the new heads already asked for', async () => {
     const { pool } = makePool()
     const log = removals(pool)
     const txs = [0n, 1n, 2n, 3n, 5n].map((nonce) => tx1559(A, { nonce }))
     for (const tx of txs) await pool.add(tx.serialize())
-    assert.equal(pool.remove(txs[1]!.hash()), true)
+    assert.equal(await pool.remove(txs[1]!.hash()), true)
     assert.deepEqual(log.map(([, n, why]) => `${n} ${why}`), ['1 removed', '2 orphaned', '3 orphaned', '5 orphaned'])
     assert.deepEqual([pool.size, pool.pendingCount, pool.queuedCount], [1, 1, 0])
   })
@@ -137,12 +121,27 @@ describe('a tx that leaves without its nonce being used takes its sender\'s late
   })
 
   test('a full pool evicting a queued tx evicts the queued txs behind it too', async () => {
-    const { pool } = makePool({ maxTotal: 4, maxQueued: 4 })
+    const { pool } = makePool({ maxTotal: 4 })
     await pool.add(tx1559(A, { nonce: 0n, feeCap: 30n }).serialize())
     for (const nonce of [2n, 3n, 4n]) await pool.add(tx1559(B, { nonce, feeCap: nonce === 2n ? 5n : 40n }).serialize())
     const log = removals(pool)
     await pool.add(tx1559(C, { nonce: 0n, feeCap: 10n }).serialize())
     assert.deepEqual(log.map(([, n, why]) => `${n} ${why}`), ['2 evicted', '3 orphaned', '4 orphaned'])
     assert.deepEqual([pool.size, pool.pendingCount, pool.queuedCount], [2, 2, 0])
+  })
+
+  test('a builder that read the pool before the last head reports a tx that head included: the later nonces stay', async () => {
+    const { pool, state } = makePool()
+    const log = removals(pool)
+    const txs = [0n, 1n, 2n].map((nonce) => tx1559(A, { nonce }))
+    for (const tx of txs) await pool.add(tx.serialize())
+    // Block 1 included A0; the builder of block 2 saw A0 still pending, and it failed (nonce too low).
+    state.set(ADDRS[0]!, 1n)
+    const head = pool.onNewHead([txs[0]!.hash()])
+    const removed = pool.remove(txs[0]!.hash())
+    await head
+    assert.equal(await removed, false)
+    assert.deepEqual(log.map(([, n, why]) => `${n} ${why}`), ['0 included'])
+    assert.deepEqual([pool.pendingCount, pool.queuedCount], [2, 0])
   })
 })

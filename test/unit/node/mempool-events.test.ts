@@ -20,7 +20,7 @@ const tick = () => new Promise((r) => setImmediate(r))
 
 test('a full pool evicting accepted txs is logged: the first at once, later ones summed per interval', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
-  const { pool } = makePool({ maxTotal: 2, maxQueued: 2 })
+  const { pool } = makePool({ maxTotal: 2 })
   const { log, lines } = capturedLogger()
   const stop = warnOnEvictions(pool, log, 10_000)
   const [a, b, c, d, e] = KEYS as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
