@@ -10,8 +10,11 @@
  * wastes: a tx that can never be valid rejects the batch (gossip penalty) and ends the work on
  * it; useless txs (stale nonce, underpriced, already known, unfunded) are free only up to an
  * allowance per batch and per peer (honest relays race with blocks), past which the batch is
- * dropped unfinished and the peer penalized. Work is done in chunks with a yield between them,
- * so one peer's flood cannot hold up RPC, consensus or block import for its whole length.
+ * dropped unfinished and the peer penalized. Batches are checked one at a time, in the order
+ * they came (a sender's nonces stay in order across batches, and concurrent batches cannot
+ * multiply the work), in chunks with a yield between them, so one peer's flood cannot hold up
+ * RPC, consensus or block import for its whole length; a peer with too many batches waiting
+ * has the next ones dropped unread.
  */
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
@@ -40,6 +43,9 @@ const USELESS_BURST = 1024
 const USELESS_PER_SECOND = 128
 /** Score a peer loses for a batch past its useless allowance: ten such batches a minute get it banned. */
 export const USELESS_TX_PENALTY = 10
+/** Bytes of batches waiting to be checked, per peer and in all: more are dropped unread (we are behind). */
+const MAX_WAITING_BYTES_PER_PEER = 4 * 1024 * 1024
+const MAX_WAITING_BYTES = 32 * 1024 * 1024
 
 /** What one tx of a peer's batch turned out to be. */
 type Outcome = 'useful' | 'useless' | 'neutral' | 'malformed'
@@ -52,6 +58,10 @@ export interface TxRelayOptions {
 export class TxRelay {
   private readonly fromPeers = new Set<string>()
   private readonly budget: UselessTxBudget
+  /** The one lane batches are checked in, and the bytes waiting in it, per peer and in all. */
+  private lane: Promise<unknown> = Promise.resolve()
+  private readonly waiting = new Map<string, number>()
+  private waitingBytes = 0
   private batch: Uint8Array[] = []
   private batchBytes = 0
   private flushScheduled = false
@@ -126,6 +136,28 @@ export class TxRelay {
     } catch {
       return 'reject'
     }
+    const size = data.length
+    const queued = this.waiting.get(from) ?? 0
+    if (queued + size > MAX_WAITING_BYTES_PER_PEER || this.waitingBytes + size > MAX_WAITING_BYTES) {
+      this.log.debug({ peer: from, queued, total: this.waitingBytes }, 'tx gossip dropped: too much waiting to be checked')
+      return 'ignore'
+    }
+    this.waiting.set(from, queued + size)
+    this.waitingBytes += size
+    const run = this.lane.then(() => this.checkBatch(raws, from))
+    this.lane = run.catch(() => undefined)
+    try {
+      return await run
+    } finally {
+      const left = (this.waiting.get(from) ?? size) - size
+      if (left > 0) this.waiting.set(from, left)
+      else this.waiting.delete(from)
+      this.waitingBytes -= size
+    }
+  }
+
+  private async checkBatch(raws: Uint8Array[], from: string): Promise<GossipVerdict> {
+    if (this.stopped) return 'ignore'
     // Useless txs past this share of the batch, or past the peer's allowance, drop the batch
     // unfinished: the work on it is bounded. Spent as they come, so concurrent batches share it.
     const perBatch = USELESS_FREE + Math.floor(raws.length * USELESS_SHARE)
