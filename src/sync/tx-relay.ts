@@ -157,7 +157,8 @@ export class TxRelay {
   }
 
   private async checkBatch(raws: Uint8Array[], from: string): Promise<GossipVerdict> {
-    if (this.stopped) return 'ignore'
+    // A peer banned while its batches waited gets no more work done for it.
+    if (this.stopped || this.network.isBanned(from)) return 'ignore'
     // Useless txs past this share of the batch, or past the peer's allowance, drop the batch
     // unfinished: the work on it is bounded. Spent as they come, so concurrent batches share it.
     const perBatch = USELESS_FREE + Math.floor(raws.length * USELESS_SHARE)
@@ -166,7 +167,7 @@ export class TxRelay {
     for (let i = 0; i < raws.length; i++) {
       if (i > 0 && i % CHUNK === 0) {
         await new Promise((resolve) => setImmediate(resolve))
-        if (this.stopped) return 'ignore'
+        if (this.stopped || this.network.isBanned(from)) return 'ignore'
       }
       const outcome = await this.check(raws[i] as Uint8Array)
       if (outcome === 'malformed') return 'reject'
