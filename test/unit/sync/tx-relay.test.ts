@@ -51,7 +51,22 @@ async function relayPair(t: TestContext, poolOpts: Parameters<typeof makePool>[0
   stops.push(() => relay.stop())
   attacker.net.subscribe('txs', () => 'ignore')
   await waitFor(() => attacker.net.topicPeers('txs').includes(node.net.peerId), 'the attacker to see the node in the txs topic')
+  // gossipsub may not route to a new subscriber at once: an empty batch until one gets through.
   let attempt = 0
+  let delivered = 0
+  let publishing = false
+  await waitFor(() => {
+    if (delivered === 0 && !publishing) {
+      publishing = true
+      void attacker.net
+        .publish('txs', encodeTxBatch([], attempt++))
+        .then((n) => (delivered += n), () => undefined)
+        .finally(() => (publishing = false))
+    }
+    return verdicts.length > 0
+  }, 'a first batch to reach the node')
+  assert.ok(verdicts.splice(0).every((v) => v.verdict === 'ignore'), 'an empty batch is ignored')
+  assert.equal(node.net.penaltyOf(attacker.net.peerId), 0, 'and costs nothing')
   /** Publishes `raws` as one batch and waits for the node's verdict on it. */
   const send = async (raws: Uint8Array[] | Uint8Array): Promise<GossipVerdict> => {
     const before = verdicts.length
@@ -77,7 +92,7 @@ const stale = (key: Uint8Array, count: number, from = 0n) =>
   Array.from({ length: count }, (_, i) => tx1559(key, { nonce: from + BigInt(i) }).serialize())
 
 describe('tx gossip: cheap checks first, and the sender pays', () => {
-  test('honest batches are taken and relayed; a few stale txs that raced a block cost nothing', async (t) => {
+  test('honest batches are accepted (so relayed on); a few stale txs that raced a block cost nothing', async (t) => {
     const { pool, state, send, penalty } = await relayPair(t)
     assert.equal(await send(stale(A, 30)), 'accept')
     assert.equal(pool.size, 30)
@@ -132,9 +147,10 @@ describe('tx gossip: cheap checks first, and the sender pays', () => {
     const { state, send, penalty } = await relayPair(t, {}, () => 0)
     state.set(ADDRS[0]!, 100_000n)
     let batches = 0
-    for (; batches < 200 && penalty() === 0; batches++) assert.equal(await send(stale(A, 10, BigInt(batches * 10))), 'ignore')
+    // 30 stale txs: each batch alone is within its own allowance (16 + half of it).
+    for (; batches < 100 && penalty() === 0; batches++) assert.equal(await send(stale(A, 30, BigInt(batches * 30))), 'ignore')
     assert.equal(penalty(), USELESS_TX_PENALTY)
-    assert.ok(batches > 50 && batches < 200, `penalized after ${batches} batches of 10 stale txs`)
+    assert.ok(batches > 10 && batches < 100, `penalized after ${batches} batches of 30 stale txs`)
   })
 
   test('an undecodable batch is rejected', async (t) => {
