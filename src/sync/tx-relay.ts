@@ -159,8 +159,8 @@ export class TxRelay {
   private async checkBatch(raws: Uint8Array[], from: string): Promise<GossipVerdict> {
     // A peer banned while its batches waited gets no more work done for it.
     if (this.stopped || this.network.isBanned(from)) return 'ignore'
-    // Useless txs past this share of the batch, or past the peer's allowance, drop the batch
-    // unfinished: the work on it is bounded. Spent as they come, so concurrent batches share it.
+    // Useless txs past this share of the batch, or past what the peer has left of its allowance
+    // (spent tx by tx), drop the batch unfinished: the work on it is bounded.
     const perBatch = USELESS_FREE + Math.floor(raws.length * USELESS_SHARE)
     let useful = 0
     let useless = 0
