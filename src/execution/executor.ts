@@ -6,7 +6,7 @@
  */
 import { runTx, type VM } from '@ethereumjs/vm'
 import { Address, bigIntToBytes, bytesToHex, concatBytes, equalsBytes, setLengthLeft, utf8ToBytes, type Account } from '@ethereumjs/util'
-import { Capability, type TypedTransaction } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
 import { merkleRoot } from '../crypto/merkle.ts'
 import { keccak256 } from '../crypto/hash.ts'
@@ -19,6 +19,7 @@ import { asSchedule, type CommonSchedule, type Commons } from './common.ts'
 import { cleanVmMessage } from './vm-message.ts'
 import { txBytes } from './tx-bytes.ts'
 import { applySystemCall, callSystemContract } from './system-contracts.ts'
+import { TxPolicyError, checkTxPolicy, policyFieldsOf } from './tx-policy.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
 export class TxExecutionError extends Error {
@@ -222,15 +223,16 @@ export class Executor {
       } else {
         if (gasUsed + tx.gasLimit > params.gasLimit) throw new TxExecutionError(out.length, `its gas limit exceeds the block's remaining gas`)
       }
-      // Replay protection across a chain-id fork: a tx signed for another chain id never runs.
-      const txChainId = signedChainId(tx)
-      if (txChainId !== undefined && txChainId !== chainId) {
-        const reason = `it is signed for chain id ${txChainId}, but this block is on chain id ${chainId}`
-        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${reason}`)
-        rejected.push({ tx, reason })
+      // The chain's tx policy (types, EIP-155, the chain id in force at this height), the same
+      // rule the mempool applies, checked before the signature is recovered.
+      const admitted = admitTx(tx, chainId)
+      if ('reason' in admitted) {
+        // keccak of the bytes: an unsigned tx has no tx.hash().
+        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(keccak256(txBytes(tx)))}): ${admitted.reason}`)
+        rejected.push({ tx, reason: admitted.reason })
         continue
       }
-      const sender = tx.getSenderAddress().bytes
+      const { sender } = admitted
       if (params.senderAllowed && !params.senderAllowed(sender)) {
         const reason = `sender ${bytesToHex(sender)} is not allowed to send transactions on this permissioned chain`
         if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${reason}`)
@@ -330,8 +332,20 @@ async function drain(state: OverlayState, at: Uint8Array): Promise<bigint> {
   return account.balance
 }
 
-/** The chain id a tx is signed for; undefined for legacy txs without EIP-155 protection. */
-function signedChainId(tx: TypedTransaction): bigint | undefined {
-  if (tx.type !== 0) return (tx as { chainId: bigint }).chainId
-  return tx.supports(Capability.EIP155ReplayProtection) ? tx.common.chainId() : undefined
+/**
+ * The admission check of a block's tx, cheapest first: the chain's tx policy, then the sender's
+ * recovery (an unsigned tx, or a signature that recovers no key, has no sender).
+ */
+function admitTx(tx: TypedTransaction, chainId: bigint): { sender: Uint8Array } | { reason: string } {
+  try {
+    checkTxPolicy(policyFieldsOf(tx), chainId)
+  } catch (err) {
+    if (err instanceof TxPolicyError) return { reason: err.message }
+    throw err
+  }
+  try {
+    return { sender: tx.getSenderAddress().bytes }
+  } catch {
+    return { reason: 'invalid sender: the signature does not recover a public key' }
+  }
 }

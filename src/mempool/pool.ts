@@ -2,6 +2,9 @@
  * The pool of transactions waiting for a block, in the spirit of geth's txpool: every tx is
  * validated on entry, held per sender in nonce order (pending when its nonce is next in line,
  * queued behind a gap), replaced only for a price bump, and evicted cheapest-first when full.
+ * Nothing stays that can never run: a tx that leaves without its nonce being used takes its
+ * sender's later nonces with it, and queued txs expire when their sender makes no progress for a
+ * lifetime (3 h, as geth). Queued txs are also the first to go when pending ones need room.
  *
  * Costs: add() is one signature recovery plus O(log n) (two indexed heaps: queued txs by
  * price, and senders by the price of their last pending tx, which is what eviction needs).
@@ -32,10 +35,14 @@ import type {
 } from './types.ts'
 import { checkEnvelope, checkGasAndPrice, checkSize, checkType, envelopeOf } from './validate.ts'
 
+/** How often the pool looks for expired queued txs, at most. */
+const EXPIRY_SWEEP_MS = 60_000
+
 export class Mempool extends EventEmitter<MempoolEvents> {
   readonly maxPerSender: number
   readonly maxTotal: number
   readonly priceBumpPercent: number
+  readonly queuedLifetimeMs: number
 
   private readonly byHash = new Map<string, Entry>()
   private readonly senders = new Map<string, SenderQueue>()
@@ -49,15 +56,27 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   /** Promotions made during a change, announced once the pool is consistent again. */
   private promotions: Entry[] = []
   private lock: Promise<unknown> = Promise.resolve()
+  private readonly now: () => number
+  private readonly sweep: NodeJS.Timeout
 
   constructor(private readonly opts: MempoolOptions) {
     super()
     this.maxPerSender = opts.maxPerSender ?? 64
     this.maxTotal = opts.maxTotal ?? 8192
     this.priceBumpPercent = opts.priceBumpPercent ?? 10
-    if (this.maxPerSender < 1 || this.maxTotal < 1 || this.priceBumpPercent < 0) {
+    this.queuedLifetimeMs = opts.queuedLifetimeMs ?? 3 * 3_600_000
+    this.now = opts.now ?? Date.now
+    if (this.maxPerSender < 1 || this.maxTotal < 1 || this.priceBumpPercent < 0 || !(this.queuedLifetimeMs > 0)) {
       throw new RangeError('mempool limits must be positive')
     }
+    // Unref'd: a pool alone never keeps the process alive.
+    this.sweep = setInterval(() => this.expireQueued(), Math.max(1_000, Math.min(this.queuedLifetimeMs, EXPIRY_SWEEP_MS)))
+    this.sweep.unref()
+  }
+
+  /** Stops the expiry timer. */
+  close(): void {
+    clearInterval(this.sweep)
   }
 
   get size(): number {
@@ -143,17 +162,39 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     return this.senders.get(sender.toString())?.contiguousFrom(nonce) ?? nonce
   }
 
-  /** Removes one tx; later txs of its sender become queued. */
-  remove(hash: Uint8Array | string): boolean {
-    const e = this.get(hash) as Entry | undefined
-    if (e === undefined) return false
-    this.mutate(this.senders.get(e.senderHex) as SenderQueue, (q) => {
-      this.detach(q, e)
-      this.apply(q.restatus())
+  /**
+   * Removes one tx, and its sender's later nonces, which cannot run without it. Queued behind
+   * the adds and new heads already asked for: a block builder that read the pool before the
+   * last head reached it may report txs that head included, and those must not take the
+   * sender's later nonces with them (by then they are gone as included, and this does nothing).
+   */
+  remove(hash: Uint8Array | string): Promise<boolean> {
+    return this.serial(async () => {
+      const e = this.get(hash) as Entry | undefined
+      if (e === undefined) return false
+      this.drop(e, 'removed')
+      return true
     })
-    this.emit('removed', e, 'removed')
-    this.announcePromotions()
-    return true
+  }
+
+  /**
+   * Drops the queued txs of senders that made no progress for the queued lifetime (run every
+   * minute; callable by hand). Returns how many went.
+   */
+  expireQueued(): number {
+    const cutoff = this.now() - this.queuedLifetimeMs
+    const expired: Entry[] = []
+    for (const q of [...this.senders.values()]) {
+      if (q.beat === undefined || q.beat >= cutoff) continue
+      this.mutate(q, () => {
+        for (const e of q.entries.slice(q.pendingCount)) {
+          this.detach(q, e)
+          expired.push(e)
+        }
+      })
+    }
+    for (const e of expired) this.emit('removed', e, 'expired')
+    return expired.length
   }
 
   /** All txs by sender and nonce, as txpool_content reports them. */
@@ -247,14 +288,12 @@ export class Mempool extends EventEmitter<MempoolEvents> {
     const spent = (q?.totalCost ?? 0n) - (old?.cost ?? 0n) - (ownVictim?.cost ?? 0n)
     if (spent + e.cost > balance) throw insufficientFunds(balance, e.cost, spent)
     const willBePending = e.nonce === (q?.pendingEnd ?? next)
-    const victim =
-      old === undefined && ownVictim === undefined && this.size >= this.maxTotal
-        ? this.pickVictim(e, willBePending)
-        : undefined
+    // A replacement or a swap for the sender's own farthest tx takes no new slot.
+    const victim = old === undefined && ownVictim === undefined ? this.pickVictim(e, willBePending) : undefined
 
     // Every check passed: from here on nothing throws.
-    if (victim !== undefined) this.evict(victim)
-    if (ownVictim !== undefined) this.evict(ownVictim)
+    if (victim !== undefined) this.drop(victim, 'evicted')
+    if (ownVictim !== undefined) this.drop(ownVictim, 'evicted')
     const queue = this.senders.get(e.senderHex) ?? new SenderQueue(e.sender, e.senderHex, next)
     this.senders.set(e.senderHex, queue)
     this.mutate(queue, (q) => {
@@ -264,8 +303,7 @@ export class Mempool extends EventEmitter<MempoolEvents> {
         if (e.status === 'queued') this.queued.push(e)
       } else {
         q.insert(e)
-        const changes = q.restatus()
-        this.apply(changes, e)
+        this.apply(q, q.restatus(), e)
         if (e.status === 'queued') this.queued.push(e)
       }
       this.byHash.set(e.hashHex, e)
@@ -279,11 +317,13 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /**
-   * The tx to evict for `e` in a full pool: another sender's cheapest queued tx, else the cheapest
-   * last-pending tx of another sender (removing a sender's last pending tx opens no gap). `e` must
-   * outrank it (pending beats queued, then price), or `e` itself is the cheapest and is refused.
+   * The tx to evict so `e` fits, or undefined when there is room. In a full pool: another
+   * sender's cheapest queued tx, else the cheapest last-pending tx of another sender (removing a
+   * sender's last pending tx opens no gap). `e` must outrank it (pending beats queued, then
+   * price), or `e` itself is the cheapest and is refused.
    */
-  private pickVictim(e: Entry, willBePending: boolean): Entry {
+  private pickVictim(e: Entry, willBePending: boolean): Entry | undefined {
+    if (this.size < this.maxTotal) return undefined
     const own = e.senderHex
     const victim =
       this.queued.findMin((x) => x.senderHex === own) ?? this.tails.findMin((q) => q.key === own)?.pendingTail()
@@ -292,15 +332,20 @@ export class Mempool extends EventEmitter<MempoolEvents> {
       victim !== undefined &&
       (willBePending !== victimPending ? willBePending : evictionOrder(victim, e) < 0)
     if (!outranks) throw new MempoolError('POOL_FULL', 'txpool is full')
-    return victim as Entry
+    return victim
   }
 
-  private evict(e: Entry): void {
+  /** Takes `e` out for `reason`, with its sender's later nonces ('orphaned'): they cannot run without it. */
+  private drop(e: Entry, reason: RemovalReason): void {
+    let orphans: Entry[] = []
     this.mutate(this.senders.get(e.senderHex) as SenderQueue, (q) => {
-      this.detach(q, e)
-      this.apply(q.restatus())
+      orphans = q.after(e.nonce)
+      for (const x of [e, ...orphans]) this.detach(q, x)
+      this.apply(q, q.restatus())
     })
-    this.emit('removed', e, 'evicted')
+    this.emit('removed', e, reason)
+    for (const o of orphans) this.emit('removed', o, 'orphaned')
+    this.announcePromotions()
   }
 
   /** Fetches the senders' accounts, then drops and re-sorts their txs in one synchronous step. */
@@ -316,22 +361,27 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private recheck(q: SenderQueue, account: AccountState, blockGasLimit: bigint, included: Set<Entry>): void {
     const dropped: Array<[Entry, RemovalReason]> = []
     this.mutate(q, () => {
+      // Once a tx goes unused (unaffordable, over the gas limit), the later nonces cannot run.
+      let gap = false
       for (const e of [...q.entries]) {
         const reason: RemovalReason | undefined = included.has(e)
           ? 'included'
           : e.nonce < account.nonce
             ? 'stale'
-            : e.cost > account.balance
-              ? 'unaffordable'
-              : e.gasLimit > blockGasLimit
-                ? 'gas-limit'
-                : undefined
+            : gap
+              ? 'orphaned'
+              : e.cost > account.balance
+                ? 'unaffordable'
+                : e.gasLimit > blockGasLimit
+                  ? 'gas-limit'
+                  : undefined
         if (reason === undefined) continue
+        if (reason === 'unaffordable' || reason === 'gas-limit') gap = true
         this.detach(q, e)
         dropped.push([e, reason])
       }
       q.baseNonce = account.nonce
-      this.apply(q.restatus())
+      this.apply(q, q.restatus())
     })
     for (const [e, reason] of dropped) this.emit('removed', e, reason)
     this.announcePromotions()
@@ -344,6 +394,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   private mutate(q: SenderQueue, change: (q: SenderQueue) => void): void {
     this.tails.remove(q)
     change(q)
+    // The lifetime of queued txs runs from the sender's last progress, or from its queue's start.
+    if (q.queuedCount === 0) q.beat = undefined
+    else q.beat ??= this.now()
     if (q.size === 0) this.senders.delete(q.key)
     else if (q.pendingCount > 0) this.tails.push(q)
   }
@@ -359,7 +412,9 @@ export class Mempool extends EventEmitter<MempoolEvents> {
   }
 
   /** Moves entries between the queued heap and pending after a restatus; `fresh` is the tx being added. */
-  private apply(changes: StatusChanges, fresh?: Entry): void {
+  private apply(q: SenderQueue, changes: StatusChanges, fresh?: Entry): void {
+    // A tx became pending: the sender made progress.
+    if (changes.promoted.length > 0) q.beat = this.now()
     for (const e of changes.promoted) {
       this.queued.remove(e)
       if (e !== fresh) this.promotions.push(e)

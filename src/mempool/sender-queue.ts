@@ -19,6 +19,11 @@ export class SenderQueue {
   private pendingLen = 0
   /** Sum of `cost` over all entries: what the sender must afford at once. */
   totalCost = 0n
+  /**
+   * While the sender has queued txs: when it last made progress (a tx became pending) or, if
+   * later, when its queue started. Its queued txs expire a lifetime after it (geth's heartbeat).
+   */
+  beat: number | undefined
 
   constructor(
     readonly address: Address,
@@ -33,6 +38,15 @@ export class SenderQueue {
 
   get pendingCount(): number {
     return this.pendingLen
+  }
+
+  get queuedCount(): number {
+    return this.list.length - this.pendingLen
+  }
+
+  /** Entries with a nonce above `nonce`: what cannot run once `nonce` is gone. */
+  after(nonce: bigint): Entry[] {
+    return this.list.filter((e) => e.nonce > nonce)
   }
 
   /** The nonce a new tx needs to extend the pending run. */

@@ -36,6 +36,13 @@ export interface MempoolOptions {
   maxTotal?: number
   /** How much a replacement must raise both fee cap and tip, in percent. Default 10. */
   priceBumpPercent?: number
+  /**
+   * How long a sender's queued txs stay without progress (none of its txs becoming pending)
+   * before they expire. Default 3 hours (geth's txpool lifetime).
+   */
+  queuedLifetimeMs?: number
+  /** The clock, in ms since the epoch (tests move it by hand). Default Date.now. */
+  now?: () => number
 }
 
 export interface AddResult {
@@ -52,7 +59,9 @@ export type RemovalReason =
   | 'stale' // its nonce is below the account nonce (mined elsewhere)
   | 'unaffordable' // the sender's balance no longer covers it
   | 'gas-limit' // the block gas limit fell below its gas limit
-  | 'removed' // remove() was called
+  | 'removed' // remove() was called (e.g. the block builder could not run it)
+  | 'orphaned' // an earlier nonce of its sender left the pool unused, so it could not run
+  | 'expired' // queued longer than the queued lifetime without its sender making progress
 
 export interface MempoolEvents {
   /** A tx entered the pool (pending or queued). */

@@ -6,10 +6,11 @@
  */
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { SECP256K1_ORDER, SECP256K1_ORDER_DIV_2 } from '@ethereumjs/util'
+import { TxPolicyError, checkTxPolicy, checkTxType, policyFieldsOf } from '../execution/tx-policy.ts'
 import { MempoolError } from './errors.ts'
 
-/** Legacy (0), EIP-2930 (1) and EIP-1559 (2). Blob (3) and set-code (4) txs are not relayed. */
-export const SUPPORTED_TX_TYPES: ReadonlySet<number> = new Set([0, 1, 2])
+// Which types and signatures a chain accepts is block validity too: one rule, in execution/.
+export { SUPPORTED_TX_TYPES } from '../execution/tx-policy.ts'
 
 /** EIP-3860: a contract creation's init code may be at most twice the 24,576-byte code limit. */
 export const MAX_INITCODE_SIZE = 49_152
@@ -34,8 +35,18 @@ export interface ValidationLimits {
   maxTxBytes: number
 }
 
+/** Runs a tx-policy check, reporting a refusal as the pool's error with the same code and message. */
+function policy(check: () => void): void {
+  try {
+    check()
+  } catch (err) {
+    if (err instanceof TxPolicyError) throw new MempoolError(err.code, err.message)
+    throw err
+  }
+}
+
 export function checkType(type: number): void {
-  if (!SUPPORTED_TX_TYPES.has(type)) throw new MempoolError('TX_TYPE_NOT_SUPPORTED', 'transaction type not supported')
+  policy(() => checkTxType(type))
 }
 
 export function checkSize(size: number, maxTxBytes: number): void {
@@ -50,18 +61,9 @@ export function checkEnvelope(env: Envelope, chainId: bigint): void {
   checkType(env.type)
   const { v, r, s } = env
   if (v === undefined || r === undefined || s === undefined) throw invalidSig()
-  let have: bigint
-  if (env.type === 0) {
-    if (v === 27n || v === 28n) {
-      throw new MempoolError('NOT_REPLAY_PROTECTED', 'only replay-protected (EIP-155) transactions allowed')
-    }
-    if (v < 35n) throw invalidSig()
-    have = (v - 35n) / 2n
-  } else {
-    if (v > 1n) throw invalidSig()
-    have = env.chainId ?? -1n
-  }
-  if (have !== chainId) throw new MempoolError('INVALID_CHAIN_ID', `invalid chain id: have ${have} want ${chainId}`)
+  // v values that are no signature at all; 27/28 are signatures without replay protection.
+  if (env.type === 0 ? v < 35n && v !== 27n && v !== 28n : v > 1n) throw invalidSig()
+  policy(() => checkTxPolicy(env, chainId))
   // EIP-2: s in the lower half of the curve order, so a signature has exactly one valid form.
   if (r < 1n || r >= SECP256K1_ORDER || s < 1n || s > SECP256K1_ORDER_DIV_2) throw invalidSig()
   if (env.tipCap > env.feeCap) {
@@ -81,13 +83,8 @@ export function checkEnvelope(env: Envelope, chainId: bigint): void {
 
 /** The envelope of an already decoded tx (for txs re-added from dropped blocks). */
 export function envelopeOf(tx: TypedTransaction): Envelope {
-  const typed = tx.type !== 0
-  // A legacy tx decoded under another chain's Common passes that chain's EIP-155 check; its `v`
-  // still encodes the chain it was signed for, which is what checkEnvelope compares.
   return {
-    type: tx.type,
-    chainId: typed && 'chainId' in tx ? tx.chainId : undefined,
-    v: tx.v,
+    ...policyFieldsOf(tx),
     r: tx.r,
     s: tx.s,
     tipCap: 'maxPriorityFeePerGas' in tx ? tx.maxPriorityFeePerGas : tx.gasPrice,

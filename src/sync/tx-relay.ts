@@ -1,7 +1,20 @@
 /**
  * Transaction gossip: txs that enter the mempool from this node's RPC are announced in
  * batches (one gossip message per event-loop turn, not one per tx); txs from peers go through
- * the same mempool checks as RPC ones, and peers sending txs that can never be valid lose score.
+ * the same mempool checks as RPC ones.
+ *
+ * A peer's batch is checked cheapest first and every step is bounded: the batch's size (at
+ * most MAX_TX_BATCH txs, or rejected whole), then per tx its hash against what we already know
+ * (no decoding), then the mempool's stateless checks (type, chain id, signature values, gas and
+ * price) before the one signature recovery and the account lookup. The sender pays for what it
+ * wastes: a tx that can never be valid rejects the batch (gossip penalty) and ends the work on
+ * it; useless txs (stale nonce, underpriced, already known, unfunded) are free only up to an
+ * allowance per batch and per peer (honest relays race with blocks), past which the batch is
+ * dropped unfinished and the peer penalized. Batches are checked one at a time, in the order
+ * they came (a sender's nonces stay in order across batches, and concurrent batches cannot
+ * multiply the work), in chunks with a yield between them, so one peer's flood cannot hold up
+ * RPC, consensus or block import for its whole length; a peer with too many batches waiting
+ * has the next ones dropped unread.
  */
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
@@ -10,18 +23,45 @@ import { MempoolError } from '../mempool/errors.ts'
 import type { Mempool } from '../mempool/pool.ts'
 import type { PoolEntry } from '../mempool/entry.ts'
 import type { GossipVerdict, Network } from '../net/index.ts'
-import { decodeTxBatch, encodeTxBatch } from './wire.ts'
+import { UselessTxBudget } from './useless-tx-budget.ts'
+import { MAX_TX_BATCH, decodeTxBatch, encodeTxBatch } from './wire.ts'
 
-/** Hashes of txs that came from peers: those are not announced again by us. */
+/** Hashes of txs that came from peers: those are not announced again by us, nor decoded twice. */
 const REMEMBERED = 50_000
 const MAX_BATCH_BYTES = 512 * 1024
 /** Retries back off from 250 ms to 2 s, for about a minute in all. */
 const RETRY_MS = 250
 const RETRY_MAX_MS = 2000
 const RETRIES = 35
+/** Txs checked between two yields to the event loop. */
+const CHUNK = 64
+/** Useless txs a batch may carry for free: this many, plus this share of the batch. */
+const USELESS_FREE = 16
+const USELESS_SHARE = 0.5
+/** Per peer, across batches: useless txs it may save up, and earns back per second. */
+const USELESS_BURST = 1024
+const USELESS_PER_SECOND = 128
+/** Score a peer loses for a batch past its useless allowance: ten such batches a minute get it banned. */
+export const USELESS_TX_PENALTY = 10
+/** Bytes of batches waiting to be checked, per peer and in all: more are dropped unread (we are behind). */
+const MAX_WAITING_BYTES_PER_PEER = 4 * 1024 * 1024
+const MAX_WAITING_BYTES = 32 * 1024 * 1024
+
+/** What one tx of a peer's batch turned out to be. */
+type Outcome = 'useful' | 'useless' | 'neutral' | 'malformed'
+
+export interface TxRelayOptions {
+  /** The clock of the per-peer allowance, in ms. Default Date.now. */
+  now?: () => number
+}
 
 export class TxRelay {
   private readonly fromPeers = new Set<string>()
+  private readonly budget: UselessTxBudget
+  /** The one lane batches are checked in, and the bytes waiting in it, per peer and in all. */
+  private lane: Promise<unknown> = Promise.resolve()
+  private readonly waiting = new Map<string, number>()
+  private waitingBytes = 0
   private batch: Uint8Array[] = []
   private batchBytes = 0
   private flushScheduled = false
@@ -33,7 +73,10 @@ export class TxRelay {
     private readonly network: Network,
     private readonly mempool: Mempool,
     private readonly log: Logger,
-  ) {}
+    opts: TxRelayOptions = {},
+  ) {
+    this.budget = new UselessTxBudget({ burst: USELESS_BURST, perSecond: USELESS_PER_SECOND, now: opts.now ?? Date.now })
+  }
 
   start(): void {
     this.unsubscribe = this.network.subscribe('txs', (data, from) => this.onGossip(data, from))
@@ -48,7 +91,7 @@ export class TxRelay {
 
   private queue(entry: PoolEntry): void {
     if (this.fromPeers.has(entry.hashHex)) return
-    if (this.batchBytes + entry.raw.length > MAX_BATCH_BYTES) this.flush()
+    if (this.batch.length >= MAX_TX_BATCH || this.batchBytes + entry.raw.length > MAX_BATCH_BYTES) this.flush()
     this.batch.push(entry.raw)
     this.batchBytes += entry.raw.length
     if (!this.flushScheduled) {
@@ -93,22 +136,76 @@ export class TxRelay {
     } catch {
       return 'reject'
     }
-    let useful = false
-    for (const raw of raws) {
-      // A tx hash is keccak-256 of its serialized bytes, for every tx type: remember it before
-      // the pool announces the tx, so we do not gossip it back.
-      this.remember(bytesToHex(keccak256(raw)))
-      try {
-        await this.mempool.add(raw)
-        useful = true
-      } catch (err) {
-        // Txs that can never be valid (bad signature, wrong chain, undecodable) are the
-        // sender's fault; "nonce too low" or "already known" are normal races.
-        if (err instanceof MempoolError && err.malformed) return 'reject'
+    const size = data.length
+    const queued = this.waiting.get(from) ?? 0
+    if (queued + size > MAX_WAITING_BYTES_PER_PEER || this.waitingBytes + size > MAX_WAITING_BYTES) {
+      this.log.debug({ peer: from, queued, total: this.waitingBytes }, 'tx gossip dropped: too much waiting to be checked')
+      return 'ignore'
+    }
+    this.waiting.set(from, queued + size)
+    this.waitingBytes += size
+    const run = this.lane.then(() => this.checkBatch(raws, from))
+    this.lane = run.catch(() => undefined)
+    try {
+      return await run
+    } finally {
+      const left = (this.waiting.get(from) ?? size) - size
+      if (left > 0) this.waiting.set(from, left)
+      else this.waiting.delete(from)
+      this.waitingBytes -= size
+    }
+  }
+
+  private async checkBatch(raws: Uint8Array[], from: string): Promise<GossipVerdict> {
+    // A peer banned while its batches waited gets no more work done for it.
+    if (this.stopped || this.network.isBanned(from)) return 'ignore'
+    // Useless txs past this share of the batch, or past what the peer has left of its allowance
+    // (spent tx by tx), drop the batch unfinished: the work on it is bounded.
+    const perBatch = USELESS_FREE + Math.floor(raws.length * USELESS_SHARE)
+    let useful = 0
+    let useless = 0
+    for (let i = 0; i < raws.length; i++) {
+      if (i > 0 && i % CHUNK === 0) {
+        await new Promise((resolve) => setImmediate(resolve))
+        if (this.stopped || this.network.isBanned(from)) return 'ignore'
+      }
+      const outcome = await this.check(raws[i] as Uint8Array)
+      if (outcome === 'malformed') return 'reject'
+      if (outcome === 'useful') useful++
+      if (outcome !== 'useless') continue
+      const broke = ++useless > perBatch || this.budget.available(from) < 1
+      this.budget.spend(from, 1)
+      if (broke) {
+        const reason = `tx gossip past the allowance of useless txs: ${useless} of the first ${i + 1} of a ${raws.length}-tx batch are stale, underpriced or known`
+        this.log.debug({ peer: from, useless, checked: i + 1, txs: raws.length }, 'useless tx gossip dropped')
+        this.network.penalize(from, reason, USELESS_TX_PENALTY)
+        return 'ignore'
       }
     }
     // Accepting forwards the batch to our mesh peers; a batch with nothing new stops here.
-    return useful ? 'accept' : 'ignore'
+    return useful > 0 ? 'accept' : 'ignore'
+  }
+
+  /** One tx of a peer's batch: known hashes first (no decoding), then the mempool's checks, cheapest first. */
+  private async check(raw: Uint8Array): Promise<Outcome> {
+    // A tx hash is keccak-256 of its serialized bytes, for every tx type.
+    const hash = bytesToHex(keccak256(raw))
+    if (this.fromPeers.has(hash) || this.mempool.has(hash)) return 'useless'
+    // Remembered before the pool announces the tx, so we do not gossip it back.
+    this.remember(hash)
+    try {
+      await this.mempool.add(raw)
+      return 'useful'
+    } catch (err) {
+      if (!(err instanceof MempoolError)) {
+        this.log.warn({ err }, 'mempool failed on a gossiped tx')
+        return 'neutral'
+      }
+      // Txs that can never be valid (bad signature, wrong chain, undecodable) are the sender's
+      // fault; a full pool is ours; everything else is a tx nobody can use now.
+      if (err.malformed) return 'malformed'
+      return err.code === 'POOL_FULL' ? 'neutral' : 'useless'
+    }
   }
 
   private remember(hash: string): void {

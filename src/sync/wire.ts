@@ -61,15 +61,23 @@ export function decodeBlockList(bytes: Uint8Array): Uint8Array[] {
 }
 
 /**
+ * Most txs in one gossiped batch. Each costs the receiver a decode and usually a signature
+ * recovery, so a batch is bounded by count as well as by the topic's byte limit; a bigger one
+ * is refused whole before any tx in it is looked at.
+ */
+export const MAX_TX_BATCH = 1024
+
+/**
  * Txs travel in batches: RLP [attempt, [raw tx, ...]]. `attempt` makes a re-sent batch a new
  * gossip message: gossipsub remembers every message it published, even one it could not
  * deliver, and would refuse the same bytes again. Receivers ignore it.
  */
 export function encodeTxBatch(raws: Uint8Array[], attempt = 0): Uint8Array {
+  if (raws.length > MAX_TX_BATCH) throw new RangeError(`a tx batch holds at most ${MAX_TX_BATCH} txs, got ${raws.length}`)
   return RLP.encode([bigIntToUnpaddedBytes(BigInt(attempt)), raws])
 }
 
-export function decodeTxBatch(bytes: Uint8Array, maxTxs = 4096): Uint8Array[] {
+export function decodeTxBatch(bytes: Uint8Array, maxTxs = MAX_TX_BATCH): Uint8Array[] {
   const parts = decodeList(bytes, 'tx batch')
   const [attempt, list] = parts
   if (parts.length !== 2 || !(attempt instanceof Uint8Array) || attempt.length > 4 || !Array.isArray(list)) {

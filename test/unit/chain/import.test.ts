@@ -220,7 +220,7 @@ describe('a hard fork that changes the chain id (replay protection)', () => {
       const early = newSigner.transfer(2, DEAD, 5n, { nonce: 0n })
       const { imported, rejected } = await produceBlock(producer, [oldSigner.transfer(0, DEAD, 1n), early])
       assert.equal(imported.block.txs.length, 1)
-      assert.match(rejected[0]!.reason, /signed for chain id 1342, but this block is on chain id 1337/)
+      assert.match(rejected[0]!.reason, /invalid chain id: have 1342 want 1337/)
       await follower.importer.import(imported.block)
       await legacy.importer.import(imported.block) // identical rules before the fork
     }
@@ -229,7 +229,7 @@ describe('a hard fork that changes the chain id (replay protection)', () => {
     const fresh = newSigner.transfer(1, DEAD, 7n)
     const { imported, rejected } = await produceBlock(producer, [replayed, fresh])
     assert.deepEqual(imported.block.txs.map((tx) => bytesToHex(tx.hash())), [bytesToHex(fresh.hash())], JSON.stringify(rejected.map((r) => r.reason)))
-    assert.match(rejected[0]!.reason, /signed for chain id 1337, but this block is on chain id 1342/)
+    assert.match(rejected[0]!.reason, /invalid chain id: have 1337 want 1342/)
     await follower.importer.import(imported.block)
     assert.equal(bytesToHex(follower.chain.head.hash), bytesToHex(producer.chain.head.hash))
     // The node without the fork cannot even read the fork block's tx (its chain id is unknown there).

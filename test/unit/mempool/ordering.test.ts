@@ -83,7 +83,7 @@ describe('executable ordering', () => {
     const seen: string[] = []
     for (const e of pool.executable(0n)) {
       seen.push(label(e))
-      pool.remove(e.hash)
+      await pool.remove(e.hash) // A0 takes A1 with it; the snapshot still yields A1
     }
     assert.deepEqual(seen, ['A0', 'A1'])
     assert.equal(pool.size, 0)
@@ -170,7 +170,7 @@ describe('executable randomized', () => {
       } else {
         const all = [...pool.entries()]
         const victim = all[Math.floor(rand() * all.length)]
-        if (victim !== undefined) pool.remove(victim.hash)
+        if (victim !== undefined) await pool.remove(victim.hash)
       }
       assert.equal(pool.pendingCount + pool.queuedCount, pool.size)
       assert.ok(pool.size <= 16)
@@ -178,6 +178,6 @@ describe('executable randomized', () => {
     }
     assert.ok(accepted > 100 && rejected > 10 && executed > 20, `${accepted} accepted, ${rejected} rejected, ${executed} mined`)
     // The run went through every way a tx leaves the pool.
-    for (const why of ['included', 'replaced', 'evicted', 'removed']) assert.ok((reasons.get(why) ?? 0) > 0, `no ${why}: ${[...reasons]}`)
+    for (const why of ['included', 'replaced', 'evicted', 'removed', 'orphaned']) assert.ok((reasons.get(why) ?? 0) > 0, `no ${why}: ${[...reasons]}`)
   })
 })

@@ -62,16 +62,18 @@ describe('pending and queued', () => {
     assert.equal(await pool.nextNonce(addrB), 0n)
   })
 
-  test('remove() opens a gap: later txs become queued', async () => {
+  test('remove() takes the later nonces too: they cannot run without it', async () => {
     const { pool } = makePool()
+    const log = record(pool)
     const txs = [0n, 1n, 2n].map((nonce) => tx1559(A, { nonce }))
     for (const tx of txs) await pool.add(tx.serialize())
-    assert.equal(pool.remove(txs[1]!.hash()), true)
-    assert.equal(pool.remove(txs[1]!.hash()), false)
-    assert.deepEqual(statuses(pool, A, [0n, 1n, 2n]), ['pending', undefined, 'queued'])
+    assert.equal(await pool.remove(txs[1]!.hash()), true)
+    assert.equal(await pool.remove(txs[1]!.hash()), false)
+    assert.deepEqual(statuses(pool, A, [0n, 1n, 2n]), ['pending', undefined, undefined])
+    assert.deepEqual(log.slice(3), ['removed 1 removed', 'removed 2 orphaned'])
     assert.equal(await pool.nextNonce(addrA), 1n)
     await pool.add(txs[1]!.serialize())
-    assert.deepEqual(statuses(pool, A, [0n, 1n, 2n]), ['pending', 'pending', 'pending'])
+    assert.deepEqual(statuses(pool, A, [0n, 1n, 2n]), ['pending', 'pending', undefined])
   })
 
   test('content() groups by status, sender and nonce', async () => {
@@ -280,14 +282,14 @@ describe('new heads', () => {
     assert.deepEqual(log, ['removed 0 stale', 'promoted 2', 'promoted 3'])
   })
 
-  test('drops what the balance no longer covers; later nonces become queued', async () => {
+  test('drops what the balance no longer covers, and the later nonces behind it', async () => {
     const { pool, state } = makePool()
     for (const nonce of [0n, 1n, 2n]) await pool.add(tx1559(A, { nonce, value: nonce === 1n ? 10n ** 18n : 0n }).serialize())
     const log = record(pool)
     state.set(addrA, 0n, 10n ** 17n)
     await pool.revalidate([addrA])
-    assert.deepEqual(statuses(pool, A, [0n, 1n, 2n]), ['pending', undefined, 'queued'])
-    assert.deepEqual(log, ['removed 1 unaffordable'])
+    assert.deepEqual(statuses(pool, A, [0n, 1n, 2n]), ['pending', undefined, undefined])
+    assert.deepEqual(log, ['removed 1 unaffordable', 'removed 2 orphaned'])
   })
 
   test('drops txs above a lowered block gas limit', async () => {

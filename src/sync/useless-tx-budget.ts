@@ -1,0 +1,52 @@
+/**
+ * How many useless gossiped txs (stale nonce, underpriced, already known, unfunded: each one a
+ * decode and usually a signature recovery for nothing) a peer may send before it pays with
+ * score: a token bucket per peer. Honest relays race with blocks and spend a few now and then;
+ * a peer that keeps sending txs nobody can use runs dry, whether in big batches or small ones.
+ * @module
+ */
+
+export interface UselessTxBudgetOptions {
+  /** Tokens a peer starts with and can save up. */
+  burst: number
+  /** Tokens a peer earns back per second. */
+  perSecond: number
+  /** The clock, in ms. */
+  now: () => number
+}
+
+interface Bucket {
+  tokens: number
+  at: number
+}
+
+/** Peers tracked at most; a full bucket is not stored, so only peers that spent recently count. */
+const MAX_TRACKED = 4096
+
+export class UselessTxBudget {
+  private readonly buckets = new Map<string, Bucket>()
+
+  constructor(private readonly opts: UselessTxBudgetOptions) {}
+
+  /** Tokens `peer` has now. */
+  available(peer: string): number {
+    const b = this.buckets.get(peer)
+    if (b === undefined) return this.opts.burst
+    return Math.min(this.opts.burst, b.tokens + ((this.opts.now() - b.at) / 1000) * this.opts.perSecond)
+  }
+
+  /** Takes `n` tokens from `peer` (never below zero). */
+  spend(peer: string, n: number): void {
+    if (n <= 0) return
+    const tokens = Math.max(0, this.available(peer) - n)
+    this.buckets.delete(peer) // re-inserted last: the map stays in order of last spend
+    this.buckets.set(peer, { tokens, at: this.opts.now() })
+    if (this.buckets.size > MAX_TRACKED) this.forgetOldest()
+  }
+
+  /** Drops the peer that spent longest ago (its bucket has refilled the most). */
+  private forgetOldest(): void {
+    const oldest = this.buckets.keys().next().value
+    if (oldest !== undefined) this.buckets.delete(oldest)
+  }
+}
