@@ -10,6 +10,7 @@ import type { Common } from '@ethereumjs/common'
 import { sha256d } from '../crypto/hash.ts'
 import { BlockError } from './errors.ts'
 import { txBytes } from '../execution/tx-bytes.ts'
+import { checkTxType } from '../execution/tx-policy.ts'
 import { withCachedSender } from '../execution/tx-sender.ts'
 import { commonAt, type Commons } from '../execution/common.ts'
 
@@ -136,6 +137,8 @@ function rawTxList(bytes: Uint8Array): Uint8Array[] {
 function decodeTxs(raws: Uint8Array[], common: Common): TypedTransaction[] {
   return raws.map((raw, i) => {
     try {
+      // The type byte first (EIP-2718: a first byte below 0x7f is a type; a legacy tx is an RLP list).
+      if (raw.length > 0 && raw[0]! < 0x7f) checkTxType(raw[0]!)
       return withCachedSender(createTxFromRLP(raw, { common, freeze: false }), raw)
     } catch (err) {
       throw new BlockError('BAD_TX', `tx ${i} does not decode: ${(err as Error).message}`)
