@@ -1,0 +1,79 @@
+/**
+ * How the hostile peer answers blocksByRange: honestly (blocks of its copy with their
+ * certificates), with an empty list (the claim it made in the status handshake was a lie),
+ * or with its copy's blocks followed by a forged block on the head carrying a certificate of
+ * non-validators. Every request is logged with what it got, so attacks can report it.
+ * @module
+ */
+import { bytesToHex } from '@ethereumjs/util'
+import { encodeBlockEnvelope } from '../../chain/block.ts'
+import { encodeCertificate } from '../../consensus/bft/index.ts'
+import { blockHash } from '../../chain/block.ts'
+import { invalidRequest } from '../../net/index.ts'
+import { decodeRangeRequest, encodeBlockList } from '../../sync/index.ts'
+import { outsiderCertificate } from './material.ts'
+import type { ShadowChain } from './shadow-chain.ts'
+
+export type RangeAnswer = 'honest' | 'empty' | 'forged'
+
+export interface ServedRequest {
+  peer: string
+  from: string
+  count: number
+  answer: RangeAnswer
+  blocks: number
+  /** The forged block at the end of a 'forged' answer. */
+  forged?: string
+  at: number
+}
+
+/** Most requests remembered between two reports. */
+const MAX_LOG = 1024
+
+export class RangeServer {
+  mode: RangeAnswer = 'honest'
+  private log: ServedRequest[] = []
+  private forgeries = 0
+
+  constructor(private readonly shadow: ShadowChain) {}
+
+  /** Requests served since the last call. */
+  drain(): ServedRequest[] {
+    const out = this.log
+    this.log = []
+    return out
+  }
+
+  /** Requests served so far (not drained). */
+  get pending(): readonly ServedRequest[] {
+    return this.log
+  }
+
+  async answer(request: Uint8Array, peer: string): Promise<Uint8Array> {
+    let range
+    try {
+      range = decodeRangeRequest(request)
+    } catch (err) {
+      throw invalidRequest((err as Error).message)
+    }
+    const entry: ServedRequest = { peer, from: String(range.from), count: range.count, answer: this.mode, blocks: 0, at: Date.now() }
+    if (this.log.length < MAX_LOG) this.log.push(entry)
+    if (this.mode === 'empty') return encodeBlockList([])
+    const blocks: Uint8Array[] = []
+    const { chain } = this.shadow
+    const room = this.mode === 'forged' ? range.count - 1 : range.count
+    for (let h = range.from; h <= chain.head.header.height && blocks.length < room; h++) {
+      const hash = chain.getHashAt(h)!
+      blocks.push(encodeBlockEnvelope(chain.getBlock(hash)!, chain.getProof(hash)))
+    }
+    if (this.mode === 'forged' && range.from <= chain.head.header.height + 1n && BigInt(blocks.length) === chain.head.header.height + 1n - range.from) {
+      const forged = await this.shadow.forgeOnHead({ extraData: new TextEncoder().encode(`hostile:range:${this.forgeries++}`) })
+      const hash = blockHash(forged.block.header)
+      const cert = outsiderCertificate(hash, forged.block.header.height, this.shadow.spec.chainId)
+      blocks.push(encodeBlockEnvelope(forged.block, encodeCertificate(cert)))
+      entry.forged = bytesToHex(hash)
+    }
+    entry.blocks = blocks.length
+    return encodeBlockList(blocks)
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Issue 12, items 1, 2 and 6 on real processes: a consortium devnet (4 validators and a
+ * follower, each its own OS process over libp2p) under attack by a hostile peer process
+ * (src/lab/adversaries: Catena's own network stack, no keys). The peer forges blocks on the
+ * head and gossips them with no proof, the parent's certificate and a certificate of
+ * non-validators; serves forged blocks in range answers; sends consensus junk (votes and
+ * proposals in validators' names over its own signature, a non-validator's votes and
+ * proposals, floods for heights no one reached, garbage); and claims a head of 2^63-1 that
+ * it answers with empty ranges.
+ *
+ * What must hold: no honest node imports a block without a valid certificate (every stored
+ * block's certificate is checked in the datadirs afterwards, and no forged hash is known to
+ * any node), every honest node scores the attacker down to a ban and disconnects it, the
+ * chain keeps finalizing, the follower syncs to the validators' height through the lie, and
+ * all nodes agree at every height.
+ */
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { bytesToHex } from '@ethereumjs/util'
+import { Chain } from '../../src/chain/chain.ts'
+import { loadChainSpec, type BftEngineSpec, type ChainSpec } from '../../src/chain/spec/index.ts'
+import { BftEngine } from '../../src/consensus/bft-engine/index.ts'
+import { ethereumCustomCrypto } from '../../src/crypto/secp256k1.ts'
+import { makeCommon } from '../../src/execution/index.ts'
+import { bftMembership, ATTACKS, type AttackReport } from '../../src/lab/adversaries/index.ts'
+import { LevelStore } from '../../src/storage/index.ts'
+import { KEYS } from '../helpers/chain.ts'
+import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
+import { blockHeight, makeDatadir, startNode, startScript, trackNodes, waitFor, type NodeProcess, type ScriptProcess } from '../helpers/node-process.ts'
+
+type Hex = `0x${string}`
+const { dirs, running, cleanup } = trackNodes()
+let hostile: ScriptProcess | undefined
+after(async () => {
+  await hostile?.stop(5_000).catch(() => undefined)
+  await cleanup()
+})
+
+async function startValidator(i: number, bootnodes: string[]): Promise<NodeProcess> {
+  const datadir = await makeDatadir()
+  dirs.push(datadir)
+  const keyFile = join(datadir, 'validator.key')
+  await writeFile(keyFile, bytesToHex(KEYS[i]!), { mode: 0o600 })
+  const node = await startNode({
+    datadir,
+    chain: 'consortium',
+    args: ['--p2p-port', '0', '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
+  })
+  running.add(node)
+  return node
+}
+
+interface PeersView {
+  items: Array<{ id: string; height: number; penalty: number }>
+  banned: Array<{ id: string; until: number; reason: string }>
+}
+
+const peersOf = async (n: NodeProcess): Promise<PeersView> => (await fetch(`${n.rpcUrl}/v1/peers`, { signal: AbortSignal.timeout(10_000) })).json() as Promise<PeersView>
+
+/** Opens a stopped node's datadir and checks every block's stored commit certificate; returns the hashes by height. */
+async function certifiedChain(datadir: string, spec: ChainSpec & { engine: BftEngineSpec }): Promise<string[]> {
+  const store = await LevelStore.open(join(datadir, 'chaindata'))
+  try {
+    const chain = await Chain.open(store, spec, makeCommon(spec.chainId, ethereumCustomCrypto()))
+    const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: spec.engine, membership: bftMembership(chain, spec.engine) })
+    const hashes: string[] = [bytesToHex(chain.getHashAt(0n)!)]
+    for (let h = 1n; h <= chain.head.header.height; h++) {
+      const hash = chain.getHashAt(h)!
+      const proof = chain.getProof(hash)
+      assert.ok(proof, `${datadir}: block ${h} is stored without a certificate`)
+      rules.certificateOf(chain.getHeader(hash)!, hash, proof) // throws BAD_PROOF
+      hashes.push(bytesToHex(hash))
+    }
+    return hashes
+  } finally {
+    await store.close()
+  }
+}
+
+/** On a stall: each node's head and its last log lines, and the attacker's stderr. */
+function withLogs(nodes: NodeProcess[]) {
+  return async (err: unknown): Promise<never> => {
+    const parts = await Promise.all(nodes.map(async (n, i) => {
+      const h = await blockHeight(n).catch(() => 'down')
+      return `--- node ${i} at height ${h}:\n${n.output().split('\n').filter((l) => l && !/block imported|bft block final/.test(l)).slice(-12).join('\n')}`
+    }))
+    throw new Error(`${(err as Error).message}\n${parts.join('\n')}\n--- hostile peer:\n${hostile?.stderr().slice(-3000) ?? ''}`)
+  }
+}
+
+describe('a hostile peer process against a consortium devnet (4 validators and a follower as processes)', () => {
+  test('forged blocks, consensus junk and a false head: nothing uncertified is imported, the attacker is banned, finality goes on', async (t) => {
+    const spec = loadChainSpec('consortium') as ChainSpec & { engine: BftEngineSpec }
+    const v: NodeProcess[] = [await startValidator(0, [])]
+    v.push(...(await Promise.all([1, 2, 3].map((i) => startValidator(i, [v[0]!.info.p2p![0]!])))))
+    const validatorAddrs = v.map((n) => n.info.p2p![0]!)
+    await waitFor('blocks to finalize', async () => (await Promise.all(v.map(blockHeight))).every((h) => h >= 3n), { timeoutMs: 90_000 }).catch(withLogs(v))
+
+    // The attacker: every attack, one round a second, until stopped.
+    const attackerDir = await makeDatadir('catena-hostile-')
+    dirs.push(attackerDir)
+    hostile = startScript('src/lab/adversaries/hostile-peer-main.ts', [
+      '--chain', 'consortium', '--datadir', attackerDir, '--bootnodes', validatorAddrs.join(','),
+      '--attacks', ATTACKS.join(','), '--duration-ms', '0', '--interval-ms', '1000', '--flood-count', '200',
+    ])
+    const ready = await hostile.waitForLine('the hostile peer to start', (l) => l.type === 'ready')
+    const readyAt = Date.now()
+    const attackerId = ready.peerId as string
+    const attackerAddr = (ready.multiaddrs as string[])[0]!
+    const startHeights = await Promise.all(v.map(blockHeight))
+    const attackStart = startHeights.reduce((a, b) => (a > b ? a : b))
+
+    // A follower with no blocks joins while the attack runs; the liar is one of its bootnodes.
+    const followerDir = await makeDatadir()
+    dirs.push(followerDir)
+    const follower = await startNode({ datadir: followerDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', [attackerAddr, ...validatorAddrs].join(',')] })
+    running.add(follower)
+    const honest = [...v, follower]
+    const watch = new AgreementWatch(() => honest).start()
+
+    // (b) Every honest node scores the attacker down to a ban and hangs up on it.
+    const bannedAt = new Map<number, number>()
+    await waitFor('every honest node to ban the attacker', async () => {
+      const views = await Promise.all(honest.map(peersOf))
+      views.forEach((view, i) => {
+        if (!bannedAt.has(i) && view.banned.some((b) => b.id === attackerId) && !view.items.some((p) => p.id === attackerId)) bannedAt.set(i, Date.now())
+      })
+      return bannedAt.size === honest.length
+    }, { timeoutMs: 90_000, intervalMs: 250 }).catch(withLogs(honest))
+    const reasons = await Promise.all(honest.map(async (n) => (await peersOf(n)).banned.find((b) => b.id === attackerId)!.reason))
+    t.diagnostic(`ban reasons: ${reasons.join(' | ')}`)
+
+    // (c) Finality continues under attack; (d) the follower reaches the validators' height.
+    await waitFor('the chain to keep finalizing under attack', async () => (await Promise.all(v.map(blockHeight))).every((h) => h >= attackStart + 8n), { timeoutMs: 90_000 }).catch(withLogs(honest))
+    const target = await blockHeight(v[0]!)
+    await waitFor('the follower to reach the validators', async () => (await blockHeight(follower)) >= target, { timeoutMs: 60_000 }).catch(withLogs(honest))
+    assert.equal(hostile.child.exitCode, null, 'the attacker was still running while finality went on')
+
+    await hostile.stop()
+    const rounds = hostile.lines().filter((l) => l.type === 'round') as Array<{ round: number; peers: string[]; attacks: AttackReport[] }>
+    const reports = rounds.flatMap((r) => r.attacks)
+    t.diagnostic(`${rounds.length} attack rounds; peers per round: ${rounds.map((r) => r.peers.length).join(',')}`)
+    for (const name of ATTACKS) {
+      const reached = reports.filter((r) => r.attack === name && r.sent.some((s) => s.recipients > 0))
+      assert.ok(reached.length > 0, `the ${name} attack reached honest peers: ${JSON.stringify(reports.find((r) => r.attack === name))}`)
+    }
+    const served = reports.flatMap((r) => r.served ?? [])
+    assert.ok(served.some((s) => s.answer === 'empty'), 'honest nodes asked the liar for its claimed blocks and got empty answers')
+    const forgedServed = served.filter((s) => s.forged).map((s) => s.forged!)
+    assert.ok(forgedServed.length > 0, 'honest nodes were served forged blocks in range answers')
+    assert.deepEqual(rounds.at(-1)!.peers, [], 'no honest node is connected to the attacker at the end')
+
+    // (a) No forged block is known to any node...
+    const forged = [...new Set([...reports.flatMap((r) => r.sent.flatMap((s) => s.hashes ?? [])), ...forgedServed])]
+    t.diagnostic(`${forged.length} forged blocks sent`)
+    for (const n of honest) {
+      for (const hash of forged) assert.equal(await n.rpc('eth_getBlockByHash', [hash as Hex, false]), null, `node has forged block ${hash}`)
+    }
+    // ...the follower heard the lie and did not stall on it...
+    const lie = follower.logLines().find((l) => l.peer === attackerId && l.msg === 'peer connected')
+    assert.ok(lie && BigInt(lie.height as string) >= (1n << 63n) - 1n, `the follower saw the attacker's claim: ${JSON.stringify(lie)}`)
+    // ...and all agree at every height, seen live and at the end.
+    await assertAgreement(honest)
+    const safety = await watch.stop()
+    assert.deepEqual(safety.violations, [])
+
+    // Every stored block has a valid certificate of its own, and the chains are one chain.
+    await Promise.all(honest.map((n) => n.stop()))
+    for (const n of honest) running.delete(n)
+    const chains = await Promise.all(honest.map((n) => certifiedChain(n.datadir, spec)))
+    const shortest = Math.min(...chains.map((c) => c.length))
+    for (let h = 0; h < shortest; h++) assert.equal(new Set(chains.map((c) => c[h])).size, 1, `nodes disagree at height ${h}`)
+    t.diagnostic(`heights: attack from ${attackStart}, final ${chains.map((c) => c.length - 1).join(',')}; banned after (ms) ${honest.map((_, i) => bannedAt.get(i)! - readyAt).join(',')}`)
+  })
+})
