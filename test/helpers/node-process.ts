@@ -380,13 +380,11 @@ export function startScript(script: string, args: string[]): ScriptProcess {
     exited,
     lines,
     stderr: () => stderr,
-    waitForLine: (what, match, timeoutMs = 60_000) =>
-      waitFor(what, () => {
-        const found = lines().find(match)
-        if (found) return found
-        if (exitInfo) throw new Error(`${script} exited (code ${exitInfo.code}, signal ${exitInfo.signal}):\n${tail()}`)
-        return undefined
-      }, { timeoutMs, intervalMs: 100 }),
+    waitForLine: async (what, match, timeoutMs = 60_000) => {
+      const found = await waitFor(what, () => lines().find(match) ?? (exitInfo ? ('exited' as const) : undefined), { timeoutMs, intervalMs: 100 })
+      if (found === 'exited') throw new Error(`${script} exited (code ${exitInfo!.code}, signal ${exitInfo!.signal}) before ${what}:\n${tail()}`)
+      return found
+    },
     stop: async (timeoutMs = DEFAULT_STOP_TIMEOUT_MS) => {
       if (exitInfo) return exitInfo
       child.kill('SIGTERM')

@@ -98,59 +98,75 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
     const validatorAddrs = v.map((n) => n.info.p2p![0]!)
     await waitFor('blocks to finalize', async () => (await Promise.all(v.map(blockHeight))).every((h) => h >= 3n), { timeoutMs: 90_000 }).catch(withLogs(v))
 
-    // The attacker: every attack, one round a second, until stopped.
+    // Three attackers in one process, each its own peer identity with one family of attacks,
+    // one round a second until stopped: a ban then tells which attacks earned it.
+    const groups = [['lie-head', 'serve-forged'], ['forge-gossip'], ['next-height-flood', 'consensus-junk', 'garbage']]
+    assert.deepEqual(groups.flat().sort(), [...ATTACKS].sort(), 'every attack runs')
     const attackerDir = await makeDatadir('catena-hostile-')
     dirs.push(attackerDir)
     hostile = startScript('src/lab/adversaries/hostile-peer-main.ts', [
       '--chain', 'consortium', '--datadir', attackerDir, '--bootnodes', validatorAddrs.join(','),
-      '--attacks', ATTACKS.join(','), '--duration-ms', '0', '--interval-ms', '1000', '--flood-count', '200',
+      ...groups.flatMap((g) => ['--group', g.join(',')]), '--duration-ms', '0', '--interval-ms', '1000', '--flood-count', '200',
     ])
-    const ready = await hostile.waitForLine('the hostile peer to start', (l) => l.type === 'ready')
+    const ready = await hostile.waitForLine('the hostile peers to start', (l) => l.type === 'ready')
     const readyAt = Date.now()
-    const attackerId = ready.peerId as string
-    const attackerAddr = (ready.multiaddrs as string[])[0]!
+    const attackers = (ready.attackers as Array<{ peerId: string; multiaddrs: string[] }>).map((a) => a.peerId)
+    const [liar, forger, junk] = attackers as [string, string, string]
     const startHeights = await Promise.all(v.map(blockHeight))
     const attackStart = startHeights.reduce((a, b) => (a > b ? a : b))
 
-    // A follower with no blocks joins while the attack runs; the liar is one of its bootnodes.
+    // A follower with no blocks joins while the attacks run; the liar is one of its bootnodes.
     const followerDir = await makeDatadir()
     dirs.push(followerDir)
-    const follower = await startNode({ datadir: followerDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', [attackerAddr, ...validatorAddrs].join(',')] })
+    const liarAddr = (ready.attackers as Array<{ multiaddrs: string[] }>)[0]!.multiaddrs[0]!
+    const follower = await startNode({ datadir: followerDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', [liarAddr, ...validatorAddrs].join(',')] })
     running.add(follower)
     const honest = [...v, follower]
     const watch = new AgreementWatch(() => honest).start()
 
-    // (b) Every honest node scores the attacker down to a ban and hangs up on it.
-    const bannedAt = new Map<number, number>()
-    await waitFor('every honest node to ban the attacker', async () => {
+    // (b) Every validator scores each attacker down to a ban and hangs up on it; so does the
+    // follower with the liar it was told to dial.
+    const isBanned = (view: PeersView, id: string) => view.banned.some((b) => b.id === id) && !view.items.some((p) => p.id === id)
+    const bannedAt = new Map<string, number>()
+    await waitFor('every honest node to ban the attackers', async () => {
       const views = await Promise.all(honest.map(peersOf))
       views.forEach((view, i) => {
-        if (!bannedAt.has(i) && view.banned.some((b) => b.id === attackerId) && !view.items.some((p) => p.id === attackerId)) bannedAt.set(i, Date.now())
+        for (const id of i < v.length ? attackers : [liar]) if (!bannedAt.has(`${i}/${id}`) && isBanned(view, id)) bannedAt.set(`${i}/${id}`, Date.now() - readyAt)
       })
-      return bannedAt.size === honest.length
-    }, { timeoutMs: 90_000, intervalMs: 250 }).catch(withLogs(honest))
-    const reasons = await Promise.all(honest.map(async (n) => (await peersOf(n)).banned.find((b) => b.id === attackerId)!.reason))
-    t.diagnostic(`ban reasons: ${reasons.join(' | ')}`)
+      return bannedAt.size === v.length * attackers.length + 1
+    }, { timeoutMs: 90_000, intervalMs: 250 }).catch((err: Error) => withLogs(honest)(new Error(`${err.message}; bans seen (node/attacker): ${[...bannedAt.keys()].map((k) => `${k.split('/')[0]}/${attackers.indexOf(k.split('/')[1]!)}`).join(' ')}`)))
+    const views = await Promise.all(honest.map(peersOf))
+    const reason = (i: number, id: string) => views[i]!.banned.find((b) => b.id === id)!.reason
+    for (let i = 0; i < v.length; i++) {
+      assert.match(reason(i, liar), /claimed head|invalid block in range/, `validator ${i} banned the liar for its lies`)
+      assert.match(reason(i, forger), /invalid blocks gossip/, `validator ${i} banned the forger for its blocks`)
+      assert.match(reason(i, junk), /gossip|not a validator/, `validator ${i} banned the junk sender for its messages`)
+    }
+    assert.match(reason(v.length, liar), /claimed head|invalid block in range/, 'the follower banned the liar')
+    t.diagnostic(`ban reasons at validator 0: ${attackers.map((id) => reason(0, id)).join(' | ')}; at the follower: ${reason(v.length, liar)}`)
 
     // (c) Finality continues under attack; (d) the follower reaches the validators' height.
     await waitFor('the chain to keep finalizing under attack', async () => (await Promise.all(v.map(blockHeight))).every((h) => h >= attackStart + 8n), { timeoutMs: 90_000 }).catch(withLogs(honest))
     const target = await blockHeight(v[0]!)
     await waitFor('the follower to reach the validators', async () => (await blockHeight(follower)) >= target, { timeoutMs: 60_000 }).catch(withLogs(honest))
-    assert.equal(hostile.child.exitCode, null, 'the attacker was still running while finality went on')
+    // Attackers that reached the follower later (peer exchange) are dropped by it too: while
+    // they still attack, no honest node stays connected to any of them.
+    await waitFor('no honest node to be connected to an attacker', async () => (await Promise.all(honest.map(peersOf))).every((view) => !view.items.some((p) => attackers.includes(p.id))), { timeoutMs: 60_000, intervalMs: 250 })
+    assert.equal(hostile.child.exitCode, null, 'the attackers were still running while finality went on')
 
     await hostile.stop()
-    const rounds = hostile.lines().filter((l) => l.type === 'round') as Array<{ round: number; peers: string[]; attacks: AttackReport[] }>
+    const rounds = hostile.lines().filter((l) => l.type === 'round') as Array<{ attacker: number; round: number; peers: string[]; attacks: AttackReport[] }>
     const reports = rounds.flatMap((r) => r.attacks)
-    t.diagnostic(`${rounds.length} attack rounds; peers per round: ${rounds.map((r) => r.peers.length).join(',')}`)
+    t.diagnostic(`attack rounds per attacker: ${attackers.map((_, i) => rounds.filter((r) => r.attacker === i).length).join(',')}; peers per round: ${rounds.map((r) => `${r.attacker}:${r.peers.length}`).join(' ')}`)
     for (const name of ATTACKS) {
       const reached = reports.filter((r) => r.attack === name && r.sent.some((s) => s.recipients > 0))
       assert.ok(reached.length > 0, `the ${name} attack reached honest peers: ${JSON.stringify(reports.find((r) => r.attack === name))}`)
     }
     const served = reports.flatMap((r) => r.served ?? [])
+    t.diagnostic(`range requests the liar answered: ${served.map((s) => `${s.answer}${s.forged ? '+forged' : ''}@${s.from}`).join(' ')}`)
     assert.ok(served.some((s) => s.answer === 'empty'), 'honest nodes asked the liar for its claimed blocks and got empty answers')
     const forgedServed = served.filter((s) => s.forged).map((s) => s.forged!)
     assert.ok(forgedServed.length > 0, 'honest nodes were served forged blocks in range answers')
-    assert.deepEqual(rounds.at(-1)!.peers, [], 'no honest node is connected to the attacker at the end')
 
     // (a) No forged block is known to any node...
     const forged = [...new Set([...reports.flatMap((r) => r.sent.flatMap((s) => s.hashes ?? [])), ...forgedServed])]
@@ -159,7 +175,7 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
       for (const hash of forged) assert.equal(await n.rpc('eth_getBlockByHash', [hash as Hex, false]), null, `node has forged block ${hash}`)
     }
     // ...the follower heard the lie and did not stall on it...
-    const lie = follower.logLines().find((l) => l.peer === attackerId && l.msg === 'peer connected')
+    const lie = follower.logLines().find((l) => l.peer === liar && l.msg === 'peer connected')
     assert.ok(lie && BigInt(lie.height as string) >= (1n << 63n) - 1n, `the follower saw the attacker's claim: ${JSON.stringify(lie)}`)
     // ...and all agree at every height, seen live and at the end.
     await assertAgreement(honest)
@@ -172,6 +188,6 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
     const chains = await Promise.all(honest.map((n) => certifiedChain(n.datadir, spec)))
     const shortest = Math.min(...chains.map((c) => c.length))
     for (let h = 0; h < shortest; h++) assert.equal(new Set(chains.map((c) => c[h])).size, 1, `nodes disagree at height ${h}`)
-    t.diagnostic(`heights: attack from ${attackStart}, final ${chains.map((c) => c.length - 1).join(',')}; banned after (ms) ${honest.map((_, i) => bannedAt.get(i)! - readyAt).join(',')}`)
+    t.diagnostic(`heights: attack from ${attackStart}, final ${chains.map((c) => c.length - 1).join(',')}; bans (node/attacker: ms after start) ${[...bannedAt].map(([k, ms]) => `${k.split('/')[0]}/${attackers.indexOf(k.split('/')[1]!)}: ${ms}`).join(', ')}`)
   })
 })

@@ -93,7 +93,7 @@ export class HostilePeer {
     readonly shadow: ShadowChain,
     private readonly log: Logger,
   ) {
-    this.ranges = new RangeServer(shadow)
+    this.ranges = new RangeServer(shadow, (peer, height) => this.syncFrom(peer, height))
   }
 
   static async create(opts: HostilePeerOptions): Promise<HostilePeer> {
@@ -120,6 +120,7 @@ export class HostilePeer {
   async start(): Promise<void> {
     const { network } = this
     await network.handle('blocksByRange', (req, from) => this.ranges.answer(req, from))
+    await network.start()
     // Follow the chain by gossip too (blocks come with their certificates); relay nothing.
     this.unsubscribe.push(
       network.subscribe('blocks', (data) => {
@@ -132,7 +133,6 @@ export class HostilePeer {
       }),
       network.subscribe('consensus', () => 'ignore'),
     )
-    await network.start()
   }
 
   async stop(): Promise<void> {
@@ -151,24 +151,29 @@ export class HostilePeer {
     const errors: string[] = []
     const peers = this.network.peers().sort((a, b) => (b.status.headHeight > a.status.headHeight ? 1 : -1))
     for (const p of peers) {
-      for (;;) {
-        if (p.status.headHeight <= this.shadow.height) break
-        let blocks: Uint8Array[]
-        try {
-          const payload = await this.network.request(p.peerId, 'blocksByRange', encodeRangeRequest({ from: this.shadow.height + 1n, count: SYNC_RANGE }), { timeoutMs: REQUEST_TIMEOUT_MS })
-          blocks = decodeBlockList(payload)
-        } catch (err) {
-          errors.push(`${p.peerId}: ${(err as Error).message}`)
-          break
-        }
-        let took = 0
-        for (const b of blocks) if (await this.shadow.take(decodeBlockEnvelope(b), this.log)) took++
-        imported += took
-        if (took === 0 || blocks.length < SYNC_RANGE) break
+      if (p.status.headHeight <= this.shadow.height) continue
+      try {
+        imported += await this.syncFrom(p.peerId, p.status.headHeight)
+      } catch (err) {
+        errors.push(`${p.peerId}: ${(err as Error).message}`)
       }
       if (imported > 0) break
     }
     return { imported, errors }
+  }
+
+  /** Takes blocks from one peer until the copy reaches `height` or the peer has no more; returns how many. */
+  async syncFrom(peer: string, height: bigint): Promise<number> {
+    let imported = 0
+    while (this.shadow.height < height) {
+      const payload = await this.network.request(peer, 'blocksByRange', encodeRangeRequest({ from: this.shadow.height + 1n, count: SYNC_RANGE }), { timeoutMs: REQUEST_TIMEOUT_MS })
+      const blocks = decodeBlockList(payload)
+      let took = 0
+      for (const b of blocks) if (await this.shadow.take(decodeBlockEnvelope(b), this.log)) took++
+      imported += took
+      if (took === 0) break
+    }
+    return imported
   }
 
   // ---- item 6: a false head ----

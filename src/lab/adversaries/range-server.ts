@@ -35,7 +35,11 @@ export class RangeServer {
   private log: ServedRequest[] = []
   private forgeries = 0
 
-  constructor(private readonly shadow: ShadowChain) {}
+  constructor(
+    private readonly shadow: ShadowChain,
+    /** Brings the copy up to the requester's head (`from - 1`) before forging on it. */
+    private readonly catchUp: (peer: string, height: bigint) => Promise<unknown>,
+  ) {}
 
   /** Requests served since the last call. */
   drain(): ServedRequest[] {
@@ -59,6 +63,8 @@ export class RangeServer {
     const entry: ServedRequest = { peer, from: String(range.from), count: range.count, answer: this.mode, blocks: 0, at: Date.now() }
     if (this.log.length < MAX_LOG) this.log.push(entry)
     if (this.mode === 'empty') return encodeBlockList([])
+    // A forgery must sit on the requester's head: catch up first if the chain moved on.
+    if (this.mode === 'forged' && range.from > this.shadow.height + 1n) await this.catchUp(peer, range.from - 1n).catch(() => undefined)
     const blocks: Uint8Array[] = []
     const { chain } = this.shadow
     const room = this.mode === 'forged' ? range.count - 1 : range.count

@@ -1,9 +1,8 @@
 /**
- * The attacker's copy of a BFT chain, in memory: blocks taken from honest peers (range sync
- * and block gossip), each stored with the commit certificate it came with. Its import rules
- * check nothing the honest network already checked (the certificate, the seal): the attacker
- * trusts its sources, it only needs the head, the head's certificate and a state to execute
- * forged blocks on, so every root of a forgery is right.
+ * The attacker's copy of a BFT chain, in memory: blocks taken from peers (range sync and
+ * block gossip) under the chain's own rules, each stored with the commit certificate it came
+ * with. The attacker needs the head, the head's certificate and a state to execute forged
+ * blocks on, so every root of a forgery is right.
  * @module
  */
 import type { Logger } from 'pino'
@@ -11,7 +10,6 @@ import { Chain } from '../../chain/chain.ts'
 import { BlockImporter, type ExecutedBlock } from '../../chain/import.ts'
 import type { RawBlock } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
-import type { BlockRules } from '../../chain/rules.ts'
 import type { BftEngineSpec, ChainSpec } from '../../chain/spec/index.ts'
 import { BftEngine, encodeSeal, type BftRules } from '../../consensus/bft-engine/index.ts'
 import { decodeCertificate, type CommitCertificate } from '../../consensus/bft/index.ts'
@@ -42,14 +40,9 @@ export class ShadowChain {
     const chain = await Chain.open(store, spec, common)
     const executor = new Executor(store, chain.commons, (h) => chain.getHashAt(h))
     const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: bftSpec.engine, membership: bftMembership(chain, bftSpec.engine) })
-    // Trust the sources: take any proof as it comes (it is stored with the block), skip the seal.
-    const permissive: BlockRules = {
-      verifyProof() {},
-      verifyHeader() {},
-      maxReorgDepth: 0,
-      blockEffects: (branch) => rules.blockEffects(branch),
-    }
-    return new ShadowChain(bftSpec, chain, new BlockImporter(chain, executor, permissive), rules)
+    // The chain's real rules: other attackers gossip forgeries too, and a copy that took one
+    // could forge nothing more (its head would have no certificate).
+    return new ShadowChain(bftSpec, chain, new BlockImporter(chain, executor, rules), rules)
   }
 
   get height(): bigint {
