@@ -79,6 +79,10 @@ const SYNC_RANGE = 64
 const REQUEST_TIMEOUT_MS = 5_000
 /** How long an attack that makes peers ask for ranges waits for them to ask. */
 const SERVE_WAIT_MS = 3_000
+/** Flood messages signed and sent per batch (the head is read again for each). */
+const FLOOD_CHUNK = 50
+/** A head claimed this far beyond our copy is not worth asking for. */
+const IMPLAUSIBLE_LEAD = 1_000_000n
 
 export class HostilePeer {
   private readonly framer = new ConsensusFramer()
@@ -151,7 +155,7 @@ export class HostilePeer {
     const errors: string[] = []
     const peers = this.network.peers().sort((a, b) => (b.status.headHeight > a.status.headHeight ? 1 : -1))
     for (const p of peers) {
-      if (p.status.headHeight <= this.shadow.height) continue
+      if (p.status.headHeight <= this.shadow.height || p.status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
       try {
         imported += await this.syncFrom(p.peerId, p.status.headHeight)
       } catch (err) {
@@ -223,6 +227,7 @@ export class HostilePeer {
   async forgeGossip(): Promise<AttackReport> {
     const started = Date.now()
     const errors: string[] = []
+    await this.catchUpNow(errors)
     const sent: SentItem[] = []
     const parentCert = this.shadow.headCertificate()
     const variants: Array<[string, (hash: Uint8Array, height: bigint) => Uint8Array | undefined]> = [
@@ -249,6 +254,8 @@ export class HostilePeer {
    */
   async consensusJunk(): Promise<AttackReport> {
     const started = Date.now()
+    const errors: string[] = []
+    await this.catchUpNow(errors)
     const chainId = this.shadow.spec.chainId
     const slot = { height: this.shadow.height + 1n, round: 0 }
     const set = this.shadow.rules.schedule.at(slot.height)
@@ -271,31 +278,40 @@ export class HostilePeer {
       ]),
       await this.publish('consensus', 'proposal of a non-validator, forged block attached', [frame.frame(proposalWithBlock(outsiderProposal(slot, hash, this.key, chainId), block))]),
     ]
-    return this.report('consensus-junk', started, { sent, errors: [] })
+    return this.report('consensus-junk', started, { sent, errors })
   }
 
   /**
    * Many messages for heights no validator has reached, each correctly signed by a key that
-   * is not a validator: `count` for the next height (head + 2, which validators buffer for a
-   * validator signer) and `count` far ahead (head + 1000 on).
+   * is not a validator: `count` just ahead of the height being decided (head + 3: the next
+   * height or the one after, as the head moves while the flood goes out) and `count` far ahead
+   * (head + 1000 on). Sent in chunks, each signed for the head of that moment.
    */
   async nextHeightFlood(count = 200): Promise<AttackReport> {
     const started = Date.now()
     const chainId = this.shadow.spec.chainId
-    const next = this.shadow.height + 2n
     const keys = Array.from({ length: 8 }, (_, i) => outsiderKey(`flood/${i}`))
-    const nextHeight: Uint8Array[] = []
-    const farAhead: Uint8Array[] = []
-    for (let i = 0; i < count; i++) {
-      const hash = sha256(new TextEncoder().encode(`flood/${started}/${i}`))
-      const key = keys[i % keys.length]!
-      nextHeight.push(this.framer.frame(consensusMessage(outsiderVote({ height: next, round: i % 3 }, i % 2 ? 'precommit' : 'prevote', hash, key, chainId))))
-      farAhead.push(this.framer.frame(consensusMessage(outsiderVote({ height: next + 1000n + BigInt(i), round: 0 }, 'prevote', hash, key, chainId))))
-    }
-    const sent = [
-      await this.publish('consensus', 'signed votes of non-validators for the next height', nextHeight),
-      await this.publish('consensus', 'signed votes of non-validators for heights far ahead', farAhead),
+    const sent: SentItem[] = [
+      { what: 'signed votes of non-validators for the next heights', topic: 'consensus', count: 0, recipients: 0 },
+      { what: 'signed votes of non-validators for heights far ahead', topic: 'consensus', count: 0, recipients: 0 },
     ]
+    for (let from = 0; from < count; from += FLOOD_CHUNK) {
+      const ahead = this.shadow.height + 3n
+      const near: Uint8Array[] = []
+      const far: Uint8Array[] = []
+      for (let i = from; i < Math.min(count, from + FLOOD_CHUNK); i++) {
+        const hash = sha256(new TextEncoder().encode(`flood/${started}/${i}`))
+        const key = keys[i % keys.length]!
+        near.push(this.framer.frame(consensusMessage(outsiderVote({ height: ahead, round: i % 3 }, i % 2 ? 'precommit' : 'prevote', hash, key, chainId))))
+        far.push(this.framer.frame(consensusMessage(outsiderVote({ height: ahead + 1000n + BigInt(i), round: 0 }, 'prevote', hash, key, chainId))))
+      }
+      for (const [item, batch] of [[sent[0]!, near], [sent[1]!, far]] as const) {
+        const r = await this.publish('consensus', item.what, batch)
+        item.count += r.count
+        item.recipients += r.recipients
+        if (r.errors) (item.errors ??= []).push(...r.errors.slice(0, 3))
+      }
+    }
     return this.report('next-height-flood', started, { sent, errors: [] })
   }
 
@@ -331,6 +347,21 @@ export class HostilePeer {
   }
 
   // ---- helpers ----
+
+  /** Asks one peer for its head now and takes the blocks up to it: forgeries must sit on the current head. */
+  private async catchUpNow(errors: string[]): Promise<void> {
+    for (const peer of this.peers()) {
+      try {
+        const status = await this.network.refreshStatus(peer)
+        // Another liar (attackers find each other through peer exchange): ask someone else.
+        if (status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
+        if (status.headHeight > this.shadow.height) await this.syncFrom(peer, status.headHeight)
+        return
+      } catch (err) {
+        errors.push(`catching up from ${peer}: ${(err as Error).message}`)
+      }
+    }
+  }
 
   private claimedHead(): { height: bigint; hash: Uint8Array } | undefined {
     if (this.claim === undefined) return undefined
