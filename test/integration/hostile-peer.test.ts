@@ -35,8 +35,10 @@ type Hex = `0x${string}`
 const FLOOD = 250
 const { dirs, running, cleanup } = trackNodes()
 let hostile: ScriptProcess | undefined
+let staller: ScriptProcess | undefined
 after(async () => {
   await hostile?.stop(5_000).catch(() => undefined)
+  await staller?.stop(5_000).catch(() => undefined)
   await cleanup()
 })
 
@@ -81,6 +83,23 @@ async function certifiedChain(datadir: string, spec: ChainSpec & { engine: BftEn
   }
 }
 
+/**
+ * A liar that claims 2^63 and never answers range requests, and a node syncing from scratch
+ * with it as its first bootnode (the validators' addresses after it).
+ */
+async function stalledFollower(validatorAddrs: string[]): Promise<NodeProcess> {
+  const stallerDir = await makeDatadir('catena-staller-')
+  dirs.push(stallerDir)
+  staller = startScript('src/lab/adversaries/hostile-peer-main.ts', ['--chain', 'consortium', '--datadir', stallerDir, '--bootnodes', validatorAddrs.join(','), '--group', 'stall-ranges', '--duration-ms', '0', '--interval-ms', '1000'])
+  const up = await staller.waitForLine('the staller to start', (l) => l.type === 'ready')
+  const stallerAddr = (up.attackers as Array<{ multiaddrs: string[] }>)[0]!.multiaddrs[0]!
+  const lateDir = await makeDatadir()
+  dirs.push(lateDir)
+  const late = await startNode({ datadir: lateDir, chain: 'consortium', args: ['--p2p-port', '0', '--bootnodes', [stallerAddr, ...validatorAddrs].join(',')] })
+  running.add(late)
+  return late
+}
+
 /** On a stall: each node's head and its last log lines, and the attacker's stderr. */
 function withLogs(nodes: NodeProcess[]) {
   return async (err: unknown): Promise<never> => {
@@ -103,7 +122,7 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
     // Attackers in one process, each its own peer identity with one family of attacks, one
     // round a second until stopped: a ban then tells which attacks earned it.
     const groups = [['lie-head', 'serve-forged'], ['forge-gossip'], ['consensus-junk', 'garbage'], ['next-height-flood']]
-    assert.deepEqual(groups.flat().sort(), [...ATTACKS].sort(), 'every attack runs')
+    assert.deepEqual([...groups.flat(), 'stall-ranges'].sort(), [...ATTACKS].sort(), 'every attack runs (stall-ranges at the end)')
     const attackerDir = await makeDatadir('catena-hostile-')
     dirs.push(attackerDir)
     hostile = startScript('src/lab/adversaries/hostile-peer-main.ts', [
@@ -160,6 +179,9 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
     // they still attack, no honest node stays connected to any of them.
     await waitFor('no honest node to be connected to an attacker', async () => (await Promise.all(honest.map(peersOf))).every((view) => !view.items.some((p) => banned.includes(p.id))), { timeoutMs: 60_000, intervalMs: 250 })
     assert.equal(hostile.child.exitCode, null, 'the attackers were still running while finality went on')
+    // Started now, its startup overlapping the checks below; see the last subtest.
+    const stalled = stalledFollower(validatorAddrs)
+    stalled.catch(() => undefined)
     // The flooder sent signed votes of a non-validator for heights no one reached, all along.
     const flooderViews = (await Promise.all(v.map(peersOf))).map((view) => ({ banned: view.banned.find((b) => b.id === flooder)?.reason, penalty: view.items.find((p) => p.id === flooder)?.penalty }))
 
@@ -167,7 +189,7 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
     const rounds = hostile.lines().filter((l) => l.type === 'round') as Array<{ attacker: number; round: number; peers: string[]; attacks: AttackReport[] }>
     const reports = rounds.flatMap((r) => r.attacks)
     t.diagnostic(`attack rounds per attacker: ${ids.map((_, i) => rounds.filter((r) => r.attacker === i).length).join(',')}`)
-    for (const name of ATTACKS) {
+    for (const name of groups.flat()) {
       const reached = reports.filter((r) => r.attack === name && r.sent.some((s) => s.recipients > 0))
       assert.ok(reached.length > 0, `the ${name} attack reached honest peers: ${JSON.stringify(reports.find((r) => r.attack === name))}`)
     }
@@ -190,6 +212,24 @@ describe('a hostile peer process against a consortium devnet (4 validators and a
     await assertAgreement(honest)
     const safety = await watch.stop()
     assert.deepEqual(safety.violations, [])
+
+    // Issue 12 item 6 also covers a liar that never answers: it claims 2^63 and holds every
+    // range request open. A node syncing from scratch must move on to honest peers after its
+    // request times out (15 s); today the timeout is neither a failed claim nor penalized, so
+    // the liar stays the best peer and sync never gets past it while it is connected.
+    await t.test('a follower syncs past a liar that never answers its range requests', { todo: 'issue 12 item 6: a timed-out range request is not a failed claim (sync/block-sync.ts catchUp)' }, async () => {
+      const late = await stalled
+      try {
+        await staller!.waitForLine('the late follower to ask the staller for blocks', (l) => l.type === 'round' && (l.attacks as AttackReport[]).some((a) => a.served?.some((s) => s.peer === late.info.peerId)))
+        const target = await blockHeight(v[0]!)
+        // A node that moves on after its first request times out (15 s) has synced by then.
+        await waitFor('the late follower to sync past the staller', async () => (await blockHeight(late)) >= target, { timeoutMs: 25_000 })
+      } finally {
+        await staller!.stop()
+        await late.kill()
+        running.delete(late)
+      }
+    })
 
     // Every stored block has a valid certificate of its own, and the chains are one chain.
     await Promise.all(honest.map((n) => n.stop()))

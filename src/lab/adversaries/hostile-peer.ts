@@ -34,7 +34,7 @@ import {
 import { RangeServer, type ServedRequest } from './range-server.ts'
 import { ShadowChain } from './shadow-chain.ts'
 
-export const ATTACKS = ['lie-head', 'serve-forged', 'forge-gossip', 'consensus-junk', 'next-height-flood', 'garbage'] as const
+export const ATTACKS = ['lie-head', 'serve-forged', 'stall-ranges', 'forge-gossip', 'consensus-junk', 'next-height-flood', 'garbage'] as const
 export type AttackName = (typeof ATTACKS)[number]
 
 /** One kind of message an attack sent. */
@@ -149,33 +149,33 @@ export class HostilePeer {
     return this.network.peers().map((p) => p.peerId)
   }
 
-  /** Catches the copy up from the peer claiming the highest head (range requests, with certificates). */
+  /** Catches the copy up from the first peer that answers (peers claiming absurd heads are other liars). */
   async sync(): Promise<{ imported: number; errors: string[] }> {
-    let imported = 0
     const errors: string[] = []
-    const peers = this.network.peers().sort((a, b) => (b.status.headHeight > a.status.headHeight ? 1 : -1))
-    for (const p of peers) {
-      if (p.status.headHeight <= this.shadow.height || p.status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
+    for (const p of this.network.peers()) {
+      if (p.status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
       try {
-        imported += await this.syncFrom(p.peerId, p.status.headHeight)
+        return { imported: await this.syncFrom(p.peerId, p.status.headHeight), errors }
       } catch (err) {
         errors.push(`${p.peerId}: ${(err as Error).message}`)
       }
-      if (imported > 0) break
     }
-    return { imported, errors }
+    return { imported: 0, errors }
   }
 
-  /** Takes blocks from one peer until the copy reaches `height` or the peer has no more; returns how many. */
+  /**
+   * Takes blocks from one peer until the copy reaches at least `height` and the peer has no
+   * more (a status height is old news by the time it is read); returns how many.
+   */
   async syncFrom(peer: string, height: bigint): Promise<number> {
     let imported = 0
-    while (this.shadow.height < height) {
+    for (;;) {
       const payload = await this.network.request(peer, 'blocksByRange', encodeRangeRequest({ from: this.shadow.height + 1n, count: SYNC_RANGE }), { timeoutMs: REQUEST_TIMEOUT_MS })
       const blocks = decodeBlockList(payload)
       let took = 0
       for (const b of blocks) if (await this.shadow.take(decodeBlockEnvelope(b), this.log)) took++
       imported += took
-      if (took === 0) break
+      if (took === 0 || (blocks.length < SYNC_RANGE && this.shadow.height >= height)) break
     }
     return imported
   }
@@ -196,7 +196,12 @@ export class HostilePeer {
     return this.claimAndServe('serve-forged', 'forged')
   }
 
-  private async claimAndServe(attack: AttackName, mode: 'empty' | 'forged'): Promise<AttackReport> {
+  /** The same claim, but range requests are never answered: each requester waits for its timeout. */
+  async stallRanges(): Promise<AttackReport> {
+    return this.claimAndServe('stall-ranges', 'silent')
+  }
+
+  private async claimAndServe(attack: AttackName, mode: 'empty' | 'forged' | 'silent'): Promise<AttackReport> {
     const started = Date.now()
     this.claim = this.claim === undefined ? LIE_HEIGHT : this.claim + 1n
     this.ranges.mode = mode
@@ -289,6 +294,8 @@ export class HostilePeer {
    */
   async nextHeightFlood(count = 200): Promise<AttackReport> {
     const started = Date.now()
+    const errors: string[] = []
+    await this.catchUpNow(errors)
     const chainId = this.shadow.spec.chainId
     const keys = Array.from({ length: 8 }, (_, i) => outsiderKey(`flood/${i}`))
     const sent: SentItem[] = [
@@ -312,7 +319,7 @@ export class HostilePeer {
         if (r.errors) (item.errors ??= []).push(...r.errors.slice(0, 3))
       }
     }
-    return this.report('next-height-flood', started, { sent, errors: [] })
+    return this.report('next-height-flood', started, { sent, errors })
   }
 
   /** Random bytes on every topic (consensus: behind a valid 8-byte frame, and shorter than one). */
@@ -335,6 +342,8 @@ export class HostilePeer {
         return this.lieAboutHead()
       case 'serve-forged':
         return this.serveForged()
+      case 'stall-ranges':
+        return this.stallRanges()
       case 'forge-gossip':
         return this.forgeGossip()
       case 'consensus-junk':
@@ -355,7 +364,7 @@ export class HostilePeer {
         const status = await this.network.refreshStatus(peer)
         // Another liar (attackers find each other through peer exchange): ask someone else.
         if (status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
-        if (status.headHeight > this.shadow.height) await this.syncFrom(peer, status.headHeight)
+        await this.syncFrom(peer, status.headHeight)
         return
       } catch (err) {
         errors.push(`catching up from ${peer}: ${(err as Error).message}`)

@@ -1,8 +1,8 @@
 /**
  * How the hostile peer answers blocksByRange: honestly (blocks of its copy with their
  * certificates), with an empty list (the claim it made in the status handshake was a lie),
- * or with its copy's blocks followed by a forged block on the head carrying a certificate of
- * non-validators. Every request is logged with what it got, so attacks can report it.
+ * with its copy's blocks followed by a forged block on the head carrying a certificate of
+ * non-validators, or not at all (the request is held open until the requester gives up). Every request is logged with what it got, so attacks can report it.
  * @module
  */
 import { bytesToHex } from '@ethereumjs/util'
@@ -14,7 +14,7 @@ import { decodeRangeRequest, encodeBlockList } from '../../sync/index.ts'
 import { outsiderCertificate } from './material.ts'
 import type { ShadowChain } from './shadow-chain.ts'
 
-export type RangeAnswer = 'honest' | 'empty' | 'forged'
+export type RangeAnswer = 'honest' | 'empty' | 'forged' | 'silent'
 
 export interface ServedRequest {
   peer: string
@@ -27,6 +27,8 @@ export interface ServedRequest {
   at: number
 }
 
+/** How long a 'silent' answer is held (past any requester's timeout). */
+const SILENT_MS = 120_000
 /** Most requests remembered between two reports. */
 const MAX_LOG = 1024
 
@@ -63,6 +65,8 @@ export class RangeServer {
     const entry: ServedRequest = { peer, from: String(range.from), count: range.count, answer: this.mode, blocks: 0, at: Date.now() }
     if (this.log.length < MAX_LOG) this.log.push(entry)
     if (this.mode === 'empty') return encodeBlockList([])
+    // Hold the request open: the requester waits for its own timeout.
+    if (this.mode === 'silent') return new Promise((resolve) => setTimeout(() => resolve(encodeBlockList([])), SILENT_MS).unref())
     // A forgery must sit on the requester's head: catch up first if the chain moved on.
     if (this.mode === 'forged' && range.from > this.shadow.height + 1n) await this.catchUp(peer, range.from - 1n).catch(() => undefined)
     const blocks: Uint8Array[] = []
