@@ -24,6 +24,9 @@ const USAGE = `usage: hostile-peer-main --chain <preset|genesis.json> --datadir 
   [--group ${ATTACKS.join(',')}]... (or --attacks <list>: one group) [--duration-ms 60000 (0: until SIGTERM)] [--interval-ms 1000]
   [--flood-count 200] [--wait-peers 1] [--p2p-port 0] [--log-level warn]`
 
+/** Attacks that claim a false head: their attacker claims it from the first handshake on. */
+const LYING: readonly string[] = ['lie-head', 'serve-forged', 'stall-ranges']
+
 function line(obj: unknown): void {
   process.stdout.write(JSON.stringify(obj, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n')
 }
@@ -80,6 +83,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
 
+  // Liars lie from their first handshake on.
+  peers.forEach((p, i) => groups[i]!.some((a) => LYING.includes(a)) && p.claimFalseHead())
   await Promise.all(peers.map((p) => p.start()))
   line({ type: 'ready', attackers: peers.map((p, i) => ({ index: i, peerId: p.peerId, multiaddrs: p.network.multiaddrs(), attacks: groups[i] })) })
   const started = Date.now()

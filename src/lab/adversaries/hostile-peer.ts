@@ -7,15 +7,17 @@
  *
  * Attacks are methods, each usable alone; each reports what it sent and what the network
  * answered (gossip recipients, request errors, the range requests it was asked). The attacks
- * follow issue 12 items 1 (forged blocks by gossip and range sync), 2 (junk on the consensus
- * topic) and 6 (a false head in the status handshake, answered with empty ranges).
+ * follow issue 12 items 1 (forged blocks by gossip and range sync), 2 (junk, floods and
+ * garbage on the consensus topic) and 6 (a false head in the status handshake, answered with
+ * empty ranges, forged ones, or not at all).
  * @module
  */
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { blockHash, decodeBlockEnvelope, encodeBlockEnvelope } from '../../chain/block.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
-import { encodeCertificate } from '../../consensus/bft/index.ts'
+import { decodeMessage, encodeCertificate, verifySigner } from '../../consensus/bft/index.ts'
+import { decodeEngineMessage } from '../../consensus/bft-engine/index.ts'
 import { sha256 } from '../../crypto/hash.ts'
 import { createNetwork, type GossipTopic, type Network } from '../../net/index.ts'
 import { decodeBlockList, encodeRangeRequest } from '../../sync/index.ts'
@@ -34,7 +36,7 @@ import {
 import { RangeServer, type ServedRequest } from './range-server.ts'
 import { ShadowChain } from './shadow-chain.ts'
 
-export const ATTACKS = ['lie-head', 'serve-forged', 'stall-ranges', 'forge-gossip', 'consensus-junk', 'next-height-flood', 'garbage'] as const
+export const ATTACKS = ['lie-head', 'serve-forged', 'stall-ranges', 'forge-gossip', 'consensus-junk', 'next-height-flood', 'far-ahead-flood', 'garbage'] as const
 export type AttackName = (typeof ATTACKS)[number]
 
 /** One kind of message an attack sent. */
@@ -46,6 +48,8 @@ export interface SentItem {
   recipients: number
   /** Hashes of forged blocks. */
   hashes?: string[]
+  /** Heights the messages were for (lowest and highest). */
+  heights?: [string, string]
   errors?: string[]
 }
 
@@ -83,12 +87,16 @@ const SERVE_WAIT_MS = 3_000
 const FLOOD_CHUNK = 50
 /** A head claimed this far beyond our copy is not worth asking for. */
 const IMPLAUSIBLE_LEAD = 1_000_000n
+/** Votes heard this far beyond the copy's head are not checked (nor believed). */
+const HEARD_WINDOW = 16n
 
 export class HostilePeer {
   private readonly framer = new ConsensusFramer()
   private readonly key = outsiderKey('attacker')
   private readonly ranges: RangeServer
   private claim: bigint | undefined
+  /** The highest height a validator was heard voting at (signature checked). */
+  private heard = 0n
   private forgeries = 0
   private readonly unsubscribe: Array<() => void> = []
 
@@ -135,7 +143,10 @@ export class HostilePeer {
         }
         return 'ignore'
       }),
-      network.subscribe('consensus', () => 'ignore'),
+      network.subscribe('consensus', (data) => {
+        this.observe(data)
+        return 'ignore'
+      }),
     )
   }
 
@@ -149,18 +160,22 @@ export class HostilePeer {
     return this.network.peers().map((p) => p.peerId)
   }
 
-  /** Catches the copy up from the first peer that answers (peers claiming absurd heads are other liars). */
+  /**
+   * Catches the copy up from every peer in turn (other attackers answer too, from copies that
+   * may have stopped growing); peers claiming absurd heads are liars and are not asked.
+   */
   async sync(): Promise<{ imported: number; errors: string[] }> {
     const errors: string[] = []
+    let imported = 0
     for (const p of this.network.peers()) {
       if (p.status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
       try {
-        return { imported: await this.syncFrom(p.peerId, p.status.headHeight), errors }
+        imported += await this.syncFrom(p.peerId, p.status.headHeight)
       } catch (err) {
         errors.push(`${p.peerId}: ${(err as Error).message}`)
       }
     }
-    return { imported: 0, errors }
+    return { imported, errors }
   }
 
   /**
@@ -181,6 +196,11 @@ export class HostilePeer {
   }
 
   // ---- item 6: a false head ----
+
+  /** Claims LIE_HEIGHT from now on, so the status handshake of every new connection carries the lie. */
+  claimFalseHead(): void {
+    this.claim ??= LIE_HEIGHT
+  }
 
   /**
    * Claims a head far beyond the chain's (2^63-1 the first time, one more each time after:
@@ -262,7 +282,7 @@ export class HostilePeer {
     const errors: string[] = []
     await this.catchUpNow(errors)
     const chainId = this.shadow.spec.chainId
-    const slot = { height: this.shadow.height + 1n, round: 0 }
+    const slot = { height: this.currentHeight(), round: 0 }
     const set = this.shadow.rules.schedule.at(slot.height)
     const validators = set.toEntries().map((v) => v.address)
     const proposer = set.proposer(0).address
@@ -287,39 +307,41 @@ export class HostilePeer {
   }
 
   /**
-   * Many messages for heights no validator has reached, each correctly signed by a key that
-   * is not a validator: `count` just ahead of the height being decided (head + 3: the next
-   * height or the one after, as the head moves while the flood goes out) and `count` far ahead
-   * (head + 1000 on). Sent in chunks, each signed for the head of that moment.
+   * `count` votes for the next height (the one after the height being decided), each
+   * correctly signed by a key that is not a validator. Sent in chunks, each for the height of
+   * that moment (heard from the validators' own votes).
    */
   async nextHeightFlood(count = 200): Promise<AttackReport> {
+    return this.flood('next-height-flood', 'signed votes of non-validators for the next height', count, (next) => ({ base: next, step: 0n }))
+  }
+
+  /** `count` votes of non-validators for heights 1000 and more ahead, each correctly signed. */
+  async farAheadFlood(count = 200): Promise<AttackReport> {
+    return this.flood('far-ahead-flood', 'signed votes of non-validators for heights far ahead', count, (next) => ({ base: next + 1000n, step: 1n }))
+  }
+
+  private async flood(attack: AttackName, what: string, count: number, heights: (next: bigint) => { base: bigint; step: bigint }): Promise<AttackReport> {
     const started = Date.now()
     const errors: string[] = []
     await this.catchUpNow(errors)
     const chainId = this.shadow.spec.chainId
     const keys = Array.from({ length: 8 }, (_, i) => outsiderKey(`flood/${i}`))
-    const sent: SentItem[] = [
-      { what: 'signed votes of non-validators for the next heights', topic: 'consensus', count: 0, recipients: 0 },
-      { what: 'signed votes of non-validators for heights far ahead', topic: 'consensus', count: 0, recipients: 0 },
-    ]
+    const item: SentItem = { what, topic: 'consensus', count: 0, recipients: 0 }
     for (let from = 0; from < count; from += FLOOD_CHUNK) {
-      const ahead = this.shadow.height + 3n
-      const near: Uint8Array[] = []
-      const far: Uint8Array[] = []
+      const { base, step } = heights(this.currentHeight() + 1n)
+      const batch: Uint8Array[] = []
       for (let i = from; i < Math.min(count, from + FLOOD_CHUNK); i++) {
         const hash = sha256(new TextEncoder().encode(`flood/${started}/${i}`))
-        const key = keys[i % keys.length]!
-        near.push(this.framer.frame(consensusMessage(outsiderVote({ height: ahead, round: i % 3 }, i % 2 ? 'precommit' : 'prevote', hash, key, chainId))))
-        far.push(this.framer.frame(consensusMessage(outsiderVote({ height: ahead + 1000n + BigInt(i), round: 0 }, 'prevote', hash, key, chainId))))
+        const vote = outsiderVote({ height: base + step * BigInt(i), round: step === 0n ? i % 3 : 0 }, i % 2 ? 'precommit' : 'prevote', hash, keys[i % keys.length]!, chainId)
+        batch.push(this.framer.frame(consensusMessage(vote)))
       }
-      for (const [item, batch] of [[sent[0]!, near], [sent[1]!, far]] as const) {
-        const r = await this.publish('consensus', item.what, batch)
-        item.count += r.count
-        item.recipients += r.recipients
-        if (r.errors) (item.errors ??= []).push(...r.errors.slice(0, 3))
-      }
+      const r = await this.publish('consensus', what, batch)
+      item.count += r.count
+      item.recipients += r.recipients
+      item.heights = [item.heights?.[0] ?? String(base + step * BigInt(from)), String(base + step * BigInt(from + batch.length - 1))]
+      if (r.errors) (item.errors ??= []).push(...r.errors.slice(0, 3))
     }
-    return this.report('next-height-flood', started, { sent, errors })
+    return this.report(attack, started, { sent: [item], errors })
   }
 
   /** Random bytes on every topic (consensus: behind a valid 8-byte frame, and shorter than one). */
@@ -350,6 +372,8 @@ export class HostilePeer {
         return this.consensusJunk()
       case 'next-height-flood':
         return this.nextHeightFlood(opts.floodCount)
+      case 'far-ahead-flood':
+        return this.farAheadFlood(opts.floodCount)
       case 'garbage':
         return this.garbage()
     }
@@ -357,19 +381,33 @@ export class HostilePeer {
 
   // ---- helpers ----
 
-  /** Asks one peer for its head now and takes the blocks up to it: forgeries must sit on the current head. */
-  private async catchUpNow(errors: string[]): Promise<void> {
-    for (const peer of this.peers()) {
-      try {
-        const status = await this.network.refreshStatus(peer)
-        // Another liar (attackers find each other through peer exchange): ask someone else.
-        if (status.headHeight > this.shadow.height + IMPLAUSIBLE_LEAD) continue
-        await this.syncFrom(peer, status.headHeight)
-        return
-      } catch (err) {
-        errors.push(`catching up from ${peer}: ${(err as Error).message}`)
-      }
+  /** The height the validators are deciding, as far as this peer knows: after its copy's head, or the one they were heard voting at. */
+  private currentHeight(): bigint {
+    const next = this.shadow.height + 1n
+    return this.heard > next ? this.heard : next
+  }
+
+  /** Takes note of the heights validators vote at (only a little ahead of the copy, so junk cannot cost much). */
+  private observe(data: Uint8Array): void {
+    try {
+      if (data.length < 8) return
+      const m = decodeEngineMessage(data.subarray(8))
+      if (m.kind === 'evidence') return
+      const message = decodeMessage(m.message)
+      if (message.kind !== 'vote') return
+      const { height, validator } = message.vote
+      if (height <= this.heard || height > this.shadow.height + HEARD_WINDOW) return
+      if (!this.shadow.rules.schedule.at(height).has(validator)) return
+      verifySigner(message, this.shadow.spec.chainId)
+      this.heard = height
+    } catch {
+      // junk from other attackers: nothing learnt
     }
+  }
+
+  /** Forgeries must sit on the current head: take what peers have now. */
+  private async catchUpNow(errors: string[]): Promise<void> {
+    errors.push(...(await this.sync()).errors)
   }
 
   private claimedHead(): { height: bigint; hash: Uint8Array } | undefined {
