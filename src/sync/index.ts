@@ -1,5 +1,5 @@
 export { BlockSync } from './block-sync.ts'
 export type { BlockSyncOptions } from './block-sync.ts'
 export { TxRelay } from './tx-relay.ts'
-export { WireError, MAX_RANGE_BLOCKS } from './wire.ts'
+export { WireError, MAX_RANGE_BLOCKS, decodeBlockList, decodeRangeRequest, encodeBlockList, encodeRangeRequest } from './wire.ts'
 export { progressLine } from './progress.ts'

@@ -335,3 +335,63 @@ function parseLogLines(text: string): Record<string, unknown>[] {
   }
   return out
 }
+
+// ---- other Catena programs (lab adversaries) ----
+
+/** A TypeScript program of this repository run as its own process, speaking JSON lines on stdout. */
+export interface ScriptProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  /** Resolves when the process exits. */
+  readonly exited: Promise<ExitInfo>
+  /** The JSON lines printed so far, parsed. */
+  lines(): Record<string, unknown>[]
+  /** The first line for which `match` is true (waits for it; fails if the process exits first). */
+  waitForLine(what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+  /** What it wrote to stderr (its logs). */
+  stderr(): string
+  /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<ExitInfo>
+}
+
+/** Starts `node --import tsx <script> ...args` in the repository root; killed with the test process. */
+export function startScript(script: string, args: string[]): ScriptProcess {
+  const env = { ...process.env }
+  delete env.NODE_TEST_CONTEXT
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  track(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => { if (stdout.length < MAX_OUTPUT_CHARS) stdout += c })
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { if (stderr.length < MAX_OUTPUT_CHARS) stderr += c })
+  let exitInfo: ExitInfo | undefined
+  const exited = new Promise<ExitInfo>((resolveExit) => {
+    child.once('close', (code, signal) => resolveExit((exitInfo = { code, signal })))
+    child.once('error', (err) => {
+      stderr += `\nspawn error: ${err.message}\n`
+      resolveExit((exitInfo ??= { code: null, signal: null }))
+    })
+  })
+  const lines = () => parseLogLines(stdout)
+  const tail = () => stderr.trimEnd().split('\n').slice(-30).join('\n')
+  return {
+    child,
+    pid: child.pid!,
+    exited,
+    lines,
+    stderr: () => stderr,
+    waitForLine: async (what, match, timeoutMs = 60_000) => {
+      const found = await waitFor(what, () => lines().find(match) ?? (exitInfo ? ('exited' as const) : undefined), { timeoutMs, intervalMs: 100 })
+      if (found === 'exited') throw new Error(`${script} exited (code ${exitInfo!.code}, signal ${exitInfo!.signal}) before ${what}:\n${tail()}`)
+      return found
+    },
+    stop: async (timeoutMs = DEFAULT_STOP_TIMEOUT_MS) => {
+      if (exitInfo) return exitInfo
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      const info = await exited
+      clearTimeout(timer)
+      return info
+    },
+  }
+}
