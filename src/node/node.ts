@@ -19,7 +19,6 @@ import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
-import { votingPowers } from '../contracts/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { registerOperations } from '../api/health.ts'
@@ -384,7 +383,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
       if (!deps.network) throw new Error('a bft chain needs the network: pass --p2p-port (and --bootnodes)')
       const privateKey = cfg.validatorKeyFile ? await readValidatorKey(cfg.validatorKeyFile) : undefined
       if (!privateKey) cfg.logger.info('no --validator-key-file: following consensus without voting')
-      const { BftEngine } = await import('../consensus/bft-engine/index.ts')
+      const { BftEngine, chainMembership } = await import('../consensus/bft-engine/index.ts')
       return new BftEngine({
         chainId: spec.chainId,
         config: spec.engine,
@@ -393,13 +392,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         common: deps.common,
         datadir: cfg.datadir,
         // PoS chains: validators and their power follow stake; permissioned chains: the on-chain votes.
-        membership: (height) => {
-          const staking = spec.engine.type === 'bft' ? spec.engine.staking : undefined
-          const stakes = staking ? deps.chain.stakes.inForce(height) : undefined
-          if (staking && stakes) return { since: stakes.since, validators: votingPowers(stakes.value, BigInt(staking.maxValidators)) }
-          const p = deps.chain.permissions.inForce(height)
-          return p && { since: p.since, validators: p.value.validators }
-        },
+        membership: chainMembership(deps.chain, spec.engine),
         ...(cfg.byzantine ? { byzantine: cfg.byzantine } : {}),
       })
     }

@@ -21,10 +21,10 @@ import { join } from 'node:path'
 import { bytesToHex } from '@ethereumjs/util'
 import { Chain } from '../../src/chain/chain.ts'
 import { loadChainSpec, type BftEngineSpec, type ChainSpec } from '../../src/chain/spec/index.ts'
-import { BftEngine } from '../../src/consensus/bft-engine/index.ts'
+import { BftEngine, chainMembership } from '../../src/consensus/bft-engine/index.ts'
 import { ethereumCustomCrypto } from '../../src/crypto/secp256k1.ts'
 import { makeCommon } from '../../src/execution/index.ts'
-import { bftMembership, ATTACKS, type AttackReport } from '../../src/lab/adversaries/index.ts'
+import { ATTACKS, type AttackReport } from '../../src/lab/adversaries/index.ts'
 import { LevelStore } from '../../src/storage/index.ts'
 import { KEYS } from '../helpers/chain.ts'
 import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
@@ -68,7 +68,7 @@ async function certifiedChain(datadir: string, spec: ChainSpec & { engine: BftEn
   const store = await LevelStore.open(join(datadir, 'chaindata'))
   try {
     const chain = await Chain.open(store, spec, makeCommon(spec.chainId, ethereumCustomCrypto()))
-    const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: spec.engine, membership: bftMembership(chain, spec.engine) })
+    const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: spec.engine, membership: chainMembership(chain, spec.engine) })
     const hashes: string[] = [bytesToHex(chain.getHashAt(0n)!)]
     for (let h = 1n; h <= chain.head.header.height; h++) {
       const hash = chain.getHashAt(h)!

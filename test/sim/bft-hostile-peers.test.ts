@@ -52,7 +52,7 @@ class ForgingPeer implements SyncSource {
       const h = this.copy.chain.head.header.height + 1n
       await this.copy.importer.import(this.victim.t.chain.getBlockAt(h)!)
     }
-    const block = await forgeOnHead(this.copy.importer, this.copy.chain.head, this.headCertificate(), this.victim.engine!.schedule)
+    const block = (await forgeOnHead(this.copy.importer, this.copy.chain.head, this.headCertificate(), this.victim.engine!.schedule)).block
     this.forged = [block, ...this.forged].slice(0, 8)
     return block
   }

@@ -9,6 +9,9 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { DEV_ACCOUNTS } from '../../chain/spec/index.ts'
 import { DEFAULT_TIMEOUTS, ValidatorSet, type TimeoutConfig } from '../bft/index.ts'
 import type { BftStaking } from './rules.ts'
+import type { Chain } from '../../chain/chain.ts'
+import type { BftEngineSpec } from '../../chain/spec/index.ts'
+import { votingPowers } from '../../contracts/index.ts'
 
 export interface BftValidatorConfig {
   address: Uint8Array
@@ -140,6 +143,20 @@ const CHECKPOINT_EVERY = 1024n
  * voted on chain): the validators and the first height they are in force from.
  */
 export type MembershipAt = (height: bigint) => { since: bigint; validators: readonly BftValidatorConfig[] } | undefined
+
+/**
+ * The membership a node derives from its chain: on PoS chains the staking contract's
+ * validators by stake (the snapshot in force), on permissioned chains the validators voted
+ * on chain; undefined (the spec's fixed set) otherwise.
+ */
+export function chainMembership(chain: Pick<Chain, 'stakes' | 'permissions'>, engine: Pick<BftEngineSpec, 'staking'>): MembershipAt {
+  return (height) => {
+    const stakes = engine.staking ? chain.stakes.inForce(height) : undefined
+    if (engine.staking && stakes) return { since: stakes.since, validators: votingPowers(stakes.value, BigInt(engine.staking.maxValidators)) }
+    const p = chain.permissions.inForce(height)
+    return p && { since: p.since, validators: p.value.validators }
+  }
+}
 
 /**
  * The validator set of each height. Within one membership the set advances by one

@@ -127,24 +127,32 @@ export class Incoming {
     return 'reject'
   }
 
-  /** A message of a height above the next: not checkable against its set, but its signer is. */
+  /**
+   * A message of a height above the next: not checkable against its set, but its signer is.
+   * Cheapest first: a signer that is no current validator is dropped before any signature
+   * recovery (a flood of well-signed outsider votes costs nothing), and so is everything
+   * while block sync was asked to look in the last second.
+   */
   private aheadOfUs(message: ConsensusMessage): TransportVerdict {
     const slot = messageSlot(message)
+    if (!this.o.driver.validators?.has(slot.signer) || !this.syncMayBeAsked(slot.height)) return 'ignore'
     try {
       verifySigner(message, this.o.chainId)
     } catch (err) {
       if (err instanceof MessageError) return 'reject'
       throw err
     }
-    if (this.o.driver.validators?.has(slot.signer)) this.maybeSync(slot.height)
+    this.maybeSync(slot.height)
     return 'ignore'
   }
 
+  private syncMayBeAsked(height: bigint): boolean {
+    return height > this.o.head() + 1n && Date.now() - this.lastSyncRequest >= SYNC_REQUEST_MS
+  }
+
   private maybeSync(height: bigint): void {
-    if (height <= this.o.head() + 1n) return
-    const now = Date.now()
-    if (now - this.lastSyncRequest < SYNC_REQUEST_MS) return
-    this.lastSyncRequest = now
+    if (!this.syncMayBeAsked(height)) return
+    this.lastSyncRequest = Date.now()
     this.o.requestSync()
   }
 

@@ -15,6 +15,7 @@ export {
   BftConfigError,
   ValidatorSchedule,
   bftConfigToJSON,
+  chainMembership,
   consortiumEngineJSON,
   parseBftConfig,
   toTimeoutConfig,

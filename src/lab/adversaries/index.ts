@@ -6,4 +6,5 @@
 export { ATTACKS, HostilePeer, LIE_HEIGHT } from './hostile-peer.ts'
 export type { AttackName, AttackReport, HostilePeerOptions, SentItem } from './hostile-peer.ts'
 export type { RangeAnswer, ServedRequest } from './range-server.ts'
-export { ShadowChain, bftMembership } from './shadow-chain.ts'
+export { ShadowChain } from './shadow-chain.ts'
+export { consensusJunk, forgeOnHead, forgedProofs } from './bft-forgery.ts'

@@ -11,9 +11,9 @@ import { BlockImporter, type ExecutedBlock } from '../../chain/import.ts'
 import type { RawBlock } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { BftEngineSpec, ChainSpec } from '../../chain/spec/index.ts'
-import { BftEngine, encodeSeal, type BftRules } from '../../consensus/bft-engine/index.ts'
+import { BftEngine, chainMembership, type BftRules } from '../../consensus/bft-engine/index.ts'
+import { forgeOnHead } from './bft-forgery.ts'
 import { decodeCertificate, type CommitCertificate } from '../../consensus/bft/index.ts'
-import { votingPowers } from '../../contracts/index.ts'
 import { ethereumCustomCrypto } from '../../crypto/secp256k1.ts'
 import { Executor, makeCommon } from '../../execution/index.ts'
 import { MemoryStore } from '../../storage/index.ts'
@@ -39,7 +39,7 @@ export class ShadowChain {
     const store = new MemoryStore()
     const chain = await Chain.open(store, spec, common)
     const executor = new Executor(store, chain.commons, (h) => chain.getHashAt(h))
-    const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: bftSpec.engine, membership: bftMembership(chain, bftSpec.engine) })
+    const rules = BftEngine.rulesFor({ chainId: spec.chainId, config: bftSpec.engine, membership: chainMembership(chain, bftSpec.engine) })
     // The chain's real rules: other attackers gossip forgeries too, and a copy that took one
     // could forge nothing more (its head would have no certificate).
     return new ShadowChain(bftSpec, chain, new BlockImporter(chain, executor, rules), rules)
@@ -80,29 +80,9 @@ export class ShadowChain {
    * forgeries apart (one header = one gossip message id).
    */
   async forgeOnHead(opts: { round?: number; extraData?: Uint8Array; timestamp?: bigint } = {}): Promise<ExecutedBlock> {
-    const round = opts.round ?? 0
     const head = this.chain.head
-    const height = head.header.height + 1n
-    const parentCertificate = height === 1n ? null : this.headCertificate()
-    if (height > 1n && !parentCertificate) throw new Error(`cannot forge block ${height}: the head came without its certificate`)
     const now = BigInt(Math.floor(Date.now() / 1000))
     const timestamp = opts.timestamp ?? (now > head.header.timestamp ? now : head.header.timestamp)
-    return this.importer.build({
-      timestamp,
-      producer: this.rules.schedule.at(height).proposer(round).address,
-      presetSeal: encodeSeal({ round, parentCertificate }),
-      ...(opts.extraData ? { extraData: opts.extraData } : {}),
-      source: { next: () => undefined, skipSender: () => {} },
-    })
-  }
-}
-
-/** The validators of a height as a node derives them (node/node.ts): PoS by stake, permissioned chains by on-chain votes. */
-export function bftMembership(chain: Chain, engine: BftEngineSpec) {
-  return (height: bigint) => {
-    const stakes = engine.staking ? chain.stakes.inForce(height) : undefined
-    if (engine.staking && stakes) return { since: stakes.since, validators: votingPowers(stakes.value, BigInt(engine.staking.maxValidators)) }
-    const p = chain.permissions.inForce(height)
-    return p && { since: p.since, validators: p.value.validators }
+    return forgeOnHead(this.importer, head, this.headCertificate(), this.rules.schedule, { ...opts, timestamp })
   }
 }

@@ -39,7 +39,7 @@ describe('bft: a block without its own commit certificate is never imported', ()
     const useCert = cert && cert.height === head.header.height ? cert : null
     assert.ok(useCert, 'the head certificate is public (gossiped precommits)')
     const height = head.header.height + 1n
-    const forged = await forgeOnHead(forger.importer, head, useCert, nodes[0].engine!.schedule)
+    const forged = (await forgeOnHead(forger.importer, head, useCert, nodes[0].engine!.schedule)).block
     const hash = blockHash(forged.header)
     const refused = (code: string) => (err: unknown) => err instanceof BlockError && err.code === code
     // As gossip or range sync deliver it (the wire envelope, through importRaw), with each proof a forger can attach.
