@@ -62,4 +62,6 @@ export const PENALTY = {
   empty: 5,
   /** a peer that claimed a chain it then did not deliver (a height or head it did not serve) */
   unfulfilledClaim: 20,
+  /** each message past a peer's allowance of messages nobody can use (a flood) */
+  uselessFlood: 10,
 } as const

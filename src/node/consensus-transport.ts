@@ -7,6 +7,15 @@ import type { Logger } from 'pino'
 import type { ConsensusTransport } from '../consensus/bft-engine/transport.ts'
 import { NetError, PENALTY } from '../net/errors.ts'
 import type { Network } from '../net/index.ts'
+import { PeerBudget } from '../net/peer-budget.ts'
+
+/**
+ * Consensus messages a peer may send that are dropped unchecked, before it pays: duplicates of
+ * re-gossip, messages of other heights. Honest peers stay far below (a 100-validator set's
+ * re-gossip is ~150 a second); a flood runs dry in seconds.
+ */
+const IGNORED_BURST = 2000
+const IGNORED_PER_SECOND = 200
 
 /**
  * The BFT engine's transport: the 'consensus' gossip topic for broadcasts (each send gets an
@@ -16,6 +25,7 @@ import type { Network } from '../net/index.ts'
  */
 export function gossipTransport(network: Network, log: Logger, maxInlineBlockBytes: number): ConsensusTransport {
   let seq = BigInt(Date.now()) << 16n
+  const ignored = new PeerBudget({ burst: IGNORED_BURST, perSecond: IGNORED_PER_SECOND, now: Date.now })
   return {
     maxInlineBlockBytes,
     broadcast(bytes) {
@@ -25,8 +35,16 @@ export function gossipTransport(network: Network, log: Logger, maxInlineBlockByt
       network.publish('consensus', framed).catch((err) => log.debug({ err: (err as Error).message }, 'consensus gossip not sent'))
     },
     onMessage(handler) {
-      // The engine's verdict decides: 'accept' relays, 'reject' drops and costs the sender score.
-      return network.subscribe('consensus', (data, from) => (data.length < 8 ? 'reject' : handler(data.subarray(8), from)))
+      // The engine's verdict decides: 'accept' relays, 'reject' drops and costs the sender score;
+      // what it drops unchecked ('ignore') is cheap, but not free: a peer that keeps sending it pays.
+      return network.subscribe('consensus', (data, from) => {
+        const verdict = data.length < 8 ? 'reject' : handler(data.subarray(8), from)
+        if (verdict === 'ignore') {
+          ignored.spend(from, 1)
+          if (ignored.available(from) < 1) network.penalize(from, 'floods the consensus topic with messages nobody can use', PENALTY.uselessFlood)
+        }
+        return verdict
+      })
     },
     async fetchBlock(hash) {
       // Ask a few peers, in random order, one at a time.

@@ -23,7 +23,7 @@ import { MempoolError } from '../mempool/errors.ts'
 import type { Mempool } from '../mempool/pool.ts'
 import type { PoolEntry } from '../mempool/entry.ts'
 import type { GossipVerdict, Network } from '../net/index.ts'
-import { UselessTxBudget } from './useless-tx-budget.ts'
+import { PeerBudget } from '../net/peer-budget.ts'
 import { MAX_TX_BATCH, decodeTxBatch, encodeTxBatch } from './wire.ts'
 
 /** Hashes of txs that came from peers: those are not announced again by us, nor decoded twice. */
@@ -57,7 +57,7 @@ export interface TxRelayOptions {
 
 export class TxRelay {
   private readonly fromPeers = new Set<string>()
-  private readonly budget: UselessTxBudget
+  private readonly budget: PeerBudget
   /** The one lane batches are checked in, and the bytes waiting in it, per peer and in all. */
   private lane: Promise<unknown> = Promise.resolve()
   private readonly waiting = new Map<string, number>()
@@ -75,7 +75,7 @@ export class TxRelay {
     private readonly log: Logger,
     opts: TxRelayOptions = {},
   ) {
-    this.budget = new UselessTxBudget({ burst: USELESS_BURST, perSecond: USELESS_PER_SECOND, now: opts.now ?? Date.now })
+    this.budget = new PeerBudget({ burst: USELESS_BURST, perSecond: USELESS_PER_SECOND, now: opts.now ?? Date.now })
   }
 
   start(): void {

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
 import { MAX_TX_BATCH, WireError, decodeTxBatch, encodeTxBatch } from '../../../src/sync/wire.ts'
-import { UselessTxBudget } from '../../../src/sync/useless-tx-budget.ts'
+import { PeerBudget } from '../../../src/net/peer-budget.ts'
 
 test(`a tx batch holds at most ${MAX_TX_BATCH} txs, on both sides`, () => {
   const raw = Uint8Array.of(0x02, 0xc0)
@@ -19,7 +19,7 @@ test(`a tx batch holds at most ${MAX_TX_BATCH} txs, on both sides`, () => {
 
 test('the useless-tx allowance: per peer, spent as used, earned back over time up to the burst', () => {
   let now = 0
-  const budget = new UselessTxBudget({ burst: 100, perSecond: 10, now: () => now })
+  const budget = new PeerBudget({ burst: 100, perSecond: 10, now: () => now })
   assert.equal(budget.available('a'), 100)
   budget.spend('a', 70)
   budget.spend('a', 50)

@@ -1,12 +1,14 @@
 /**
- * How many useless gossiped txs (stale nonce, underpriced, already known, unfunded: each one a
- * decode and usually a signature recovery for nothing) a peer may send before it pays with
- * score: a token bucket per peer. Honest relays race with blocks and spend a few now and then;
- * a peer that keeps sending txs nobody can use runs dry, whether in big batches or small ones.
+ * How much of something useless a peer may send before it pays with score: a token bucket per
+ * peer. Tx gossip spends it on txs nobody can use (stale nonce, underpriced, already known,
+ * unfunded: each a decode and usually a signature recovery for nothing); the consensus topic
+ * on messages that are dropped unchecked (duplicates, other heights, non-validators). Honest
+ * peers spend a little now and then; a peer that keeps sending such things runs dry, whether
+ * in big batches or small ones.
  * @module
  */
 
-export interface UselessTxBudgetOptions {
+export interface PeerBudgetOptions {
   /** Tokens a peer starts with and can save up. */
   burst: number
   /** Tokens a peer earns back per second. */
@@ -23,10 +25,10 @@ interface Bucket {
 /** Peers tracked at most; a full bucket is not stored, so only peers that spent recently count. */
 const MAX_TRACKED = 4096
 
-export class UselessTxBudget {
+export class PeerBudget {
   private readonly buckets = new Map<string, Bucket>()
 
-  constructor(private readonly opts: UselessTxBudgetOptions) {}
+  constructor(private readonly opts: PeerBudgetOptions) {}
 
   /** Tokens `peer` has now. */
   available(peer: string): number {
