@@ -10,12 +10,13 @@ import type { Network } from '../net/index.ts'
 import { PeerBudget } from '../net/peer-budget.ts'
 
 /**
- * Consensus messages a peer may send that are dropped unchecked, before it pays: duplicates of
- * re-gossip, messages of other heights. Honest peers stay far below (a 100-validator set's
- * re-gossip is ~150 a second); a flood runs dry in seconds.
+ * Consensus messages a peer may send that are dropped unchecked, before it pays: duplicates
+ * (re-gossip), messages of other heights. A relay forwards only what it accepted, so what an
+ * honest peer sends that is ignored here is its own re-gossip (3 messages every 2 s) and votes
+ * that arrive after a height ended: a few a second. A flood runs dry in seconds.
  */
-const IGNORED_BURST = 2000
-const IGNORED_PER_SECOND = 200
+const IGNORED_BURST = 500
+const IGNORED_PER_SECOND = 50
 
 /**
  * The BFT engine's transport: the 'consensus' gossip topic for broadcasts (each send gets an
