@@ -29,11 +29,14 @@ import {
   unsupportedContentType,
 } from './http-post.ts'
 import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
+import { DEFAULT_WORK_BUDGET, WorkBudget, type WorkBudgetOptions } from './work-budget.ts'
 
 /** Where a request came from; `connectionId` identifies a WebSocket connection. */
 export interface RpcContext {
   transport: 'http' | 'ws'
   connectionId?: string
+  /** The time and concurrency heavy methods of this payload share (see work-budget.ts). */
+  budget?: WorkBudget
 }
 
 /**
@@ -71,6 +74,8 @@ export interface RpcServerOptions {
   mapError?: (err: unknown) => RpcError | undefined
   /** A WebSocket whose unsent data exceeds this is closed as too slow (default 16 MiB). */
   wsMaxBufferedBytes?: number
+  /** Time and concurrency for the heavy work (calls) of one request or batch (default 5 s, 2 at a time). */
+  workBudget?: WorkBudgetOptions
 }
 
 /** Handles plain (non-WebSocket) GET / — replaceable by the explorer. */
@@ -111,6 +116,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     hub,
     logger,
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    workBudget: opts.workBudget ?? DEFAULT_WORK_BUDGET,
     onRequest: opts.onRequest,
     mapError: opts.mapError,
   })
@@ -282,6 +288,7 @@ interface DispatcherOptions {
   hub: SubscriptionHub | undefined
   logger: Logger
   maxBatch: number
+  workBudget: WorkBudgetOptions
   onRequest: RequestObserver | undefined
   mapError: ((err: unknown) => RpcError | undefined) | undefined
 }
@@ -291,13 +298,15 @@ class Dispatcher {
   constructor(private readonly o: DispatcherOptions) {}
 
   /** Never rejects. Returns null when there is nothing to send (notifications only). */
-  async handleText(text: string, session: Session): Promise<string | null> {
+  async handleText(text: string, connection: Session): Promise<string | null> {
     let payload: unknown
     try {
       payload = JSON.parse(text)
     } catch (err) {
       return encodeError(null, parseError(`parse error: ${(err as Error).message}`))
     }
+    // One budget per payload: every entry of a batch shares it.
+    const session: Session = { ...connection, ctx: { ...connection.ctx, budget: new WorkBudget(this.o.workBudget) } }
     try {
       if (!Array.isArray(payload)) return await this.handleEntry(payload, session)
       if (payload.length === 0) return encodeError(null, invalidRequest('empty batch'))
