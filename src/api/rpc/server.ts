@@ -30,6 +30,10 @@ import {
 } from './http-post.ts'
 import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
 import { DEFAULT_WORK_BUDGET, WorkBudget, type WorkBudgetOptions } from './work-budget.ts'
+import {
+  ConnectionLimiter, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_VHOSTS, hostCheck,
+  originCheck,
+} from './http-guard.ts'
 
 /** Where a request came from; `connectionId` identifies a WebSocket connection. */
 export interface RpcContext {
@@ -76,6 +80,15 @@ export interface RpcServerOptions {
   wsMaxBufferedBytes?: number
   /** Time and concurrency for the heavy work (calls) of one request or batch (default 5 s, 2 at a time). */
   workBudget?: WorkBudgetOptions
+  /** Host names served besides IP literals (default ['localhost']; '*' = any): see http-guard.ts. */
+  vhosts?: string[]
+  /** Browser origins accepted for WebSocket handshakes besides localhost pages ('*' = any; default none). */
+  wsOrigins?: string[]
+  /** Open connections per remote address (default 128; 0 = no limit). */
+  maxConnectionsPerIp?: number
+  /** Time to receive a request's headers / the whole request, in ms (defaults 10 s / 30 s). */
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
 }
 
 /** Handles plain (non-WebSocket) GET / — replaceable by the explorer. */
@@ -126,6 +139,13 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   // Servers for the other addresses of 'localhost' (see listenOtherLocalhostAddresses).
   let siblings: Server[] = []
   const cors = corsCheck(opts.cors)
+  const guard = {
+    hostAllowed: hostCheck(opts.vhosts ?? DEFAULT_VHOSTS),
+    limiter: new ConnectionLimiter(opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP),
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  }
+  const originAllowed = originCheck(opts.wsOrigins ?? [])
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -137,8 +157,10 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       cors,
       logger,
       isClosing: () => closing,
+      ...guard,
     }),
   })
+
   // From here on Fastify answers 503 to new requests; the fast path leaves them to it.
   app.addHook('preClose', (done) => { closing = true; done() })
   if (cors) installCors(app, cors)
@@ -193,6 +215,13 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     scope.route({
       method: 'GET',
       url: '/',
+      // A web page may open a WebSocket to any address: only listed (and localhost) origins get
+      // one. A route hook, so the websocket plugin's own hooks still close a refused socket.
+      onRequest: async (request, reply) => {
+        if (!(request as { ws?: boolean }).ws || originAllowed(request.headers.origin)) return
+        logger.debug({ origin: request.headers.origin }, 'WebSocket handshake from a foreign origin refused')
+        return sendError(reply, 403, invalidRequest(`origin ${JSON.stringify(request.headers.origin)} not allowed: add it to --ws-origins`))
+      },
       handler: (request, reply) => rootGet(request, reply),
       wsHandler: (socket) => serveSocket(socket, `ws-${++nextConnection}`),
     })
@@ -257,7 +286,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     app,
     async listen() {
       await app.listen({ host, port })
-      if (host === 'localhost') siblings = await listenOtherLocalhostAddresses(app.server)
+      if (host === 'localhost') siblings = await listenOtherLocalhostAddresses(app.server, guard)
       const addr = app.server.address() as AddressInfo
       const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
       return { url: `http://${h}:${addr.port}`, wsUrl: `ws://${h}:${addr.port}` }
