@@ -189,7 +189,9 @@ function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse)
       return reply(res, 415, o.errorBody(unsupportedContentType(contentType)), allow, false)
     }
     o.dispatch(body).then(
-      (out) => reply(res, out === null ? 204 : 200, out, allow, false),
+      // An answer that completes after close() began ends its connection, or the idle keep-alive
+      // socket would hold close() open until the client drops it (Fastify does the same).
+      (out) => reply(res, out === null ? 204 : 200, out, allow, o.isClosing()),
       (err: unknown) => {
         o.logger.error({ err }, 'JSON-RPC HTTP request failed')
         reply(res, 500, o.errorBody(internalError()), allow, false)
