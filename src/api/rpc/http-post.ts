@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyServerFactory } from 'fastify'
 import type { Logger } from 'pino'
 import { internalError, invalidRequest, type RpcError } from './errors.ts'
 import { timeoutOptions, type ConnectionLimiter, type HostCheck } from './http-guard.ts'
+import { isRestUrl, restErrorText } from '../rest/errors.ts'
 
 // Content types geth accepts for JSON-RPC over HTTP (parameters such as charset are ignored).
 export const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'application/json-rpc', 'application/jsonrequest'])
@@ -137,9 +138,7 @@ export function rpcServerFactory(o: RpcPostOptions): FastifyServerFactory {
 /** 403 for a Host that is not ours (DNS rebinding): REST's error shape under /v1, JSON-RPC's elsewhere. */
 function refuseHost(req: IncomingMessage, res: ServerResponse): void {
   const message = 'invalid host specified: add it to --rpc-vhosts to serve this name'
-  const body = req.url?.startsWith('/v1')
-    ? JSON.stringify({ error: { code: 'FORBIDDEN', message } })
-    : JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } })
+  const body = isRestUrl(req.url ?? '') ? restErrorText(403, message) : JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } })
   // The body may still be arriving; the connection is not reused.
   reply(res, 403, body, undefined, true)
 }

@@ -29,6 +29,7 @@ import {
   unsupportedContentType,
 } from './http-post.ts'
 import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
+import { isRestUrl, restErrorText } from '../rest/errors.ts'
 import { DEFAULT_WORK_BUDGET, WorkBudget, type WorkBudgetOptions } from './work-budget.ts'
 import {
   ConnectionLimiter, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_VHOSTS, hostCheck,
@@ -150,6 +151,15 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Bad URL encoding or a path parameter past maxParamLength: answered before any route runs,
+    // so REST's error shape is applied here for /v1.
+    frameworkErrors: (err, request, reply) => {
+      const status = err.statusCode ?? 400
+      const out = reply as FastifyReply
+      if (!isRestUrl(request.url)) return out.code(status).send(err)
+      const message = err.message.length > 200 ? `${err.message.slice(0, 200)}...` : err.message
+      return out.code(status).header('content-type', JSON_UTF8).send(restErrorText(status, message))
+    },
     serverFactory: rpcServerFactory({
       maxBodyBytes,
       dispatch: (body) => dispatcher.handleText(body, { ctx: { transport: 'http' } }),
