@@ -183,7 +183,7 @@ export class CatenaNode {
     const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins, onRequest: (m, ms, ok) => operations.metrics.observeRpc(m, ms, ok),
       workBudget: { ...DEFAULT_WORK_BUDGET, timeoutMs: cfg.rpc?.evmTimeoutMs ?? DEFAULT_WORK_BUDGET.timeoutMs },
       vhosts: cfg.rpc?.vhosts, wsOrigins: cfg.rpc?.wsOrigins, maxConnectionsPerIp: cfg.rpc?.maxConnectionsPerIp })
-    rpc.app.addHook('onClose', async () => calls.close())
+    rpc.app.addHook('preClose', async () => calls.close()) // running calls end now, not at their deadline
     // HTTP surfaces beside JSON-RPC on the same port (REST /v1 + OpenAPI, metrics and health, explorer).
     // Each registers itself on rpc.app below, one call per surface, before rpc.listen().
     // -- http surfaces: rest --

@@ -122,7 +122,7 @@ export function rpcServerFactory(o: RpcPostOptions): FastifyServerFactory {
     const fallback = fastifyHandler as Handler
     const server = createServer({ ...(fastifyOpts.http as object | undefined), ...timeoutOptions(o) }, (req, res) => {
       if (!o.hostAllowed(req.headers.host)) refuseHost(req, res)
-      else if (req.method === 'POST' && isRootUrl(req.url) && !o.isClosing()) servePost(o, req, res)
+      else if (req.method === 'POST' && isRootUrl(req.url) && !o.isClosing()) servePost(o, req, res, server)
       else fallback(req, res)
     })
     // As fastify's getServerInstance does for its own server (fastify 5 default: 72 s).
@@ -153,7 +153,7 @@ function isRootUrl(url: string | undefined): boolean {
  * read up to maxBodyBytes (past it: 413 and the connection is closed, as the client may still
  * be sending); only then is a well-formed non-JSON type refused.
  */
-function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse): void {
+function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse, server: Server): void {
   const allow = o.cors?.(req.headers.origin)
   const contentType = req.headers['content-type']
   if (contentType !== undefined && !isWellFormedContentType(contentType)) {
@@ -188,9 +188,13 @@ function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse)
       return reply(res, 415, o.errorBody(unsupportedContentType(contentType)), allow, false)
     }
     o.dispatch(body).then(
-      // An answer that completes after close() began ends its connection, or the idle keep-alive
-      // socket would hold close() open until the client drops it (Fastify does the same).
-      (out) => reply(res, out === null ? 204 : 200, out, allow, o.isClosing()),
+      (out) => {
+        reply(res, out === null ? 204 : 200, out, allow, false)
+        // An answer that completes after close() began: close() reaped idle sockets only when it
+        // started, so this keep-alive socket would hold it open until the client drops it. A
+        // request already pipelined behind it is still answered (Fastify's 503).
+        if (o.isClosing()) res.once('finish', () => setImmediate(() => server.closeIdleConnections()))
+      },
       (err: unknown) => {
         o.logger.error({ err }, 'JSON-RPC HTTP request failed')
         reply(res, 500, o.errorBody(internalError()), allow, false)
