@@ -5,9 +5,9 @@
  * the node's own CallRunner over state it reads through the main thread (state-channel.ts).
  *
  * Every job has a deadline (the RPC evm timeout, geth's --rpc.evmtimeout; a JSON-RPC batch
- * shares one). A job still queued at its deadline fails without running; a job still running
- * is stopped by terminating its thread, which ends even a loop that never yields, and a fresh
- * thread takes its place. Jobs wait in one bounded FIFO queue; past it callers are told to
+ * shares one; time spent loading a thread does not count). A job still queued at its deadline
+ * fails without running; a job still running is stopped by terminating its thread, which ends
+ * even a loop that never yields, and a fresh thread takes its place. Jobs wait in one bounded FIFO queue; past it callers are told to
  * come back later instead of piling up memory.
  *
  * Threads start on the first job and keep the process alive only while they run one.
@@ -88,6 +88,8 @@ interface Pending {
 interface Slot {
   worker?: Worker
   ready?: Promise<void>
+  /** The thread has loaded and takes jobs. */
+  loaded?: boolean
   stopReads?: () => void
   running?: Pending
 }
@@ -176,6 +178,9 @@ export class CallPool implements CallService {
   }
 
   private async runOn(slot: Slot, pending: Pending): Promise<void> {
+    // Loading a thread (a second or more from TypeScript source) is not the call's time: its
+    // clock stops meanwhile, so the first call after a start or a timeout is not cut short.
+    const paused = slot.loaded ? undefined : this.pauseClock(pending)
     try {
       await this.startThread(slot)
     } catch (err) {
@@ -183,10 +188,23 @@ export class CallPool implements CallService {
       this.pump()
       return
     }
-    // The job may have expired while the thread started.
+    if (paused !== undefined) this.resumeClock(pending, paused)
+    // The job may have ended (pool closed) while the thread started.
     if (slot.running !== pending || !slot.worker) return
     slot.worker.ref() // a running job keeps the process alive; an idle thread does not
     slot.worker.postMessage(pending.job)
+  }
+
+  private pauseClock(pending: Pending): number {
+    if (pending.timer) clearTimeout(pending.timer)
+    pending.timer = undefined
+    return Date.now()
+  }
+
+  private resumeClock(pending: Pending, pausedAt: number): void {
+    if (pending.settled || !Number.isFinite(pending.deadline)) return
+    pending.deadline += Date.now() - pausedAt
+    pending.timer = setTimeout(() => this.expire(pending), Math.max(0, pending.deadline - Date.now()))
   }
 
   private startThread(slot: Slot): Promise<void> {
@@ -200,7 +218,10 @@ export class CallPool implements CallService {
     slot.stopReads = serveStateReads(channel.port2, new Int32Array(signal), this.o.store, this.o.hashAt)
     slot.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: CallJobResult | CallWorkerReady) => {
-        if ('ready' in msg) return resolve()
+        if ('ready' in msg) {
+          slot.loaded = true
+          return resolve()
+        }
         this.finished(slot, worker, msg)
       })
       worker.once('error', (err) => {
@@ -269,6 +290,7 @@ export class CallPool implements CallService {
     slot.stopReads?.()
     slot.worker = undefined
     slot.ready = undefined
+    slot.loaded = false
     slot.stopReads = undefined
   }
 
