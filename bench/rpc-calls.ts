@@ -13,6 +13,7 @@
  *   node --import tsx bench/rpc-calls.ts [--attack-calls 20] [--huge-gas] [--block-interval 250]
  *        [--normal-calls 300] [--out bench/RESULTS.md] [--node-args "..."]
  */
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { encodeFunctionData, type Hex } from 'viem'
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
     const endHeight = BigInt(await node.rpc('eth_blockNumber'))
     attacking = false
     await probe
+    const rssMiB = await readFile(`/proc/${node.pid}/status`, 'utf8').then((t) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(t)?.[1] ?? 0) / 1024), () => 0)
     const answerCounts: Record<string, number> = {}
     for (const a of answers) answerCounts[a] = (answerCounts[a] ?? 0) + 1
 
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
         blocks: Number(endHeight - startHeight),
         scheduledBlocks: Math.floor(attackMs / INTERVAL_MS),
       },
+      rssMiB,
     }
     process.stdout.write(JSON.stringify(result) + '\n')
     await writeSection(args.out!, `rpc-calls${args.label ? `-${args.label}` : ''}`, render(result))
@@ -168,6 +171,7 @@ function render(r: any): string {
     ...(a.hugeGasSeconds !== undefined ? [`| one infinite-loop call with gas 2^64-1: answered after | ${a.hugeGasSeconds} s |`] : []),
     `| eth_blockNumber probe during the attack: p50 / p99 / max ms (n) | ${a.probeMs.p50} / ${a.probeMs.p99} / ${a.probeMs.max} (${a.probeMs.n}) |`,
     `| blocks sealed during the attack / scheduled | ${a.blocks} / ${a.scheduledBlocks} |`,
+    `| node RSS after the attack | ${r.rssMiB} MiB |`,
     '',
     `Attack answers: ${Object.entries(a.answers).map(([k, v]) => `${v} × "${k}"`).join('; ')}${a.hugeGasAnswer ? `; gas 2^64-1: "${a.hugeGasAnswer}"` : ''}`,
     '',

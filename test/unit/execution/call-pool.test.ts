@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bigIntToBytes, bytesToHex, generateAddress, hexToBytes } from '@ethereumjs/util'
+import { bigIntToBytes, bytesToHex, concatBytes, generateAddress, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import { encodeDeployData, encodeFunctionData } from 'viem'
 import { CallBusyError, CallError, CallPool, CallRunner, CallTimeoutError, type CallGas, type CallRequest } from '../../../src/execution/index.ts'
 import type { BlockContext } from '../../../src/execution/evm-context.ts'
@@ -61,6 +61,8 @@ describe('CallPool against the in-process CallRunner', () => {
       ctx: { height: h.header.height + 1n, timestamp: h.header.timestamp, producer: h.header.producer, gasLimit: h.header.gasLimit, baseFee: 0n, parentHash: h.hash },
     }
   }
+  // hash ++ v ++ r ++ s of a real signature: ecrecover returns its signer, alice.
+  const ecrecoverInput = (signed = new Signer(t.common).transfer(0, alice.bytes, 1n)) => concatBytes(signed.getHashedMessageToSign(), setLengthLeft(bigIntToBytes(27n + signed.v!), 32), setLengthLeft(bigIntToBytes(signed.r!), 32), setLengthLeft(bigIntToBytes(signed.s!), 32))
   const data = (functionName: string, args: unknown[]) => hexToBytes(encodeFunctionData({ abi: Token.abi, functionName, args } as never))
   const cases = (): Array<[string, CallRequest]> => [
     ['balanceOf', { to: token, data: data('balanceOf', [alice.toString()]) }],
@@ -69,6 +71,7 @@ describe('CallPool against the in-process CallRunner', () => {
     ['plain value transfer', { from: alice.bytes, to: hexToBytes('0x0000000000000000000000000000000000005678'), value: 1n }],
     ['BLOCKHASH and CHAINID', { to: context }],
     ['a loop that runs out of gas', { to: loop, gas: 200_000n }],
+    ['the ecrecover precompile (the native secp256k1 backend in a thread)', { to: hexToBytes(`0x${'00'.repeat(19)}01`), data: ecrecoverInput() }],
   ]
 
   test('eth_call outcomes are identical', async () => {
@@ -78,6 +81,8 @@ describe('CallPool against the in-process CallRunner', () => {
       const got = await pool.call(root, ctx, req, GAS)
       assert.deepEqual(got, expected, name)
     }
+    const recovered = await pool.call(root, ctx, { to: hexToBytes(`0x${'00'.repeat(19)}01`), data: ecrecoverInput() }, GAS)
+    assert.equal(bytesToHex(recovered.returnValue.subarray(12)), alice.toString())
     const ctxOut = await pool.call(root, ctx, { to: context }, GAS)
     assert.equal(bytesToHex(ctxOut.returnValue.subarray(0, 32)), bytesToHex(t.chain.head.hash), 'BLOCKHASH of the head')
     assert.equal(BigInt(bytesToHex(ctxOut.returnValue.subarray(32))), t.common.chainId())
