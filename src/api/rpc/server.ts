@@ -13,6 +13,10 @@
  * error handler), so they do not change how other routes parse bodies or report errors.
  * JSON-RPC POST / is answered before Fastify by the node:http server from http-post.ts, with
  * the same wire behaviour; the Fastify route below serves what that fast path hands over.
+ *
+ * Clients are hostile (http-guard.ts): every request on the port has header and body time
+ * limits, a per-address connection cap and a Host check; WebSocket handshakes an Origin check;
+ * and the heavy methods of one request or batch share one time budget (work-budget.ts).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import websocket from '@fastify/websocket'
@@ -170,7 +174,6 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       ...guard,
     }),
   })
-
   // From here on Fastify answers 503 to new requests; the fast path leaves them to it.
   app.addHook('preClose', (done) => { closing = true; done() })
   if (cors) installCors(app, cors)
