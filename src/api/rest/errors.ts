@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
+import { CallBusyError, CallTimeoutError } from '../../execution/call-pool.ts'
 
 export type RestErrorCode =
   | 'BAD_REQUEST' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNAVAILABLE' | 'INTERNAL'
@@ -88,6 +89,8 @@ export function formatValidationErrors(
 /** Maps anything thrown under /v1 to the REST error it should be sent as. */
 export function toRestError(err: unknown, log: Logger, request?: FastifyRequest): RestError {
   if (err instanceof RestError) return err
+  // A contract read (the admin permissions check) over its time limit or with every call thread busy.
+  if (err instanceof CallTimeoutError || err instanceof CallBusyError) return new RestError('UNAVAILABLE', err.message)
   const e = err as Partial<FastifyError> & { validation?: unknown; validationContext?: string }
   if (e && typeof e === 'object' && Array.isArray(e.validation)) {
     return formatValidationErrors(e.validation as [], e.validationContext ?? 'request')
