@@ -93,8 +93,8 @@ export function installCors(app: FastifyInstance, check: CorsCheck): void {
 
 export interface RpcPostOptions {
   maxBodyBytes: number
-  /** Runs one JSON-RPC payload; null when there is nothing to answer. */
-  dispatch: (body: string) => Promise<string | null>
+  /** Runs one JSON-RPC payload from `client` (the remote address); null when there is nothing to answer. */
+  dispatch: (body: string, client: string | undefined) => Promise<string | null>
   /** The response body for a transport-level error (id null). */
   errorBody: (err: RpcError) => string
   cors: CorsCheck | undefined
@@ -187,7 +187,7 @@ function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse,
     if (contentType !== undefined && !isJsonContentType(contentType)) {
       return reply(res, 415, o.errorBody(unsupportedContentType(contentType)), allow, false)
     }
-    o.dispatch(body).then(
+    o.dispatch(body, req.socket.remoteAddress).then(
       (out) => {
         reply(res, out === null ? 204 : 200, out, allow, false)
         // An answer that completes after close() began: close() reaped idle sockets only when it

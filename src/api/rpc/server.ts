@@ -34,7 +34,7 @@ import {
 } from './http-post.ts'
 import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
 import { isRestUrl, restErrorText } from '../rest/errors.ts'
-import { DEFAULT_WORK_BUDGET, WorkBudget, type WorkBudgetOptions } from './work-budget.ts'
+import { ClientSlots, DEFAULT_WORK_BUDGET, WorkBudget, type WorkBudgetOptions } from './work-budget.ts'
 import {
   ConnectionLimiter, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_VHOSTS, hostCheck,
   originCheck,
@@ -44,6 +44,8 @@ import {
 export interface RpcContext {
   transport: 'http' | 'ws'
   connectionId?: string
+  /** The client's address (HTTP and WebSocket). */
+  client?: string
   /** The time and concurrency heavy methods of this payload share (see work-budget.ts). */
   budget?: WorkBudget
 }
@@ -166,7 +168,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     },
     serverFactory: rpcServerFactory({
       maxBodyBytes,
-      dispatch: (body) => dispatcher.handleText(body, { ctx: { transport: 'http' } }),
+      dispatch: (body, client) => dispatcher.handleText(body, { ctx: { transport: 'http', client } }),
       errorBody: (err) => encodeError(null, err),
       cors,
       logger,
@@ -220,7 +222,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         return sendError(reply, 415, unsupportedContentType(contentType))
       }
       const body = typeof request.body === 'string' ? request.body : ''
-      const out = await dispatcher.handleText(body, { ctx: { transport: 'http' } })
+      const out = await dispatcher.handleText(body, { ctx: { transport: 'http', client: request.socket.remoteAddress } })
       if (out === null) return reply.code(204).send()
       return reply.header('content-type', JSON_UTF8).send(out)
     })
@@ -236,11 +238,11 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         return sendError(reply, 403, invalidRequest(`origin ${JSON.stringify(request.headers.origin)} not allowed: add it to --ws-origins`))
       },
       handler: (request, reply) => rootGet(request, reply),
-      wsHandler: (socket) => serveSocket(socket, `ws-${++nextConnection}`),
+      wsHandler: (socket, request) => serveSocket(socket, `ws-${++nextConnection}`, request.socket.remoteAddress),
     })
   })
 
-  function serveSocket(socket: WebSocket, connectionId: string): void {
+  function serveSocket(socket: WebSocket, connectionId: string, client: string | undefined): void {
     // While a message with eth_subscribe is being answered, notifications are held back so
     // the client always sees the subscription id before the first notification for it.
     let holds = 0
@@ -269,7 +271,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         }
       },
     }
-    const session = { ctx: { transport: 'ws' as const, connectionId }, sink }
+    const session = { ctx: { transport: 'ws' as const, connectionId, client }, sink }
 
     socket.on('message', (data: RawData) => {
       const size = byteLength(data)
@@ -337,7 +339,11 @@ interface DispatcherOptions {
 
 /** Transport-independent JSON-RPC 2.0 processing: text in, response text (or null) out. */
 class Dispatcher {
-  constructor(private readonly o: DispatcherOptions) {}
+  private readonly clients: ClientSlots
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.clients = new ClientSlots(o.workBudget.perClient ?? DEFAULT_WORK_BUDGET.perClient ?? 0)
+  }
 
   /** Never rejects. Returns null when there is nothing to send (notifications only). */
   async handleText(text: string, connection: Session): Promise<string | null> {
@@ -348,7 +354,7 @@ class Dispatcher {
       return encodeError(null, parseError(`parse error: ${(err as Error).message}`))
     }
     // One budget per payload: every entry of a batch shares it.
-    const session: Session = { ...connection, ctx: { ...connection.ctx, budget: new WorkBudget(this.o.workBudget) } }
+    const session: Session = { ...connection, ctx: { ...connection.ctx, budget: new WorkBudget(this.o.workBudget, this.clients, connection.ctx.client) } }
     try {
       if (!Array.isArray(payload)) return await this.handleEntry(payload, session)
       if (payload.length === 0) return encodeError(null, invalidRequest('empty batch'))
