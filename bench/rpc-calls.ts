@@ -11,7 +11,7 @@
  * of --out.
  *
  *   node --import tsx bench/rpc-calls.ts [--attack-calls 20] [--huge-gas] [--block-interval 250]
- *        [--normal-calls 300] [--out bench/RESULTS.md] [--node-args "..."]
+ *        [--normal-calls 300] [--call-threads N] [--label L] [--out bench/RESULTS.md] [--node-args="..."]
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     'normal-calls': { type: 'string', default: '300' },
     out: { type: 'string', default: 'bench/RESULTS.md' },
     'node-args': { type: 'string', default: '' },
+    'call-threads': { type: 'string' },
     label: { type: 'string', default: '' },
   },
 })
@@ -59,7 +60,10 @@ function stats(ms: number[]) {
 }
 
 async function main(): Promise<void> {
-  const extra = args['node-args'] ? args['node-args'].split(' ').filter(Boolean) : []
+  const extra = [
+    ...(args['node-args'] ? args['node-args'].split(' ').filter(Boolean) : []),
+    ...(args['call-threads'] ? ['--rpc-call-threads', args['call-threads']] : []),
+  ]
   progress(`starting a dev node (block every ${INTERVAL_MS} ms) ${extra.join(' ')}`)
   const node = await startNode({ args: ['--block-interval', String(INTERVAL_MS), '--log-level', 'warn', ...extra] })
   try {
