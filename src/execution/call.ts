@@ -1,7 +1,11 @@
 /**
  * eth_call and eth_estimateGas: run a transaction that nobody signed against a block's
  * state, then throw the state away. Like geth, a call without a gas price runs with a zero
- * base fee so read-only calls need no funds.
+ * base fee so read-only calls need no funds, and no call runs with more gas than the RPC gas
+ * cap (geth's --rpc.gascap), whatever gas the caller asks for.
+ *
+ * The node runs these on worker threads (call-pool.ts), never on the thread that produces
+ * blocks; this module is the execution itself, the same on either side.
  */
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { createTx, type TypedTransaction, type TypedTxData } from '@ethereumjs/tx'
@@ -34,26 +38,61 @@ export interface CallOutcome {
   reverted: boolean
 }
 
-/** Thrown when the call cannot even start (nonce, balance, gas below intrinsic, ...). */
-export class CallError extends Error {
-  readonly code = 'CALL_INVALID'
+/**
+ * The gas a call runs with: the caller's gas, or `default` (the block gas limit) when it names
+ * none, and never more than `cap` (0 = no cap, as geth's --rpc.gascap 0).
+ */
+export interface CallGas {
+  default: bigint
+  cap: bigint
 }
 
-export class CallRunner {
+/** geth's default --rpc.gascap. */
+export const DEFAULT_RPC_GAS_CAP = 50_000_000n
+
+export function callGasLimit(requested: bigint | undefined, gas: CallGas): bigint {
+  const wanted = requested ?? gas.default
+  return gas.cap > 0n && wanted > gas.cap ? gas.cap : wanted
+}
+
+/** When a call must be done by (ms since the epoch, as Date.now()); undefined = the service's own timeout. */
+export interface CallOptions {
+  deadline?: number
+}
+
+/** What eth_call, eth_estimateGas and REST contract reads need: in-process (CallRunner) or on workers (CallPool). */
+export interface CallService {
+  call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<CallOutcome>
+  estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<bigint>
+}
+
+/** Thrown when the call cannot even start (nonce, balance, gas below intrinsic, ...). */
+export class CallError extends Error {
+  readonly code: string = 'CALL_INVALID'
+  /** eth_estimateGas: the failed run, when the call ran but failed at the highest gas tried. */
+  outcome?: CallOutcome
+}
+
+/**
+ * Runs calls in this thread, as long as they take: the node gives it only to worker threads
+ * (call-worker.ts), which the pool stops at the deadline. The options' deadline is not read here.
+ */
+export class CallRunner implements CallService {
   /** Calls run under the chain id in force at their block's height (see CommonSchedule). */
   constructor(private readonly executor: Executor) {}
 
-  async call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gasCap: bigint): Promise<CallOutcome> {
-    const result = await this.run(stateRoot, ctx, req, req.gas ?? gasCap)
+  async call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas): Promise<CallOutcome> {
+    const result = await this.run(stateRoot, ctx, req, callGasLimit(req.gas, gas))
     return outcome(result)
   }
 
   /**
    * Smallest gas limit with which the call succeeds, by binary search between the gas it
-   * used and the cap (geth's method: refunds and the 63/64 rule make gasUsed too low).
+   * used and the highest allowed (geth's method: refunds and the 63/64 rule make gasUsed too
+   * low). The search never goes above the RPC gas cap.
    */
-  async estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gasCap: bigint): Promise<bigint> {
-    const cap = req.gas ?? gasCap
+  async estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas): Promise<bigint> {
+    const cap = callGasLimit(req.gas, gas)
     const first = outcome(await this.run(stateRoot, ctx, req, cap))
     if (!first.success) return Promise.reject(Object.assign(new CallError(first.error ?? 'execution failed'), { outcome: first }))
     let lo = first.gasUsed - 1n

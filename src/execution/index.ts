@@ -5,7 +5,11 @@ export type { Log, Receipt } from './receipt.ts'
 export { makeCommon, EVM_HARDFORK } from './common.ts'
 export { evmBlock, blockHashLookup } from './evm-context.ts'
 export type { BlockContext } from './evm-context.ts'
-export { CallRunner, CallError } from './call.ts'
-export type { CallRequest, CallOutcome } from './call.ts'
+export { CallRunner, CallError, callGasLimit, DEFAULT_RPC_GAS_CAP } from './call.ts'
+export type { CallRequest, CallOutcome, CallGas, CallOptions, CallService } from './call.ts'
+export {
+  CallPool, CallBusyError, CallPoolError, CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_QUEUED_CALLS, defaultCallThreads,
+} from './call-pool.ts'
+export type { CallPoolOptions, CallPoolStats } from './call-pool.ts'
 export { txBytes } from './tx-bytes.ts'
 export { applySystemCall, callSystemContract, deploySystemContract, SystemContractError } from './system-contracts.ts'

@@ -15,12 +15,13 @@ import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { KECCAK_BACKEND } from '../crypto/hash.ts'
-import { CallRunner, Executor, makeCommon } from '../execution/index.ts'
+import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon } from '../execution/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
+import { DEFAULT_WORK_BUDGET } from '../api/rpc/work-budget.ts'
 import { registerOperations } from '../api/health.ts'
 import { invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
@@ -49,6 +50,8 @@ export interface NodeConfig {
   blockIntervalMs?: number
   /** Origins allowed to call the RPC from a browser; none by default. */
   corsOrigins?: string[]
+  /** RPC limits and checks (geth's --rpc.gascap, --rpc.evmtimeout, --http.vhosts, --ws.origins): see api/rpc/server.ts. */
+  rpc?: { gasCap?: bigint; evmTimeoutMs?: number; callThreads?: number; vhosts?: string[]; wsOrigins?: string[]; maxConnectionsPerIp?: number }
   /** fsync every block batch (survives power loss, not just a killed process); off by default. */
   syncWrites?: boolean
   /** A file holding this node's validator private key (hex), for BFT chains. */
@@ -124,7 +127,8 @@ export class CatenaNode {
     const commons = chain.commons
     const executor = new Executor(store, commons, (h) => chain.getHashAt(h))
     executor.stateCache.reset(chain.head.header.stateRoot)
-    const calls = new CallRunner(executor)
+    // eth_call / eth_estimateGas run on worker threads, never on the thread that produces blocks.
+    const calls = new CallPool({ store, hashAt: (h) => chain.getHashAt(h), chainIdAt: (h) => commons.chainIdAt(h), threads: cfg.rpc?.callThreads, timeoutMs: cfg.rpc?.evmTimeoutMs, logger: log })
 
     const nextFee = () => nextBaseFee(chain.head.header, spec.feeMarket)
     const mempool = new Mempool({
@@ -163,7 +167,7 @@ export class CatenaNode {
       calls,
       clientVersion: CLIENT_VERSION,
       finality: () => finalityAt(engine.rules, chain.head.header.height),
-      rpcGasCap: () => paramsAt(spec, chain.head.header.height + 1n).limits.blockGasLimit,
+      callGas: () => ({ default: paramsAt(spec, chain.head.header.height + 1n).limits.blockGasLimit, cap: cfg.rpc?.gasCap ?? DEFAULT_RPC_GAS_CAP }),
       suggestedTip: () => (spec.feeMarket.initialBaseFee === 0n && spec.monetary.minGasPrice === 0n ? 0n : 1_000_000_000n),
       peerCount: () => p2p?.network.peers().length ?? 0,
       nextBaseFee: nextFee,
@@ -183,7 +187,10 @@ export class CatenaNode {
         }
       }
     }
-    const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins, onRequest: (m, ms, ok) => operations.metrics.observeRpc(m, ms, ok) })
+    const rpc = createRpcServer({ host: cfg.rpcHost, port: cfg.rpcPort, methods, hub, logger: log, cors: cfg.corsOrigins, onRequest: (m, ms, ok) => operations.metrics.observeRpc(m, ms, ok),
+      workBudget: { ...DEFAULT_WORK_BUDGET, timeoutMs: cfg.rpc?.evmTimeoutMs ?? DEFAULT_WORK_BUDGET.timeoutMs },
+      vhosts: cfg.rpc?.vhosts, wsOrigins: cfg.rpc?.wsOrigins, maxConnectionsPerIp: cfg.rpc?.maxConnectionsPerIp })
+    rpc.app.addHook('preClose', async () => calls.close()) // running calls end now, not at their deadline
     // HTTP surfaces beside JSON-RPC on the same port (REST /v1 + OpenAPI, metrics and health, explorer).
     // Each registers itself on rpc.app below, one call per surface, before rpc.listen().
     // -- http surfaces: rest --
@@ -200,7 +207,7 @@ export class CatenaNode {
         callAtHead: (req) => {
           const head = chain.head
           const ctx = { height: head.header.height + 1n, timestamp: head.header.timestamp, producer: head.header.producer, gasLimit: head.header.gasLimit, baseFee: nextFee(), parentHash: head.hash }
-          return calls.call(head.header.stateRoot, ctx, req, backend.rpcGasCap())
+          return calls.call(head.header.stateRoot, ctx, req, backend.callGas())
         },
         logger: log,
         clientVersion: CLIENT_VERSION,

@@ -10,7 +10,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Chain, ChainHead } from '../../chain/chain.ts'
 import type { BlockHeader } from '../../chain/block.ts'
 import type { BlockWork } from './format.ts'
-import type { CallRunner } from '../../execution/index.ts'
+import type { CallGas, CallService } from '../../execution/index.ts'
 import type { WorldState } from '../../state/index.ts'
 import { invalidParams, serverError } from '../rpc/errors.ts'
 import type { BlockNumberOrTag, BlockRef } from '../rpc/params.ts'
@@ -25,12 +25,13 @@ export interface EthBackend {
   chain: Chain
   common: Common
   mempool: MempoolView
-  calls: CallRunner
+  /** Runs eth_call / eth_estimateGas (on worker threads in the node). */
+  calls: CallService
   clientVersion: string
   /** The engine's finality rule at the head: the "finalized" and "safe" tags (the head on dev and BFT chains). */
   finality(): Finality
-  /** Gas cap for eth_call / eth_estimateGas (the block gas limit). */
-  rpcGasCap(): bigint
+  /** Gas of eth_call / eth_estimateGas: the default (the block gas limit) and the cap (--rpc-gascap). */
+  callGas(): CallGas
   /** Tip suggested by eth_maxPriorityFeePerGas. */
   suggestedTip(): bigint
   peerCount(): number

@@ -7,6 +7,7 @@ import { bytesToHex, type PrefixedHexString } from '@ethereumjs/util'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Capability } from '@ethereumjs/tx'
 import type { BlockHeader, Block } from '../../chain/block.ts'
+import { decodePowSeal } from '../../consensus/pow/seal.ts'
 import type { Receipt } from '../../execution/index.ts'
 import { logsBloom } from '../../execution/index.ts'
 import { toQuantity } from '../rpc/params.ts'
@@ -14,11 +15,25 @@ import { contractAddressOf } from './tx-info.ts'
 
 const ZERO32 = bytesToHex(new Uint8Array(32))
 const EMPTY_UNCLES = '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347'
+const ZERO_NONCE = '0x0000000000000000'
 
 /** PoW: the block's expected hashes (difficulty) and the chain's total up to it. */
 export interface BlockWork {
   difficulty: bigint
   total: bigint
+}
+
+/**
+ * The block's proof-of-work nonce as Ethereum clients expect it (8 bytes of hex): on PoW
+ * chains (those with BlockWork) it is the nonce in the seal; other engines have none.
+ */
+function powNonce(h: BlockHeader, work: BlockWork | undefined): string {
+  if (!work || h.seal.length === 0) return ZERO_NONCE // genesis carries no seal
+  try {
+    return `0x${decodePowSeal(h.seal).nonce.toString(16).padStart(16, '0')}`
+  } catch {
+    return ZERO_NONCE // not reachable for an imported block: its seal was verified
+  }
 }
 
 export function formatHeader(hash: Uint8Array, h: BlockHeader, size?: number, work?: BlockWork) {
@@ -39,7 +54,7 @@ export function formatHeader(hash: Uint8Array, h: BlockHeader, size?: number, wo
     sealFields: [bytesToHex(h.seal)],
     difficulty: toQuantity(work?.difficulty ?? 0n),
     totalDifficulty: toQuantity(work?.total ?? 0n),
-    nonce: '0x0000000000000000',
+    nonce: powNonce(h, work),
     mixHash: bytesToHex(h.parentHash),
     sha3Uncles: EMPTY_UNCLES,
     uncles: [] as string[],

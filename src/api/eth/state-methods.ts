@@ -1,10 +1,11 @@
 /** eth_ methods that read account state, run calls, or prove state. */
 import { Address, bytesToHex, setLengthLeft } from '@ethereumjs/util'
-import { CallError, type CallOutcome, type CallRequest } from '../../execution/index.ts'
+import { CallBusyError, CallError, CallPoolError, CallTimeoutError, type CallOutcome, type CallRequest } from '../../execution/index.ts'
 import { getAccountProof } from '../../state/index.ts'
-import { executionReverted, invalidParams, serverError } from '../rpc/errors.ts'
+import { executionReverted, invalidParams, limitExceeded, serverError } from '../rpc/errors.ts'
 import { expectParams, parseAddress, parseBlockTag, parseTxCallObject, toData, toQuantity, type TxCallObject } from '../rpc/params.ts'
 import type { RpcHandler } from '../rpc/server.ts'
+import { withBudget } from '../rpc/work-budget.ts'
 import { requireBlock, stateAt, type EthBackend } from './backend.ts'
 
 const LATEST = { tag: 'latest' as const }
@@ -53,25 +54,26 @@ export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
       const block = requireBlock(b, parseBlockTag(params[2], 'block', LATEST))
       return getAccountProof(stateAt(b, block), address, slots)
     },
-    eth_call: async (params) => {
+    eth_call: async (params, ctx) => {
       expectParams(params, 1, 3)
       const req = toCallRequest(parseTxCallObject(params[0]))
       const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
       if (params[2] !== undefined && params[2] !== null) throw invalidParams('state overrides are not supported')
-      const out = await runOrReject(() => b.calls.call(block.header.stateRoot, callContext(b, block), req, b.rpcGasCap()))
+      const call = (deadline: number | undefined) => b.calls.call(block.header.stateRoot, callContext(b, block), req, b.callGas(), { deadline })
+      const out = await runOrReject(() => withBudget(ctx, call))
       throwIfFailed(out)
       return toData(out.returnValue)
     },
-    eth_estimateGas: async (params) => {
+    eth_estimateGas: async (params, ctx) => {
       expectParams(params, 1, 2)
       const req = toCallRequest(parseTxCallObject(params[0]))
       const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
+      const estimate = (deadline: number | undefined) => b.calls.estimateGas(block.header.stateRoot, callContext(b, block), req, b.callGas(), { deadline })
       try {
-        return toQuantity(await b.calls.estimateGas(block.header.stateRoot, callContext(b, block), req, b.rpcGasCap()))
+        return toQuantity(await runOrReject(() => withBudget(ctx, estimate)))
       } catch (err) {
         const outcome = (err as { outcome?: CallOutcome }).outcome
         if (outcome) throwIfFailed(outcome)
-        if (err instanceof CallError) throw serverError(err.message)
         throw err
       }
     },
@@ -106,11 +108,16 @@ function toCallRequest(o: TxCallObject): CallRequest {
   }
 }
 
+/** Call failures as geth answers them: a call that cannot start or runs out of time is -32000, a full queue -32005. */
 async function runOrReject<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
+    if (err instanceof CallError && err.outcome) throw err // estimateGas: the failed run decides the error
     if (err instanceof CallError) throw serverError(err.message)
+    if (err instanceof CallTimeoutError) throw serverError(err.message)
+    if (err instanceof CallBusyError) throw limitExceeded(err.message)
+    if (err instanceof CallPoolError && err.code === 'CLOSED') throw serverError(err.message)
     throw err
   }
 }

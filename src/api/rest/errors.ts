@@ -7,17 +7,45 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
+import { CallBusyError, CallTimeoutError } from '../../execution/call-pool.ts'
 
-export type RestErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNAVAILABLE' | 'INTERNAL'
+export type RestErrorCode =
+  | 'BAD_REQUEST' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNAVAILABLE' | 'INTERNAL'
+  | 'TIMEOUT' | 'PAYLOAD_TOO_LARGE' | 'URI_TOO_LONG' | 'UNSUPPORTED_MEDIA_TYPE' | 'HEADERS_TOO_LARGE'
 
 const STATUS: Record<RestErrorCode, number> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  TIMEOUT: 408,
+  PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+}
+
+const CODE_OF = new Map<number, RestErrorCode>(Object.entries(STATUS).map(([code, status]) => [status, code as RestErrorCode]))
+
+/** The error code for an HTTP status (an unlisted 4xx is BAD_REQUEST, 5xx INTERNAL). */
+export function restErrorCode(status: number): RestErrorCode {
+  return CODE_OF.get(status) ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL')
+}
+
+/** The REST prefix: everything under it answers errors in the REST shape. */
+export const REST_PREFIX = '/v1'
+
+/** True for /v1 and everything under it. */
+export function isRestUrl(url: string): boolean {
+  return url === REST_PREFIX || url.startsWith(`${REST_PREFIX}/`) || url.startsWith(`${REST_PREFIX}?`)
+}
+
+/** The REST error body for a status, as JSON text (for answers written before any route runs). */
+export function restErrorText(status: number, message: string): string {
+  return JSON.stringify({ error: { code: restErrorCode(status), message } })
 }
 
 export interface RestErrorBody {
@@ -61,6 +89,8 @@ export function formatValidationErrors(
 /** Maps anything thrown under /v1 to the REST error it should be sent as. */
 export function toRestError(err: unknown, log: Logger, request?: FastifyRequest): RestError {
   if (err instanceof RestError) return err
+  // A contract read (the admin permissions check) over its time limit or with every call thread busy.
+  if (err instanceof CallTimeoutError || err instanceof CallBusyError) return new RestError('UNAVAILABLE', err.message)
   const e = err as Partial<FastifyError> & { validation?: unknown; validationContext?: string }
   if (e && typeof e === 'object' && Array.isArray(e.validation)) {
     return formatValidationErrors(e.validation as [], e.validationContext ?? 'request')
@@ -70,7 +100,7 @@ export function toRestError(err: unknown, log: Logger, request?: FastifyRequest)
   if (status >= 400 && status < 500) {
     // Fastify's own refusals (bad JSON body, unsupported media type, body too large): keep
     // their status, in our shape.
-    const out = new RestError(status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', e.message ?? 'bad request')
+    const out = new RestError(restErrorCode(status), e.message ?? 'bad request')
     ;(out as { statusCode: number }).statusCode = status
     return out
   }

@@ -20,8 +20,9 @@ import { AlertBook, DEFAULT_THRESHOLDS } from './alerts.ts'
 import { ApiKeys } from './auth.ts'
 import { consensusView } from './consensus-view.ts'
 import type { RestApiOptions, RestContext } from './context.ts'
-import { RestError, formatValidationErrors, restErrorHandler } from './errors.ts'
+import { REST_PREFIX, RestError, formatValidationErrors, isRestUrl, restErrorHandler } from './errors.ts'
 import { ChainMonitor } from './monitor.ts'
+import { strictIntegerQuery } from './query.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
@@ -32,18 +33,12 @@ import { txRoutes } from './routes/txs.ts'
 import { ChainView } from './view.ts'
 
 export { loadApiKeys, ApiKeyError, ApiKeys, API_KEY_ENV, MIN_API_KEY_LENGTH } from './auth.ts'
-export { RestError } from './errors.ts'
+export { RestError, REST_PREFIX, isRestUrl } from './errors.ts'
 export type { RestApiOptions, RestContext, PeerNetwork } from './context.ts'
 export type { AlertJSON, AlertThresholds } from './alerts.ts'
 
-export const REST_PREFIX = '/v1'
 export const RATE_LIMIT_ENV = 'CATENA_REST_RATE_LIMIT'
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600
-
-/** True for /v1 and everything under it. */
-export function isRestUrl(url: string): boolean {
-  return url === REST_PREFIX || url.startsWith(`${REST_PREFIX}/`) || url.startsWith(`${REST_PREFIX}?`)
-}
 
 /** The per-minute limit: the option, else CATENA_REST_RATE_LIMIT, else the default. */
 export function rateLimitFrom(option: number | undefined, env: string | undefined): number {
@@ -138,6 +133,7 @@ export async function registerRestApi(app: FastifyInstance, opts: RestApiOptions
   void app.register(async (scope) => {
     scope.setSchemaErrorFormatter((errors, dataVar) => formatValidationErrors(errors, dataVar))
     scope.setErrorHandler(restErrorHandler(log))
+    scope.addHook('preValidation', strictIntegerQuery)
     scope.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0]!.slice(0, 200)
       return reply.code(404).send(new RestError('NOT_FOUND', `no route ${request.method} ${path} (see /openapi.json or /docs)`).toJSON())

@@ -18,6 +18,8 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, FastifyServerFactory } from 'fastify'
 import type { Logger } from 'pino'
 import { internalError, invalidRequest, type RpcError } from './errors.ts'
+import { timeoutOptions, type ConnectionLimiter, type HostCheck } from './http-guard.ts'
+import { isRestUrl, restErrorText } from '../rest/errors.ts'
 
 // Content types geth accepts for JSON-RPC over HTTP (parameters such as charset are ignored).
 export const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'application/json-rpc', 'application/jsonrequest'])
@@ -91,38 +93,54 @@ export function installCors(app: FastifyInstance, check: CorsCheck): void {
 
 export interface RpcPostOptions {
   maxBodyBytes: number
-  /** Runs one JSON-RPC payload; null when there is nothing to answer. */
-  dispatch: (body: string) => Promise<string | null>
+  /** Runs one JSON-RPC payload from `client` (the remote address); null when there is nothing to answer. */
+  dispatch: (body: string, client: string | undefined) => Promise<string | null>
   /** The response body for a transport-level error (id null). */
   errorBody: (err: RpcError) => string
   cors: CorsCheck | undefined
   logger: Logger
   /** True once the server is closing: requests then go to Fastify, which answers 503. */
   isClosing: () => boolean
+  /** Host header check for every HTTP request on the port (see http-guard.ts). */
+  hostAllowed: HostCheck
+  limiter: ConnectionLimiter
+  headersTimeoutMs: number
+  requestTimeoutMs: number
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
 /**
- * A Fastify `serverFactory`: the same node:http server Fastify would build (same timeouts),
- * with JSON-RPC POST / answered directly. Upgrades (WebSocket) stay on the server's 'upgrade'
- * event, which Fastify's websocket plugin listens to.
+ * A Fastify `serverFactory`: the node:http server Fastify would build, with JSON-RPC POST /
+ * answered directly, and with the port's guards: header and body timeouts (Fastify's default
+ * of none would let half-sent requests stay forever), a per-address connection limit and the
+ * Host check. Upgrades (WebSocket) stay on the server's 'upgrade' event, which Fastify's
+ * websocket plugin listens to (their Origin is checked in a Fastify hook, see server.ts).
  */
 export function rpcServerFactory(o: RpcPostOptions): FastifyServerFactory {
   return (fastifyHandler, fastifyOpts) => {
     const fallback = fastifyHandler as Handler
-    const server = createServer(fastifyOpts.http ?? {}, (req, res) => {
-      if (req.method === 'POST' && isRootUrl(req.url) && !o.isClosing()) servePost(o, req, res)
+    const server = createServer({ ...(fastifyOpts.http as object | undefined), ...timeoutOptions(o) }, (req, res) => {
+      if (!o.hostAllowed(req.headers.host)) refuseHost(req, res)
+      else if (req.method === 'POST' && isRootUrl(req.url) && !o.isClosing()) servePost(o, req, res, server)
       else fallback(req, res)
     })
-    // As fastify's getServerInstance does for its own server (fastify 5 defaults: 72 s, 0, 0).
+    // As fastify's getServerInstance does for its own server (fastify 5 default: 72 s).
     server.keepAliveTimeout = fastifyOpts.keepAliveTimeout as number
-    server.requestTimeout = fastifyOpts.requestTimeout as number
     server.setTimeout(fastifyOpts.connectionTimeout as number)
     const perSocket = fastifyOpts.maxRequestsPerSocket as number | null | undefined
     if (perSocket != null && perSocket > 0) server.maxRequestsPerSocket = perSocket
+    o.limiter.attach(server)
     return server
   }
+}
+
+/** 403 for a Host that is not ours (DNS rebinding): REST's error shape under /v1, JSON-RPC's elsewhere. */
+function refuseHost(req: IncomingMessage, res: ServerResponse): void {
+  const message = 'invalid host specified: add it to --rpc-vhosts to serve this name'
+  const body = isRestUrl(req.url ?? '') ? restErrorText(403, message) : JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message } })
+  // The body may still be arriving; the connection is not reused.
+  reply(res, 403, body, undefined, true)
 }
 
 /** Exactly what Fastify's route '/' matches in origin form: "/" with an optional query. */
@@ -135,7 +153,7 @@ function isRootUrl(url: string | undefined): boolean {
  * read up to maxBodyBytes (past it: 413 and the connection is closed, as the client may still
  * be sending); only then is a well-formed non-JSON type refused.
  */
-function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse): void {
+function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse, server: Server): void {
   const allow = o.cors?.(req.headers.origin)
   const contentType = req.headers['content-type']
   if (contentType !== undefined && !isWellFormedContentType(contentType)) {
@@ -169,8 +187,14 @@ function servePost(o: RpcPostOptions, req: IncomingMessage, res: ServerResponse)
     if (contentType !== undefined && !isJsonContentType(contentType)) {
       return reply(res, 415, o.errorBody(unsupportedContentType(contentType)), allow, false)
     }
-    o.dispatch(body).then(
-      (out) => reply(res, out === null ? 204 : 200, out, allow, false),
+    o.dispatch(body, req.socket.remoteAddress).then(
+      (out) => {
+        reply(res, out === null ? 204 : 200, out, allow, false)
+        // An answer that completes after close() began: close() reaped idle sockets only when it
+        // started, so this keep-alive socket would hold it open until the client drops it. A
+        // request already pipelined behind it is still answered (Fastify's 503).
+        if (o.isClosing()) res.once('finish', () => setImmediate(() => server.closeIdleConnections()))
+      },
       (err: unknown) => {
         o.logger.error({ err }, 'JSON-RPC HTTP request failed')
         reply(res, 500, o.errorBody(internalError()), allow, false)
@@ -201,18 +225,20 @@ function reply(res: ServerResponse, status: number, body: string | null, allow: 
  * when it is given a serverFactory; this binds the others, forwarding requests and upgrades to
  * `main`. Addresses that cannot be bound are skipped, as Fastify does. Returns the new servers.
  */
-export async function listenOtherLocalhostAddresses(main: Server): Promise<Server[]> {
+export async function listenOtherLocalhostAddresses(
+  main: Server,
+  guard: Pick<RpcPostOptions, 'limiter' | 'headersTimeoutMs' | 'requestTimeoutMs'>,
+): Promise<Server[]> {
   const { address: primary, port } = main.address() as AddressInfo
   const found = await dns.promises.lookup('localhost', { all: true }).catch(() => [])
   const extra: Server[] = []
   for (const { address } of found) {
     if (address === primary) continue
-    const server = createServer((req, res) => main.emit('request', req, res))
+    const server = createServer(timeoutOptions(guard), (req, res) => main.emit('request', req, res))
     server.keepAliveTimeout = main.keepAliveTimeout
-    server.requestTimeout = main.requestTimeout
-    server.headersTimeout = main.headersTimeout
     server.maxRequestsPerSocket = main.maxRequestsPerSocket
     server.setTimeout(main.timeout)
+    guard.limiter.attach(server)
     server.on('upgrade', (...args: unknown[]) => main.emit('upgrade', ...args))
     const bound = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false))

@@ -13,6 +13,10 @@
  * error handler), so they do not change how other routes parse bodies or report errors.
  * JSON-RPC POST / is answered before Fastify by the node:http server from http-post.ts, with
  * the same wire behaviour; the Fastify route below serves what that fast path hands over.
+ *
+ * Clients are hostile (http-guard.ts): every request on the port has header and body time
+ * limits, a per-address connection cap and a Host check; WebSocket handshakes an Origin check;
+ * and the heavy methods of one request or batch share one time budget (work-budget.ts).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import websocket from '@fastify/websocket'
@@ -29,11 +33,21 @@ import {
   unsupportedContentType,
 } from './http-post.ts'
 import type { SubscriptionHub, SubscriptionSink } from './subscriptions.ts'
+import { isRestUrl, restErrorText } from '../rest/errors.ts'
+import { ClientSlots, DEFAULT_WORK_BUDGET, WorkBudget, type WorkBudgetOptions } from './work-budget.ts'
+import {
+  ConnectionLimiter, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_IP, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_VHOSTS, hostCheck,
+  originCheck,
+} from './http-guard.ts'
 
 /** Where a request came from; `connectionId` identifies a WebSocket connection. */
 export interface RpcContext {
   transport: 'http' | 'ws'
   connectionId?: string
+  /** The client's address (HTTP and WebSocket). */
+  client?: string
+  /** The time and concurrency heavy methods of this payload share (see work-budget.ts). */
+  budget?: WorkBudget
 }
 
 /**
@@ -71,6 +85,17 @@ export interface RpcServerOptions {
   mapError?: (err: unknown) => RpcError | undefined
   /** A WebSocket whose unsent data exceeds this is closed as too slow (default 16 MiB). */
   wsMaxBufferedBytes?: number
+  /** Time and concurrency for the heavy work (calls) of one request or batch (default 5 s, 2 at a time). */
+  workBudget?: WorkBudgetOptions
+  /** Host names served besides IP literals (default ['localhost']; '*' = any): see http-guard.ts. */
+  vhosts?: string[]
+  /** Browser origins accepted for WebSocket handshakes besides localhost pages ('*' = any; default none). */
+  wsOrigins?: string[]
+  /** Open connections per remote address (default 128; 0 = no limit). */
+  maxConnectionsPerIp?: number
+  /** Time to receive a request's headers / the whole request, in ms (defaults 10 s / 30 s). */
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
 }
 
 /** Handles plain (non-WebSocket) GET / — replaceable by the explorer. */
@@ -111,6 +136,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     hub,
     logger,
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    workBudget: opts.workBudget ?? DEFAULT_WORK_BUDGET,
     onRequest: opts.onRequest,
     mapError: opts.mapError,
   })
@@ -120,17 +146,34 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   // Servers for the other addresses of 'localhost' (see listenOtherLocalhostAddresses).
   let siblings: Server[] = []
   const cors = corsCheck(opts.cors)
+  const guard = {
+    hostAllowed: hostCheck(opts.vhosts ?? DEFAULT_VHOSTS),
+    limiter: new ConnectionLimiter(opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP),
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  }
+  const originAllowed = originCheck(opts.wsOrigins ?? [])
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Bad URL encoding or a path parameter past maxParamLength: answered before any route runs,
+    // so REST's error shape is applied here for /v1.
+    frameworkErrors: (err, request, reply) => {
+      const status = err.statusCode ?? 400
+      const out = reply as FastifyReply
+      if (!isRestUrl(request.url)) return out.code(status).send(err)
+      const message = err.message.length > 200 ? `${err.message.slice(0, 200)}...` : err.message
+      return out.code(status).header('content-type', JSON_UTF8).send(restErrorText(status, message))
+    },
     serverFactory: rpcServerFactory({
       maxBodyBytes,
-      dispatch: (body) => dispatcher.handleText(body, { ctx: { transport: 'http' } }),
+      dispatch: (body, client) => dispatcher.handleText(body, { ctx: { transport: 'http', client } }),
       errorBody: (err) => encodeError(null, err),
       cors,
       logger,
       isClosing: () => closing,
+      ...guard,
     }),
   })
   // From here on Fastify answers 503 to new requests; the fast path leaves them to it.
@@ -179,7 +222,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         return sendError(reply, 415, unsupportedContentType(contentType))
       }
       const body = typeof request.body === 'string' ? request.body : ''
-      const out = await dispatcher.handleText(body, { ctx: { transport: 'http' } })
+      const out = await dispatcher.handleText(body, { ctx: { transport: 'http', client: request.socket.remoteAddress } })
       if (out === null) return reply.code(204).send()
       return reply.header('content-type', JSON_UTF8).send(out)
     })
@@ -187,12 +230,19 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     scope.route({
       method: 'GET',
       url: '/',
+      // A web page may open a WebSocket to any address: only listed (and localhost) origins get
+      // one. A route hook, so the websocket plugin's own hooks still close a refused socket.
+      onRequest: async (request, reply) => {
+        if (!(request as { ws?: boolean }).ws || originAllowed(request.headers.origin)) return
+        logger.debug({ origin: request.headers.origin }, 'WebSocket handshake from a foreign origin refused')
+        return sendError(reply, 403, invalidRequest(`origin ${JSON.stringify(request.headers.origin)} not allowed: add it to --ws-origins`))
+      },
       handler: (request, reply) => rootGet(request, reply),
-      wsHandler: (socket) => serveSocket(socket, `ws-${++nextConnection}`),
+      wsHandler: (socket, request) => serveSocket(socket, `ws-${++nextConnection}`, request.socket.remoteAddress),
     })
   })
 
-  function serveSocket(socket: WebSocket, connectionId: string): void {
+  function serveSocket(socket: WebSocket, connectionId: string, client: string | undefined): void {
     // While a message with eth_subscribe is being answered, notifications are held back so
     // the client always sees the subscription id before the first notification for it.
     let holds = 0
@@ -221,7 +271,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         }
       },
     }
-    const session = { ctx: { transport: 'ws' as const, connectionId }, sink }
+    const session = { ctx: { transport: 'ws' as const, connectionId, client }, sink }
 
     socket.on('message', (data: RawData) => {
       const size = byteLength(data)
@@ -251,7 +301,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     app,
     async listen() {
       await app.listen({ host, port })
-      if (host === 'localhost') siblings = await listenOtherLocalhostAddresses(app.server)
+      if (host === 'localhost') siblings = await listenOtherLocalhostAddresses(app.server, guard)
       const addr = app.server.address() as AddressInfo
       const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
       return { url: `http://${h}:${addr.port}`, wsUrl: `ws://${h}:${addr.port}` }
@@ -282,22 +332,29 @@ interface DispatcherOptions {
   hub: SubscriptionHub | undefined
   logger: Logger
   maxBatch: number
+  workBudget: WorkBudgetOptions
   onRequest: RequestObserver | undefined
   mapError: ((err: unknown) => RpcError | undefined) | undefined
 }
 
 /** Transport-independent JSON-RPC 2.0 processing: text in, response text (or null) out. */
 class Dispatcher {
-  constructor(private readonly o: DispatcherOptions) {}
+  private readonly clients: ClientSlots
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.clients = new ClientSlots(o.workBudget.perClient ?? DEFAULT_WORK_BUDGET.perClient ?? 0)
+  }
 
   /** Never rejects. Returns null when there is nothing to send (notifications only). */
-  async handleText(text: string, session: Session): Promise<string | null> {
+  async handleText(text: string, connection: Session): Promise<string | null> {
     let payload: unknown
     try {
       payload = JSON.parse(text)
     } catch (err) {
       return encodeError(null, parseError(`parse error: ${(err as Error).message}`))
     }
+    // One budget per payload: every entry of a batch shares it.
+    const session: Session = { ...connection, ctx: { ...connection.ctx, budget: new WorkBudget(this.o.workBudget, this.clients, connection.ctx.client) } }
     try {
       if (!Array.isArray(payload)) return await this.handleEntry(payload, session)
       if (payload.length === 0) return encodeError(null, invalidRequest('empty batch'))

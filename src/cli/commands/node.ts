@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { InvalidArgumentError, Option } from 'commander'
 import type { LogFormat } from '../../node/index.ts'
-import { parseAddressOption, parseBoolOption, parseNonNegativeInt, parsePort } from './options.ts'
+import { parseAddressOption, parseBoolOption, parseDurationMs, parseGasOption, parseList, parseNonNegativeInt, parsePort } from './options.ts'
 
 function parsePositiveThreads(value: string): number {
   const n = parseNonNegativeInt(value)
@@ -30,6 +30,12 @@ export function registerNodeCommand(program: Command): void {
     .option('--p2p-host <host>', 'P2P listen address', '127.0.0.1')
     .option('--bootnodes <multiaddrs>', 'comma-separated peer multiaddrs to dial (/ip4/.../tcp/.../p2p/<peer id>)')
     .option('--cors <origins>', 'comma-separated origins allowed to call the RPC from a browser (off by default)')
+    .option('--rpc-vhosts <names>', 'comma-separated host names the RPC port answers besides IP literals (default localhost; * = any); others get 403', parseList)
+    .option('--ws-origins <origins>', 'comma-separated browser origins allowed to open a WebSocket besides localhost pages (* = any)', parseList)
+    .option('--rpc-gascap <gas>', 'most gas an eth_call or eth_estimateGas may use (default 50000000; 0 = no cap)', parseGasOption)
+    .option('--rpc-evmtimeout <duration>', 'time limit of an eth_call / eth_estimateGas, shared by a batch (default 5s; 0 = none)', parseDurationMs)
+    .option('--rpc-call-threads <n>', 'worker threads that run eth_call and eth_estimateGas (default: cores - 1, 1 or 2)', parsePositiveThreads)
+    .option('--rpc-max-conns-per-ip <n>', 'open RPC connections one address may hold (default 128; 0 = no limit)', parseNonNegativeInt)
     .option('--api-key-file <file>', 'REST admin API keys, one per line, in a private file (chmod 600); CATENA_API_KEY adds one; without a key the admin routes are closed')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .addOption(new Option('--log-format <format>', 'log format (default: pretty in a terminal, else json)').choices(['pretty', 'json']))
@@ -49,6 +55,14 @@ export function registerNodeCommand(program: Command): void {
         automine: opts.automine,
         blockIntervalMs: opts.blockInterval,
         corsOrigins: opts.cors ? String(opts.cors).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        rpc: {
+          ...(opts.rpcGascap !== undefined ? { gasCap: opts.rpcGascap as bigint } : {}),
+          ...(opts.rpcEvmtimeout !== undefined ? { evmTimeoutMs: opts.rpcEvmtimeout as number } : {}),
+          ...(opts.rpcCallThreads !== undefined ? { callThreads: opts.rpcCallThreads as number } : {}),
+          ...(opts.rpcVhosts !== undefined ? { vhosts: opts.rpcVhosts as string[] } : {}),
+          ...(opts.wsOrigins !== undefined ? { wsOrigins: opts.wsOrigins as string[] } : {}),
+          ...(opts.rpcMaxConnsPerIp !== undefined ? { maxConnectionsPerIp: opts.rpcMaxConnsPerIp as number } : {}),
+        },
         syncWrites: Boolean(opts.syncWrites),
         validatorKeyFile: opts.validatorKeyFile,
         ...(opts.byzantine ? { byzantine: opts.byzantine } : {}),

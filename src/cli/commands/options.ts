@@ -16,6 +16,28 @@ export function parseNonNegativeInt(value: string): number {
   return n
 }
 
+/** A duration such as 5s, 500ms or 0 (plain numbers are seconds, as geth's flags read them), in ms. */
+export function parseDurationMs(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim())
+  if (!m) throw new InvalidArgumentError('must be a duration such as 5s, 500ms or 0')
+  const ms = Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000))
+  if (!Number.isSafeInteger(ms) || ms > 24 * 3600_000) throw new InvalidArgumentError('must be at most 24h')
+  return ms
+}
+
+/** A gas amount (decimal), at most 2^64 - 1. */
+export function parseGasOption(value: string): bigint {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('must be a non-negative integer (gas)')
+  const gas = BigInt(value.trim())
+  if (gas >= 1n << 64n) throw new InvalidArgumentError('must be below 2^64')
+  return gas
+}
+
+/** A comma-separated list; empty items are dropped. */
+export function parseList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean)
+}
+
 export function parseAddressOption(value: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new InvalidArgumentError('must be a 0x-prefixed 20-byte hex address')
   return value.toLowerCase()

@@ -10,6 +10,7 @@ import {
   corsCheck, isWellFormedContentType, rpcServerFactory, unsupportedContentType,
 } from '../../../src/api/rpc/http-post.ts'
 import { captureLogger, raw, rpc, waitFor, WsClient } from './rpc-helpers.ts'
+import { ConnectionLimiter, DEFAULT_VHOSTS, hostCheck } from '../../../src/api/rpc/http-guard.ts'
 
 const LIMIT = 1024
 const CALL = '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}'
@@ -239,7 +240,7 @@ describe('JSON-RPC POST / while closing', () => {
     const { url } = await server.listen()
     const u = new URL(url)
     const body = (id: number, method: string) => JSON.stringify({ jsonrpc: '2.0', id, method })
-    const request = (payload: string) => `POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n\r\n${payload}`
+    const request = (payload: string) => `POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n\r\n${payload}`
 
     const socket = net.connect(Number(u.port), u.hostname)
     let received = ''
@@ -263,6 +264,11 @@ describe('JSON-RPC POST / while closing', () => {
   })
 })
 
+/** The port guards with the node's defaults (every Host an IP literal or localhost, no connection limit). */
+function guard() {
+  return { hostAllowed: hostCheck(DEFAULT_VHOSTS), limiter: new ConnectionLimiter(0), headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 }
+}
+
 describe('rpcServerFactory', () => {
   test('a dispatcher that rejects gives 500 with internal error, logged', async () => {
     const { logger, lines } = captureLogger()
@@ -274,6 +280,7 @@ describe('rpcServerFactory', () => {
         cors: undefined,
         logger,
         isClosing: () => false,
+        ...guard(),
       }),
     })
     await app.listen({ host: '127.0.0.1', port: 0 })
@@ -289,16 +296,18 @@ describe('rpcServerFactory', () => {
     }
   })
 
-  test('uses the timeouts Fastify would have set on its own server', async () => {
+  test('uses Fastify\'s keep-alive and idle timeouts, and the guard\'s header and request timeouts', async () => {
     const app = Fastify({
       keepAliveTimeout: 5000,
       serverFactory: rpcServerFactory({
         maxBodyBytes: LIMIT, dispatch: async () => null, errorBody: () => '', cors: undefined, logger: captureLogger().logger, isClosing: () => false,
+        ...guard(),
       }),
     })
     await app.ready()
     assert.equal(app.server.keepAliveTimeout, 5000)
-    assert.equal(app.server.requestTimeout, 0)
+    assert.equal(app.server.headersTimeout, 10_000)
+    assert.equal(app.server.requestTimeout, 30_000)
     assert.equal(app.server.timeout, 0)
     await app.close()
   })

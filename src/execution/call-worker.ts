@@ -1,0 +1,76 @@
+/**
+ * A call thread: the entry of each worker the CallPool (call-pool.ts) starts. It runs
+ * eth_call / eth_estimateGas jobs one at a time with the same CallRunner the node would run
+ * in-process, over state read through the channel to the main thread (state-channel.ts).
+ * A job that overruns its deadline is not stopped here: the pool terminates the whole thread,
+ * which also ends a loop that never yields.
+ * @module
+ */
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { ethereumCustomCrypto } from '../crypto/secp256k1.ts'
+import { CallError, CallRunner, type CallGas, type CallOutcome, type CallRequest } from './call.ts'
+import { CommonSchedule, makeCommon } from './common.ts'
+import type { BlockContext } from './evm-context.ts'
+import { Executor } from './executor.ts'
+import { ChannelStore } from './state-channel.ts'
+
+/** workerData of a call thread. */
+export interface CallWorkerInit {
+  /** The port state reads go through (see state-channel.ts). */
+  reads: MessagePort
+  /** Int32Array[1] the main thread flips when a read is answered. */
+  signal: SharedArrayBuffer
+}
+
+/** Main thread -> worker: one call or estimate, under the chain id in force at ctx.height. */
+export interface CallJob {
+  id: number
+  kind: 'call' | 'estimate'
+  chainId: bigint
+  stateRoot: Uint8Array
+  ctx: BlockContext
+  req: CallRequest
+  gas: CallGas
+}
+
+/** Worker -> main thread: the job's result, or why it failed. */
+export type CallJobResult =
+  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint }
+  | { id: number; ok: false; error: { call: boolean; message: string; outcome?: CallOutcome; stack?: string } }
+
+/** Worker -> main thread once, when the thread has loaded and can take jobs. */
+export interface CallWorkerReady {
+  ready: true
+}
+
+if (!isMainThread && parentPort) {
+  const init = workerData as CallWorkerInit
+  const store = new ChannelStore(init.reads, new Int32Array(init.signal))
+  const runners = new Map<bigint, CallRunner>()
+  // One executor per chain id (a fork may change it); they share the store and so its node caches.
+  const runnerFor = (chainId: bigint): CallRunner => {
+    let runner = runners.get(chainId)
+    if (!runner) {
+      const commons = CommonSchedule.single(makeCommon(chainId, ethereumCustomCrypto()))
+      runner = new CallRunner(new Executor(store, commons, (h) => store.hashAt(h)))
+      runners.set(chainId, runner)
+    }
+    return runner
+  }
+  const port = parentPort
+  port.on('message', (job: CallJob) => {
+    void run(runnerFor(job.chainId), job).then((result) => port.postMessage(result))
+  })
+  port.postMessage({ ready: true } satisfies CallWorkerReady)
+}
+
+async function run(runner: CallRunner, job: CallJob): Promise<CallJobResult> {
+  try {
+    if (job.kind === 'call') return { id: job.id, ok: true, outcome: await runner.call(job.stateRoot, job.ctx, job.req, job.gas) }
+    return { id: job.id, ok: true, estimate: await runner.estimateGas(job.stateRoot, job.ctx, job.req, job.gas) }
+  } catch (err) {
+    const e = err as Error
+    if (err instanceof CallError) return { id: job.id, ok: false, error: { call: true, message: e.message, ...(err.outcome ? { outcome: err.outcome } : {}) } }
+    return { id: job.id, ok: false, error: { call: false, message: String(e?.message ?? err), stack: e?.stack } }
+  }
+}
