@@ -13,8 +13,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { FastifyInstance } from 'fastify'
 import type { Chain, ImportedBlock, Reorg } from '../chain/chain.ts'
 import type { BlockImporter, ImportStep } from '../chain/import.ts'
-import type { ConsensusEngine } from '../consensus/index.ts'
-import type { BftEngineStats } from '../consensus/bft-engine/engine.ts'
+import type { ConsensusEngine, EngineReadings } from '../consensus/index.ts'
 import type { Mempool } from '../mempool/pool.ts'
 import type { MempoolErrorCode, RemovalReason } from '../mempool/index.ts'
 import type { Network } from '../net/index.ts'
@@ -40,16 +39,8 @@ export interface NodeReadings {
   mempoolQueued(): number
 }
 
-export interface PowReadings {
-  /** This node's mining speed, hashes per second (0 when not mining). */
-  hashrate(): number
-}
-
-export interface BftReadings {
-  /** The round of the height being decided. */
-  round(): number
-  stats(): BftEngineStats
-}
+export type PowReadings = Extract<EngineReadings, { kind: 'pow' }>
+export type BftReadings = Extract<EngineReadings, { kind: 'bft' }>
 
 export interface NodeMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop lag, GC) under the same prefix; default true. */
@@ -218,25 +209,10 @@ export function instrumentNode(node: InstrumentedNode, opts: NodeMetricsOptions 
   mempool.on('removed', (_entry, reason) => { if (reason !== 'included') metrics.mempoolDropped(reason) })
   network?.on('peer:banned', () => metrics.peerBanned())
   node.importer.onTiming = (step, seconds) => metrics.importStep(step, seconds)
-  const pow = powReadings(node.engine)
-  if (pow) metrics.addPow(pow)
-  const bft = bftReadings(node.engine)
-  if (bft) metrics.addBft(bft)
+  const readings = node.engine.readings
+  if (readings?.kind === 'pow') metrics.addPow(readings)
+  if (readings?.kind === 'bft') metrics.addBft(readings)
   return metrics
-}
-
-// Engines are loaded lazily by node/, so they are recognised by shape, not by class.
-function powReadings(engine: ConsensusEngine): PowReadings | undefined {
-  const e = engine as ConsensusEngine & { miningStatus?: () => { hashrate: number } }
-  if (engine.type !== 'pow' || typeof e.miningStatus !== 'function') return undefined
-  return { hashrate: () => e.miningStatus!().hashrate }
-}
-
-function bftReadings(engine: ConsensusEngine): BftReadings | undefined {
-  const e = engine as ConsensusEngine & { consensusState?: () => { round: number }; stats?: BftEngineStats }
-  if (engine.type !== 'bft' || typeof e.consensusState !== 'function' || e.stats === undefined) return undefined
-  const stats = e.stats
-  return { round: () => e.consensusState!().round, stats: () => stats }
 }
 
 /** GET /metrics: the Prometheus text format. Registered in its own plugin so route hooks (OpenAPI) registered earlier see it. */

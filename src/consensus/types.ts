@@ -43,6 +43,17 @@ export class EngineParamsError extends Error {
   readonly code = 'INVALID_PARAMS'
 }
 
+/** Numbers an engine family reports for metrics: what it has, typed, instead of being probed for. */
+export type EngineReadings =
+  | { kind: 'pow'; /** This node's mining speed, hashes per second (0 when not mining). */ hashrate(): number }
+  | {
+      kind: 'bft'
+      /** The round of the height being decided. */
+      round(): number
+      /** Votes verified and counted (ours included), and new double-vote evidence pooled. */
+      stats(): { prevotes: number; precommits: number; evidence: number }
+    }
+
 export interface ConsensusEngine {
   readonly type: string
   /** Address credited with block rewards and tips for blocks this node produces. */
@@ -53,6 +64,8 @@ export interface ConsensusEngine {
   stop(): Promise<void>
   /** Methods this engine adds to the node's JSON-RPC. */
   rpcMethods(): Record<string, EngineRpcMethod>
+  /** What the engine reports for metrics, if anything. */
+  readonly readings?: EngineReadings
   /**
    * Called when a tx submitted over RPC entered the mempool; eth_sendRawTransaction answers
    * once this resolves. The dev engine in automine mode resolves after the tx is in a block,

@@ -34,7 +34,7 @@ import {
   type TimeoutInfo,
   type WalStorage,
 } from '../bft/index.ts'
-import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
+import type { ConsensusEngine, EngineHost, EngineReadings, EngineRpcMethod } from '../types.ts'
 import { openWalStorage } from './files.ts'
 import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig, type MembershipAt } from './config.ts'
 import { encodeSeal, decodeSeal } from './seal.ts'
@@ -84,6 +84,7 @@ export class BftEngine implements ConsensusEngine {
   readonly type = 'bft'
   readonly producer: Uint8Array
   readonly stats: BftEngineStats = { prevotes: 0, precommits: 0, evidence: 0 }
+  readonly readings: EngineReadings = { kind: 'bft', round: () => this.driver?.state.round ?? 0, stats: () => this.stats }
   readonly rules: BftRules
   readonly schedule: ValidatorSchedule
   private host?: EngineHost

@@ -11,7 +11,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { PowEngineSpec } from '../../chain/spec/index.ts'
-import type { ConsensusEngine, EngineHost, EngineRpcMethod } from '../types.ts'
+import type { ConsensusEngine, EngineHost, EngineReadings, EngineRpcMethod } from '../types.ts'
 import { Miner } from './miner.ts'
 import { encodePowSeal, sealHash, type HeaderSource, type SealChainId } from './seal.ts'
 import { PowRules } from './rules.ts'
@@ -42,6 +42,7 @@ export class PowEngine implements ConsensusEngine {
   readonly type = 'pow'
   readonly producer: Uint8Array
   readonly rules: PowRules
+  readonly readings: EngineReadings = { kind: 'pow', hashrate: () => Math.round(this.miner?.hashrate() ?? 0) }
   private miner?: Miner
   private host?: EngineHost
   private stopped = false

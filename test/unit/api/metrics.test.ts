@@ -130,8 +130,8 @@ describe('NodeMetrics', () => {
   test('PoW and BFT families', async () => {
     const m = new NodeMetrics(readings(), { defaultMetrics: false })
     const stats = { prevotes: 4, precommits: 3, evidence: 0 }
-    m.addPow({ hashrate: () => 12345 })
-    m.addBft({ round: () => 2, stats: () => stats })
+    m.addPow({ kind: 'pow', hashrate: () => 12345 })
+    m.addBft({ kind: 'bft', round: () => 2, stats: () => stats })
     let e = await scrape(m)
     assert.equal(e.types.get('catena_hashrate'), 'gauge')
     assert.equal(valueOf(e, 'catena_hashrate'), 12345)
@@ -230,7 +230,7 @@ describe('instrumentNode', () => {
     const { pool } = makePool()
     const network = Object.assign(new EventEmitter(), { peers: () => [{}, {}] }) as unknown as Network
     const stats = { prevotes: 7, precommits: 6, evidence: 1 }
-    const bft = { type: 'bft', consensusState: () => ({ round: 1 }), stats } as unknown as ConsensusEngine
+    const bft = { type: 'bft', readings: { kind: 'bft', round: () => 1, stats: () => stats } } as unknown as ConsensusEngine
     const node: InstrumentedNode = { chain: t.chain, mempool: pool, engine: bft, importer: t.importer, network, finalizedHeight: () => 0n }
     const metrics = instrumentNode(node, { defaultMetrics: false })
     network.emit('peer:banned', { peerId: 'x', until: 0, reason: 'test' })
@@ -245,7 +245,7 @@ describe('instrumentNode', () => {
     assert.equal(valueOf(e, 'catena_evidence_total'), 1)
     assert.equal(e.types.has('catena_hashrate'), false)
 
-    const pow = { type: 'pow', miningStatus: () => ({ hashrate: 99 }) } as unknown as ConsensusEngine
+    const pow = { type: 'pow', readings: { kind: 'pow', hashrate: () => 99 } } as unknown as ConsensusEngine
     const powMetrics = instrumentNode({ ...node, engine: pow }, { defaultMetrics: false })
     const ep = await scrape(powMetrics)
     assert.equal(valueOf(ep, 'catena_hashrate'), 99)
