@@ -6,14 +6,13 @@
  */
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { makeCommon } from '../../src/execution/index.ts'
 import { KEYS } from '../helpers/chain.ts'
 import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
 import { makeDatadir, removeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { startValidator, withLogs } from '../helpers/validators.ts'
 
 type Hex = `0x${string}`
 const common = makeCommon(1338n)
@@ -25,42 +24,18 @@ after(async () => {
   await Promise.all(dirs.map(removeDatadir))
 })
 
-async function startValidator(i: number, datadir: string, bootnodes: string[], p2pPort = 0): Promise<NodeProcess> {
-  const keyFile = join(datadir, 'validator.key')
-  await writeFile(keyFile, bytesToHex(KEYS[i]), { mode: 0o600 })
-  const node = await startNode({
-    datadir,
-    chain: 'consortium',
-    args: ['--p2p-port', String(p2pPort), '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
-  })
-  running.add(node)
-  return node
-}
-
 const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
 
 /** Safety: every pair of live nodes agrees on every height both have. */
-
-/** Rethrows a liveness timeout with each validator's head and its last consensus log lines, to see where it stalled. */
-function withLogs(v: NodeProcess[]) {
-  return async (err: unknown): Promise<never> => {
-    const parts = await Promise.all(v.map(async (n, i) => {
-      const h = await height(n).catch(() => 'down')
-      const lines = n.output().split('\n').filter((l) => l && !/block imported/.test(l)).slice(-15).join('\n')
-      return `--- validator ${i} at height ${h}:\n${lines}`
-    }))
-    throw new Error(`${(err as Error).message}\n${parts.join('\n')}`)
-  }
-}
 
 describe('consortium BFT network (4 validator processes)', () => {
   test('finality, one down, two down, restart, agreement', async () => {
     const datadirs = await Promise.all([0, 1, 2, 3].map(() => makeDatadir()))
     dirs.push(...datadirs)
     const v: NodeProcess[] = []
-    v[0] = await startValidator(0, datadirs[0], [])
+    v[0] = await startValidator(0, datadirs[0], [], { running })
     const boot = v[0].info.p2p![0]
-    for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot])
+    for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot], { running })
     let follower: NodeProcess | undefined
     // Safety, checked over RPC in the background for the whole test, across kills and restarts.
     const watch = new AgreementWatch(() => [...v, follower]).start()
@@ -100,8 +75,8 @@ describe('consortium BFT network (4 validator processes)', () => {
     const halted = (await Promise.all(live.map(height))).reduce((a, b) => (a > b ? a : b))
 
     // Restart both: finality resumes with no manual step, and everyone agrees.
-    v[2] = await startValidator(2, datadirs[2], [boot])
-    v[3] = await startValidator(3, datadirs[3], [boot])
+    v[2] = await startValidator(2, datadirs[2], [boot], { running })
+    v[3] = await startValidator(3, datadirs[3], [boot], { running })
     // Liveness, not speed: rounds grew while two validators were down, and on 2 busy cores the
     // restarted ones must start, sync and catch up to the live pair's round first.
     await waitFor('finality to resume', async () => (await Promise.all(v.map(height))).every((h) => h >= halted + 2n), { timeoutMs: 180_000 }).catch(withLogs(v))
@@ -115,7 +90,7 @@ describe('consortium BFT network (4 validator processes)', () => {
     for (const n of v) running.delete(n)
     const order = [0, 1, 2, 3].sort(() => Math.random() - 0.5)
     const before = halted + 2n
-    for (const i of order) v[i] = await startValidator(i, datadirs[i], addrs.filter((_, j) => j !== i), ports[i])
+    for (const i of order) v[i] = await startValidator(i, datadirs[i], addrs.filter((_, j) => j !== i), { p2pPort: ports[i], running })
     await waitFor(`finality after restarting all in order ${order.join(',')}`, async () => (await Promise.all(v.map(height))).every((h) => h >= before + 2n), { timeoutMs: 180_000 }).catch(withLogs(v))
     await assertAgreement(v)
 

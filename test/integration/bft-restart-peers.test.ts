@@ -7,51 +7,22 @@
  */
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { bytesToHex } from '@ethereumjs/util'
-import { KEYS } from '../helpers/chain.ts'
 import { assertAgreement } from '../helpers/agreement.ts'
 import { readPeerStore } from '../../src/net/peer-store.ts'
-import { blockHeight, makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { blockHeight, makeDatadir, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { startValidator, withLogs } from '../helpers/validators.ts'
 
 const { dirs, running, cleanup } = trackNodes()
 after(cleanup)
-
-async function startValidator(i: number, datadir: string, bootnodes: string[], p2pPort = 0): Promise<NodeProcess> {
-  const keyFile = join(datadir, 'validator.key')
-  await writeFile(keyFile, bytesToHex(KEYS[i]), { mode: 0o600 })
-  const node = await startNode({
-    datadir,
-    chain: 'consortium',
-    args: ['--p2p-port', String(p2pPort), '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
-  })
-  running.add(node)
-  return node
-}
-
-/** Each node's head and last log lines, so a stall shows where it stopped. */
-function withLogs(v: NodeProcess[]) {
-  return async (err: unknown): Promise<never> => {
-    const parts = await Promise.all(
-      v.map(async (n) => {
-        const h = await blockHeight(n).catch(() => 'down')
-        const lines = n.output().split('\n').filter((l) => l && !/block imported/.test(l)).slice(-12).join('\n')
-        return `--- ${n.datadir} at height ${h}:\n${lines}`
-      }),
-    )
-    throw new Error(`${(err as Error).message}\n${parts.join('\n')}`)
-  }
-}
 
 describe('consortium restart without its bootnode (4 validator processes)', () => {
   test('all four killed, nodes 1-3 restarted with only node 0 as bootnode: they finalize again', async (t) => {
     const datadirs = await Promise.all([0, 1, 2, 3].map(() => makeDatadir()))
     dirs.push(...datadirs)
     const v: NodeProcess[] = []
-    v[0] = await startValidator(0, datadirs[0], [])
+    v[0] = await startValidator(0, datadirs[0], [], { running })
     const boot = v[0].info.p2p![0]
-    for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot])
+    for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot], { running })
     await waitFor('blocks to finalize', async () => (await Promise.all(v.map(blockHeight))).every((h) => h >= 3n), { timeoutMs: 120_000 }).catch(withLogs(v))
 
     // Peer exchange meshes the network; each of nodes 1-3 must have saved the other two in
@@ -72,7 +43,7 @@ describe('consortium restart without its bootnode (4 validator processes)', () =
     // Only 1-3 come back, on their old addresses, told of node 0 alone (as the devnet did).
     const restartedAt = Date.now()
     const back: NodeProcess[] = []
-    for (const i of [1, 2, 3]) back.push(await startValidator(i, datadirs[i], [boot], ports[i]))
+    for (const i of [1, 2, 3]) back.push(await startValidator(i, datadirs[i], [boot], { p2pPort: ports[i], running }))
     const start = (await Promise.all(back.map(blockHeight))).reduce((a, b) => (a > b ? a : b))
     await waitFor('nodes 1-3 to finalize two new heights without node 0', async () => (await Promise.all(back.map(blockHeight))).every((h) => h >= start + 2n), {
       timeoutMs: 180_000,

@@ -16,7 +16,6 @@
  */
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex } from '@ethereumjs/util'
 import { Chain } from '../../src/chain/chain.ts'
@@ -26,7 +25,7 @@ import { ethereumCustomCrypto } from '../../src/crypto/secp256k1.ts'
 import { makeCommon } from '../../src/execution/index.ts'
 import { ATTACKS, type AttackReport } from '../../src/lab/adversaries/index.ts'
 import { LevelStore } from '../../src/storage/index.ts'
-import { KEYS } from '../helpers/chain.ts'
+import { startValidator } from '../helpers/validators.ts'
 import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
 import { blockHeight, makeDatadir, startNode, startScript, trackNodes, waitFor, type NodeProcess, type ScriptProcess } from '../helpers/node-process.ts'
 
@@ -42,18 +41,10 @@ after(async () => {
   await cleanup()
 })
 
-async function startValidator(i: number, bootnodes: string[]): Promise<NodeProcess> {
+async function newValidator(i: number, bootnodes: string[]): Promise<NodeProcess> {
   const datadir = await makeDatadir()
   dirs.push(datadir)
-  const keyFile = join(datadir, 'validator.key')
-  await writeFile(keyFile, bytesToHex(KEYS[i]!), { mode: 0o600 })
-  const node = await startNode({
-    datadir,
-    chain: 'consortium',
-    args: ['--p2p-port', '0', '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : [])],
-  })
-  running.add(node)
-  return node
+  return startValidator(i, datadir, bootnodes, { running })
 }
 
 interface PeersView {
@@ -114,8 +105,8 @@ function withLogs(nodes: NodeProcess[]) {
 describe('a hostile peer process against a consortium devnet (4 validators and a follower as processes)', () => {
   test('forged blocks, consensus junk and a false head: nothing uncertified is imported, the attacker is banned, finality goes on', async (t) => {
     const spec = loadChainSpec('consortium') as ChainSpec & { engine: BftEngineSpec }
-    const v: NodeProcess[] = [await startValidator(0, [])]
-    v.push(...(await Promise.all([1, 2, 3].map((i) => startValidator(i, [v[0]!.info.p2p![0]!])))))
+    const v: NodeProcess[] = [await newValidator(0, [])]
+    v.push(...(await Promise.all([1, 2, 3].map((i) => newValidator(i, [v[0]!.info.p2p![0]!])))))
     const validatorAddrs = v.map((n) => n.info.p2p![0]!)
     await waitFor('blocks to finalize', async () => (await Promise.all(v.map(blockHeight))).every((h) => h >= 3n), { timeoutMs: 90_000 }).catch(withLogs(v))
 
