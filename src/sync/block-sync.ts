@@ -1,57 +1,51 @@
 /**
- * Block sync over the network: serves canonical blocks by range and any stored block by
- * hash, each with the proof its engine requires (a BFT block's commit certificate), catches
- * up from the peer with the highest head (fetching ranges, validating and importing them in
- * order, each block its own atomic commit, so a killed sync resumes where it stopped), and
- * follows new blocks by gossip. A block whose parent is unknown (an orphan: a peer on another
- * branch, or a gap) is held while its ancestors are fetched by hash back to a block we have;
- * the importer's fork choice then decides. Every block is checked header and proof first,
- * body last (BlockImporter.importRaw). Peers that send invalid blocks lose score, and so do
- * peers that claim a head they then do not serve.
+ * Block sync over the network: serves canonical blocks by range, any stored block by hash and
+ * canonical headers after a block locator, each block with the proof its engine requires (a
+ * BFT commit certificate); catches up from peers; follows new blocks by gossip.
+ *
+ * Catching up: peers are looked at best claim first (PeerClaims: the most total work in their
+ * status), and what decides is what they show. Engines whose headers prove their work (PoW)
+ * sync headers first: the peer's branch is verified from where it parts from our chain
+ * (HeaderSync: seal, retarget bits, time rules, linkage, summed work), a fork deeper than
+ * maxReorgDepth is refused before any body is asked for, and bodies are fetched only when the
+ * branch shows more work than our head (BranchImport). Other engines (BFT, dev: no branches)
+ * fetch ranges of blocks after the head (RangeSync), each checked with its proof. A peer that
+ * shows less than it claimed loses score and is passed over until it claims more; one that
+ * sends an invalid header or block loses more, and a forger is dropped.
+ *
+ * Gossip: a block whose parent we have is imported at once (the importer keeps a side block
+ * only if its branch could become canonical). One whose parent we lack is not chased on the
+ * gossip path: its sender is asked for its status (at most once a second per peer) and
+ * catch-up looks at that claim in the background. Nothing is fetched or held per orphan.
  */
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
-import type { BlockImporter, ImportOutcome } from '../chain/import.ts'
+import type { BlockImporter, ImportOptions, ImportOutcome } from '../chain/import.ts'
 import { decodeBlockEnvelope, encodeBlockEnvelope, type RawBlock } from '../chain/block.ts'
-import { PENALTY, invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
-import { progressLine } from './progress.ts'
-import {
-  WireError,
-  decodeBlockList,
-  decodeRangeRequest,
-  decodeHashList,
-  encodeBlockList,
-  encodeHashList,
-  encodeRangeRequest,
-} from './wire.ts'
+import { invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
+import { BranchImport } from './branch-import.ts'
+import { PeerClaims } from './claims.ts'
+import { SyncError, unfulfilledClaim } from './errors.ts'
+import { HeaderSync } from './header-sync.ts'
+import { locate } from './locator.ts'
+import { SyncProgress } from './progress.ts'
+import { RangeSync } from './range-sync.ts'
+import { decodeHashList, decodeHeaderRequest, decodeRangeRequest, encodeBlockList, encodeHeaderList } from './wire.ts'
 
-/** Blocks asked for per range request. */
-const RANGE = 64
-/** A range response stops before this many bytes (the protocol limit is 16 MiB). */
+/** A range or by-hash response stops before this many bytes (the protocol limit is 16 MiB). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-const REQUEST_TIMEOUT_MS = 15_000
-const PROGRESS_EVERY_MS = 1000
-/** An invalid block costs more than a malformed message: it also cost us an execution. */
-const INVALID_BLOCK_PENALTY = 50
+/** An orphan's sender is asked for its status at most this often. */
+const HINT_INTERVAL_MS = 1000
+/** Peers remembered for that; beyond this the record starts again. */
+const MAX_HINTED = 1024
 
-/** A block ahead of our clock may be fine later (clock skew): dropped, not held against the peer. */
-function isNotYetValid(err: unknown): boolean {
-  return err instanceof BlockError && err.code === 'TIME_TOO_NEW'
+/** Why the importer did not keep a block a peer had every right to send (a race, a stale or lighter branch). */
+function isNotKept(err: unknown): boolean {
+  if (!(err instanceof BlockError)) return false
+  return err.code === 'ALREADY_KNOWN' || err.code === 'NOT_EXTENDING_HEAD' || err.code === 'INSUFFICIENT_WORK' || err.code === 'FORK_TOO_DEEP' || err.code === 'TIME_TOO_NEW'
 }
-
-/** Another path (gossip, consensus, range sync) imported the block first: nothing wrong with the peer. */
-function isAlreadyDone(err: unknown): boolean {
-  return err instanceof BlockError && (err.code === 'ALREADY_KNOWN' || err.code === 'NOT_EXTENDING_HEAD')
-}
-
-/** A block from a peer, its proof, or its bytes are wrong: the peer is at fault. */
-function isPeerFault(err: unknown): boolean {
-  return err instanceof WireError || (err instanceof BlockError && !isAlreadyDone(err) && err.code !== 'UNKNOWN_PARENT' && !isNotYetValid(err))
-}
-/** How far back an orphan's ancestors are fetched before giving up (deeper forks need range sync). */
-const MAX_ANCESTOR_DEPTH = 1024
 
 export interface BlockSyncOptions {
   network: Network
@@ -65,13 +59,24 @@ export class BlockSync {
   private again = false
   private stopped = false
   private unsubscribe?: () => void
-  /** Peers whose claimed head was not delivered: the claim they made (ignored until they claim more). */
-  private readonly failedClaims = new Map<string, bigint>()
   private lastRefresh = 0
+  private readonly hinted = new Map<string, number>()
+  private readonly claims: PeerClaims
+  private readonly headers: HeaderSync
+  private readonly branches: BranchImport
+  private readonly ranges: RangeSync
 
-  constructor(private readonly o: BlockSyncOptions) {}
+  constructor(private readonly o: BlockSyncOptions) {
+    const { network, chain, importer } = o
+    const importOne = (raw: RawBlock, opts: ImportOptions) => this.importOne(raw, opts)
+    const onImported = (outcome: ImportOutcome) => this.logOutcome(outcome)
+    this.claims = new PeerClaims(chain)
+    this.headers = new HeaderSync({ network, chain, importer })
+    this.branches = new BranchImport({ network, chain, importOne, onImported })
+    this.ranges = new RangeSync({ network, chain, importOne, onImported })
+  }
 
-  /** True while a catch-up run (range sync from the best peer) is under way. */
+  /** True while a catch-up run (sync from the best peer) is under way. */
   get isSyncing(): boolean {
     return this.syncing !== undefined
   }
@@ -80,6 +85,7 @@ export class BlockSync {
     const { network } = this.o
     await network.handle('blocksByRange', (req) => this.serveRange(req))
     await network.handle('blocksByHash', (req) => this.serveByHash(req))
+    await network.handle('headersByLocator', (req) => this.serveHeaders(req))
     this.unsubscribe = network.subscribe('blocks', (data, from) => this.onGossipBlock(data, from))
     network.on('peer:connected', () => this.trigger())
     network.on('peer:status', () => this.trigger())
@@ -94,8 +100,7 @@ export class BlockSync {
 
   /**
    * Gossips a block this node produced or imported, with its proof (gossipsub drops
-   * duplicates, by header). Not while catching up by range: peers that serve us those blocks
-   * have them already.
+   * duplicates, by header). Not while catching up: peers that serve us those blocks have them.
    */
   async announce(imported: ImportedBlock): Promise<void> {
     if (this.stopped || this.syncing) return
@@ -161,6 +166,28 @@ export class BlockSync {
     return encodeBlockList(blocks)
   }
 
+  /** Canonical headers after the first locator hash on our canonical chain (none if no hash is). */
+  private async serveHeaders(req: Uint8Array): Promise<Uint8Array> {
+    let request
+    try {
+      request = decodeHeaderRequest(req)
+    } catch (err) {
+      throw invalidRequest((err as Error).message)
+    }
+    const { chain } = this.o
+    const known = locate(chain, request.locator)
+    const headers: Uint8Array[] = []
+    if (known !== undefined) {
+      const head = chain.head.header.height
+      for (let h = known + 1n; h <= head && headers.length < request.max; h++) {
+        const encoded = chain.getEncodedHeader(chain.getHashAt(h)!)
+        if (!encoded) break
+        headers.push(encoded)
+      }
+    }
+    return encodeHeaderList(headers)
+  }
+
   /** Gossip blocks are handled one at a time, in arrival order: each may be the next one's parent. */
   private gossipQueue: Promise<unknown> = Promise.resolve()
 
@@ -180,34 +207,38 @@ export class BlockSync {
     }
     const { chain } = this.o
     if (chain.hasBlock(raw.hash)) return 'ignore'
-    const head = chain.head
     if (!chain.hasBlock(raw.header.parentHash)) {
-      if (raw.header.height > head.header.height + 1n) {
-        // Ahead of us: range sync from the sender fills the gap (and fetches a forked branch by hash).
-        void this.o.network
-          .refreshStatus(from)
-          .catch(() => undefined)
-          .then(() => this.trigger())
-        return 'ignore'
-      }
-      // A block of another branch at our height: fetch its ancestors from the sender back to a block we have.
-      return (await this.importWithAncestors(from, raw)) ? 'accept' : 'ignore'
+      // Ahead of us or on another branch: what the sender claims is looked at by catch-up.
+      this.hint(from)
+      return 'ignore'
     }
     try {
-      this.logOutcome(await this.importOne(raw))
+      this.logOutcome(await this.importOne(raw, {}))
       return 'accept'
     } catch (err) {
-      if (!isPeerFault(err)) return 'ignore'
+      if (isNotKept(err) || (err instanceof BlockError && err.code === 'UNKNOWN_PARENT')) return 'ignore'
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }
   }
 
+  /** A peer sent a block we cannot place: ask it for its status (bounded per peer), then catch up. */
+  private hint(peer: string): void {
+    const now = Date.now()
+    if (now - (this.hinted.get(peer) ?? 0) < HINT_INTERVAL_MS) return
+    if (this.hinted.size >= MAX_HINTED) this.hinted.clear()
+    this.hinted.set(peer, now)
+    void this.o.network
+      .refreshStatus(peer)
+      .catch(() => undefined)
+      .then(() => this.trigger())
+  }
+
   /** Imports one at a time: gossip, fetched branches and range sync never validate the same block at once. */
   private importQueue: Promise<unknown> = Promise.resolve()
 
-  private importOne(raw: RawBlock): Promise<ImportOutcome> {
-    const run = this.importQueue.then(() => this.o.importer.importRaw(raw))
+  private importOne(raw: RawBlock, opts: ImportOptions): Promise<ImportOutcome> {
+    const run = this.importQueue.then(() => this.o.importer.importRaw(raw, opts))
     this.importQueue = run.catch(() => undefined)
     return run
   }
@@ -215,55 +246,6 @@ export class BlockSync {
   private logOutcome(outcome: ImportOutcome): void {
     if (outcome.refusedReorg) this.o.log.warn({ block: bytesToHex(outcome.imported.hash), reason: outcome.refusedReorg }, 'heavier branch not adopted')
     else if (outcome.status === 'side') this.o.log.info({ height: Number(outcome.imported.block.header.height), hash: bytesToHex(outcome.imported.hash) }, 'block stored on a side branch')
-  }
-
-  /**
-   * Fetches `block`'s missing ancestors from `peer` by hash (newest first, back to a stored
-   * block), then imports them oldest first. Returns false when the peer could not supply them;
-   * an invalid block costs the peer score.
-   */
-  private async importWithAncestors(peer: string, block: RawBlock): Promise<boolean> {
-    const { chain, network, log } = this.o
-    const branch: RawBlock[] = [block]
-    let cursor = block
-    while (!chain.hasBlock(cursor.header.parentHash)) {
-      if (branch.length > MAX_ANCESTOR_DEPTH) {
-        log.warn({ peer, depth: branch.length }, 'orphan block: ancestors too deep to fetch by hash')
-        return false
-      }
-      let parent: RawBlock | undefined
-      try {
-        const payload = await network.request(peer, 'blocksByHash', encodeHashList([cursor.header.parentHash]), { timeoutMs: REQUEST_TIMEOUT_MS })
-        const [bytes] = decodeBlockList(payload)
-        parent = bytes ? decodeBlockEnvelope(bytes) : undefined
-      } catch (err) {
-        if (isPeerFault(err)) network.penalize(peer, `blocksByHash answered with a malformed block: ${(err as Error).message}`, PENALTY.malformed)
-        else log.debug({ peer, err: (err as Error).message }, 'could not fetch an orphan ancestor')
-        return false
-      }
-      if (!parent || bytesToHex(parent.hash) !== bytesToHex(cursor.header.parentHash)) {
-        network.penalize(peer, 'blocksByHash answered with another block', PENALTY.malformed)
-        return false
-      }
-      branch.push(parent)
-      cursor = parent
-    }
-    if (branch.length > 1) log.info({ peer, blocks: branch.length, forkHeight: Number(cursor.header.height - 1n) }, 'fetched the ancestors of an orphan block')
-    for (const b of branch.reverse()) {
-      try {
-        this.logOutcome(await this.importOne(b))
-      } catch (err) {
-        if (isAlreadyDone(err)) continue
-        if (isNotYetValid(err)) {
-          log.info({ peer, err: (err as Error).message }, 'block from the future: dropped for now')
-          return false
-        }
-        network.penalize(peer, `invalid block: ${(err as Error).message}`, INVALID_BLOCK_PENALTY)
-        log.warn({ peer, err: (err as Error).message }, 'invalid block on a fetched branch')
-        return false
-      }
-    }
-    return true
   }
 
   /** Starts a catch-up run unless one is running; a running one checks again when done. */
@@ -284,87 +266,88 @@ export class BlockSync {
       })
   }
 
-  /**
-   * The peer claiming the highest head above ours. A claim costs nothing to make, so a peer
-   * whose claim was not delivered is skipped until it claims more (and paid for it in score).
-   */
-  private bestPeer(): PeerInfo | undefined {
-    const ours = this.o.chain.head.header.height
-    let best: PeerInfo | undefined
-    for (const p of this.o.network.peers()) {
-      const failed = this.failedClaims.get(p.peerId)
-      if (failed !== undefined && p.status.headHeight <= failed) continue
-      if (p.status.headHeight > ours && (!best || p.status.headHeight > best.status.headHeight)) best = p
-    }
-    return best
-  }
-
-  /** The peer claimed a head it did not serve (an empty or short answer below its claim). */
-  private claimFailed(peer: PeerInfo, reached: bigint): void {
-    if (this.failedClaims.size > 1024) this.failedClaims.clear()
-    this.failedClaims.set(peer.peerId, peer.status.headHeight)
-    this.o.network.penalize(peer.peerId, `claimed head ${peer.status.headHeight} but served blocks only to ${reached}`, PENALTY.unfulfilledClaim)
-    this.o.log.info({ peer: peer.peerId, claimed: String(peer.status.headHeight), reached: String(reached) }, 'sync: peer did not deliver the head it claimed')
-  }
-
+  /** Syncs from the best-claiming peer until no peer claims more than we have (or shows it). */
   private async catchUp(): Promise<void> {
-    const { chain, network, log } = this.o
-    let peer = this.bestPeer()
-    if (!peer) return
-    const startHeight = chain.head.header.height
-    const target = peer.status.headHeight
-    const startedAt = Date.now()
-    let lastLog = 0
-    log.info({ peer: peer.peerId, from: Number(startHeight + 1n), to: Number(target) }, 'sync: catching up')
-    while (!this.stopped && peer) {
-      const from = chain.head.header.height + 1n
-      const payload = await network.request(peer.peerId, 'blocksByRange', encodeRangeRequest({ from, count: RANGE }), { timeoutMs: REQUEST_TIMEOUT_MS })
-      let encoded: Uint8Array[]
+    const progress = new SyncProgress(this.o.chain, this.o.log)
+    while (!this.stopped) {
+      const peer = this.claims.candidates(this.o.network.peers())[0]
+      if (!peer) break
+      progress.start(peer.peerId, peer.status.headHeight)
       try {
-        encoded = decodeBlockList(payload)
+        await (this.o.importer.headersFirst ? this.headersFirstFrom(peer, progress) : this.rangeFrom(peer, progress))
       } catch (err) {
-        network.penalize(peer.peerId, `bad blocksByRange response: ${(err as Error).message}`, PENALTY.malformed)
-        return
+        this.failed(peer, err)
       }
-      const before = chain.head.header.height
-      for (const bytes of encoded) {
-        try {
-          const raw = decodeBlockEnvelope(bytes)
-          if (!chain.hasBlock(raw.header.parentHash)) {
-            // The peer's chain forked from ours below this height: fetch its branch by hash.
-            if (!(await this.importWithAncestors(peer.peerId, raw))) return
-            continue
-          }
-          this.logOutcome(await this.importOne(raw))
-        } catch (err) {
-          if (isAlreadyDone(err)) continue
-          if (isNotYetValid(err)) {
-            log.info({ peer: peer.peerId, err: (err as Error).message }, 'sync: block from the future, retrying later')
-            return
-          }
-          const reason = err instanceof WireError || err instanceof BlockError ? err.message : String(err)
-          network.penalize(peer.peerId, `invalid block in range: ${reason}`, INVALID_BLOCK_PENALTY)
-          log.warn({ peer: peer.peerId, err: reason }, 'sync: peer sent an invalid block')
-          return
-        }
-      }
-      // Nothing at all after our head although the peer claims more: the claim was false.
-      if (encoded.length === 0 && chain.head.header.height === before && peer.status.headHeight > before) {
-        this.claimFailed(peer, chain.head.header.height)
-        return
-      }
-      if (Date.now() - lastLog > PROGRESS_EVERY_MS) {
-        lastLog = Date.now()
-        const done = chain.head.header.height - startHeight
-        const total = target > chain.head.header.height ? target - startHeight : done
-        log.info(`sync ${progressLine(done, total, startedAt)}`)
-      }
-      // A short range means we reached the peer's head (it may have grown meanwhile: the loop
-      // then runs again through trigger()).
-      if (encoded.length < RANGE) break
-      peer = network.peer(peer.peerId) ?? this.bestPeer()
     }
-    log.info({ head: Number(chain.head.header.height), hash: bytesToHex(chain.head.hash), seconds: (Date.now() - startedAt) / 1000 }, 'sync: caught up')
+    progress.done()
+  }
+
+  /**
+   * One step of headers-first sync from `peer`: verify its branch, then import the bodies if
+   * it outweighs our head. Each step imports blocks or passes the peer over, so catch-up ends.
+   */
+  private async headersFirstFrom(peer: PeerInfo, progress: SyncProgress): Promise<void> {
+    const { chain, log } = this.o
+    const ours = chain.getWork(chain.head.hash)
+    const probe = await this.headers.probe(peer.peerId, ours)
+    if (probe.kind === 'nothing') return this.shown(peer, { work: ours, height: chain.head.header.height })
+    if (probe.kind === 'too-deep') {
+      log.warn(
+        { peer: peer.peerId, forkHeight: Number(probe.forkHeight), depth: Number(probe.depth), maxReorgDepth: this.o.importer.maxReorgDepth },
+        "sync: the peer's chain parts from ours deeper than this node reorganizes (maxReorgDepth): not followed",
+      )
+      return this.claims.passOver(peer.peerId, peer.status)
+    }
+    const { branch, complete, future } = probe
+    if (branch.work <= ours) {
+      if (future) log.info({ peer: peer.peerId, reason: future }, 'sync: a header from the future; trying again later')
+      // A branch that reached our bound on held headers without outweighing us is not believed either.
+      if (future || (complete && !PeerClaims.shortOf(peer.status, { work: branch.work, height: branch.tip.header.height }))) return this.claims.passOver(peer.peerId, peer.status)
+      return this.claimFailed(peer, `showed a branch with work ${branch.work} (${branch.length} headers from height ${branch.fork.header.height}), not more than ours (${ours})`)
+    }
+    if (branch.fork.header.height < chain.head.header.height) {
+      log.info({ peer: peer.peerId, forkHeight: Number(branch.fork.header.height), headers: branch.length }, 'sync: a branch with more work; fetching its blocks')
+    }
+    const target = branch.tip.header.height > peer.status.headHeight ? branch.tip.header.height : peer.status.headHeight
+    const stop = await this.branches.run(peer.peerId, branch, () => progress.tick(target))
+    if (stop === 'future' || future) return this.claims.passOver(peer.peerId, peer.status)
+    if (stop === undefined && complete) this.shown(peer, { work: branch.work, height: branch.tip.header.height })
+  }
+
+  /**
+   * One range of blocks after our head from `peer` (engines without headers-first). Once our
+   * head reaches its claim it is no candidate any more; an empty answer before that is a
+   * failed claim (RangeSync throws).
+   */
+  private async rangeFrom(peer: PeerInfo, progress: SyncProgress): Promise<void> {
+    const stop = await this.ranges.next(peer)
+    progress.tick(peer.status.headHeight)
+    if (stop === 'future') this.claims.passOver(peer.peerId, peer.status)
+  }
+
+  /** The peer served all it has: it is paid in score if that falls short of its claim, and passed over either way. */
+  private shown(peer: PeerInfo, shown: { work: bigint; height: bigint }): void {
+    if (PeerClaims.shortOf(peer.status, shown)) {
+      const claim = peer.status.totalWork !== undefined ? `work ${peer.status.totalWork}` : `head ${peer.status.headHeight}`
+      return this.claimFailed(peer, `claimed ${claim} but showed only work ${shown.work} at height ${shown.height}`)
+    }
+    this.claims.passOver(peer.peerId, peer.status)
+  }
+
+  private claimFailed(peer: PeerInfo, reason: string): void {
+    this.failed(peer, unfulfilledClaim(reason))
+  }
+
+  /** Sync from `peer` failed: it pays what it did wrong (and is dropped if it forged), and is passed over. */
+  private failed(peer: PeerInfo, err: unknown): void {
+    const { network, log } = this.o
+    this.claims.passOver(peer.peerId, peer.status)
+    if (!(err instanceof SyncError)) {
+      log.debug({ peer: peer.peerId, err: (err as Error).message }, 'sync: request failed')
+      return
+    }
+    log.info({ peer: peer.peerId, code: err.code, reason: err.message }, `sync: peer ${err.code === 'UNFULFILLED_CLAIM' ? 'did not deliver what it claimed' : 'sent invalid data'}`)
+    network.penalize(peer.peerId, err.message, err.penalty)
+    if (err.drop) void network.disconnect(peer.peerId).catch(() => undefined)
   }
 }
-
