@@ -120,7 +120,8 @@ export class PowRules implements BlockRules {
   private ancestor(parentHash: Uint8Array, parent: BlockHeader, height: bigint): AncestorInfo {
     if (height > parent.height) throw new Error(`no ancestor at height ${height} above the parent ${parent.height}`)
     let header: BlockHeader | undefined
-    if (parent.height - height <= BRANCH_WALK) {
+    // Genesis (ASERT's anchor) is every branch's: no walk back to it for every block.
+    if (height > 0n && parent.height - height <= BRANCH_WALK) {
       header = parent
       let hash = parentHash
       while (header && header.height > height) {

@@ -14,7 +14,7 @@ import { PENALTY } from '../../../src/net/index.ts'
 import { decodeHashList, encodeBlockList } from '../../../src/sync/wire.ts'
 import { decodeHeaderRequest, encodeHeaderList } from '../../../src/sync/wire.ts'
 import { waitFor, isPeer } from '../net/helpers.ts'
-import { connect, mine, powNode, powSpec, type PowNode } from './pow-harness.ts'
+import { connect, mine, powNode, powSpec, type PowNode } from './harness.ts'
 
 const HUGE = { height: 2n ** 63n, work: 2n ** 200n }
 

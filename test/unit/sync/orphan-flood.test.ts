@@ -11,7 +11,7 @@ import { blockHash, encodeBlockEnvelope, type BlockHeader } from '../../../src/c
 import { encodePowSeal } from '../../../src/consensus/pow/seal.ts'
 import { decodeHashList, encodeBlockList } from '../../../src/sync/wire.ts'
 import { waitFor } from '../net/helpers.ts'
-import { connect, copyChain, mine, powChain, powNode, powSpec } from './pow-harness.ts'
+import { connect, copyChain, mine, powChain, powNode, powSpec } from './harness.ts'
 
 const ANCESTRY = 1100
 const ORPHANS = 8

@@ -10,7 +10,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { encodeBlockEnvelope } from '../../../src/chain/block.ts'
 import type { Reorg } from '../../../src/chain/chain.ts'
 import { waitFor } from '../net/helpers.ts'
-import { connect, copyChain, mine, powChain, powNode, powSpec, workOf, type PowNode } from './pow-harness.ts'
+import { connect, copyChain, mine, powChain, powNode, powSpec, workOf, type PowNode } from './harness.ts'
 
 /** Hashes of a node's canonical blocks 1..head. */
 function hashes(node: Pick<PowNode, 'chain'>): Uint8Array[] {

@@ -1,7 +1,8 @@
 /**
- * Proof-of-Work nodes in one process for sync tests: each is a real chain (in-memory store)
- * with the production PowRules (seal, retarget bits, time rules, work) on an easy target,
- * a real libp2p network on 127.0.0.1 and a real BlockSync, wired as node/node.ts wires them.
+ * Nodes in one process for sync tests: each is a real chain (in-memory store), a real libp2p
+ * network on 127.0.0.1 and a real BlockSync, wired as node/node.ts wires them. PoW nodes have
+ * the production PowRules (seal, retarget bits, time rules, work) on an easy target; other
+ * nodes take any chain (test/helpers/chain.ts), e.g. a dev chain, which syncs by range.
  * Blocks are mined for real (a nonce search against the target the retarget rule gives), so
  * a chain's work is what its headers prove.
  *
@@ -33,28 +34,33 @@ import { BlockSync } from '../../../src/sync/index.ts'
 /** Seconds between blocks the retarget rule aims for. */
 export const SPACING = 60n
 
-/** An easy PoW chain: about 16 hashes a block at the easiest target, ASERT with a 10-block half-life. */
-export function powSpec(opts: { maxReorgDepth?: number } = {}): ChainSpec {
+type Retarget = { kind: 'asert'; halfLifeSeconds: number } | { kind: 'bitcoin'; interval: number }
+
+/** An easy PoW chain: about 16 hashes a block at the easiest target; ASERT with a 10-block half-life unless told. */
+export function powSpec(opts: { maxReorgDepth?: number; retarget?: Retarget } = {}): ChainSpec {
   const json = presetJSON('bitcoin-cash-like')!
   json.name = 'pow-sync-test'
   json.blockTimeMs = Number(SPACING) * 1000
   const easiest = targetToCompact((1n << 256n) / 16n)
-  json.engine = { type: 'pow', initialBits: easiest, powLimitBits: easiest, retarget: { kind: 'asert', halfLifeSeconds: 600 }, coinbaseMaturity: 0, maxReorgDepth: opts.maxReorgDepth ?? 100 }
+  const retarget = opts.retarget ?? { kind: 'asert', halfLifeSeconds: 600 }
+  json.engine = { type: 'pow', initialBits: easiest, powLimitBits: easiest, retarget, coinbaseMaturity: 0, maxReorgDepth: opts.maxReorgDepth ?? 100 }
   return parseChainSpec(json)
 }
 
-export interface PowNode {
-  spec: ChainSpec
+export interface SyncNode {
   chain: Chain
-  rules: PowRules
   importer: BlockImporter
-  /** Undefined for a bare chain (no network). */
   net: Network
   sync: BlockSync
   /** Log messages of the network and the sync, in order. */
   logs: string[]
   /** Blocks this node executed to check them (the importer's 'validate' step). */
   validated: number
+}
+
+export interface PowNode extends SyncNode {
+  spec: ChainSpec
+  rules: PowRules
 }
 
 export interface PowNodeOptions {
@@ -83,8 +89,17 @@ export async function powChain(spec: ChainSpec): Promise<Pick<PowNode, 'spec' | 
 
 /** A PoW node on the network: chain, libp2p host and block sync; stopped when the test ends. */
 export async function powNode(t: TestContext, spec: ChainSpec, opts: PowNodeOptions = {}): Promise<PowNode> {
-  const base = await powChain(spec)
+  return syncNode(t, await powChain(spec), opts)
+}
+
+/** Puts a chain on the network with a block sync; stopped when the test ends. */
+export async function syncNode<T extends Pick<SyncNode, 'chain' | 'importer'>>(t: TestContext, base: T, opts: PowNodeOptions = {}): Promise<T & SyncNode> {
   const { chain } = base
+  const counted = base as T & { validated?: number }
+  if (counted.validated === undefined) {
+    counted.validated = 0
+    base.importer.onTiming = (step) => void (step === 'validate' && counted.validated!++)
+  }
   const real = () => ({ height: chain.head.header.height, hash: chain.head.hash, work: chain.getWork(chain.head.hash) })
   const logs: string[] = []
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push((JSON.parse(line) as { msg: string }).msg) })
@@ -93,7 +108,7 @@ export async function powNode(t: TestContext, spec: ChainSpec, opts: PowNodeOpti
     datadir,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     bootnodes: [],
-    chainId: spec.chainId,
+    chainId: chain.spec.chainId,
     genesisHash: chain.genesisHash,
     head: () => (opts.claim ? opts.claim(real()) : real()),
     logger: log,
@@ -101,7 +116,7 @@ export async function powNode(t: TestContext, spec: ChainSpec, opts: PowNodeOpti
   })
   await net.start()
   const sync = new BlockSync({ network: net, chain, importer: base.importer, log })
-  const node = Object.assign(base, { net, sync, logs })
+  const node = Object.assign(counted as T & { validated: number }, { net, sync, logs })
   if (!opts.noSync) {
     await sync.start()
     chain.on('block', (b) => void sync.announce(b))
