@@ -1,10 +1,11 @@
 /**
  * Headers-first sync, the body half: downloads the bodies of a verified header branch from the
- * peer that showed it, by hash and in order, at most MAX_HASHES a request (one answer held at
- * a time), and imports each with the branch's verified work: the importer stores a block of a
- * side branch only when that branch could become canonical (BlockImporter's side-branch
- * policy), and switches to it once its imported blocks outweigh our head. Every body must be
- * the block of its verified header (same hash) and pass the full import.
+ * peer that showed it, by hash and in order, at most MAX_HASHES a request, and imports each
+ * with the branch's verified work: the importer stores a block of a side branch only when
+ * that branch could become canonical (BlockImporter's side-branch policy), and switches to it
+ * once its imported blocks outweigh our head. Every body must be the block of its verified
+ * header (same hash) and pass the full import. The next request is in flight while a batch is
+ * imported (two answers held at most).
  * @module
  */
 import { equalsBytes } from '@ethereumjs/util'
@@ -44,18 +45,25 @@ export class BranchImport {
   async run(peer: string, branch: HeaderBranch, tick: () => void = () => {}): Promise<ImportStop | undefined> {
     const { chain } = this.o
     const wanted = branch.hashes.filter((h) => !chain.hasBlock(h))
+    if (wanted.length === 0) return undefined
     let next = 0
-    while (next < wanted.length) {
-      const batch = wanted.slice(next, next + MAX_HASHES)
-      const blocks = await this.fetch(peer, batch)
+    let fetching = this.fetch(peer, wanted.slice(0, MAX_HASHES))
+    for (;;) {
+      const blocks = await fetching
+      next += blocks.length
+      const more = next < wanted.length
+      // The next answer travels while this one is imported: at most two are held.
+      if (more) {
+        fetching = this.fetch(peer, wanted.slice(next, next + MAX_HASHES))
+        fetching.catch(() => undefined) // left unread if this batch stops the import
+      }
       for (const raw of blocks) {
         const stop = await this.importBlock(raw, branch.work)
         if (stop) return stop
       }
-      next += blocks.length
       tick()
+      if (!more) return undefined
     }
-    return undefined
   }
 
   /** The blocks of `hashes`, in order (the peer may answer fewer: a size cap; none is a failed claim). */
