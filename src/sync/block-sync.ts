@@ -18,13 +18,13 @@
  * gossip path: its sender is asked for its status (at most once a second per peer) and
  * catch-up looks at that claim in the background. Nothing is fetched or held per orphan.
  */
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import type { BlockImporter, ImportOptions, ImportOutcome } from '../chain/import.ts'
 import { decodeBlockEnvelope, encodeBlockEnvelope, type RawBlock } from '../chain/block.ts'
-import { invalidRequest, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
+import { invalidRequest, isNetError, type GossipVerdict, type Network, type PeerInfo } from '../net/index.ts'
 import { BranchImport } from './branch-import.ts'
 import { PeerClaims } from './claims.ts'
 import { SyncError, unfulfilledClaim } from './errors.ts'
@@ -273,8 +273,11 @@ export class BlockSync {
       const peer = this.claims.candidates(this.o.network.peers())[0]
       if (!peer) break
       progress.start(peer.peerId, peer.status.headHeight)
+      const head = this.o.chain.head.hash
       try {
         await (this.o.importer.headersFirst ? this.headersFirstFrom(peer, progress) : this.rangeFrom(peer, progress))
+        // A step that moved nothing must not be repeated (a peer answering blocks that never extend our chain).
+        if (equalsBytes(head, this.o.chain.head.hash)) this.claims.passOver(peer.peerId, peer.status)
       } catch (err) {
         this.failed(peer, err)
       }
@@ -290,7 +293,7 @@ export class BlockSync {
     const { chain, log } = this.o
     const ours = chain.getWork(chain.head.hash)
     const probe = await this.headers.probe(peer.peerId, ours)
-    if (probe.kind === 'nothing') return this.shown(peer, { work: ours, height: chain.head.header.height })
+    if (probe.kind === 'nothing') return this.shown(peer, { work: chain.getWork(chain.head.hash), height: chain.head.header.height })
     if (probe.kind === 'too-deep') {
       log.warn(
         { peer: peer.peerId, forkHeight: Number(probe.forkHeight), depth: Number(probe.depth), maxReorgDepth: this.o.importer.maxReorgDepth },
@@ -342,6 +345,8 @@ export class BlockSync {
   private failed(peer: PeerInfo, err: unknown): void {
     const { network, log } = this.o
     this.claims.passOver(peer.peerId, peer.status)
+    // A claim the peer does not answer for in time is as good as a claim it cannot show.
+    if (isNetError(err, 'TIMEOUT')) err = unfulfilledClaim(`claimed a better chain but did not answer in time: ${err.message}`)
     if (!(err instanceof SyncError)) {
       log.debug({ peer: peer.peerId, err: (err as Error).message }, 'sync: request failed')
       return

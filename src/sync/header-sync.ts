@@ -21,7 +21,8 @@ import { MAX_HEADERS, WireError, decodeHeaderList, encodeHeaderRequest } from '.
 
 /** Most headers of one peer's branch held at once (~1.5 KB each decoded: about 12 MB). */
 export const MAX_BRANCH_HEADERS = 8192
-const HEADERS_TIMEOUT_MS = 10_000
+/** Up to 1,024 headers (~600 KB): a peer that cannot answer in this time does not show its claim. */
+const HEADERS_TIMEOUT_MS = 5_000
 
 /** What a peer's headers showed. */
 export type Probe =

@@ -63,6 +63,23 @@ describe('PoW sync: false claims', () => {
     assert.equal(victim.net.penaltyOf(honest.net.peerId), 0)
   })
 
+  test('a peer claiming huge work that never answers is penalized after the request times out; the node syncs from the honest peer', async (t) => {
+    const spec = powSpec()
+    const honest = await powNode(t, spec)
+    await mine(honest, 10)
+    const victim = await powNode(t, spec)
+    const l = await powNode(t, spec, { noSync: true, claim: () => ({ height: HUGE.height, hash: new Uint8Array(32).fill(0xee), work: HUGE.work }) })
+    let release!: () => void
+    const hung = new Promise<Uint8Array>((resolve) => (release = () => resolve(encodeHeaderList([]))))
+    t.after(() => release())
+    await l.net.handle('headersByLocator', () => hung)
+
+    await connect(victim, l)
+    await connect(victim, honest)
+    await waitFor(() => victim.net.penaltyOf(l.net.peerId) >= PENALTY.unfulfilledClaim, 'the silent liar to be penalized', 20_000)
+    await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to sync from the honest peer', 20_000)
+  })
+
   test('a peer serving a real but short prefix under a huge claim is penalized after it; the node syncs from the honest peer', async (t) => {
     const spec = powSpec()
     const honest = await powNode(t, spec)
