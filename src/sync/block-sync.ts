@@ -76,6 +76,20 @@ export class BlockSync {
     this.ranges = new RangeSync({ network, chain, importOne, onImported })
   }
 
+  /**
+   * The highest head claimed by a connected peer, leaving out peers whose claims failed or
+   * whose chain we cannot take (readiness compares against it: a liar claiming 2^63 must not
+   * keep the node "not synced" forever).
+   */
+  bestPeerHeight(): bigint | undefined {
+    let best: bigint | undefined
+    for (const p of this.o.network.peers()) {
+      if (!this.claims.believed(p)) continue
+      if (best === undefined || p.status.headHeight > best) best = p.status.headHeight
+    }
+    return best
+  }
+
   /** True while a catch-up run (sync from the best peer) is under way. */
   get isSyncing(): boolean {
     return this.syncing !== undefined

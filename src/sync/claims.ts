@@ -39,6 +39,12 @@ export class PeerClaims {
     return peers.filter((p) => this.claimsMore(p)).sort((a, b) => compare(b.status, a.status))
   }
 
+  /** Whether the peer's current claim is one we have not found false (or untakeable). */
+  believed(p: PeerInfo): boolean {
+    const passed = this.passed.get(p.peerId)
+    return passed === undefined || claimOf(p.status) > passed
+  }
+
   /** Passes over `peer` until it claims more than `status` does. */
   passOver(peer: string, status: ChainStatus): void {
     this.passed.delete(peer)

@@ -61,6 +61,8 @@ describe('PoW sync: false claims', () => {
     await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to sync from the honest peer', 20_000)
     assert.ok(victim.net.penaltyOf(l.net.peerId) >= PENALTY.unfulfilledClaim)
     assert.equal(victim.net.penaltyOf(honest.net.peerId), 0)
+    // Readiness compares against believed claims only: the liar's 2^63 does not count.
+    assert.equal(victim.sync.bestPeerHeight(), honest.chain.head.header.height)
   })
 
   test('a peer claiming huge work that never answers is penalized after the request times out; the node syncs from the honest peer', async (t) => {
