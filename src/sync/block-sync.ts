@@ -319,7 +319,8 @@ export class BlockSync {
     if (branch.work <= ours) {
       if (future) log.info({ peer: peer.peerId, reason: future }, 'sync: a header from the future; trying again later')
       // A branch that reached our bound on held headers without outweighing us is not believed either.
-      if (future || (complete && !PeerClaims.shortOf(peer.status, { work: branch.work, height: branch.tip.header.height }))) return this.claims.passOver(peer.peerId, peer.status)
+      if (future) return this.claims.passOver(peer.peerId, peer.status)
+      if (complete && !PeerClaims.shortOf(peer.status, { work: branch.work, height: branch.tip.header.height })) return this.claims.passOver(peer.peerId, peer.status, false)
       return this.claimFailed(peer, `showed a branch with work ${branch.work} (${branch.length} headers from height ${branch.fork.header.height}), not more than ours (${ours})`)
     }
     if (branch.fork.header.height < chain.head.header.height) {
@@ -348,7 +349,7 @@ export class BlockSync {
       const claim = peer.status.totalWork !== undefined ? `work ${peer.status.totalWork}` : `head ${peer.status.headHeight}`
       return this.claimFailed(peer, `claimed ${claim} but showed only work ${shown.work} at height ${shown.height}`)
     }
-    this.claims.passOver(peer.peerId, peer.status)
+    this.claims.passOver(peer.peerId, peer.status, false)
   }
 
   private claimFailed(peer: PeerInfo, reason: string): void {

@@ -19,8 +19,8 @@ function claimOf(status: ChainStatus): bigint {
 }
 
 export class PeerClaims {
-  /** Peers passed over, with the claim they made then. */
-  private readonly passed = new Map<string, bigint>()
+  /** Peers passed over, with the claim they made then and whether it was found false (or untakeable). */
+  private readonly passed = new Map<string, { claim: bigint; doubted: boolean }>()
 
   constructor(private readonly chain: Chain) {}
 
@@ -29,7 +29,7 @@ export class PeerClaims {
     const { chain } = this
     const s = p.status
     const passed = this.passed.get(p.peerId)
-    if (passed !== undefined && claimOf(s) <= passed) return false
+    if (passed !== undefined && claimOf(s) <= passed.claim) return false
     if (chain.hasBlock(s.headHash)) return false
     return s.totalWork !== undefined ? s.totalWork > chain.getWork(chain.head.hash) : s.headHeight > chain.head.header.height
   }
@@ -42,14 +42,17 @@ export class PeerClaims {
   /** Whether the peer's current claim is one we have not found false (or untakeable). */
   believed(p: PeerInfo): boolean {
     const passed = this.passed.get(p.peerId)
-    return passed === undefined || claimOf(p.status) > passed
+    return passed === undefined || !passed.doubted || claimOf(p.status) > passed.claim
   }
 
-  /** Passes over `peer` until it claims more than `status` does. */
-  passOver(peer: string, status: ChainStatus): void {
+  /**
+   * Passes over `peer` until it claims more than `status` does: `doubted` when its claim was
+   * false or its chain is one we cannot take, not when we simply have all it showed.
+   */
+  passOver(peer: string, status: ChainStatus, doubted = true): void {
     this.passed.delete(peer)
     if (this.passed.size >= MAX_REMEMBERED) this.passed.delete(this.passed.keys().next().value!)
-    this.passed.set(peer, claimOf(status))
+    this.passed.set(peer, { claim: claimOf(status), doubted })
   }
 
   /** Whether what a peer showed falls short of what it claimed (work when it claimed work, else height). */

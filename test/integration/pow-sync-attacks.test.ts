@@ -75,12 +75,15 @@ describe('proof of work: a lying peer against a follower', () => {
       await attacker.handle('headersByLocator', () => encodeHeaderList([]))
       await attacker.handle('blocksByRange', () => encodeBlockList([]))
       await attacker.handle('blocksByHash', () => encodeBlockList([]))
+      attacker.subscribe('blocks', () => 'ignore')
       await attacker.connect(v.info.p2p![0]!)
-      await waitFor('V to subscribe to the attacker', () => attacker.topicPeers('blocks').includes(v.info.peerId!), { timeoutMs: 20_000 })
-      const before = await blockHeight(v)
-      for (let h = 1n; h <= cheap.chain.head.header.height; h++) await attacker.publish('blocks', encodeBlockEnvelope(cheap.chain.getBlockAt(h)!))
       const tip = cheap.chain.getBlockAt(cheap.chain.head.header.height)!
-      for (let i = 0; i < 50; i++) await attacker.publish('blocks', encodeBlockEnvelope({ header: { ...tip.header, parentHash: randomBytes(32) }, txs: [] }))
+      const orphan = () => encodeBlockEnvelope({ header: { ...tip.header, parentHash: randomBytes(32) }, txs: [] })
+      // Orphans until one gets through: gossipsub drops what is published before its stream to V is open.
+      await waitFor('gossip to reach V', async () => (await attacker.publish('blocks', orphan()).catch(() => 0)) > 0, { timeoutMs: 20_000 })
+      const before = await blockHeight(v)
+      for (let h = 1n; h <= cheap.chain.head.header.height; h++) assert.equal(await attacker.publish('blocks', encodeBlockEnvelope(cheap.chain.getBlockAt(h)!)), 1)
+      for (let i = 0; i < 50; i++) assert.equal(await attacker.publish('blocks', orphan()), 1)
 
       const penalized = (n: NodeProcess) => n.logLines().some((l) => l.msg === 'sync: peer did not deliver what it claimed' && l.peer === attacker.peerId)
       await waitFor('V to penalize the false claim', () => penalized(v), { timeoutMs: 30_000 })

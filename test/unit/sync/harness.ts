@@ -30,6 +30,7 @@ import { Executor, makeCommon } from '../../../src/execution/index.ts'
 import { createNetwork, type Network, type NetworkOptions } from '../../../src/net/index.ts'
 import { MemoryStore } from '../../../src/storage/index.ts'
 import { BlockSync } from '../../../src/sync/index.ts'
+import { waitFor } from '../net/helpers.ts'
 
 /** Seconds between blocks the retarget rule aims for. */
 export const SPACING = 60n
@@ -120,6 +121,9 @@ export async function syncNode<T extends Pick<SyncNode, 'chain' | 'importer'>>(t
   if (!opts.noSync) {
     await sync.start()
     chain.on('block', (b) => void sync.announce(b))
+  } else {
+    // A bare node still joins the topic, so gossipReady can tell when its gossip gets through.
+    net.subscribe('blocks', () => 'ignore')
   }
   t.after(async () => {
     if (!opts.noSync) await sync.stop()
@@ -160,6 +164,15 @@ export async function copyChain(from: Pick<PowNode, 'chain'>, to: Pick<PowNode, 
 /** Connects `a` to `b` and waits until both completed the handshake. */
 export async function connect(a: PowNode, b: PowNode): Promise<void> {
   await a.net.connect(b.net.multiaddrs()[0]!)
+}
+
+/**
+ * Waits until `from` can gossip blocks to `to`: `to` has heard `from`'s own subscription, which
+ * travels on the stream `from` publishes on (gossipsub drops what it publishes before that
+ * stream is open, and will not publish the same message twice).
+ */
+export async function gossipReady(from: SyncNode, to: SyncNode): Promise<void> {
+  await waitFor(() => to.net.topicPeers('blocks').includes(from.net.peerId) && from.net.topicPeers('blocks').includes(to.net.peerId), 'gossip between the two nodes')
 }
 
 export const workOf = (node: Pick<PowNode, 'chain'>) => node.chain.getWork(node.chain.head.hash)

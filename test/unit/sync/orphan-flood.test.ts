@@ -11,7 +11,7 @@ import { blockHash, encodeBlockEnvelope, type BlockHeader } from '../../../src/c
 import { encodePowSeal } from '../../../src/consensus/pow/seal.ts'
 import { decodeHashList, encodeBlockList } from '../../../src/sync/wire.ts'
 import { waitFor } from '../net/helpers.ts'
-import { connect, copyChain, mine, powChain, powNode, powSpec } from './harness.ts'
+import { connect, copyChain, gossipReady, mine, powChain, powNode, powSpec } from './harness.ts'
 
 const ANCESTRY = 1100
 const ORPHANS = 8
@@ -47,10 +47,12 @@ describe('PoW orphan flood', () => {
     await mine(sentinel, 1)
 
     await connect(victim, attacker)
-    await waitFor(() => attacker.net.topicPeers('blocks').includes(victim.net.peerId), 'the victim to subscribe to blocks')
-    for (const tip of tips) await attacker.net.publish('blocks', tip)
-    await attacker.net.publish('blocks', encodeBlockEnvelope(sentinel.chain.getBlockAt(sentinel.chain.head.header.height)!))
-    await waitFor(() => victim.chain.head.header.height === sentinel.chain.head.header.height, 'the victim to import the block after the flood', 60_000)
+    await gossipReady(attacker, victim)
+    for (const tip of tips) assert.equal(await attacker.net.publish('blocks', tip), 1)
+    assert.equal(await attacker.net.publish('blocks', encodeBlockEnvelope(sentinel.chain.getBlockAt(sentinel.chain.head.header.height)!)), 1)
+    await waitFor(() => victim.chain.head.header.height === sentinel.chain.head.header.height, 'the victim to import the block after the flood', 60_000).catch((err) => {
+      throw new Error(`${(err as Error).message}; the victim said: ${victim.logs.slice(-15).join(' | ')}`)
+    })
 
     assert.equal(served, 0, `no ancestor of an orphan was fetched on the gossip path (${served} requests)`)
     assert.ok(statusAsks <= 2, `the sender's status was asked a bounded number of times (${statusAsks})`)

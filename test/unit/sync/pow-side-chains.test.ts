@@ -10,7 +10,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { encodeBlockEnvelope } from '../../../src/chain/block.ts'
 import type { Reorg } from '../../../src/chain/chain.ts'
 import { waitFor } from '../net/helpers.ts'
-import { connect, copyChain, mine, powChain, powNode, powSpec, workOf, type PowNode } from './harness.ts'
+import { connect, copyChain, gossipReady, mine, powChain, powNode, powSpec, workOf, type PowNode } from './harness.ts'
 
 /** Hashes of a node's canonical blocks 1..head. */
 function hashes(node: Pick<PowNode, 'chain'>): Uint8Array[] {
@@ -53,9 +53,9 @@ describe('PoW side chains', () => {
     await mine(sentinel, 1)
 
     await connect(victim, attacker)
-    await waitFor(() => attacker.net.topicPeers('blocks').includes(victim.net.peerId), 'the victim to subscribe to blocks')
-    for (let h = 1n; h <= attacker.chain.head.header.height; h++) await attacker.net.publish('blocks', encodeBlockEnvelope(attacker.chain.getBlockAt(h)!))
-    await attacker.net.publish('blocks', encodeBlockEnvelope(sentinel.chain.getBlockAt(sentinel.chain.head.header.height)!))
+    await gossipReady(attacker, victim)
+    for (let h = 1n; h <= attacker.chain.head.header.height; h++) assert.equal(await attacker.net.publish('blocks', encodeBlockEnvelope(attacker.chain.getBlockAt(h)!)), 1)
+    assert.equal(await attacker.net.publish('blocks', encodeBlockEnvelope(sentinel.chain.getBlockAt(sentinel.chain.head.header.height)!)), 1)
     await waitFor(() => victim.chain.head.header.height === sentinel.chain.head.header.height, 'the victim to import the sentinel block', 20_000)
     assert.equal(victim.validated, 1, 'only the sentinel block was executed')
     assert.equal(hashes(attacker).filter((h) => victim.chain.hasBlock(h)).length, 0, 'no block of the cheap chain was stored')
@@ -79,6 +79,7 @@ describe('PoW side chains', () => {
     assert.equal(reorgs[0]!.forkPoint.header.height, 10n)
     assert.equal(reorgs[0]!.disconnected.length, 3)
     // New blocks on the winning branch arrive by gossip.
+    await gossipReady(honest, victim)
     await mine(honest, 2)
     await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to follow by gossip', 20_000)
     assert.equal(victim.net.penaltyOf(honest.net.peerId), 0, 'the honest peer lost no score')
