@@ -290,8 +290,9 @@ export class BlockSync {
       const head = this.o.chain.head.hash
       try {
         await (this.o.importer.headersFirst ? this.headersFirstFrom(peer, progress) : this.rangeFrom(peer, progress))
-        // A step that moved nothing must not be repeated (a peer answering blocks that never extend our chain).
-        if (equalsBytes(head, this.o.chain.head.hash)) this.claims.passOver(peer.peerId, peer.status)
+        // A step that moved nothing and left the peer a candidate must not be repeated (a peer
+        // answering blocks that never extend our chain).
+        if (equalsBytes(head, this.o.chain.head.hash) && this.claims.candidates([peer]).length > 0) this.claims.passOver(peer.peerId, peer.status)
       } catch (err) {
         this.failed(peer, err)
       }
@@ -317,10 +318,13 @@ export class BlockSync {
     }
     const { branch, complete, future } = probe
     if (branch.work <= ours) {
-      if (future) log.info({ peer: peer.peerId, reason: future }, 'sync: a header from the future; trying again later')
-      // A branch that reached our bound on held headers without outweighing us is not believed either.
-      if (future) return this.claims.passOver(peer.peerId, peer.status)
+      if (future) {
+        log.info({ peer: peer.peerId, reason: future }, 'sync: a header from the future; trying again later')
+        return this.claims.passOver(peer.peerId, peer.status)
+      }
+      // Its whole chain, as claimed, is no heavier than ours (our head grew meanwhile): nothing wrong.
       if (complete && !PeerClaims.shortOf(peer.status, { work: branch.work, height: branch.tip.header.height })) return this.claims.passOver(peer.peerId, peer.status, false)
+      // Short of its claim, or still lighter than us at the most headers we hold for a peer.
       return this.claimFailed(peer, `showed a branch with work ${branch.work} (${branch.length} headers from height ${branch.fork.header.height}), not more than ours (${ours})`)
     }
     if (branch.fork.header.height < chain.head.header.height) {
