@@ -5,10 +5,10 @@
  *
  * Catching up: peers are looked at best claim first (PeerClaims: the most total work in their
  * status), and what decides is what they show. Engines whose headers prove their work (PoW)
- * sync headers first: the peer's branch is verified from where it parts from our chain
- * (HeaderSync: seal, retarget bits, time rules, linkage, summed work), a fork deeper than
- * maxReorgDepth is refused before any body is asked for, and bodies are fetched only when the
- * branch shows more work than our head (BranchImport). Other engines (BFT, dev: no branches)
+ * sync headers first: the branches of the best few claimers are verified from where each parts
+ * from our chain (HeaderSync: seal, retarget bits, time rules, linkage, summed work), a fork
+ * deeper than maxReorgDepth is refused before any body is asked for, and the bodies of the
+ * branch with the most verified work are fetched, if it outweighs our head (BranchImport). Other engines (BFT, dev: no branches)
  * fetch ranges of blocks after the head (RangeSync), each checked with its proof. A peer that
  * shows less than it claimed loses score and is passed over until it claims more; one that
  * sends an invalid header or block loses more, and a forger is dropped.
@@ -28,7 +28,7 @@ import { invalidRequest, isNetError, type GossipVerdict, type Network, type Peer
 import { BranchImport } from './branch-import.ts'
 import { PeerClaims } from './claims.ts'
 import { SyncError, unfulfilledClaim } from './errors.ts'
-import { HeaderSync } from './header-sync.ts'
+import { HeaderSync, type Probe } from './header-sync.ts'
 import { locate } from './locator.ts'
 import { SyncProgress } from './progress.ts'
 import { RangeSync } from './range-sync.ts'
@@ -40,6 +40,15 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 const HINT_INTERVAL_MS = 1000
 /** Peers remembered for that; beyond this the record starts again. */
 const MAX_HINTED = 1024
+
+/** How many of the best-claiming peers have their branches verified before one is imported. */
+const PROBED_PEERS = 3
+
+type BranchProbe = Extract<Probe, { kind: 'branch' }>
+
+function claimText(peer: PeerInfo): string {
+  return peer.status.totalWork !== undefined ? `work ${peer.status.totalWork}` : `head ${peer.status.headHeight}`
+}
 
 /** Why the importer did not keep a block a peer had every right to send (a race, a stale or lighter branch). */
 function isNotKept(err: unknown): boolean {
@@ -280,53 +289,94 @@ export class BlockSync {
       })
   }
 
-  /** Syncs from the best-claiming peer until no peer claims more than we have (or shows it). */
+  /** Syncs from the best peers until no peer claims more than we have (or shows it). */
   private async catchUp(): Promise<void> {
     const progress = new SyncProgress(this.o.chain, this.o.log)
     while (!this.stopped) {
-      const peer = this.claims.candidates(this.o.network.peers())[0]
-      if (!peer) break
-      progress.start(peer.peerId, peer.status.headHeight)
-      const head = this.o.chain.head.hash
-      try {
-        await (this.o.importer.headersFirst ? this.headersFirstFrom(peer, progress) : this.rangeFrom(peer, progress))
-        // A step that moved nothing and left the peer a candidate must not be repeated (a peer
-        // answering blocks that never extend our chain).
-        if (equalsBytes(head, this.o.chain.head.hash) && this.claims.candidates([peer]).length > 0) this.claims.passOver(peer.peerId, peer.status)
-      } catch (err) {
-        this.failed(peer, err)
-      }
+      const candidates = this.claims.candidates(this.o.network.peers())
+      if (candidates.length === 0) break
+      progress.start(candidates[0]!.peerId, candidates[0]!.status.headHeight)
+      if (this.o.importer.headersFirst) await this.headersFirstStep(candidates.slice(0, PROBED_PEERS), progress)
+      else await this.step(candidates[0]!, () => this.rangeFrom(candidates[0]!, progress))
     }
     progress.done()
   }
 
   /**
-   * One step of headers-first sync from `peer`: verify its branch, then import the bodies if
-   * it outweighs our head. Each step imports blocks or passes the peer over, so catch-up ends.
+   * Runs one sync step with `peer`: a fault costs it score; a step that moved nothing and left
+   * it a candidate is not repeated (a peer answering blocks that never extend our chain).
    */
-  private async headersFirstFrom(peer: PeerInfo, progress: SyncProgress): Promise<void> {
+  private async step(peer: PeerInfo, run: () => Promise<void>): Promise<void> {
+    const head = this.o.chain.head.hash
+    try {
+      await run()
+      if (equalsBytes(head, this.o.chain.head.hash) && this.claims.candidates([peer]).length > 0) this.claims.passOver(peer.peerId, peer.status)
+    } catch (err) {
+      this.failed(peer, err)
+    }
+  }
+
+  /**
+   * One step of headers-first sync: the branches of the best-claiming peers are verified (what
+   * they claim only chose them), and the bodies of the one with the most verified work are
+   * imported. A claim is never enough: a liar's valid but lighter chain, taken first, would
+   * make the honest chain a fork deeper than maxReorgDepth. At most two branches are held.
+   */
+  private async headersFirstStep(peers: PeerInfo[], progress: SyncProgress): Promise<void> {
+    const ours = this.o.chain.getWork(this.o.chain.head.hash)
+    let best: { peer: PeerInfo; probe: BranchProbe } | undefined
+    for (const peer of peers) {
+      await this.step(peer, async () => {
+        const probe = this.judge(peer, await this.headers.probe(peer.peerId, ours), ours)
+        if (probe && (!best || probe.branch.work > best.probe.branch.work)) best = { peer, probe }
+      })
+    }
+    if (best) await this.step(best.peer, () => this.importFrom(best!.peer, best!.probe, progress))
+  }
+
+  /**
+   * What a peer's headers showed: its branch if it outweighs our head and can be taken now;
+   * otherwise the peer is passed over, and pays when it showed less than it claimed.
+   */
+  private judge(peer: PeerInfo, probe: Probe, ours: bigint): BranchProbe | undefined {
     const { chain, log } = this.o
-    const ours = chain.getWork(chain.head.hash)
-    const probe = await this.headers.probe(peer.peerId, ours)
-    if (probe.kind === 'nothing') return this.shown(peer, { work: chain.getWork(chain.head.hash), height: chain.head.header.height })
+    if (probe.kind === 'nothing') {
+      this.shown(peer, { work: chain.getWork(chain.head.hash), height: chain.head.header.height })
+      return undefined
+    }
     if (probe.kind === 'too-deep') {
       log.warn(
         { peer: peer.peerId, forkHeight: Number(probe.forkHeight), depth: Number(probe.depth), maxReorgDepth: this.o.importer.maxReorgDepth },
         "sync: the peer's chain parts from ours deeper than this node reorganizes (maxReorgDepth): not followed",
       )
-      return this.claims.passOver(peer.peerId, peer.status)
+      this.claims.passOver(peer.peerId, peer.status)
+      return undefined
     }
     const { branch, complete, future } = probe
-    if (branch.work <= ours) {
-      if (future) {
-        log.info({ peer: peer.peerId, reason: future }, 'sync: a header from the future; trying again later')
-        return this.claims.passOver(peer.peerId, peer.status)
-      }
-      // Its whole chain, as claimed, is no heavier than ours (our head grew meanwhile): nothing wrong.
-      if (complete && !PeerClaims.shortOf(peer.status, { work: branch.work, height: branch.tip.header.height })) return this.claims.passOver(peer.peerId, peer.status, false)
-      // Short of its claim, or still lighter than us at the most headers we hold for a peer.
-      return this.claimFailed(peer, `showed a branch with work ${branch.work} (${branch.length} headers from height ${branch.fork.header.height}), not more than ours (${ours})`)
+    const shown = { work: branch.work, height: branch.tip.header.height }
+    // Its whole chain is in and falls short of its claim: a liar, whatever its branch is worth.
+    if (complete && PeerClaims.shortOf(peer.status, shown)) {
+      this.claimFailed(peer, `claimed ${claimText(peer)} but its headers show work ${branch.work} at height ${shown.height}`)
+      return undefined
     }
+    if (branch.work > ours) return probe
+    if (future) {
+      log.info({ peer: peer.peerId, reason: future }, 'sync: a header from the future; trying again later')
+      this.claims.passOver(peer.peerId, peer.status)
+    } else if (complete) {
+      // Its whole chain, as claimed, is no heavier than ours (our head grew meanwhile): nothing wrong.
+      this.claims.passOver(peer.peerId, peer.status, false)
+    } else {
+      // Still lighter than us at the most headers we hold for a peer: not believed.
+      this.claimFailed(peer, `showed a branch with work ${branch.work} (${branch.length} headers from height ${branch.fork.header.height}), not more than ours (${ours})`)
+    }
+    return undefined
+  }
+
+  /** Imports the bodies of a verified branch from the peer that showed it. */
+  private async importFrom(peer: PeerInfo, probe: BranchProbe, progress: SyncProgress): Promise<void> {
+    const { chain, log } = this.o
+    const { branch, complete, future } = probe
     if (branch.fork.header.height < chain.head.header.height) {
       log.info({ peer: peer.peerId, forkHeight: Number(branch.fork.header.height), headers: branch.length }, 'sync: a branch with more work; fetching its blocks')
     }
@@ -349,10 +399,7 @@ export class BlockSync {
 
   /** The peer served all it has: it is paid in score if that falls short of its claim, and passed over either way. */
   private shown(peer: PeerInfo, shown: { work: bigint; height: bigint }): void {
-    if (PeerClaims.shortOf(peer.status, shown)) {
-      const claim = peer.status.totalWork !== undefined ? `work ${peer.status.totalWork}` : `head ${peer.status.headHeight}`
-      return this.claimFailed(peer, `claimed ${claim} but showed only work ${shown.work} at height ${shown.height}`)
-    }
+    if (PeerClaims.shortOf(peer.status, shown)) return this.claimFailed(peer, `claimed ${claimText(peer)} but showed only work ${shown.work} at height ${shown.height}`)
     this.claims.passOver(peer.peerId, peer.status, false)
   }
 

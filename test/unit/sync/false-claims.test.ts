@@ -12,9 +12,9 @@ import { decodeHeader, encodeBlockEnvelope, encodeHeader } from '../../../src/ch
 import { decodePowSeal, encodePowSeal } from '../../../src/consensus/pow/seal.ts'
 import { PENALTY } from '../../../src/net/index.ts'
 import { decodeHashList, encodeBlockList } from '../../../src/sync/wire.ts'
-import { decodeHeaderRequest, encodeHeaderList } from '../../../src/sync/wire.ts'
+import { MAX_HEADERS, decodeHeaderRequest, encodeHeaderList } from '../../../src/sync/wire.ts'
 import { waitFor, isPeer } from '../net/helpers.ts'
-import { connect, mine, powNode, powSpec, type PowNode } from './harness.ts'
+import { connect, mine, powNode, powSpec, workOf, type PowNode } from './harness.ts'
 
 const HUGE = { height: 2n ** 63n, work: 2n ** 200n }
 
@@ -117,6 +117,45 @@ describe('PoW sync: false claims', () => {
     assert.equal(victim.validated, 0)
     await connect(victim, honest)
     await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to sync from the honest peer', 20_000)
+  })
+
+  test('a liar whose whole valid chain falls short of its claim is penalized and none of it is taken, even by a fresh node', async (t) => {
+    // With maxReorgDepth 20, taking the liar's 160 blocks first would make the honest chain a fork too deep to follow.
+    const spec = powSpec({ maxReorgDepth: 20 })
+    const honest = await powNode(t, spec)
+    await mine(honest, 45)
+    const liar = await powNode(t, spec, { claim: (real) => ({ ...real, work: HUGE.work }) })
+    await mine(liar, 160, 600n)
+    assert.ok(workOf(liar) < workOf(honest))
+    const cheap = liar.chain.getHashAt(1n)!
+    const victim = await powNode(t, spec)
+
+    // Both connected before the victim looks at either.
+    await Promise.all([connect(victim, liar), connect(victim, honest)])
+    await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to take the heavier chain', 20_000)
+    assert.equal(victim.chain.hasBlock(cheap), false, 'nothing of the lighter chain was taken')
+    assert.ok(victim.net.penaltyOf(liar.net.peerId) >= PENALTY.unfulfilledClaim, 'the liar showed less than it claimed')
+  })
+
+  test('a fresh node knowing a liar and an honest peer takes the chain with more verified work, not the bigger claim', async (t) => {
+    // The liar's chain is longer than one header window (so it is not seen whole, and its claim
+    // cannot be caught yet) and lighter; taken first, it would make the honest chain a fork
+    // deeper than maxReorgDepth (20) and the victim could never leave it.
+    const spec = powSpec({ maxReorgDepth: 20 })
+    const honest = await powNode(t, spec)
+    await mine(honest, 70)
+    const liar = await powNode(t, spec, { claim: (real) => ({ ...real, work: HUGE.work }) })
+    await mine(liar, MAX_HEADERS + 76, 600n)
+    assert.ok(workOf(liar) < workOf(honest), `the liar's chain is lighter (${workOf(liar)} < ${workOf(honest)})`)
+    const cheap = liar.chain.getHashAt(1n)!
+    const victim = await powNode(t, spec, { deferSync: true })
+    await connect(victim, liar)
+    await connect(victim, honest)
+    await victim.sync.start()
+
+    await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to take the heavier chain', 20_000)
+    assert.equal(victim.chain.hasBlock(cheap), false, 'nothing of the lighter chain was taken')
+    assert.equal(victim.validated, 70)
   })
 
   test('of two honest peers on different branches, the node follows the one whose headers prove more work, not the higher one', async (t) => {

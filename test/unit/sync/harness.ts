@@ -70,6 +70,8 @@ export interface PowNodeOptions {
   limits?: NetworkOptions['limits']
   /** Start without BlockSync (a bare network a test drives itself). */
   noSync?: boolean
+  /** Build the BlockSync but let the test start it (after connecting peers, say). */
+  deferSync?: boolean
 }
 
 /** A chain with the production PoW rules, no network. */
@@ -119,7 +121,7 @@ export async function syncNode<T extends Pick<SyncNode, 'chain' | 'importer'>>(t
   const sync = new BlockSync({ network: net, chain, importer: base.importer, log })
   const node = Object.assign(counted as T & { validated: number }, { net, sync, logs })
   if (!opts.noSync) {
-    await sync.start()
+    if (!opts.deferSync) await sync.start()
     chain.on('block', (b) => void sync.announce(b))
   } else {
     // A bare node still joins the topic, so gossipReady can tell when its gossip gets through.
