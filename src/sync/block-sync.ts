@@ -48,7 +48,8 @@ export class BlockSync {
   private stopped = false
   private unsubscribe?: () => void
   private lastRefresh = 0
-  private readonly hinted = new Map<string, number>()
+  /** Per peer: when its status was last asked for on a hint, and whether another ask is due. */
+  private readonly hinted = new Map<string, { at: number; due?: NodeJS.Timeout }>()
   private readonly catchUp: CatchUp
 
   constructor(private readonly o: BlockSyncOptions) {
@@ -88,6 +89,7 @@ export class BlockSync {
   async stop(): Promise<void> {
     this.stopped = true
     this.unsubscribe?.()
+    this.forgetHints()
     await this.syncing?.catch(() => undefined)
   }
 
@@ -209,22 +211,44 @@ export class BlockSync {
       this.logOutcome(await this.importOne(raw, {}))
       return 'accept'
     } catch (err) {
+      // A lighter branch may be the start of a heavier one its sender is about to show.
+      if (err instanceof BlockError && err.code === 'INSUFFICIENT_WORK') this.hint(from)
       if (isNotKept(err) || (err instanceof BlockError && err.code === 'UNKNOWN_PARENT')) return 'ignore'
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }
   }
 
-  /** A peer sent a block we cannot place: ask it for its status (bounded per peer), then catch up. */
+  /**
+   * A peer sent a block we cannot place: ask it for its status, then catch up. At most once per
+   * HINT_INTERVAL_MS per peer; hints within that time make one more ask when it ends (the last
+   * block of a burst is the one that tells its chain).
+   */
   private hint(peer: string): void {
+    if (this.stopped) return
     const now = Date.now()
-    if (now - (this.hinted.get(peer) ?? 0) < HINT_INTERVAL_MS) return
-    if (this.hinted.size >= MAX_HINTED) this.hinted.clear()
-    this.hinted.set(peer, now)
+    const last = this.hinted.get(peer)
+    if (last && now - last.at < HINT_INTERVAL_MS) {
+      if (!last.due) {
+        last.due = setTimeout(() => {
+          last.due = undefined
+          this.hint(peer)
+        }, HINT_INTERVAL_MS - (now - last.at))
+        last.due.unref()
+      }
+      return
+    }
+    if (!last && this.hinted.size >= MAX_HINTED) this.forgetHints()
+    this.hinted.set(peer, { at: now })
     void this.o.network
       .refreshStatus(peer)
       .catch(() => undefined)
       .then(() => this.trigger())
+  }
+
+  private forgetHints(): void {
+    for (const h of this.hinted.values()) clearTimeout(h.due)
+    this.hinted.clear()
   }
 
   /** Imports one at a time: gossip, fetched branches and range sync never validate the same block at once. */

@@ -72,6 +72,8 @@ export interface PowNodeOptions {
   noSync?: boolean
   /** Build the BlockSync but let the test start it (after connecting peers, say). */
   deferSync?: boolean
+  /** Do not gossip the blocks it makes or takes (the test publishes what it wants). */
+  quiet?: boolean
 }
 
 /** A chain with the production PoW rules, no network. */
@@ -122,7 +124,7 @@ export async function syncNode<T extends Pick<SyncNode, 'chain' | 'importer'>>(t
   const node = Object.assign(counted as T & { validated: number }, { net, sync, logs })
   if (!opts.noSync) {
     if (!opts.deferSync) await sync.start()
-    chain.on('block', (b) => void sync.announce(b))
+    if (!opts.quiet) chain.on('block', (b) => void sync.announce(b))
   } else {
     // A bare node still joins the topic, so gossipReady can tell when its gossip gets through.
     net.subscribe('blocks', () => 'ignore')

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { bytesToHex } from '@ethereumjs/util'
 import { encodeBlockEnvelope } from '../../../src/chain/block.ts'
 import type { Reorg } from '../../../src/chain/chain.ts'
-import { waitFor } from '../net/helpers.ts'
+import { nextEvent, waitFor } from '../net/helpers.ts'
 import { connect, copyChain, gossipReady, mine, powChain, powNode, powSpec, workOf, type PowNode } from './harness.ts'
 
 /** Hashes of a node's canonical blocks 1..head. */
@@ -83,6 +83,33 @@ describe('PoW side chains', () => {
     await mine(honest, 2)
     await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to follow by gossip', 20_000)
     assert.equal(victim.net.penaltyOf(honest.net.peerId), 0, 'the honest peer lost no score')
+  })
+
+  test('a heavier fork shown by gossip is followed: the status asks its blocks cause are rate-limited, not lost', async (t) => {
+    const spec = powSpec({ maxReorgDepth: 100 })
+    const victim = await powNode(t, spec)
+    await mine(victim, 10)
+    // The peer shares 10 blocks and has 5 more of its own; its status tells only the shared head until told otherwise.
+    let honestClaim = false
+    const peer = await powNode(t, spec, { quiet: true, claim: (real) => (honestClaim ? real : { height: 10n, hash: victim.chain.getHashAt(10n)!, work: victim.chain.getWork(victim.chain.getHashAt(10n)!) }) })
+    await copyChain(victim, peer, 10n)
+    await mine(victim, 3, 2n)
+    await mine(peer, 5)
+    assert.ok(workOf(peer) > workOf(victim))
+    const block = (h: bigint) => encodeBlockEnvelope(peer.chain.getBlockAt(h)!)
+    const asked = () => nextEvent(peer.net, 'peer:status', (p: { peerId: string }) => p.peerId === victim.net.peerId)
+
+    await connect(victim, peer)
+    await gossipReady(peer, victim)
+    // Block 11 is lighter than the victim's head: not kept, but its sender is asked for its status (still the old claim).
+    const first = asked()
+    assert.equal(await peer.net.publish('blocks', block(11n)), 1)
+    await first
+    // Within the same second the peer's claim grows and block 12 arrives (an orphan): the ask it
+    // causes waits for the end of the second instead of being dropped.
+    honestClaim = true
+    assert.equal(await peer.net.publish('blocks', block(12n)), 1)
+    await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(peer.chain.head.hash), 'the victim to take the heavier fork', 20_000)
   })
 
   test('a heavier fork deeper than maxReorgDepth is refused before any body is downloaded', async (t) => {
