@@ -508,7 +508,7 @@ export function renderPowSyncSection(r: PowSyncResult, machine: Machine, command
         ? 'was mined in-process into a datadir by an earlier run (`--source`). '
         : `is mined in-process into a datadir (${r.buildSeconds.toFixed(1)} s: sign, execute, mine, commit, ${(r.blocks / r.buildSeconds).toFixed(0)} blocks/s). `) +
       'A node serves it (`--p2p-port 0`, not mining); a second node with an empty datadir and `--bootnodes <source>` syncs it over libp2p ' +
-      '(ranges of 64 blocks; every block re-executed and its seal, retarget bits and time rules checked). ' +
+      '(headers first: 1,024 headers a request, the seal, retarget bits and time rules of each checked before any body is asked for; then bodies by hash, 64 a request, the next in flight while one is imported; every block re-executed and its header checked again). ' +
       'Time = from spawning the syncing node until its `eth_blockNumber` (polled every 100 ms) reaches the source head, so it includes ' +
       `the node's start (${r.startupSeconds.toFixed(2)} s to serve JSON-RPC) and the peer connection. Both nodes must then report the same head hash.` +
       (r.profiled ? ' **This run was profiled (`--cpu-prof`): slower than usual.**' : ''),

@@ -179,8 +179,9 @@ export function registerOperations(app: FastifyInstance, node: OperationsNode, o
   const maxAge = maxHeadAgeSeconds(node.spec)
   const readiness = (): Readiness => {
     const peers = node.network?.peers() ?? []
-    let best: bigint | undefined
-    for (const p of peers) if (best === undefined || p.status.headHeight > best) best = p.status.headHeight
+    // Claims sync found false do not count (a peer claiming height 2^63 would keep us unready).
+    let best = node.sync?.bestPeerHeight()
+    if (!node.sync) for (const p of peers) if (best === undefined || p.status.headHeight > best) best = p.status.headHeight
     const head = node.chain.head.header
     return checkReadiness({
       networked: node.network !== undefined,

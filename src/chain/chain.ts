@@ -174,6 +174,29 @@ export class Chain extends EventEmitter {
     return raw ? decodeHeader(raw) : undefined
   }
 
+  /** A stored header in its stored encoding (served to peers without decoding it). */
+  getEncodedHeader(hash: Uint8Array): Uint8Array | undefined {
+    return this.store.get(keys.header(hash))
+  }
+
+  /**
+   * Where the branch ending at stored block `hash` meets the canonical chain: its highest
+   * canonical ancestor (the block itself when canonical), looked for no lower than height
+   * `floor`; undefined when it is lower. Walks the branch back (side branches are short: import
+   * stores none whose fork point is deeper than the engine's maxReorgDepth).
+   */
+  forkPoint(hash: Uint8Array, floor: bigint): ChainHead | undefined {
+    let cursor = hash
+    let header = this.getHeader(cursor)
+    while (header && header.height >= floor) {
+      const canonical = this.getHashAt(header.height)
+      if (canonical && equalsBytes(canonical, cursor)) return { hash: cursor, header }
+      cursor = header.parentHash
+      header = this.getHeader(cursor)
+    }
+    return undefined
+  }
+
   /** Canonical block id at a height. */
   getHashAt(height: bigint): Uint8Array | undefined {
     if (height < 0n || height > this.headState.header.height) return undefined
@@ -304,7 +327,8 @@ export class Chain extends EventEmitter {
 
   /**
    * Stores a validated block of another branch, off the canonical chain (its parent is stored,
-   * its chain has no more work than ours). `reorganize` can make its branch canonical later.
+   * its chain has no more work than ours; the importer stores only branches that could still
+   * become canonical). `reorganize` can make its branch canonical later.
    */
   async storeSideBlock(block: Block, commit: BlockCommit): Promise<ImportedBlock> {
     return this.serialized(async () => {

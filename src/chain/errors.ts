@@ -29,6 +29,10 @@ export type BlockErrorCode =
   | 'ALREADY_KNOWN'
   /** A branch switch deeper than the chain allows (PoW: engine.maxReorgDepth). */
   | 'REORG_TOO_DEEP'
+  /** A block off the head's branch whose fork point is deeper than the chain reorganizes: it could never become canonical. */
+  | 'FORK_TOO_DEEP'
+  /** A block off the head's branch whose branch has (and is not shown to reach) less work than the head: not stored. */
+  | 'INSUFFICIENT_WORK'
   | 'UNKNOWN_BLOCK'
 
 export class BlockError extends Error {

@@ -16,9 +16,19 @@ import { nextBaseFee } from './basefee.ts'
 import { blockReward } from './monetary.ts'
 import { paramsAt } from './spec/index.ts'
 import { txBytes } from '../execution/index.ts'
-import type { BlockExecutionInputs, BlockRules, BranchView } from './rules.ts'
+import type { BlockExecutionInputs, BlockRules, BranchView, HeaderView } from './rules.ts'
 
-export type { BlockExecutionInputs, BlockRules } from './rules.ts'
+export type { BlockExecutionInputs, BlockRules, HeaderView } from './rules.ts'
+
+/** How a block from elsewhere is imported (importRaw). */
+export interface ImportOptions {
+  /**
+   * The verified total work of the header branch this block leads to: headers-first sync
+   * checked those headers' seals and work before it asked for the bodies. Without it a block
+   * off the head's branch counts only its own chain's work, as a block nobody asked for should.
+   */
+  branchWork?: bigint
+}
 
 /** What importing a block did: extended the head, switched the chain to its branch, or stored it on a lighter branch. */
 export interface ImportOutcome {
@@ -134,6 +144,36 @@ export class BlockImporter {
     this.rules.verifyHeader(raw.header, parent)
   }
 
+  /** Whether sync can check this engine's headers before their blocks (see BlockRules.withHeaders). */
+  get headersFirst(): boolean {
+    return this.rules.withHeaders !== undefined
+  }
+
+  /** The deepest branch switch the engine allows (undefined: no limit). */
+  get maxReorgDepth(): number | undefined {
+    return this.rules.maxReorgDepth
+  }
+
+  /**
+   * Headers-first sync: a check of a header not stored yet against its parent (stored, or the
+   * previous header of the same branch) with everything a header alone can tell: the chain's
+   * header rules and the engine's, which read ancestors from `view`. Undefined when the engine
+   * cannot judge a header without its block.
+   */
+  headerChecker(view: HeaderView): ((header: BlockHeader, parent: BlockHeader) => void) | undefined {
+    const rules = this.rules.withHeaders?.(view)
+    if (!rules) return undefined
+    return (header, parent) => {
+      this.checkHeaderSanity(header, parent)
+      rules.verifyHeader(header, parent)
+    }
+  }
+
+  /** The work a block adds to its chain, for fork choice (default 1 a block). */
+  workOf(header: BlockHeader): bigint {
+    return this.rules.blockWork?.(header) ?? 1n
+  }
+
   /** The proof a block from elsewhere must carry for import (checked before its seal and body). */
   private checkProof(raw: RawBlock): void {
     if (this.rules.verifyProof) return this.rules.verifyProof(raw.header, raw.hash, raw.proof.length > 0 ? raw.proof : undefined)
@@ -186,7 +226,7 @@ export class BlockImporter {
       receipts: execution.receipts,
       stateOps: execution.stateOps,
       issued: this.chain.getIssued(block.header.parentHash) + executed.reward,
-      work: this.chain.getWork(block.header.parentHash) + (this.rules.blockWork?.(block.header) ?? 1n),
+      work: this.chain.getWork(block.header.parentHash) + this.workOf(block.header),
       ...(execution.systemReads?.permissions ? { permissions: execution.systemReads.permissions } : {}),
       ...(execution.systemReads?.stakes ? { stakes: execution.systemReads.stakes } : {}),
     }
@@ -198,25 +238,26 @@ export class BlockImporter {
   }
 
   /** importRaw for a block already decoded (with the proof its engine requires, if any). */
-  async importBlock(block: Block, proof?: Uint8Array): Promise<ImportOutcome> {
-    return this.importRaw(toRawBlock(block, proof))
+  async importBlock(block: Block, proof?: Uint8Array, opts: ImportOptions = {}): Promise<ImportOutcome> {
+    return this.importRaw(toRawBlock(block, proof), opts)
   }
 
   /**
    * Imports a block from elsewhere: checks it completely, cheapest first (already known, off a
-   * final head, unknown parent, header against parent and spec, the engine's proof, the seal,
-   * then the body), and applies fork choice: a block on the head extends it; a block on
-   * another stored branch is stored, and when its chain has more work than ours the canonical
-   * chain switches to it (one atomic batch; deeper than the engine's maxReorgDepth is refused).
-   * Txs of disconnected blocks are the caller's to re-queue.
+   * final head, unknown parent, header against parent and spec, the engine's proof, the
+   * side-branch policy, the seal, then the body), and applies fork choice: a block on the head
+   * extends it; a block on another branch that could still become canonical is stored, and
+   * when its chain has more work than ours the canonical chain switches to it (one atomic
+   * batch). Txs of disconnected blocks are the caller's to re-queue.
    */
-  async importRaw(raw: RawBlock): Promise<ImportOutcome> {
+  async importRaw(raw: RawBlock, opts: ImportOptions = {}): Promise<ImportOutcome> {
     const { hash } = raw
     if (this.chain.hasBlock(hash)) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
     this.refuseOffHeadIfFinal(raw.header, hash)
     const parent = this.parentOf(raw)
     this.verifySanity(raw, parent)
     this.checkProof(raw)
+    this.checkSideBranch(raw.header, opts.branchWork)
     this.rules.verifyHeader(raw.header, parent)
     const executed = await this.checkBody(raw, parent)
     const proof = raw.proof.length > 0 ? raw.proof : undefined
@@ -225,6 +266,7 @@ export class BlockImporter {
     if (equalsBytes(block.header.parentHash, head.hash)) return { status: 'extended', imported: await this.commit(executed, proof ? { proof } : {}) }
     // The head moved while the block executed (consensus or another sync path committed).
     this.refuseOffHeadIfFinal(block.header, hash)
+    this.checkSideBranch(block.header, opts.branchWork)
     const commit = { ...this.blockCommit(executed), ...(proof ? { proof } : {}) }
     const imported = await this.chain.storeSideBlock(block, commit)
     if (commit.work! <= this.chain.getWork(this.chain.head.hash)) return { status: 'side', imported }
@@ -238,6 +280,32 @@ export class BlockImporter {
     // The head state cache followed the old branch: start it again at the new head.
     this.executor.stateCache.reset(this.chain.head.header.stateRoot)
     return { status: 'reorg', imported, reorg }
+  }
+
+  /**
+   * The side-branch policy: a block that does not extend the head is executed and stored only
+   * if its branch could become canonical (Bitcoin Core accepts a block nobody asked for only
+   * with at least the tip's work): its chain's work, or the verified work of the header branch
+   * it leads to, is at least the head's, and its fork point is within the engine's
+   * maxReorgDepth of the head. A cheap chain from genesis costs its sender, not us.
+   */
+  private checkSideBranch(header: BlockHeader, branchWork: bigint | undefined): void {
+    const head = this.chain.head
+    if (equalsBytes(header.parentHash, head.hash)) return
+    const work = this.chain.getWork(header.parentHash) + this.workOf(header)
+    const headWork = this.chain.getWork(head.hash)
+    const shown = branchWork !== undefined && branchWork > work ? branchWork : work
+    if (shown < headWork) {
+      throw new BlockError('INSUFFICIENT_WORK', `block ${header.height} is on a branch with work ${shown}, less than the head's ${headWork}: not kept`)
+    }
+    const depth = this.rules.maxReorgDepth
+    if (depth === undefined) return
+    if (!this.chain.forkPoint(header.parentHash, head.header.height - BigInt(depth))) {
+      throw new BlockError(
+        'FORK_TOO_DEEP',
+        `block ${header.height} is on a branch that forks from ours more than ${depth} blocks below the head (height ${head.header.height}): it could never become canonical`,
+      )
+    }
   }
 
   /**
@@ -259,7 +327,13 @@ export class BlockImporter {
 
   /** The chain's header rules (any engine): shape, height, time, gas limit, base fee, size. */
   private verifySanity(raw: RawBlock, parent: BlockHeader): void {
-    const h = raw.header
+    this.checkHeaderSanity(raw.header, parent)
+    const limit = paramsAt(this.chain.spec, raw.header.height).limits.maxBlockBytes
+    if (raw.size > limit) throw new BlockError('TOO_LARGE', `block is ${raw.size} bytes, limit ${limit}`)
+  }
+
+  /** The chain's rules for a header alone: shape, height, time, gas limit, base fee. */
+  private checkHeaderSanity(h: BlockHeader, parent: BlockHeader): void {
     checkHeaderShape(h)
     if (h.height !== parent.height + 1n) throw new BlockError('BAD_HEIGHT', `height ${h.height} does not follow parent height ${parent.height}`)
     if (h.timestamp < parent.timestamp) throw new BlockError('TIME_TOO_OLD', `timestamp ${h.timestamp} is before the parent's ${parent.timestamp}`)
@@ -271,7 +345,6 @@ export class BlockImporter {
     if (h.gasLimit !== p.limits.blockGasLimit) throw new BlockError('GAS_LIMIT', `gas limit ${h.gasLimit} differs from the chain spec's ${p.limits.blockGasLimit}`)
     const baseFee = nextBaseFee(parent, this.chain.spec.feeMarket)
     if (h.baseFee !== baseFee) throw new BlockError('BAD_BASE_FEE', `base fee ${h.baseFee} should be ${baseFee}`)
-    if (raw.size > p.limits.maxBlockBytes) throw new BlockError('TOO_LARGE', `block is ${raw.size} bytes, limit ${p.limits.maxBlockBytes}`)
   }
 
   private executionParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint, timestamp: bigint, producer: Uint8Array, seal: Uint8Array): BlockExecutionParams {

@@ -30,6 +30,15 @@ export interface BranchView {
   issued(hash: Uint8Array): bigint
 }
 
+/**
+ * Headers by hash and canonical hashes by height: the stored chain, or the stored chain plus a
+ * peer's branch of headers not stored yet (headers-first sync).
+ */
+export interface HeaderView {
+  getHeader(hash: Uint8Array): BlockHeader | undefined
+  getHashAt(height: bigint): Uint8Array | undefined
+}
+
 /** Heights the engine considers final and safe at a head (the RPC "finalized" and "safe" tags). */
 export interface Finality {
   finalized: bigint
@@ -46,6 +55,13 @@ export interface BlockRules {
   verifyProof?(header: BlockHeader, hash: Uint8Array, proof: Uint8Array | undefined): void
   /** Engine rules for a header (seal, producer eligibility, work, time); throws BlockError('BAD_SEAL', ...). */
   verifyHeader(header: BlockHeader, parent: BlockHeader): void
+  /**
+   * Headers-first sync: the same header rules, reading ancestors from `view` (the stored chain
+   * plus a peer's branch not stored yet), so a branch's seals and work are checked before any
+   * body is fetched. Only engines whose header alone proves what it claims (PoW: its work)
+   * implement it; the others sync blocks that extend the head, each checked with its proof.
+   */
+  withHeaders?(view: HeaderView): Pick<BlockRules, 'verifyHeader'>
   /**
    * How far ahead of this node's clock a block's timestamp may be; undefined = no limit (the
    * dev engine's time travel: evm_increaseTime, hardhat_mine with an interval).

@@ -57,8 +57,8 @@ export interface NetworkOptions {
   /** The chain id in force at a height, when a fork changes it (see chainMismatch). */
   chainIdAt?(height: bigint): bigint
   genesisHash: Uint8Array
-  /** Our head, read at each status exchange. */
-  head(): { height: bigint; hash: Uint8Array }
+  /** Our head (and its chain's total work, sent as a claim peers check), read at each status exchange. */
+  head(): { height: bigint; hash: Uint8Array; work?: bigint }
   /** Permissioned chains: the only peer ids this node connects to or accepts. */
   allowlist?: string[]
   /** A live allowlist, asked at every connection (a permissioned chain's on-chain node list); see enforceAllowlist. */
@@ -417,7 +417,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private ourStatus(): ChainStatus {
     const head = this.opts.head()
     const chainId = this.opts.chainIdAt ? this.opts.chainIdAt(head.height + 1n) : this.opts.chainId
-    return { chainId, genesisHash: this.opts.genesisHash, headHeight: head.height, headHash: head.hash }
+    return { chainId, genesisHash: this.opts.genesisHash, headHeight: head.height, headHash: head.hash, ...(head.work === undefined ? {} : { totalWork: head.work }) }
   }
 
   private refreshStatuses(): void {

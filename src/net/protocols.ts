@@ -13,7 +13,7 @@ import { NetError } from './errors.ts'
  * Request/response protocols. The network serves 'status' (handshake) and 'peers' (peer
  * exchange) itself; the sync and light-client layers register handlers for the others.
  */
-export const REQRESP_PROTOCOLS = ['status', 'peers', 'headersByRange', 'blocksByRange', 'blocksByHash', 'proposedBlock', 'stateProof'] as const
+export const REQRESP_PROTOCOLS = ['status', 'peers', 'headersByRange', 'headersByLocator', 'blocksByRange', 'blocksByHash', 'proposedBlock', 'stateProof'] as const
 export type ReqRespProtocol = (typeof REQRESP_PROTOCOLS)[number]
 
 /** The protocols other layers serve. */
@@ -39,6 +39,8 @@ export const DEFAULT_REQRESP_LIMITS: Readonly<Record<ReqRespProtocol, ReqRespLim
   status: { maxRequestBytes: 256, maxResponseBytes: 256 },
   peers: { maxRequestBytes: 16, maxResponseBytes: 64 * KiB },
   headersByRange: { maxRequestBytes: 256, maxResponseBytes: 4 * MiB },
+  /** Headers-first sync (Bitcoin's getheaders): a block locator of up to 64 hashes in, up to 1,024 headers out. */
+  headersByLocator: { maxRequestBytes: 4 * KiB, maxResponseBytes: 4 * MiB },
   blocksByRange: { maxRequestBytes: 256, maxResponseBytes: 16 * MiB },
   blocksByHash: { maxRequestBytes: 64 * KiB, maxResponseBytes: 16 * MiB },
   /** A BFT proposal's block by hash: one hash in, one block out. */

@@ -1,8 +1,11 @@
 /**
  * The status handshake message: what chain a node follows and where its head is. Both sides
  * send theirs on every new connection; a peer on another chain (chain id or genesis differs)
- * is dropped. The chain id is the one in force after the sender's head (see chainMismatch). Encoded as the RLP list [chainId, genesisHash, headHeight, headHash] with
- * canonical integers (no leading zero bytes) and 32-byte hashes.
+ * is dropped. The chain id is the one in force after the sender's head (see chainMismatch).
+ * Encoded as the RLP list [chainId, genesisHash, headHeight, headHash, totalWork] with
+ * canonical integers (no leading zero bytes) and 32-byte hashes. The total work of the head's
+ * chain (as the eth protocol's status carries the total difficulty) is a claim sync checks
+ * against the headers the peer then serves; a status without it (4 fields) claims none.
  * @module
  */
 import { RLP } from '@ethereumjs/rlp'
@@ -14,14 +17,18 @@ export interface ChainStatus {
   genesisHash: Uint8Array
   headHeight: bigint
   headHash: Uint8Array
+  /** Total work of the chain ending at the head (fork choice: PoW expected hashes, else one a block). A claim, checked by sync. */
+  totalWork?: bigint
 }
 
 const HASH_BYTES = 32
 const MAX_CHAIN_ID_BYTES = 32
 const MAX_HEIGHT_BYTES = 8
+const MAX_WORK_BYTES = 32
 
 export function encodeStatus(s: ChainStatus): Uint8Array {
-  return RLP.encode([bigIntToUnpaddedBytes(s.chainId), s.genesisHash, bigIntToUnpaddedBytes(s.headHeight), s.headHash])
+  const fields = [bigIntToUnpaddedBytes(s.chainId), s.genesisHash, bigIntToUnpaddedBytes(s.headHeight), s.headHash]
+  return RLP.encode(s.totalWork === undefined ? fields : [...fields, bigIntToUnpaddedBytes(s.totalWork)])
 }
 
 function malformed(detail: string): NetError {
@@ -48,12 +55,13 @@ export function decodeStatus(bytes: Uint8Array): ChainStatus {
   } catch (err) {
     throw malformed(`not RLP (${(err as Error).message})`)
   }
-  if (!Array.isArray(fields) || fields.length !== 4) throw malformed('expected a list of 4 fields')
+  if (!Array.isArray(fields) || (fields.length !== 4 && fields.length !== 5)) throw malformed('expected a list of 4 or 5 fields')
   return {
     chainId: decodeUint(fields[0], MAX_CHAIN_ID_BYTES, 'chain id'),
     genesisHash: decodeHash(fields[1], 'genesis hash'),
     headHeight: decodeUint(fields[2], MAX_HEIGHT_BYTES, 'head height'),
     headHash: decodeHash(fields[3], 'head hash'),
+    ...(fields.length === 5 ? { totalWork: decodeUint(fields[4], MAX_WORK_BYTES, 'total work') } : {}),
   }
 }
 

@@ -354,7 +354,7 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
     chainId: chain.spec.chainId,
     ...(chain.commons.forksChainId ? { chainIdAt: (h: bigint) => chain.commons.chainIdAt(h) } : {}),
     genesisHash: chain.genesisHash,
-    head: () => ({ height: chain.head.header.height, hash: chain.head.hash }),
+    head: () => ({ height: chain.head.header.height, hash: chain.head.hash, work: chain.getWork(chain.head.hash) }),
     // Permissioned chains: the node allowlist in force at our head.
     isAllowed: (peerId) => chain.permissions.after(chain.head.header.height)?.allowsNode(peerId) ?? true,
     limits: networkLimitsFor(chain.spec),

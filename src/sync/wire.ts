@@ -2,8 +2,9 @@
  * Wire formats of the sync protocols and block gossip: a block travels as its envelope
  * RLP [header, body, proof] (chain/block.ts encodeBlockEnvelope: the proof is what its engine
  * requires for import, e.g. a BFT commit certificate), a range request is RLP [from, count],
- * a range response an RLP list of envelopes. Every decode checks shape and bounds before
- * anything is used; a block's txs are decoded only after its header and proof checked.
+ * a range response an RLP list of envelopes; a header request is RLP [locator, max] and its
+ * answer an RLP list of encoded headers. Every decode checks shape and bounds before anything
+ * is used; a block's txs are decoded only after its header and proof checked.
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
@@ -44,6 +45,51 @@ export function decodeHashList(bytes: Uint8Array): Uint8Array[] {
   const parts = decodeList(bytes, 'hash list')
   if (parts.length === 0 || parts.length > MAX_HASHES) throw new WireError(`a hash list holds 1..${MAX_HASHES} hashes, got ${parts.length}`)
   if (!parts.every((p) => p instanceof Uint8Array && p.length === 32)) throw new WireError('a hash list must be an RLP list of 32-byte hashes')
+  return parts as Uint8Array[]
+}
+
+/** Most headers in one headersByLocator answer (about 600 KB). */
+export const MAX_HEADERS = 1024
+/** Most hashes in a block locator: ten dense, then doubling steps, cover any height. */
+export const MAX_LOCATOR = 64
+
+/**
+ * A headersByLocator request (Bitcoin's getheaders): the asker's canonical hashes from its head
+ * back to genesis (see locator.ts); the answer is up to `max` headers of the server's canonical
+ * chain after the first of them it has on that chain.
+ */
+export interface HeaderRequest {
+  locator: Uint8Array[]
+  max: number
+}
+
+export function encodeHeaderRequest(r: HeaderRequest): Uint8Array {
+  return RLP.encode([r.locator, bigIntToUnpaddedBytes(BigInt(r.max))])
+}
+
+export function decodeHeaderRequest(bytes: Uint8Array): HeaderRequest {
+  const parts = decodeList(bytes, 'header request')
+  const [locator, max] = parts
+  if (parts.length !== 2 || !Array.isArray(locator) || !(max instanceof Uint8Array) || max.length > 4) {
+    throw new WireError('header request must be RLP [[hash, ...], max]')
+  }
+  if (locator.length === 0 || locator.length > MAX_LOCATOR) throw new WireError(`a locator holds 1..${MAX_LOCATOR} hashes, got ${locator.length}`)
+  if (!locator.every((h) => h instanceof Uint8Array && h.length === 32)) throw new WireError('a locator must be a list of 32-byte hashes')
+  const n = Number(bytesToBigInt(max))
+  if (n < 1 || n > MAX_HEADERS) throw new WireError(`header request max must be 1..${MAX_HEADERS}, got ${n}`)
+  return { locator: locator as Uint8Array[], max: n }
+}
+
+/** A headersByLocator answer: encoded headers, oldest first, each its parent's child. */
+export function encodeHeaderList(headers: Uint8Array[]): Uint8Array {
+  return RLP.encode(headers)
+}
+
+/** The encoded headers of an answer (each decoded by the caller with decodeHeader). */
+export function decodeHeaderList(bytes: Uint8Array, max = MAX_HEADERS): Uint8Array[] {
+  const parts = decodeList(bytes, 'header list')
+  if (parts.length > max) throw new WireError(`header list holds ${parts.length} headers, asked for at most ${max}`)
+  if (!parts.every((p) => p instanceof Uint8Array)) throw new WireError('a header list must be an RLP list of encoded headers')
   return parts as Uint8Array[]
 }
 

@@ -10,7 +10,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import type { BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
-import type { BlockExecutionInputs, BlockRules, BranchView, Finality } from '../../chain/rules.ts'
+import type { BlockExecutionInputs, BlockRules, BranchView, Finality, HeaderView } from '../../chain/rules.ts'
 import type { PowEngineSpec } from '../../chain/spec/index.ts'
 import { meetsTarget, powHash } from './pow-hash.ts'
 import { nextBits, type AncestorInfo, type RetargetRule } from './retarget.ts'
@@ -33,7 +33,7 @@ export class PowRules implements BlockRules {
 
   constructor(
     readonly spec: PowEngineSpec,
-    blockTimeMs: number,
+    private readonly blockTimeMs: number,
     private readonly headers: HeaderSource,
     private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
     /** Chains with a chain-id fork: what each height's seal commits to (see sealHash). */
@@ -44,6 +44,11 @@ export class PowRules implements BlockRules {
     this.maxReorgDepth = spec.maxReorgDepth
     this.powLimit = compactToTarget(spec.powLimitBits)
     this.rule = spec.retarget.kind === 'bitcoin' ? { kind: 'bitcoin', interval: spec.retarget.interval } : { kind: 'asert', halfLifeSeconds: spec.retarget.halfLifeSeconds, anchorHeight: 0 }
+  }
+
+  /** These rules reading headers from `view` (a peer's branch not stored yet, over the chain): headers-first sync. */
+  withHeaders(view: HeaderView): PowRules {
+    return new PowRules(this.spec, this.blockTimeMs, view, this.now, this.sealChainId)
   }
 
   /** The bits the child of `parent` (stored, with hash `parentHash`) must carry. */
@@ -115,7 +120,8 @@ export class PowRules implements BlockRules {
   private ancestor(parentHash: Uint8Array, parent: BlockHeader, height: bigint): AncestorInfo {
     if (height > parent.height) throw new Error(`no ancestor at height ${height} above the parent ${parent.height}`)
     let header: BlockHeader | undefined
-    if (parent.height - height <= BRANCH_WALK) {
+    // Genesis (ASERT's anchor) is every branch's: no walk back to it for every block.
+    if (height > 0n && parent.height - height <= BRANCH_WALK) {
       header = parent
       let hash = parentHash
       while (header && header.height > height) {

@@ -1,8 +1,9 @@
 /**
- * Fork choice and reorganizations: blocks of a lighter branch are stored off the canonical
- * chain; when a branch gains more work the chain switches to it in one batch (canonical index,
- * tx index, head), with the state of the new tip, a 'reorg' event listing what left and what
- * joined, and a refusal past the engine's maximum depth.
+ * Fork choice and reorganizations: blocks of another branch are stored off the canonical chain
+ * only if that branch could become canonical (at least the head's work, shown by the branch
+ * itself or by its verified headers; a fork point within the engine's maximum depth); when a
+ * branch gains more work the chain switches to it in one batch (canonical index, tx index,
+ * head), with the state of the new tip and a 'reorg' event listing what left and what joined.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -39,7 +40,7 @@ const balance = async (t: TestChain, i: number) => (await t.executor.readAccount
 
 describe('fork choice and reorgs', () => {
   test('a lighter branch is stored aside; a heavier one becomes canonical in one switch', async () => {
-    const { x, a, b } = await twoBranches()
+    const { x, y, a, b } = await twoBranches()
     const events: Reorg[] = []
     const canonicalEvents: bigint[] = []
     x.chain.on('reorg', (r: Reorg) => events.push(r))
@@ -47,8 +48,16 @@ describe('fork choice and reorgs', () => {
     const txA = a[0]!.block.txs[0]!.hash()
     assert.ok(x.chain.getTxLocation(txA))
 
-    assert.equal((await x.importer.importBlock(b[0]!.block)).status, 'side')
-    assert.equal((await x.importer.importBlock(b[1]!.block)).status, 'side', 'equal work: the first seen stays')
+    // B's first block alone has less work than the head: not kept. Headers-first sync shows the
+    // work of the whole branch (verified headers) and then it is.
+    let validated = 0
+    x.importer.onTiming = (step) => void (step === 'validate' && validated++)
+    await assert.rejects(x.importer.importBlock(b[0]!.block), (err: Error & { code?: string }) => err.code === 'INSUFFICIENT_WORK' && /less than the head's 3/.test(err.message))
+    assert.equal(validated, 0, 'refused before it was executed')
+    assert.equal(x.chain.hasBlock(b[0]!.hash), false)
+    const branchWork = y.chain.getWork(y.chain.head.hash)
+    assert.equal((await x.importer.importBlock(b[0]!.block, undefined, { branchWork })).status, 'side')
+    assert.equal((await x.importer.importBlock(b[1]!.block)).status, 'side', 'equal work: kept, but the first seen stays canonical')
     assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(a[1]!.hash))
     assert.equal(x.chain.getTxLocation(b[0]!.block.txs[0]!.hash()), undefined, 'side blocks are not in the tx index')
 
@@ -95,20 +104,32 @@ describe('fork choice and reorgs', () => {
       await produceBlock(y, [sy.transfer(2, contract, 0n, { gasLimit: 100_000n })], y.chain.head.header.timestamp + 5n),
       await produceBlock(y, [], y.chain.head.header.timestamp + 5n),
     ].map((p) => p.imported)
-    for (const blk of b) await x.importer.importBlock(blk.block)
+    for (const blk of b) await x.importer.importBlock(blk.block, undefined, { branchWork: y.chain.getWork(y.chain.head.hash) })
     assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(b[2]!.hash), 'x switched to the heavier branch')
     const stored = await x.executor.readOnlyWorld(x.chain.head.header.stateRoot).manager.getStorage(createContractAddress(addressOf(0), 0n), new Uint8Array(32))
     assert.equal(bytesToHex(stored), bytesToHex(b[0]!.hash), "BLOCKHASH(2) in y's block 3 is y's block 2")
   })
 
-  test('a switch deeper than the engine allows is refused; the branch stays stored', async () => {
+  test('a branch forking deeper than the engine reorganizes is refused before execution, whatever its work; nothing is stored', async () => {
     const { x, a, b } = await twoBranches(1)
-    for (const blk of b.slice(0, 2)) await x.importer.importBlock(blk.block)
-    const out = await x.importer.importBlock(b[2]!.block)
-    assert.equal(out.status, 'side')
-    assert.match(out.refusedReorg!, /refusing to reorganize 2 blocks deep \(fork at height 1; the limit is 1\)/)
+    let validated = 0
+    x.importer.onTiming = (step) => void (step === 'validate' && validated++)
+    await assert.rejects(x.importer.importBlock(b[0]!.block, undefined, { branchWork: 1000n }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'FORK_TOO_DEEP')
+      assert.match(err.message, /forks from ours more than 1 blocks below the head \(height 3\)/)
+      return true
+    })
+    assert.equal(validated, 0)
+    assert.equal(x.chain.hasBlock(b[0]!.hash), false)
     assert.equal(bytesToHex(x.chain.head.hash), bytesToHex(a[1]!.hash))
-    assert.ok(x.chain.hasBlock(b[2]!.hash))
+  })
+
+  test('a branch forking within the depth limit is kept and switched to', async () => {
+    const { x, y, a, b } = await twoBranches(2)
+    for (const blk of b.slice(0, 2)) await x.importer.importBlock(blk.block, undefined, { branchWork: y.chain.getWork(y.chain.head.hash) })
+    const out = await x.importer.importBlock(b[2]!.block)
+    assert.equal(out.status, 'reorg')
+    assert.equal(out.reorg!.disconnected.length, a.length)
   })
 
   test('on a chain of final blocks (maxReorgDepth 0) a block off the head is refused and not stored', async () => {

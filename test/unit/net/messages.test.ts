@@ -47,6 +47,17 @@ describe('status message', () => {
     )
   })
 
+  test('carries the total work of the head as a fifth field (a status without it claims none)', () => {
+    const withWork = { ...status, totalWork: 2n ** 200n + 5n }
+    assert.deepEqual(decodeStatus(encodeStatus(withWork)), withWork)
+    assert.deepEqual(decodeStatus(encodeStatus({ ...status, totalWork: 0n })), { ...status, totalWork: 0n })
+    assert.equal(decodeStatus(encodeStatus(status)).totalWork, undefined)
+    const fields = [Uint8Array.of(0x05, 0x39), status.genesisHash, Uint8Array.of(1), status.headHash]
+    assert.throws(() => decodeStatus(RLP.encode([...fields, new Uint8Array(33).fill(1)])), malformed(/total work is longer than 32 bytes/))
+    assert.throws(() => decodeStatus(RLP.encode([...fields, Uint8Array.of(0, 1)])), malformed(/total work has a leading zero/))
+    assert.throws(() => decodeStatus(RLP.encode([...fields, Uint8Array.of(1), Uint8Array.of(1)])), malformed(/list of 4 or 5 fields/))
+  })
+
   test('malformed statuses are refused with the reason', () => {
     const fields = (over: Partial<Record<number, Uint8Array | Uint8Array[]>>) => {
       const base: Array<Uint8Array | Uint8Array[]> = [Uint8Array.of(0x05, 0x39), status.genesisHash, Uint8Array.of(1), status.headHash]
@@ -55,8 +66,8 @@ describe('status message', () => {
     }
     assert.throws(() => decodeStatus(Uint8Array.of(0xff, 0x00)), malformed(/not RLP/))
     assert.throws(() => decodeStatus(new Uint8Array()), malformed(/malformed status/))
-    assert.throws(() => decodeStatus(RLP.encode([Uint8Array.of(1)])), malformed(/list of 4 fields/))
-    assert.throws(() => decodeStatus(RLP.encode(Uint8Array.of(1, 2))), malformed(/list of 4 fields/))
+    assert.throws(() => decodeStatus(RLP.encode([Uint8Array.of(1)])), malformed(/list of 4 or 5 fields/))
+    assert.throws(() => decodeStatus(RLP.encode(Uint8Array.of(1, 2))), malformed(/list of 4 or 5 fields/))
     assert.throws(() => decodeStatus(fields({ 0: Uint8Array.of(0, 1) })), malformed(/chain id has a leading zero/))
     assert.throws(() => decodeStatus(fields({ 0: new Uint8Array(33).fill(1) })), malformed(/chain id is longer than 32 bytes/))
     assert.throws(() => decodeStatus(fields({ 1: new Uint8Array(31) })), malformed(/genesis hash is not 32 bytes/))
