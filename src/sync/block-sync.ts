@@ -16,11 +16,11 @@ import type { Logger } from 'pino'
 import { BlockError } from '../chain/errors.ts'
 import type { Chain, ImportedBlock } from '../chain/chain.ts'
 import type { BlockImporter, ImportOptions, ImportOutcome } from '../chain/import.ts'
-import { decodeBlockEnvelope, encodeBlockEnvelope, type RawBlock } from '../chain/block.ts'
-import { invalidRequest, type GossipVerdict, type Network } from '../net/index.ts'
+import { encodeBlockEnvelope, type RawBlock } from '../chain/block.ts'
+import { GOSSIP_INLINE_BYTES, invalidRequest, type GossipVerdict, type Network } from '../net/index.ts'
 import { CatchUp } from './catch-up.ts'
 import { locate } from './locator.ts'
-import { decodeHashList, decodeHeaderRequest, decodeRangeRequest, encodeBlockList, encodeHeaderList } from './wire.ts'
+import { decodeBlockGossip, decodeHashList, decodeHeaderRequest, decodeRangeRequest, encodeBlockAnnouncement, encodeBlockList, encodeHeaderList } from './wire.ts'
 
 /** A range or by-hash response stops before this many bytes (the protocol limit is 16 MiB). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -40,6 +40,8 @@ export interface BlockSyncOptions {
   chain: Chain
   importer: BlockImporter
   log: Logger
+  /** Blocks whose encoding is larger are announced by header, not gossiped whole (default GOSSIP_INLINE_BYTES). */
+  maxInlineBytes?: number
 }
 
 export class BlockSync {
@@ -99,7 +101,10 @@ export class BlockSync {
    */
   async announce(imported: ImportedBlock): Promise<void> {
     if (this.stopped || this.syncing) return
-    await this.o.network.publish('blocks', encodeBlockEnvelope(imported.block, imported.proof)).catch((err) => this.o.log.debug({ err }, 'block gossip failed'))
+    const whole = encodeBlockEnvelope(imported.block, imported.proof)
+    // gossipsub cannot send a frame over 4 MiB: a bigger block is announced by its header.
+    const bytes = whole.length <= (this.o.maxInlineBytes ?? GOSSIP_INLINE_BYTES) ? whole : encodeBlockAnnouncement(imported.block.header, imported.proof)
+    await this.o.network.publish('blocks', bytes).catch((err) => this.o.log.debug({ err }, 'block gossip failed'))
   }
 
   /**
@@ -194,13 +199,20 @@ export class BlockSync {
 
   private async handleGossipBlock(data: Uint8Array, from: string): Promise<GossipVerdict> {
     let raw: RawBlock
+    const { chain } = this.o
     try {
-      raw = decodeBlockEnvelope(data)
+      const gossip = decodeBlockGossip(data)
+      if (gossip.kind === 'announcement') {
+        // A block too large for gossip: its sender has it; catch-up fetches it (every node that
+        // imports it announces it in turn, so the announcement is not relayed).
+        if (!chain.hasBlock(gossip.hash)) this.hint(from)
+        return 'ignore'
+      }
+      raw = gossip.raw
     } catch (err) {
       this.o.log.debug({ peer: from, err: (err as Error).message }, 'undecodable gossip block')
       return 'reject'
     }
-    const { chain } = this.o
     if (chain.hasBlock(raw.hash)) return 'ignore'
     if (!chain.hasBlock(raw.header.parentHash)) {
       // Ahead of us or on another branch: what the sender claims is looked at by catch-up.

@@ -7,6 +7,7 @@
  * is used; a block's txs are decoded only after its header and proof checked.
  */
 import { RLP } from '@ethereumjs/rlp'
+import { blockHash, decodeBlockEnvelope, decodeHeader, encodeHeader, type BlockHeader, type RawBlock } from '../chain/block.ts'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 
 export const MAX_RANGE_BLOCKS = 128
@@ -145,4 +146,23 @@ function decodeList(bytes: Uint8Array, what: string): Nested[] {
   }
   if (!Array.isArray(decoded)) throw new WireError(`${what} must be an RLP list`)
   return decoded as Nested[]
+}
+
+/**
+ * A block too large for a gossip frame (GOSSIP_INLINE_BYTES) is announced, not sent:
+ * RLP [header, proof]. A node that does not have it asks the sender for its status and
+ * catches up by request/response, whose frames follow the chain spec's block size.
+ */
+export function encodeBlockAnnouncement(header: BlockHeader, proof: Uint8Array = new Uint8Array(0)): Uint8Array {
+  return RLP.encode([encodeHeader(header), proof])
+}
+
+/** What the blocks topic carries: a whole block (RLP [header, body, proof]) or an announcement (RLP [header, proof]). */
+export function decodeBlockGossip(bytes: Uint8Array): { kind: 'block'; raw: RawBlock } | { kind: 'announcement'; header: BlockHeader; hash: Uint8Array } {
+  const parts = decodeList(bytes, 'block gossip')
+  if (parts.length === 2 && parts.every((p) => p instanceof Uint8Array)) {
+    const header = decodeHeader(parts[0] as Uint8Array)
+    return { kind: 'announcement', header, hash: blockHash(header) }
+  }
+  return { kind: 'block', raw: decodeBlockEnvelope(bytes) }
 }

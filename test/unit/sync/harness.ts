@@ -74,6 +74,8 @@ export interface PowNodeOptions {
   deferSync?: boolean
   /** Do not gossip the blocks it makes or takes (the test publishes what it wants). */
   quiet?: boolean
+  /** Announce blocks larger than this by header instead of gossiping them whole. */
+  maxInlineBytes?: number
 }
 
 /** A chain with the production PoW rules, no network. */
@@ -120,7 +122,7 @@ export async function syncNode<T extends Pick<SyncNode, 'chain' | 'importer'>>(t
     limits: { redialMs: 200, statusRefreshMs: 0, statusTimeoutMs: 3000, scoreDecayPerMinute: 0, ...opts.limits },
   })
   await net.start()
-  const sync = new BlockSync({ network: net, chain, importer: base.importer, log })
+  const sync = new BlockSync({ network: net, chain, importer: base.importer, log, ...(opts.maxInlineBytes !== undefined ? { maxInlineBytes: opts.maxInlineBytes } : {}) })
   const node = Object.assign(counted as T & { validated: number }, { net, sync, logs })
   if (!opts.noSync) {
     if (!opts.deferSync) await sync.start()
