@@ -194,7 +194,7 @@ export async function startBftNetwork(opts: BftNetworkOptions): Promise<BftNetwo
 
   const launch = async (index: number, bootnodes: string[]): Promise<Validator> => {
     const datadir = path.join(root, `validator-${index}`)
-    mkdirSync(datadir, { recursive: true })
+    mkdirSync(datadir, { recursive: true, mode: 0o700 }) // private, as the node wants its datadir
     const keyFile = path.join(datadir, 'validator.key')
     await writeFile(keyFile, `${bytesToHex(keys[index]!)}\n`, { mode: 0o600 })
     const logFile = path.join(datadir, 'node.log')
