@@ -294,11 +294,19 @@ export class Network extends EventEmitter<NetworkEvents> {
   async connect(addr: string): Promise<string> {
     this.assertRunning()
     const [ma] = parseMultiaddrs([addr], 'address')
-    let peer: string
-    try {
-      peer = await this.dialer.dial(ma!)
-    } catch (err) {
-      throw new NetError('DIAL_FAILED', `cannot connect to ${addr}: ${(err as Error).message}`)
+    let peer: string | undefined
+    // A connection reset while dialing is often transient (a listener busy with other
+    // handshakes on a loaded machine): one more try before giving up.
+    for (let attempt = 0; peer === undefined; attempt++) {
+      try {
+        peer = await this.dialer.dial(ma!)
+      } catch (err) {
+        if (attempt === 0 && /ECONNRESET/.test((err as Error).message)) {
+          await new Promise((r) => setTimeout(r, 200))
+          continue
+        }
+        throw new NetError('DIAL_FAILED', `cannot connect to ${addr}: ${(err as Error).message}`)
+      }
     }
     await this.handshake.waitReady(peer, this.limits.statusTimeoutMs * 2)
     return peer
