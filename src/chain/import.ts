@@ -187,6 +187,7 @@ export class BlockImporter {
     const h = block.header
     const txRoot = merkleRoot(block.txs.map(txBytes))
     if (!equalsBytes(txRoot, h.txRoot)) throw new BlockError('BAD_TX_ROOT', `tx root ${bytesToHex(h.txRoot)} does not match the txs (${bytesToHex(txRoot)})`)
+    await this.rules.verifyBlock?.(block, parent)
     const params = this.executionParams(h.parentHash, parent, h.height, h.timestamp, h.producer, h.seal)
     let execution: BlockExecution
     try {

@@ -11,7 +11,7 @@
  * @module
  */
 import type { BlockExecutionParams } from '../execution/index.ts'
-import type { BlockHeader } from './block.ts'
+import type { Block, BlockHeader } from './block.ts'
 
 /** Engine duties executed with a block, besides its txs. */
 export type BlockExecutionInputs = Pick<BlockExecutionParams, 'systemCalls' | 'rewardSplit' | 'maturedReward' | 'systemReads'>
@@ -55,6 +55,11 @@ export interface BlockRules {
   verifyProof?(header: BlockHeader, hash: Uint8Array, proof: Uint8Array | undefined): void
   /** Engine rules for a header (seal, producer eligibility, work, time); throws BlockError('BAD_SEAL', ...). */
   verifyHeader(header: BlockHeader, parent: BlockHeader): void
+  /**
+   * Engine checks that need the whole block and may take time (PoH: re-hashing the slot on
+   * worker threads). Run after the header, the proof and the tx root, before execution.
+   */
+  verifyBlock?(block: Block, parent: BlockHeader): Promise<void>
   /**
    * Headers-first sync: the same header rules, reading ancestors from `view` (the stored chain
    * plus a peer's branch not stored yet), so a branch's seals and work are checked before any

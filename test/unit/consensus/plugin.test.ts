@@ -10,7 +10,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Address, bigIntToBytes, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { BlockError } from '../../../src/chain/errors.ts'
-import type { BlockHeader } from '../../../src/chain/block.ts'
+import type { Block, BlockHeader } from '../../../src/chain/block.ts'
 import { finalityAt, type BlockRules, type BranchView } from '../../../src/chain/rules.ts'
 import type { ConsensusEngine, EngineHost } from '../../../src/consensus/index.ts'
 import { sha256 } from '../../../src/crypto/hash.ts'
@@ -35,6 +35,11 @@ class HeightSealEngine implements ConsensusEngine {
     verifyProof(_header: BlockHeader, hash: Uint8Array, proof: Uint8Array | undefined): void {
       if (!proof) throw new BlockError('MISSING_PROOF', 'toy blocks come with sha256(hash)')
       if (!equalsBytes(proof, sha256(hash))) throw new BlockError('BAD_PROOF', 'proof is not sha256(hash)')
+    },
+    // A check that needs the whole block and takes time (as re-hashing a PoH slot does): no extraData.
+    async verifyBlock(block: Block): Promise<void> {
+      await new Promise((r) => setImmediate(r))
+      if (block.header.extraData.length > 0) throw new BlockError('BAD_SEAL', 'toy blocks carry no extraData')
     },
     // A state change of the engine's own: a bonus of 7 wei to the producer of every 2nd block.
     blockEffects: (branch: BranchView) => (branch.height % 2n === 0n ? { maturedReward: { to: TOY_PRODUCER, amount: 7n, height: branch.height } } : {}),
@@ -79,6 +84,27 @@ describe('consensus plug-in point', () => {
     assert.ok((await balance(follower, TOY_PRODUCER)) >= 14n)
     // The engine's finality rule is the one answer for "finalized" and "safe".
     assert.deepEqual(finalityAt(engine.rules, follower.chain.head.header.height), { finalized: 2n, safe: 3n })
+  })
+
+  test("the engine's whole-block check runs before execution and refuses what it finds", async () => {
+    const engine = new HeightSealEngine()
+    const producer = await openTestChain({ engine: engine.rules })
+    const follower = await openTestChain({ engine: engine.rules })
+    let executed = 0
+    const replay = follower.executor.replay.bind(follower.executor)
+    follower.executor.replay = (...args) => {
+      executed++
+      return replay(...args)
+    }
+    const { imported } = await producer.importer.produce({
+      timestamp: producer.chain.head.header.timestamp + 1n,
+      producer: TOY_PRODUCER,
+      extraData: Uint8Array.of(1),
+      seal: async (h) => ({ ...h, seal: HeightSealEngine.sealFor(h.height) }),
+      source: { next: () => undefined, skipSender: () => {} },
+    })
+    await assert.rejects(follower.importer.import(imported.block, sha256(imported.hash)), (e: unknown) => e instanceof BlockError && /extraData/.test(e.message))
+    assert.equal(executed, 0, 'refused before execution')
   })
 
   test('blocks without the toy seal are refused by a node running the toy engine', async () => {
