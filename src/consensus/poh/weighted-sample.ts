@@ -25,8 +25,14 @@ const U64_MAX = (1n << 64n) - 1n
 /** Rejections in a row with probability at most 2^-256: seeing it means a broken stream. */
 const MAX_REJECTIONS = 256
 
+/** A source of uniformly random words (ChaCha20Rng; tests script one). */
+export interface WordSource {
+  nextU64(): bigint
+  nextU128(): bigint
+}
+
 /** rand_chacha's ChaCha20Rng, u64 draws only. Deterministic from the 32-byte seed. */
-export class ChaCha20Rng {
+export class ChaCha20Rng implements WordSource {
   private readonly cipher: Cipher
   private buf: Buffer = Buffer.alloc(0)
   private pos = 0
@@ -68,7 +74,7 @@ export class UniformBelow {
     this.zone = this.max - ((this.max - range + 1n) % range)
   }
 
-  sample(rng: ChaCha20Rng): bigint {
+  sample(rng: WordSource): bigint {
     const shift = BigInt(this.bits)
     for (let i = 0; i < MAX_REJECTIONS; i++) {
       const v = this.bits === 64 ? rng.nextU64() : rng.nextU128()
@@ -102,7 +108,7 @@ export class WeightedIndex {
     this.uniform = new UniformBelow(total, total <= U64_MAX ? 64 : 128)
   }
 
-  sample(rng: ChaCha20Rng): number {
+  sample(rng: WordSource): number {
     const chosen = this.uniform.sample(rng)
     // partition_point(|w| w <= chosen): the first running sum above the draw.
     let lo = 0
