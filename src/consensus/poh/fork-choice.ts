@@ -121,6 +121,13 @@ export class ForkChoice {
     return this.nodes.size
   }
 
+  /** Latest votes waiting for their block (at most one per staked validator). */
+  get pendingCount(): number {
+    let n = 0
+    for (const set of this.pending.values()) n += set.size
+    return n
+  }
+
   get root(): BlockRef {
     return ref(this.rootNode)
   }
