@@ -24,7 +24,7 @@ function vote(fc: ForkChoice, voter: Uint8Array, label: string, slot: number, ro
   return fc.applyVote({ voter, slot: BigInt(slot), hash: h(label), root: root === null ? null : BigInt(root) })
 }
 
-const is = (r: BlockRef, label: string) => assert.equal(hex(r.hash), hex(label === 'g' ? G : h(label)), `expected block ${label}, got slot ${r.slot}`)
+const is = (r: BlockRef, label: string, why = '') => assert.equal(hex(r.hash), hex(label === 'g' ? G : h(label)), `expected block ${label}, got slot ${r.slot} ${why}`)
 
 const [A, B, C] = [addr(0xa), addr(0xb), addr(0xc)]
 

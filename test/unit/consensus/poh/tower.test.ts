@@ -16,7 +16,7 @@ import { CHAIN_ID, addressOf, hash, hex, keys, throwsCode } from './voting-fixtu
 
 const [key, otherKey] = keys(2, 'tower')
 const me = addressOf(key)
-const H = (slot: bigint | number) => hash(`block ${slot}`)
+const H = (slot: bigint | number | string) => hash(`block ${slot}`)
 
 /** Ancestors on one linear chain: every slot below. */
 const linear: (slot: bigint) => AncestorCheck = (slot) => (s: bigint) => s < slot
