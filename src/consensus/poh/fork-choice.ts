@@ -28,7 +28,12 @@
  * - Pruning: `prune(hash)` makes a block the new root and drops every block that does not
  *   descend from it (the engine calls it with the finalized block, or with its tower root).
  * - Bounds: at most `maxBlocks` blocks (TOO_MANY_BLOCKS beyond), one latest vote per staked
- *   validator; each vote or block costs O(depth of the tree).
+ *   validator. A vote costs O(1) plus the walk from its block down to its root (to check the
+ *   root is on the branch); weights, marks and finality are brought up to date in one
+ *   O(blocks) pass when a reader asks (head, confirmed, finalized, votedStake), so a slot
+ *   with thousands of votes costs one pass, not one per vote, even when finality stalls and
+ *   the tree grows deep. Confirmed and finalized are thus judged at read time: a
+ *   super-majority that existed only between two reads is not seen (the safe side).
  * @module
  */
 import { ForkChoiceError } from './voting-errors.ts'
@@ -73,9 +78,13 @@ interface Node {
   key: string
   parent: Node | null
   children: Node[]
-  /** Stake of the validators whose latest vote is this block or a descendant. */
+  /** Stake of the validators whose latest vote is this block. */
+  ownVote: bigint
+  /** Stake of the validators whose latest root is this block. */
+  ownRoot: bigint
+  /** ownVote summed over the subtree (valid after refresh). */
   voteStake: bigint
-  /** Stake of the validators whose latest root is this block or a descendant. */
+  /** ownRoot summed over the subtree (valid after refresh). */
   rootStake: bigint
   confirmed: boolean
 }
@@ -103,8 +112,9 @@ export class ForkChoice {
   private readonly pending = new Map<string, Set<string>>()
   private finalizedRef: BlockRef
   private readonly maxBlocks: number
-  /** A super-majority root seen off the finalized branch (more than 1/3 misbehaved). */
-  conflict: BlockRef | undefined
+  private conflictRef: BlockRef | undefined
+  /** Votes, blocks or stakes changed since the last refresh. */
+  private dirty = false
 
   constructor(root: BlockRef, stakes: StakeSet, opts: ForkChoiceOptions = {}) {
     checkRef(root)
@@ -126,6 +136,12 @@ export class ForkChoice {
     let n = 0
     for (const set of this.pending.values()) n += set.size
     return n
+  }
+
+  /** A super-majority root seen off the finalized branch (more than 1/3 misbehaved), if any. */
+  get conflict(): BlockRef | undefined {
+    this.refresh()
+    return this.conflictRef
   }
 
   get root(): BlockRef {
@@ -206,10 +222,11 @@ export class ForkChoice {
   /** Replaces the stake set (a new epoch) and re-weighs every latest vote under it. */
   setStakes(stakes: StakeSet): void {
     for (const n of this.nodes.values()) {
-      n.voteStake = 0n
-      n.rootStake = 0n
+      n.ownVote = 0n
+      n.ownRoot = 0n
     }
     this.stakes = stakes
+    this.dirty = true
     for (const [voter, v] of this.latest) {
       const stake = stakes.stakeOf(Buffer.from(voter, 'hex'))
       const node = v.node
@@ -227,6 +244,7 @@ export class ForkChoice {
 
   /** The head of the heaviest fork. */
   head(): BlockRef {
+    this.refresh()
     let n = this.nodes.get(toKey(this.finalizedRef.hash)) ?? this.rootNode
     for (;;) {
       let best: Node | undefined
@@ -248,6 +266,7 @@ export class ForkChoice {
   }
 
   finalized(): BlockRef {
+    this.refresh()
     return { slot: this.finalizedRef.slot, hash: Uint8Array.from(this.finalizedRef.hash) }
   }
 
@@ -257,6 +276,7 @@ export class ForkChoice {
 
   /** 'finalized', 'confirmed' or 'processed' (in the tree only); undefined if not in the tree. */
   commitment(hash: Uint8Array): 'finalized' | 'confirmed' | 'processed' | undefined {
+    this.refresh()
     const n = isBytes(hash, HASH_LENGTH) ? this.nodes.get(toKey(hash)) : undefined
     if (!n) return undefined
     const fin = this.nodes.get(toKey(this.finalizedRef.hash))
@@ -266,6 +286,7 @@ export class ForkChoice {
 
   /** Stake of the latest votes for `hash` or a descendant (0 if unknown). */
   votedStake(hash: Uint8Array): bigint {
+    this.refresh()
     return (isBytes(hash, HASH_LENGTH) && this.nodes.get(toKey(hash))?.voteStake) || 0n
   }
 
@@ -318,6 +339,7 @@ export class ForkChoice {
       if (v.node && !kept.has(v.node)) v.node = undefined
       if (v.rootNode && !kept.has(v.rootNode)) v.rootNode = undefined
     }
+    this.dirty = true
     for (const [key, voters] of this.pending) {
       for (const voter of voters) {
         const v = this.latest.get(voter)
@@ -331,7 +353,8 @@ export class ForkChoice {
   // ---------- internals ----------
 
   private makeNode(slot: bigint, hash: Uint8Array, parent: Node | null): Node {
-    return { slot, hash: Uint8Array.from(hash), key: toKey(hash), parent, children: [], voteStake: 0n, rootStake: 0n, confirmed: false }
+    this.dirty = true
+    return { slot, hash: Uint8Array.from(hash), key: toKey(hash), parent, children: [], ownVote: 0n, ownRoot: 0n, voteStake: 0n, rootStake: 0n, confirmed: false }
   }
 
   /** The tree node of the vote's root on `node`'s branch; undefined if below the tree. */
@@ -354,23 +377,17 @@ export class ForkChoice {
       return
     }
     v.node = node
-    for (let n: Node | null = node; n; n = n.parent) {
-      n.voteStake += v.stake
-      if (!n.confirmed && this.stakes.isSupermajority(n.voteStake)) n.confirmed = true
+    node.ownVote += v.stake
+    if (rootNode) {
+      v.rootNode = rootNode
+      rootNode.ownRoot += v.stake
     }
-    if (!rootNode) return
-    v.rootNode = rootNode
-    let deepest: Node | undefined
-    for (let n: Node | null = rootNode; n; n = n.parent) {
-      n.rootStake += v.stake
-      if (!deepest && this.stakes.isSupermajority(n.rootStake)) deepest = n
-    }
-    if (deepest) this.advanceFinalized(deepest)
+    this.dirty = true
   }
 
   private unplace(voter: string, v: LatestVote): void {
-    if (v.node) for (let n: Node | null = v.node; n; n = n.parent) n.voteStake -= v.stake
-    if (v.rootNode) for (let n: Node | null = v.rootNode; n; n = n.parent) n.rootStake -= v.stake
+    if (v.node) v.node.ownVote -= v.stake
+    if (v.rootNode) v.rootNode.ownRoot -= v.stake
     if (!v.node) {
       const set = this.pending.get(v.hashKey)
       set?.delete(voter)
@@ -378,6 +395,37 @@ export class ForkChoice {
     }
     v.node = undefined
     v.rootNode = undefined
+    this.dirty = true
+  }
+
+  /**
+   * Subtree sums in one pass: the tree map is in insertion order and a block is added after
+   * its parent, so walking it backwards adds every child into its parent before the parent
+   * is added into its own. Then the confirmed marks and the finalized block.
+   */
+  private refresh(): void {
+    if (!this.dirty) return
+    this.dirty = false
+    const all = [...this.nodes.values()]
+    for (const n of all) {
+      n.voteStake = n.ownVote
+      n.rootStake = n.ownRoot
+    }
+    for (let i = all.length - 1; i > 0; i--) {
+      const n = all[i]
+      if (n.parent) {
+        n.parent.voteStake += n.voteStake
+        n.parent.rootStake += n.rootStake
+      }
+    }
+    // Blocks rooted by a super-majority form one chain (two disjoint subtrees cannot both
+    // hold more than 2/3): its highest block is the candidate.
+    let rooted: Node | undefined
+    for (const n of all) {
+      if (!n.confirmed && this.stakes.isSupermajority(n.voteStake)) n.confirmed = true
+      if (this.stakes.isSupermajority(n.rootStake) && (!rooted || n.slot > rooted.slot)) rooted = n
+    }
+    if (rooted) this.advanceFinalized(rooted)
   }
 
   private advanceFinalized(candidate: Node): void {
@@ -386,7 +434,7 @@ export class ForkChoice {
     // Not in the tree: it is an ancestor of the root (prune keeps its branch), so is of every block.
     const descends = fin ? this.isAncestorNode(fin, candidate) : true
     if (!descends) {
-      this.conflict = ref(candidate)
+      this.conflictRef = ref(candidate)
       return
     }
     this.finalizedRef = ref(candidate)
