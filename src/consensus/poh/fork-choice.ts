@@ -186,7 +186,9 @@ export class ForkChoice {
   }
 
   /**
-   * Counts a verified vote (signature and stake checked by verifyPohVote). A vote whose block
+   * Counts a verified vote (signature, stake and slot window checked by verifyPohVote: a
+   * staked validator's signed vote for a far-future slot would otherwise wait here and make
+   * its later votes stale). A vote whose block
    * is known with another slot, or whose root is not on its block's branch, is refused
    * (ForkChoiceError, nothing changes): a validator never signs such a vote honestly.
    */

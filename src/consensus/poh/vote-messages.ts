@@ -37,7 +37,7 @@ import {
 import { MAX_LOCKOUT_HISTORY, checkVoteShape, copyLockouts, type Lockout, type PohVote, type SignedPohVote } from './votes.ts'
 
 const VOTE_TAG = new TextEncoder().encode('catena/poh/vote/v1')
-/** A full 32-lockout vote encodes to about 560 bytes; anything longer is refused undecoded. */
+/** The largest valid vote (32 lockouts at 8-byte slots) encodes to about 500 bytes; anything longer is refused undecoded. */
 export const MAX_VOTE_BYTES = 1024
 
 function lockoutFields(lockouts: readonly Lockout[]): Uint8Array[][] {

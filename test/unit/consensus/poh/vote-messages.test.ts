@@ -25,13 +25,13 @@ const [alice, bob, mallory] = ks.map(addressOf)
 const stakes = stakeSet([[alice, 60n], [bob, 40n]])
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
-function towerVote(key: Uint8Array, slots: number[]): PohVote {
+function towerVote(key: Uint8Array, slots: Array<number | bigint>): PohVote {
   const t = Tower.create(addressOf(key), 0n)
   for (const s of slots) t.recordVote(BigInt(s), hash(`block ${s}`), (x) => x < BigInt(s), 1_700_000_000n)
   return t.lastVoteMessage()!
 }
 
-function signed(key = ks[0], slots = [1, 2, 3, 5]): SignedPohVote {
+function signed(key = ks[0], slots: Array<number | bigint> = [1, 2, 3, 5]): SignedPohVote {
   return signPohVote(towerVote(key, slots), key, CHAIN_ID)
 }
 
@@ -56,9 +56,10 @@ describe('poh vote messages', () => {
     assert.ok(bytes.length < MAX_VOTE_BYTES)
   })
 
-  test('a full 32-vote tower fits the size bound', () => {
-    const v = signed(ks[0], Array.from({ length: 40 }, (_, i) => i + 1))
+  test('the largest vote (32 lockouts at 8-byte slots) fits the size bound', () => {
+    const v = signed(ks[0], Array.from({ length: 40 }, (_, i) => (1n << 62n) + BigInt(i)))
     assert.equal(v.lockouts.length, 32)
+    assert.equal(v.root, (1n << 62n) + 7n)
     const bytes = encodePohVote(v)
     assert.ok(bytes.length < MAX_VOTE_BYTES, `${bytes.length} bytes`)
     verifyPohVote(decodePohVote(bytes), { chainId: CHAIN_ID, stakes })
