@@ -12,7 +12,7 @@
  *   ties to the lower slot then the lower hash, until a leaf.
  * - Confirmed (optimistic confirmation, RPC `safe`): a block for which validators with MORE
  *   than 2/3 of the stake voted, for it or a descendant, at the same time (their latest
- *   votes). Once reached it stays (a later vote elsewhere does not unconfirm it); exactly
+ *   votes as of a read). Once reached it stays (a later vote elsewhere does not unconfirm it); exactly
  *   2/3 is not enough. `confirmed()` is the highest confirmed block on the head's branch.
  * - Finalized (rooted, RPC `finalized`): a block that validators with MORE than 2/3 of the
  *   stake have rooted: the root their latest vote carries is that block or a descendant.

@@ -257,7 +257,8 @@ export class LeaderSchedules {
 
   /**
    * The distinct leaders of the groups starting with the one of `slot`, `groups` groups long
-   * (the current leader first): where to forward txs. Stops at an epoch not known yet.
+   * (the current leader first, at most 64 groups): where to forward txs. Stops at an epoch
+   * not known yet.
    */
   upcomingLeaders(slot: bigint, groups: number): Uint8Array[] {
     const out: Uint8Array[] = []
