@@ -128,10 +128,14 @@ describe('PoW sync: false claims', () => {
     await mine(liar, 160, 600n)
     assert.ok(workOf(liar) < workOf(honest))
     const cheap = liar.chain.getHashAt(1n)!
-    const victim = await powNode(t, spec)
+    const victim = await powNode(t, spec, { deferSync: true })
 
-    // Both connected before the victim looks at either.
-    await Promise.all([connect(victim, liar), connect(victim, honest)])
+    // Both connected before the victim looks at either. The liar claims the most work, so it is
+    // looked at first; were the honest chain taken first, the liar's would be a fork deeper than
+    // maxReorgDepth, which is not followed (and not a fault), and its claim never tested.
+    await connect(victim, liar)
+    await connect(victim, honest)
+    await victim.sync.start()
     await waitFor(() => bytesToHex(victim.chain.head.hash) === bytesToHex(honest.chain.head.hash), 'the victim to take the heavier chain', 20_000)
     assert.equal(victim.chain.hasBlock(cheap), false, 'nothing of the lighter chain was taken')
     assert.ok(victim.net.penaltyOf(liar.net.peerId) >= PENALTY.unfulfilledClaim, 'the liar showed less than it claimed')
