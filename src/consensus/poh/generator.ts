@@ -68,6 +68,8 @@ export interface PohGeneratorStats {
   stalls: number
   stalledMs: number
   running: boolean
+  /** Whether the thread exists (false once it has exited, after close() or a failure). */
+  threadAlive: boolean
 }
 
 type Listener<T> = (value: T) => void
@@ -106,6 +108,7 @@ export class PohGenerator {
   private tickHeight: number
   private failure: PohError | undefined
   private closed = false
+  private threadAlive = true
 
   constructor(opts: PohGeneratorOptions) {
     checkClock(opts)
@@ -151,6 +154,7 @@ export class PohGenerator {
     this.worker.on('error', (err) => this.onFailure(err))
     this.exited = new Promise<void>((resolve) => {
       this.worker.on('exit', (code) => {
+        this.threadAlive = false
         resolve()
         if (!this.closed) this.onFailure(new Error(`exited with code ${code}`))
       })
@@ -243,6 +247,7 @@ export class PohGenerator {
       stalls: Atomics.load(this.control, CTL_STALLS),
       stalledMs: Atomics.load(this.control, CTL_STALLED_MS),
       running: !this.closed && this.failure === undefined,
+      threadAlive: this.threadAlive,
     }
   }
 

@@ -115,10 +115,12 @@ export function splitSegments(entries: PohEntry[], k: number): number[] {
   for (const e of entries) total += e.numHashes
   const starts = [0]
   let sum = 0
-  for (let i = 0; i < n && starts.length < parts; i++) {
+  for (let i = 0; i + 1 < n && starts.length < parts; i++) {
     sum += entries[i]!.numHashes
-    // Cut after entry i when the running sum reaches the next share, leaving entries for the rest.
-    if (sum >= (total * starts.length) / parts && i + 1 < n && n - (i + 1) >= parts - starts.length) starts.push(i + 1)
+    // Cut after entry i when the running sum reaches the next share, or when every entry left
+    // must start a segment of its own to make `parts`.
+    const needed = parts - starts.length
+    if (n - (i + 1) <= needed || sum >= (total * starts.length) / parts) starts.push(i + 1)
   }
   return starts
 }
