@@ -7,6 +7,9 @@
  * posting a record, reset or stop on the control port) and, only if it moved, drains the port
  * with receiveMessageOnPort; and posts the entries made since the last post in one message.
  *
+ * The thread only hashes the chain: a record arrives as the Merkle root of its txs, computed on
+ * the main thread, and the entry goes back without them (the main thread still has them).
+ *
  * Ticks follow Solana's PoH: a tick is the last hash of every hashesPerTick; a record (an entry
  * with txs) takes one hash of the current tick for its mix-in, plus the plain hashes since the
  * previous entry, so ticks stay exactly hashesPerTick hashes apart. A record never takes a
@@ -19,7 +22,7 @@
  * @module
  */
 import { receiveMessageOnPort, workerData, parentPort, type MessagePort } from 'node:worker_threads'
-import { hashInPlace, mixInPlace, txRootOf, type PohEntry } from './sequence.ts'
+import { hashInPlace, mixInPlace } from './sequence.ts'
 
 /** Int32 slots of the shared control array. */
 export const CTL_MAIL = 0
@@ -44,13 +47,15 @@ export interface GeneratorWorkerInit {
 
 /** Main thread -> worker, on the control port. */
 export type GeneratorCommand =
-  | { type: 'record'; id: number; txHashes: Uint8Array[] }
+  /** Mix in the txs whose Merkle root (sequence.ts txRootOf) the main thread computed. */
+  | { type: 'record'; id: number; txRoot: Uint8Array }
   | { type: 'reset'; gen: number; hash: Uint8Array; tickHeight: number }
   | { type: 'stop' }
 
-/** One entry as the worker made it. */
+/** One entry as the worker made it: a tick, or (with recordId) the entry of that record's txs. */
 export interface MadeEntry {
-  entry: PohEntry
+  numHashes: number
+  hash: Uint8Array
   /** Ticks completed before this entry (the entry's own tick not counted). */
   ticksBefore: number
   /** The record this entry carries, for an entry with txs. */
@@ -88,7 +93,7 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
     hashInPlace(h, 1)
     sinceEntry++
     total++
-    outbox.push({ entry: { numHashes: sinceEntry, hash: h.slice(), txHashes: [] }, ticksBefore: ticks })
+    outbox.push({ numHashes: sinceEntry, hash: h.slice(), ticksBefore: ticks })
     ticks++
     sinceEntry = 0
     remaining = H
@@ -108,12 +113,11 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
         continue
       }
       if (remaining === 1) pushTick()
-      const root = txRootOf(cmd.txHashes)
-      mixInPlace(h, root)
+      mixInPlace(h, cmd.txRoot)
       sinceEntry++
       total++
       remaining--
-      outbox.push({ entry: { numHashes: sinceEntry, hash: h.slice(), txHashes: cmd.txHashes }, ticksBefore: ticks, recordId: cmd.id })
+      outbox.push({ numHashes: sinceEntry, hash: h.slice(), ticksBefore: ticks, recordId: cmd.id })
       sinceEntry = 0
     }
     return true

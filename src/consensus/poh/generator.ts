@@ -22,7 +22,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads'
 import { PohError } from './errors.ts'
 import { CTL_MAIL, CTL_SLOTS, CTL_STALLED_MS, CTL_STALLS, CTL_TAKEN, type GeneratorCommand, type GeneratorReport, type GeneratorWorkerInit } from './generator-worker.ts'
-import { MAX_ENTRY_TXS, POH_HASH_BYTES, type PohEntry } from './sequence.ts'
+import { MAX_ENTRY_TXS, POH_HASH_BYTES, txRootOf, type PohEntry } from './sequence.ts'
 import { checkClock } from './slot.ts'
 import { startPohWorker } from './worker-start.ts'
 
@@ -76,6 +76,7 @@ type Listener<T> = (value: T) => void
 
 interface PendingRecord {
   gen: number
+  txHashes: Uint8Array[]
   resolve: (e: GeneratedEntry) => void
   reject: (e: Error) => void
 }
@@ -208,9 +209,12 @@ export class PohGenerator {
       return Promise.reject(err)
     }
     const id = this.nextRecord++
+    const copies = txHashes.map((t) => Uint8Array.from(t))
+    // The root is computed here, so the clock's thread spends nothing on records but one hash.
+    const txRoot = txRootOf(copies)
     return new Promise<GeneratedEntry>((resolve, reject) => {
-      this.records.set(id, { gen: this.gen, resolve, reject })
-      this.command({ type: 'record', id, txHashes: txHashes.map((t) => Uint8Array.from(t)) })
+      this.records.set(id, { gen: this.gen, txHashes: copies, resolve, reject })
+      this.command({ type: 'record', id, txRoot })
     })
   }
 
@@ -275,18 +279,21 @@ export class PohGenerator {
     Atomics.notify(this.control, CTL_TAKEN)
     if (m.gen !== this.gen || this.closed) return // made before a reset: another fork
     for (const made of m.entries) {
-      const isTick = made.entry.txHashes.length === 0
+      const rec = made.recordId === undefined ? undefined : this.records.get(made.recordId)
+      if (made.recordId !== undefined) {
+        this.records.delete(made.recordId)
+        // Every record of this generation is pending until its entry comes: a missing one is a bug.
+        if (!rec) return this.onFailure(new Error(`it made an entry for unknown record ${made.recordId}`))
+      }
+      const isTick = rec === undefined
       const tickHeight = made.ticksBefore + (isTick ? 1 : 0)
       this.tickHeight = tickHeight
-      const out: GeneratedEntry = { entry: made.entry, slot: Math.floor(made.ticksBefore / this.ticksPerSlot), tickHeight }
-      if (made.recordId !== undefined) {
-        const rec = this.records.get(made.recordId)
-        this.records.delete(made.recordId)
-        if (rec && rec.gen === this.gen) rec.resolve(out)
-      }
+      const entry: PohEntry = { numHashes: made.numHashes, hash: made.hash, txHashes: rec ? rec.txHashes : [] }
+      const out: GeneratedEntry = { entry, slot: Math.floor(made.ticksBefore / this.ticksPerSlot), tickHeight }
+      rec?.resolve(out)
       for (const fn of this.entryListeners) fn(out)
       if (isTick && tickHeight % this.ticksPerSlot === 0) {
-        const end: SlotEnd = { slot: tickHeight / this.ticksPerSlot - 1, endHash: made.entry.hash, tickHeight }
+        const end: SlotEnd = { slot: tickHeight / this.ticksPerSlot - 1, endHash: made.hash, tickHeight }
         for (const fn of this.slotListeners) fn(end)
       }
     }

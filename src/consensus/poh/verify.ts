@@ -170,7 +170,7 @@ export class PohVerifier {
         segments: starts.length,
         control,
         done: new Array(starts.length).fill(undefined),
-        lastHash: entries[entries.length - 1]!.hash,
+        lastHash: Uint8Array.from(entries[entries.length - 1]!.hash), // the caller may reuse its arrays meanwhile
         result,
         settled: false,
         resolve,
@@ -250,7 +250,7 @@ export class PohVerifier {
     }
     this.verifiedHashes += job.result.hashes
     this.finish(job)
-    job.result.endHash = Uint8Array.from(job.lastHash)
+    job.result.endHash = job.lastHash
     job.resolve(job.result)
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
   checkTicks,
+  txRootOf,
   PohError,
   PohGenerator,
   verifyEntriesSync,
@@ -27,31 +28,54 @@ function isPohError(code: PohErrorCode) {
   return (e: unknown) => e instanceof PohError && e.code === code
 }
 
+/** An entry of the loop with its txs put back (the loop only gets their root). */
+interface Made extends MadeEntry {
+  entry: PohEntry
+}
+
 /**
  * Runs the generator loop on this thread. `onBatch` sees every batch (with its gen) and may
- * return commands for the loop; returning 'stop' ends it. Commands in `first` are waiting at start.
+ * return commands for the loop; returning 'stop' ends it. Commands in `first` are waiting at
+ * start. Records are given as tx hashes and sent as their root, as PohGenerator does.
  */
 function drive(
   hashesPerTick: number,
-  first: GeneratorCommand[],
-  onBatch: (made: MadeEntry[], gen: number, all: MadeEntry[]) => GeneratorCommand[] | 'stop',
+  first: Command[],
+  onBatch: (made: Made[], gen: number, all: Made[]) => Command[] | 'stop',
   checkEvery = 64,
-): MadeEntry[] {
+): Made[] {
   const control = new SharedArrayBuffer(4 * CTL_SLOTS)
   const ctl = new Int32Array(control)
-  const queue = [...first]
+  const txsOf = new Map<number, Uint8Array[]>()
+  const queue: GeneratorCommand[] = []
+  const send = (cmds: Command[]) => {
+    for (const c of cmds) {
+      if (c.type !== 'record') {
+        queue.push(c)
+        continue
+      }
+      txsOf.set(c.id, c.txHashes)
+      queue.push({ type: 'record', id: c.id, txRoot: txRootOf(c.txHashes) })
+    }
+  }
+  send(first)
   if (queue.length > 0) ctl[CTL_MAIL] = 1
-  const all: MadeEntry[] = []
+  const all: Made[] = []
   runGenerator(
     { startHash: START, hashesPerTick, tickHeight: 0, checkEvery, maxBacklog: 1 << 20, control, counters: new SharedArrayBuffer(8) },
     {
       receive: () => queue.shift(),
       post: (r) => {
         if (r.type !== 'entries') return
-        all.push(...r.entries)
+        const made = r.entries.map((m) => ({
+          ...m,
+          entry: { numHashes: m.numHashes, hash: m.hash, txHashes: m.recordId === undefined ? [] : txsOf.get(m.recordId)! },
+        }))
+        all.push(...made)
         ctl[CTL_TAKEN]!++
-        const next = onBatch(r.entries, r.gen, all)
-        queue.push(...(next === 'stop' ? [{ type: 'stop' } as const] : next))
+        const next = onBatch(made, r.gen, all)
+        if (next === 'stop') queue.push({ type: 'stop' })
+        else send(next)
         if (queue.length > 0) ctl[CTL_MAIL]!++
       },
     },
@@ -59,18 +83,20 @@ function drive(
   return all
 }
 
-const entriesOf = (made: MadeEntry[]): PohEntry[] => made.map((m) => m.entry)
-const record = (id: number, ...tags: number[]): GeneratorCommand => ({ type: 'record', id, txHashes: tags.map(bytes32) })
+type Command = Exclude<GeneratorCommand, { type: 'record' }> | { type: 'record'; id: number; txHashes: Uint8Array[] }
+
+const entriesOf = (made: Made[]): PohEntry[] => made.map((m) => m.entry)
+const record = (id: number, ...tags: number[]): Command => ({ type: 'record', id, txHashes: tags.map(bytes32) })
 
 describe('PoH generator loop (run on this thread)', () => {
   it('mixes a waiting record in before hashing, then ticks every hashesPerTick hashes', () => {
-    const made = drive(4, [record(7, 1, 2)], (_m, _g, all) => (all.filter((m) => m.entry.txHashes.length === 0).length >= 3 ? 'stop' : []))
+    const made = drive(4, [record(7, 1, 2)], (_m, _g, all) => (all.filter((m) => m.recordId === undefined).length >= 3 ? 'stop' : []))
     const [rec, t1, t2, t3] = made
     // The record is the first hash: sha256(start || root(tx hashes)); its tick then has 3 left.
-    assert.deepEqual(rec!.entry.hash, sha(START, rfc6962Root([bytes32(1), bytes32(2)])))
-    assert.deepEqual([rec!.entry.numHashes, rec!.recordId, rec!.ticksBefore], [1, 7, 0])
-    assert.deepEqual(t1!.entry, { numHashes: 3, hash: refNext(rec!.entry.hash, 3), txHashes: [] })
-    assert.deepEqual(t2!.entry, { numHashes: 4, hash: refNext(t1!.entry.hash, 4), txHashes: [] })
+    assert.deepEqual(rec!.hash, sha(START, rfc6962Root([bytes32(1), bytes32(2)])))
+    assert.deepEqual([rec!.numHashes, rec!.recordId, rec!.ticksBefore], [1, 7, 0])
+    assert.deepEqual([t1!.numHashes, t1!.hash], [3, refNext(rec!.hash, 3)])
+    assert.deepEqual([t2!.numHashes, t2!.hash], [4, refNext(t1!.hash, 4)])
     assert.deepEqual([t1!.ticksBefore, t2!.ticksBefore, t3!.ticksBefore], [0, 1, 2])
     checkTicks(entriesOf(made.slice(0, 4)), { hashesPerTick: 4, ticksPerSlot: 3 })
   })
@@ -79,7 +105,7 @@ describe('PoH generator loop (run on this thread)', () => {
     // hashesPerTick 2: the first record leaves one hash in the tick, so the second waits for the tick.
     const made = drive(2, [record(1, 1), record(2, 2)], (_m, _g, all) => (all.length >= 5 ? 'stop' : []))
     assert.deepEqual(
-      made.slice(0, 5).map((m) => [m.entry.numHashes, m.entry.txHashes.length, m.recordId]),
+      made.slice(0, 5).map((m) => [m.numHashes, m.entry.txHashes.length, m.recordId]),
       [[1, 1, 1], [1, 0, undefined], [1, 1, 2], [1, 0, undefined], [2, 0, undefined]],
     )
     verifyEntriesSync(START, entriesOf(made), NO_LIMIT)
@@ -94,15 +120,15 @@ describe('PoH generator loop (run on this thread)', () => {
     })
     assert.ok(made.filter((m) => m.recordId !== undefined).length > 20)
     verifyEntriesSync(START, entriesOf(made), NO_LIMIT)
-    const lastTick = made.map((m) => m.entry.txHashes.length === 0).lastIndexOf(true)
-    const ticks = made.slice(0, lastTick + 1).filter((m) => m.entry.txHashes.length === 0).length
+    const lastTick = made.map((m) => m.recordId === undefined).lastIndexOf(true)
+    const ticks = made.slice(0, lastTick + 1).filter((m) => m.recordId === undefined).length
     checkTicks(entriesOf(made.slice(0, lastTick + 1)), { hashesPerTick: 10, ticksPerSlot: ticks })
   })
 
   it('a reset continues from the new hash and tick height, dropping what was made before it', () => {
     const other = bytes32(43)
     let phase = 0
-    const after: MadeEntry[] = []
+    const after: Made[] = []
     drive(8, [], (made, gen) => {
       if (phase === 0) {
         phase = 1
