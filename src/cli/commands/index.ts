@@ -9,6 +9,7 @@ import { registerMultisigCommands } from './multisig.ts'
 import { registerStatusCommand } from './status.ts'
 import { registerWalletCommands } from './wallet.ts'
 import { registerTxCommands } from './tx.ts'
+import { registerPohCommands } from './poh.ts'
 
 export function registerOptionalCommands(program: Command): void {
   registerInitCommand(program)
@@ -20,4 +21,5 @@ export function registerOptionalCommands(program: Command): void {
   registerStatusCommand(program)
   registerWalletCommands(program)
   registerTxCommands(program)
+  registerPohCommands(program)
 }
