@@ -115,7 +115,8 @@ export class OverlayState implements StateManagerInterface {
   async getCode(address: Address): Promise<Uint8Array> {
     const account = await this.getAccount(address)
     if (!account || equalsBytes(account.codeHash, KECCAK256_NULL)) return new Uint8Array(0)
-    const own = this.codes.get(bytesToHex(account.codeHash) as Hex)
+    const hashKey = bytesToHex(account.codeHash) as Hex
+    const own = this.codes.get(hashKey) ?? this.shared?.getCode?.(hashKey)
     if (own) return own
     // Code is content-addressed: the base state reads it by hash through the account.
     return this.base.manager.getCode(address)
