@@ -158,6 +158,8 @@ async function runOne(vm: VM, guard: GuardedState, state: OverlayState, tx: Type
     thrown = err
   }
   if (thrown instanceof ParallelExecutionError) throw thrown
+  if (thrown !== undefined) await guard.unwind()
+  else if (guard.openCheckpoints !== 0) throw new ParallelExecutionError('WORKER_FAILED', `runTx returned with ${guard.openCheckpoints} checkpoints open`)
   const violation = guard.violation ?? (result ? await guard.readOnlyViolation() : undefined)
   if (violation) {
     await state.revert()

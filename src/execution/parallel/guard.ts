@@ -66,6 +66,8 @@ export class GuardedState implements StateManagerInterface {
   private coinbase: Hex = '0x'
   private precompiles: ReadonlySet<Hex> = new Set()
   private depth = 0
+  /** Checkpoints opened through the guard and still open. */
+  private open = 0
   private standIn: Account | undefined
   phase: Phase = 'pre'
   touches: TxTouches = noTouches()
@@ -86,6 +88,7 @@ export class GuardedState implements StateManagerInterface {
     this.standIn = undefined
     this.touches = noTouches()
     this.violation = undefined
+    this.open = 0
   }
 
   /** The VM's runCall is wrapped to call these (nested calls go through it too). */
@@ -244,13 +247,30 @@ export class GuardedState implements StateManagerInterface {
   }
 
   checkpoint(): Promise<void> {
+    this.open++
     return this.s.checkpoint()
   }
   commit(): Promise<void> {
+    this.open--
     return this.s.commit()
   }
   revert(): Promise<void> {
+    this.open--
     return this.s.revert()
+  }
+
+  /**
+   * Reverts every checkpoint the VM opened and left open. An error that is not an EVM error
+   * (ours) leaves runTx without the EVM closing the checkpoints of the frames it was in; after
+   * a tx the overlay must be back at the depth it had before.
+   */
+  async unwind(): Promise<void> {
+    while (this.open > 0) await this.revert()
+  }
+
+  /** Checkpoints the VM left open (0 after a tx that ended normally). */
+  get openCheckpoints(): number {
+    return this.open
   }
   flush(): Promise<void> {
     return this.s.flush()

@@ -128,10 +128,13 @@ describe('parallel execution against in-order execution', () => {
       tx({ from: 5, nonce: 0n, to: store(), data: call('put', [1n, 2n]), gasLimit: 300_000n, type: 0 }),
       // 6: the failed senders go on: their next nonce runs
       tx({ from: 0, nonce: 1n, to: RECIPIENTS[11], value: 1n }),
+      // 7: a nested call writes a slot of the other store that was not declared (two frames deep)
+      tx({ from: 6, nonce: 0n, to: store(), data: call('relay', [hex(other()), 12n, 1n]), gasLimit: 300_000n, accessList: [list(other(), 13n)] }),
+      tx({ from: 6, nonce: 1n, to: RECIPIENTS[12], value: 1n }),
     ]
-    const par = await check(txs, [0, 1, 2, 3, 5])
+    const par = await check(txs, [0, 1, 2, 3, 5, 7])
     assert.deepEqual(par.failures.map((x) => [x.index, x.error.code]), [
-      [0, 'UNDECLARED_SLOT'], [1, 'UNDECLARED_ACCOUNT'], [2, 'UNDECLARED_ACCOUNT'], [3, 'UNDECLARED_WRITE'], [5, 'UNDECLARED_SLOT'],
+      [0, 'UNDECLARED_SLOT'], [1, 'UNDECLARED_ACCOUNT'], [2, 'UNDECLARED_ACCOUNT'], [3, 'UNDECLARED_WRITE'], [5, 'UNDECLARED_SLOT'], [7, 'UNDECLARED_SLOT'],
     ])
     for (const x of par.failures) assert.ok(x.error instanceof UndeclaredAccessError)
     assert.equal(par.failures[0]!.error.slot, slotOf(7n))
@@ -139,7 +142,7 @@ describe('parallel execution against in-order execution', () => {
     assert.equal(par.failures[3]!.error.address, hex(store()))
     const gas = par.txs.map((e) => e.gasUsed)
     for (const i of [0, 1, 2, 3, 5]) assert.equal(gas[i], txs[i]!.gasLimit, `tx ${i} pays all its gas`)
-    assert.deepEqual(par.receipts.map((r) => r.status), [0, 0, 0, 0, 1, 0, 1])
+    assert.deepEqual(par.receipts.map((r) => r.status), [0, 0, 0, 0, 1, 0, 1, 0, 1])
   })
 
   test('the coinbase: tips are paid at the end; a tx that reads it must declare it, and then sees every tip before it', async () => {
