@@ -57,7 +57,8 @@ export class OverlayState implements StateManagerInterface {
 
   private async readBaseAccount(key: Hex, address: Address): Promise<Account | undefined> {
     if (this.baseAccounts.has(key)) return this.baseAccounts.get(key)
-    const shared = this.shared?.getAccount(key) ?? 'miss'
+    // undefined from the cache is an answer (no such account), not a miss.
+    const shared = this.shared ? this.shared.getAccount(key) : 'miss'
     const a = shared !== 'miss' ? shared : this.readTrieAccount(address)
     if (shared === 'miss') this.shared?.setAccount(key, a)
     this.baseAccounts.set(key, a)

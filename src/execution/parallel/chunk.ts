@@ -1,8 +1,9 @@
 /**
- * Runs a chunk of one batch's txs over the state shipped with it: on a worker thread (the
- * call threads' entry, call-worker.ts, hands 'exec' jobs here) or, with the same code, on the
- * main thread. The txs of a batch touch disjoint state, so each runs with ethereumjs's runTx
- * exactly as it would in block order; the guard (guard.ts) holds each to its declaration.
+ * Runs a chunk of one batch's txs: on a worker thread over the state shipped with it (the call
+ * threads' entry, call-worker.ts, hands 'exec' jobs here), or on the calling thread in place,
+ * over the block's own overlay (a batch too small to be worth a thread; no shipping, no merge).
+ * The txs of a batch touch disjoint state, so each runs with ethereumjs's runTx exactly as it
+ * would in block order; the guard (guard.ts) holds each to its declaration either way.
  *
  * Per tx the chunk answers one of:
  * - ok: it ran (succeeded or reverted, as in-order execution would), with its writes;
@@ -18,6 +19,7 @@
  * @module
  */
 import { createVM, runTx, type VM } from '@ethereumjs/vm'
+import type { Block as EvmBlock } from '@ethereumjs/block'
 import type { EVM } from '@ethereumjs/evm'
 import type { Common } from '@ethereumjs/common'
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
@@ -55,13 +57,16 @@ export interface TxWrites {
   slots: Array<[Hex, Hex, Uint8Array]>
 }
 
+/** `writes` is absent when the tx ran in place (its writes are already in the block's state). */
 export type TxOutcome =
-  | { kind: 'ok'; gasUsed: bigint; status: 0 | 1; logs: Log[]; createdAddress?: Uint8Array; minerValue: bigint; writes: TxWrites }
-  | { kind: 'failed'; error: { code: UndeclaredAccessCode; address: string; slot?: string }; gasUsed: bigint; minerValue: bigint; writes: TxWrites }
+  | { kind: 'ok'; gasUsed: bigint; status: 0 | 1; logs: Log[]; createdAddress?: Uint8Array; minerValue: bigint; writes?: TxWrites }
+  | { kind: 'failed'; error: { code: UndeclaredAccessCode; address: string; slot?: string }; gasUsed: bigint; minerValue: bigint; writes?: TxWrites }
   | { kind: 'rejected'; reason: string }
 
 export interface ChunkResult {
   outcomes: TxOutcome[]
+  /** The chunk's run time on its thread. */
+  ms: number
 }
 
 interface WarmVm {
@@ -72,6 +77,16 @@ interface WarmVm {
   /** Base of every chunk's overlay: nothing is read from it (the shipped state answers first). */
   empty: WorldState
   hashes: { from: bigint; packed: Uint8Array }
+  /** The EVM block of the last job (building one costs ~60 µs; a block's chunks share it). */
+  block?: { key: string; block: EvmBlock }
+  /** In place: BLOCKHASH from the block's own branch. */
+  hashAt?: (height: bigint) => Uint8Array | undefined
+}
+
+function blockFor(warm: WarmVm, ctx: BlockContext): EvmBlock {
+  const key = [ctx.height, ctx.timestamp, ctx.gasLimit, ctx.baseFee, hexOf(ctx.producer), hexOf(ctx.parentHash)].join()
+  if (warm.block?.key !== key) warm.block = { key, block: evmBlock(ctx, warm.common) }
+  return warm.block.block
 }
 
 export class ChunkRunner {
@@ -79,27 +94,55 @@ export class ChunkRunner {
 
   constructor(private readonly commonFor: (chainId: bigint) => Common) {}
 
+  /** A chunk shipped to this (worker) thread: its txs over the shipped state; their writes come back. */
   async run(job: ChunkJob): Promise<ChunkResult> {
+    const started = performance.now()
     const warm = await this.vmFor(job.chainId)
     const { vm, guard, common, precompiles } = warm
     warm.hashes = { from: job.hashesFrom, packed: job.hashes }
     const shipped = new ShippedState(job.pre, precompiles)
     const state = new OverlayState(warm.empty, shipped)
     const coinbase = hexOf(job.ctx.producer)
-    const block = evmBlock(job.ctx, common)
+    const block = blockFor(warm, job.ctx)
     guard.use(state, coinbase, precompiles)
     const outcomes: TxOutcome[] = []
     try {
       for (const { raw, sender } of job.txs) {
         const tx = withSender(createTxFromRLP(raw, { common, freeze: false }), sender)
         const access = declaredAccess(tx, sender, coinbase, precompiles)
-        outcomes.push(await runOne(vm, guard, state, tx, access, block, job.ctx.baseFee))
+        outcomes.push(await runOne(vm, guard, state, tx, access, block, job.ctx.baseFee, true))
         if (shipped.failure) throw shipped.failure
       }
     } finally {
       guard.use(undefined, coinbase, precompiles)
     }
-    return { outcomes }
+    return { outcomes, ms: performance.now() - started }
+  }
+
+  /**
+   * Txs of one batch on this thread, directly over the block's `state`: their writes land
+   * there as they run (so outcomes carry none). `accesses` are the txs' declarations.
+   */
+  async runInPlace(
+    common: Common,
+    state: OverlayState,
+    block: EvmBlock,
+    hashAt: (height: bigint) => Uint8Array | undefined,
+    txs: ReadonlyArray<{ tx: TypedTransaction; access: TxAccess }>,
+  ): Promise<TxOutcome[]> {
+    const warm = await this.vmFor(common.chainId())
+    const { vm, guard, precompiles } = warm
+    warm.hashAt = hashAt
+    const coinbase = hexOf(block.header.coinbase.bytes)
+    guard.use(state, coinbase, precompiles)
+    const outcomes: TxOutcome[] = []
+    try {
+      for (const { tx, access } of txs) outcomes.push(await runOne(vm, guard, state, tx, access, block, block.header.baseFeePerGas ?? 0n, false))
+    } finally {
+      guard.use(undefined, coinbase, precompiles)
+      warm.hashAt = undefined
+    }
+    return outcomes
   }
 
   private vmFor(chainId: bigint): Promise<WarmVm> {
@@ -115,7 +158,8 @@ export class ChunkRunner {
 async function createWarmVm(common: Common): Promise<WarmVm> {
   const guard = new GuardedState()
   const warm = { guard, common, hashes: { from: 0n, packed: new Uint8Array(0) } } as WarmVm
-  const vm = await createVM({ common, stateManager: guard, blockchain: blockHashLookup((h) => hashFrom(warm.hashes, h)) })
+  const lookup = (h: bigint) => (warm.hashAt ? warm.hashAt(h) : hashFrom(warm.hashes, h))
+  const vm = await createVM({ common, stateManager: guard, blockchain: blockHashLookup(lookup) })
   // The guard must know when the EVM runs: the coinbase may be paid its tip only after.
   const evm = vm.evm as EVM
   const runCall = evm.runCall.bind(evm)
@@ -147,7 +191,8 @@ function withSender(tx: TypedTransaction, sender: Uint8Array): TypedTransaction 
   return Object.freeze(tx) as TypedTransaction
 }
 
-async function runOne(vm: VM, guard: GuardedState, state: OverlayState, tx: TypedTransaction, access: TxAccess, block: ReturnType<typeof evmBlock>, baseFee: bigint): Promise<TxOutcome> {
+/** One tx under its declaration; `extract`: read its writes back for shipping. */
+async function runOne(vm: VM, guard: GuardedState, state: OverlayState, tx: TypedTransaction, access: TxAccess, block: EvmBlock, baseFee: bigint, extract: boolean): Promise<TxOutcome> {
   guard.begin(access)
   await state.checkpoint()
   let result: Awaited<ReturnType<typeof runTx>> | undefined
@@ -166,14 +211,15 @@ async function runOne(vm: VM, guard: GuardedState, state: OverlayState, tx: Type
     const sender = tx.getSenderAddress()
     const minerValue = await charge(state, tx, sender, baseFee)
     await state.commit()
-    const writes: TxWrites = { headers: [[hexOf(sender.bytes), headerOut(await state.getAccount(sender))]], cleared: [], codes: [], slots: [] }
-    return { kind: 'failed', error: violation.toJSON(), gasUsed: tx.gasLimit, minerValue, writes }
+    const failed = { kind: 'failed' as const, error: violation.toJSON(), gasUsed: tx.gasLimit, minerValue }
+    if (!extract) return failed
+    return { ...failed, writes: { headers: [[hexOf(sender.bytes), headerOut(await state.getAccount(sender))]], cleared: [], codes: [], slots: [] } }
   }
   if (!result) {
     await state.revert()
     return { kind: 'rejected', reason: cleanVmMessage((thrown as Error)?.message ?? String(thrown)) }
   }
-  const writes = await writesOf(state, guard.touches, access)
+  const writes = extract ? await writesOf(state, guard.touches, access) : undefined
   await state.commit()
   return {
     kind: 'ok',
@@ -182,7 +228,7 @@ async function runOne(vm: VM, guard: GuardedState, state: OverlayState, tx: Type
     logs: (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data })),
     ...(result.createdAddress ? { createdAddress: result.createdAddress.bytes } : {}),
     minerValue: result.minerValue,
-    writes,
+    ...(writes ? { writes } : {}),
   }
 }
 

@@ -51,6 +51,8 @@ export interface ParallelExecutorOptions {
   inlineBelow?: number
   /** Most txs pulled into one window (default 4096). */
   maxWindow?: number
+  /** Most txs in one chunk shipped to a worker (default 256): smaller chunks overlap the main thread's work with the workers'. */
+  chunkSize?: number
   logger?: Logger
 }
 
@@ -62,15 +64,39 @@ export interface UndeclaredFailure {
   error: UndeclaredAccessError
 }
 
+/** Where the tx phase's time went, in ms of the calling thread (`workersMs`: summed over worker chunks). */
+export interface ParallelTiming {
+  /** Pulling txs, admission, declarations. */
+  fillMs: number
+  scheduleMs: number
+  /** Reading and packing the state shipped to workers. */
+  prepareMs: number
+  /** Waiting for worker chunks. */
+  waitMs: number
+  /** Batches run in place on this thread. */
+  inPlaceMs: number
+  /** Merging workers' writes and the coinbase's tips. */
+  mergeMs: number
+  workersMs: number
+}
+
+export interface ExecutionPlan {
+  windows: number
+  /** The size of each batch in order (counting txs that ran). */
+  batches: number[]
+  timing: ParallelTiming
+}
+
 export interface ParallelBlockExecution extends BlockExecution {
   failures: UndeclaredFailure[]
-  /** How the txs ran: windows, and the size of each batch in order (counting txs that ran). */
-  plan: { windows: number; batches: number[] }
+  /** How the txs ran. */
+  plan: ExecutionPlan
 }
 
 export const DEFAULT_PARALLEL_THREADS = 2
 const DEFAULT_INLINE_BELOW = 2
 const DEFAULT_MAX_WINDOW = 4096
+const DEFAULT_CHUNK_SIZE = 256
 /** BLOCKHASH reaches back this far. */
 const HASH_WINDOW = 256n
 
@@ -100,13 +126,18 @@ interface BlockRun {
   hashes?: { from: bigint; packed: Uint8Array }
   /** Candidates pulled so far. */
   pulled: number
-  plan: { windows: number; batches: number[] }
+  plan: ExecutionPlan
+}
+
+function noPlan(): ExecutionPlan {
+  return { windows: 0, batches: [], timing: { fillMs: 0, scheduleMs: 0, prepareMs: 0, waitMs: 0, inPlaceMs: 0, mergeMs: 0, workersMs: 0 } }
 }
 
 export class ParallelExecutor {
   readonly threads: number
   private readonly inlineBelow: number
   private readonly maxWindow: number
+  private readonly chunkSize: number
   private readonly pool?: CallPool
   private readonly commons = new Map<bigint, Common>()
   private readonly local = new ChunkRunner((chainId) => this.commons.get(chainId)!)
@@ -118,6 +149,7 @@ export class ParallelExecutor {
     this.threads = o.threads ?? DEFAULT_PARALLEL_THREADS
     this.inlineBelow = o.inlineBelow ?? DEFAULT_INLINE_BELOW
     this.maxWindow = o.maxWindow ?? DEFAULT_MAX_WINDOW
+    this.chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE
     if (this.threads > 0) {
       // Block execution gets threads of its own: it must never wait behind RPC calls. No deadline:
       // a block's txs are bounded by its gas.
@@ -127,7 +159,8 @@ export class ParallelExecutor {
         chainIdAt: (h) => executor.commonAt(h).chainId(),
         threads: this.threads,
         timeoutMs: 0,
-        maxQueued: 4 * this.threads,
+        // Every chunk of a window's batch may be queued at once.
+        maxQueued: Math.ceil(this.maxWindow / Math.max(1, Math.min(this.chunkSize, this.maxWindow))) + this.threads,
         logger: o.logger,
       })
     }
@@ -151,7 +184,7 @@ export class ParallelExecutor {
 
   private async execute(params: BlockExecutionParams, mode: 'build' | 'replay', source: TxSource): Promise<ParallelBlockExecution> {
     let failures: UndeclaredFailure[] = []
-    let plan = { windows: 0, batches: [] as number[] }
+    let plan = noPlan()
     const execution = await this.executor.executeWith(params, mode, async (ctx) => {
       const run = this.startRun(ctx, source)
       const result = await this.runTxs(run)
@@ -175,7 +208,7 @@ export class ParallelExecutor {
       tips: new CoinbaseTips(ctx.state, coinbase),
       skipped: new Set(),
       pulled: 0,
-      plan: { windows: 0, batches: [] },
+      plan: noPlan(),
     }
   }
 
@@ -191,7 +224,9 @@ export class ParallelExecutor {
     let bytes = 0
     let carried: TypedTransaction | undefined
     for (;;) {
+      const t0 = performance.now()
       const { window, carry } = this.fillWindow(run, carried, params.gasLimit - gasUsed, params.maxTxBytes - bytes)
+      run.plan.timing.fillMs += performance.now() - t0
       carried = carry
       if (window.length === 0) break
       run.plan.windows++
@@ -223,7 +258,9 @@ export class ParallelExecutor {
       }
       if (!carried && window.length < this.maxWindow) break
     }
+    const t0 = performance.now()
     await run.tips.pay()
+    run.plan.timing.mergeMs += performance.now() - t0
     return { txs: out, receipts, logs, gasUsed, rejected, failures }
   }
 
@@ -285,7 +322,11 @@ export class ParallelExecutor {
   /** Runs a window's txs batch by batch, merging each batch's writes before the next starts. */
   private async runWindow(run: BlockRun, window: Candidate[]): Promise<void> {
     const runnable = window.filter((c) => c.access !== undefined)
-    for (const batch of scheduleBatches(runnable.map((c) => c.access!))) {
+    const timing = run.plan.timing
+    let t0 = performance.now()
+    const batches = scheduleBatches(runnable.map((c) => c.access!))
+    timing.scheduleMs += performance.now() - t0
+    for (const batch of batches) {
       const members: Candidate[] = []
       for (const i of batch) {
         const c = runnable[i]!
@@ -296,25 +337,52 @@ export class ParallelExecutor {
       run.plan.batches.push(members.length)
       // A tx that declares the coinbase runs alone and must see it paid up to here.
       if (members[0]!.access!.exclusive) await run.tips.pay()
-      const results = await this.runBatch(run, members)
-      for (let i = 0; i < members.length; i++) await this.settle(run, members[i]!, results[i]!)
+      await this.runBatch(run, members)
     }
   }
 
-  /** Splits a batch into one chunk per thread and runs them at once; outcomes in block order. */
-  private async runBatch(run: BlockRun, members: Candidate[]): Promise<TxOutcome[]> {
-    const inline = !this.pool || members.length < this.inlineBelow
-    const parts = inline ? 1 : Math.min(this.threads, members.length)
-    const pending: Array<Promise<ChunkResult>> = []
+  /**
+   * Runs one batch: in place when it is too small for threads, else in chunks on the workers.
+   * Chunks are gathered and posted one after another (a worker starts on the first while the
+   * next is gathered) and merged in block order as each comes back (while later ones still
+   * run). Txs of one batch touch disjoint state, so gathering a chunk after an earlier chunk of
+   * the batch was merged reads the same values.
+   */
+  private async runBatch(run: BlockRun, members: Candidate[]): Promise<void> {
+    const { ctx } = run
+    const timing = run.plan.timing
+    let t0 = performance.now()
+    if (!this.pool || members.length < this.inlineBelow) {
+      const outcomes = await this.local.runInPlace(ctx.common, ctx.state, ctx.block, ctx.hashAt, members.map((c) => ({ tx: c.tx, access: c.access! })))
+      timing.inPlaceMs += performance.now() - t0
+      t0 = performance.now()
+      for (let i = 0; i < members.length; i++) await this.settle(run, members[i]!, outcomes[i]!)
+      timing.mergeMs += performance.now() - t0
+      return
+    }
+    const parts = Math.max(Math.min(this.threads, members.length), Math.ceil(members.length / this.chunkSize))
+    const chunks: Array<{ members: Candidate[]; result: Promise<ChunkResult> }> = []
     for (let p = 0; p < parts; p++) {
       const chunk = members.slice(Math.floor((p * members.length) / parts), Math.floor(((p + 1) * members.length) / parts))
-      // Prepared one after another: a worker starts on its chunk while the next one is gathered.
+      t0 = performance.now()
       const job = await this.jobFor(run, chunk)
-      pending.push(inline ? this.local.run(job) : this.onWorker(job))
+      timing.prepareMs += performance.now() - t0
+      const result = this.onWorker(job)
+      result.catch(() => undefined) // awaited below, in order; an early failure must not go unhandled meanwhile
+      chunks.push({ members: chunk, result })
     }
-    const outcomes = (await Promise.all(pending)).flatMap((r) => r.outcomes)
-    if (outcomes.length !== members.length) throw new ParallelExecutionError('WORKER_FAILED', `a batch of ${members.length} txs came back with ${outcomes.length} outcomes`)
-    return outcomes
+    for (const chunk of chunks) {
+      t0 = performance.now()
+      const r = await chunk.result
+      timing.waitMs += performance.now() - t0
+      timing.workersMs += r.ms
+      if (r.outcomes.length !== chunk.members.length) {
+        throw new ParallelExecutionError('WORKER_FAILED', `a chunk of ${chunk.members.length} txs came back with ${r.outcomes.length} outcomes`)
+      }
+      t0 = performance.now()
+      for (let i = 0; i < chunk.members.length; i++) await this.settle(run, chunk.members[i]!, r.outcomes[i]!)
+      timing.mergeMs += performance.now() - t0
+    }
   }
 
   /** A chunk on a worker; if the worker machinery fails, the same chunk on this thread (same code, same result). */
@@ -350,7 +418,7 @@ export class ParallelExecutor {
       this.skipSender(run, c.sender!)
       return
     }
-    await applyWrites(run.ctx.state, o.writes)
+    if (o.writes) await applyWrites(run.ctx.state, o.writes)
     // A tx that declared the coinbase paid its tip into the header it wrote.
     if (!c.access!.writes.has(run.coinbase)) run.tips.add(c.index, o.minerValue)
   }
