@@ -66,6 +66,8 @@ export interface UndeclaredFailure {
 
 /** Where the tx phase's time went, in ms of the calling thread (`workersMs`: summed over worker chunks). */
 export interface ParallelTiming {
+  /** The whole tx phase (the block's execution less system calls, rewards and the state root). */
+  phaseMs: number
   /** Pulling txs, admission, declarations. */
   fillMs: number
   scheduleMs: number
@@ -130,7 +132,7 @@ interface BlockRun {
 }
 
 function noPlan(): ExecutionPlan {
-  return { windows: 0, batches: [], timing: { fillMs: 0, scheduleMs: 0, prepareMs: 0, waitMs: 0, inPlaceMs: 0, mergeMs: 0, workersMs: 0 } }
+  return { windows: 0, batches: [], timing: { phaseMs: 0, fillMs: 0, scheduleMs: 0, prepareMs: 0, waitMs: 0, inPlaceMs: 0, mergeMs: 0, workersMs: 0 } }
 }
 
 export class ParallelExecutor {
@@ -186,10 +188,12 @@ export class ParallelExecutor {
     let failures: UndeclaredFailure[] = []
     let plan = noPlan()
     const execution = await this.executor.executeWith(params, mode, async (ctx) => {
+      const started = performance.now()
       const run = this.startRun(ctx, source)
       const result = await this.runTxs(run)
       failures = result.failures
       plan = run.plan
+      plan.timing.phaseMs = performance.now() - started
       return result
     })
     return { ...execution, failures, plan }
