@@ -21,6 +21,7 @@ import { CallError, type CallGas, type CallOptions, type CallOutcome, type CallR
 import type { CallJob, CallJobResult, CallWorkerInit, CallWorkerReady } from './call-worker.ts'
 import type { BlockContext } from './evm-context.ts'
 import { serveStateReads } from './state-channel.ts'
+import type { ChunkJob, ChunkResult } from './parallel/chunk.ts'
 
 export interface CallPoolOptions {
   store: KeyValueStore
@@ -76,6 +77,9 @@ export interface CallPoolStats {
   terminated: number
 }
 
+/** A job as its caller describes it; the pool gives it an id. */
+type JobBody = CallJob extends infer J ? (J extends CallJob ? Omit<J, 'id'> : never) : never
+
 interface Pending {
   job: CallJob
   deadline: number
@@ -113,11 +117,16 @@ export class CallPool implements CallService {
   }
 
   async call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<CallOutcome> {
-    return (await this.submit('call', stateRoot, ctx, req, gas, opts)).outcome!
+    return (await this.submit({ kind: 'call', chainId: this.o.chainIdAt(ctx.height), stateRoot, ctx, req, gas }, opts)).outcome!
   }
 
   async estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<bigint> {
-    return (await this.submit('estimate', stateRoot, ctx, req, gas, opts)).estimate!
+    return (await this.submit({ kind: 'estimate', chainId: this.o.chainIdAt(ctx.height), stateRoot, ctx, req, gas }, opts)).estimate!
+  }
+
+  /** Executes a chunk of a batch of txs over the state shipped with it (execution/parallel). */
+  async exec(chunk: ChunkJob, opts?: CallOptions): Promise<ChunkResult> {
+    return (await this.submit({ kind: 'exec', chainId: chunk.chainId, chunk }, opts)).exec!
   }
 
   stats(): CallPoolStats {
@@ -149,7 +158,7 @@ export class CallPool implements CallService {
     )
   }
 
-  private submit(kind: CallJob['kind'], stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions) {
+  private submit(body: JobBody, opts?: CallOptions) {
     if (this.closed) return Promise.reject(new CallPoolError('CLOSED', 'the node is shutting down'))
     if (this.queue.length >= this.maxQueued) {
       return Promise.reject(new CallBusyError(`too many calls in progress (${this.maxQueued} waiting); try again later`))
@@ -157,7 +166,7 @@ export class CallPool implements CallService {
     const now = Date.now()
     const deadline = opts?.deadline ?? (this.timeoutMs > 0 ? now + this.timeoutMs : Number.POSITIVE_INFINITY)
     if (deadline <= now) return Promise.reject(new CallTimeoutError(this.timeoutMessage()))
-    const job: CallJob = { id: this.nextId++, kind, chainId: this.o.chainIdAt(ctx.height), stateRoot, ctx, req, gas }
+    const job = { id: this.nextId++, ...body } as CallJob
     return new Promise<CallJobResult & { ok: true }>((resolve, reject) => {
       const pending: Pending = { job, deadline, resolve, reject }
       if (Number.isFinite(deadline)) pending.timer = setTimeout(() => this.expire(pending), deadline - now)

@@ -2,6 +2,8 @@
  * A call thread: the entry of each worker the CallPool (call-pool.ts) starts. It runs
  * eth_call / eth_estimateGas jobs one at a time with the same CallRunner the node would run
  * in-process, over state read through the channel to the main thread (state-channel.ts).
+ * A pool that runs block execution sends 'exec' jobs instead: a chunk of a batch of txs with
+ * the state it declared shipped along (execution/parallel/chunk.ts).
  * A job that overruns its deadline is not stopped here: the pool terminates the whole thread,
  * which also ends a loop that never yields.
  * @module
@@ -13,6 +15,7 @@ import { CommonSchedule, makeCommon } from './common.ts'
 import type { BlockContext } from './evm-context.ts'
 import { Executor } from './executor.ts'
 import { ChannelStore } from './state-channel.ts'
+import { ChunkRunner, type ChunkJob, type ChunkResult } from './parallel/chunk.ts'
 
 /** workerData of a call thread. */
 export interface CallWorkerInit {
@@ -22,20 +25,22 @@ export interface CallWorkerInit {
   signal: SharedArrayBuffer
 }
 
-/** Main thread -> worker: one call or estimate, under the chain id in force at ctx.height. */
-export interface CallJob {
-  id: number
-  kind: 'call' | 'estimate'
-  chainId: bigint
-  stateRoot: Uint8Array
-  ctx: BlockContext
-  req: CallRequest
-  gas: CallGas
-}
+/** Main thread -> worker: one call or estimate, under the chain id in force at ctx.height; or a chunk of txs to execute. */
+export type CallJob =
+  | {
+      id: number
+      kind: 'call' | 'estimate'
+      chainId: bigint
+      stateRoot: Uint8Array
+      ctx: BlockContext
+      req: CallRequest
+      gas: CallGas
+    }
+  | { id: number; kind: 'exec'; chainId: bigint; chunk: ChunkJob }
 
 /** Worker -> main thread: the job's result, or why it failed. */
 export type CallJobResult =
-  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint }
+  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint; exec?: ChunkResult }
   | { id: number; ok: false; error: { call: boolean; message: string; outcome?: CallOutcome; stack?: string } }
 
 /** Worker -> main thread once, when the thread has loaded and can take jobs. */
@@ -47,24 +52,40 @@ if (!isMainThread && parentPort) {
   const init = workerData as CallWorkerInit
   const store = new ChannelStore(init.reads, new Int32Array(init.signal))
   const runners = new Map<bigint, CallRunner>()
+  const commons = new Map<bigint, ReturnType<typeof makeCommon>>()
+  const commonFor = (chainId: bigint) => {
+    let common = commons.get(chainId)
+    if (!common) commons.set(chainId, (common = makeCommon(chainId, ethereumCustomCrypto())))
+    return common
+  }
   // One executor per chain id (a fork may change it); they share the store and so its node caches.
   const runnerFor = (chainId: bigint): CallRunner => {
     let runner = runners.get(chainId)
     if (!runner) {
-      const commons = CommonSchedule.single(makeCommon(chainId, ethereumCustomCrypto()))
-      runner = new CallRunner(new Executor(store, commons, (h) => store.hashAt(h)))
+      runner = new CallRunner(new Executor(store, CommonSchedule.single(commonFor(chainId)), (h) => store.hashAt(h)))
       runners.set(chainId, runner)
     }
     return runner
   }
+  const chunks = new ChunkRunner(commonFor)
   const port = parentPort
   port.on('message', (job: CallJob) => {
-    void run(runnerFor(job.chainId), job).then((result) => port.postMessage(result))
+    const result = job.kind === 'exec' ? exec(chunks, job) : run(runnerFor(job.chainId), job)
+    void result.then((r) => port.postMessage(r))
   })
   port.postMessage({ ready: true } satisfies CallWorkerReady)
 }
 
-async function run(runner: CallRunner, job: CallJob): Promise<CallJobResult> {
+async function exec(chunks: ChunkRunner, job: CallJob & { kind: 'exec' }): Promise<CallJobResult> {
+  try {
+    return { id: job.id, ok: true, exec: await chunks.run(job.chunk) }
+  } catch (err) {
+    const e = err as Error
+    return { id: job.id, ok: false, error: { call: false, message: String(e?.message ?? err), stack: e?.stack } }
+  }
+}
+
+async function run(runner: CallRunner, job: CallJob & { kind: 'call' | 'estimate' }): Promise<CallJobResult> {
   try {
     if (job.kind === 'call') return { id: job.id, ok: true, outcome: await runner.call(job.stateRoot, job.ctx, job.req, job.gas) }
     return { id: job.id, ok: true, estimate: await runner.estimateGas(job.stateRoot, job.ctx, job.req, job.gas) }

@@ -5,6 +5,7 @@
  * others (where any failing tx makes the block invalid).
  */
 import { runTx, type VM } from '@ethereumjs/vm'
+import type { Block as EvmBlock } from '@ethereumjs/block'
 import { Address, bigIntToBytes, bytesToHex, concatBytes, equalsBytes, setLengthLeft, utf8ToBytes, type Account } from '@ethereumjs/util'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
@@ -108,6 +109,33 @@ export interface TxSource {
   skipSender(sender: Uint8Array): void
 }
 
+/**
+ * What a block's tx phase runs with (see `Executor.executeWith`): the block's VM and overlay
+ * after the system calls, and the EVM's block, whose coinbase is where the VM pays tips.
+ */
+export interface TxPhaseContext {
+  vm: VM
+  state: OverlayState
+  common: Common
+  block: EvmBlock
+  params: BlockExecutionParams
+  mode: 'build' | 'replay'
+  /** BLOCKHASH's source for this block (its own branch). */
+  hashAt: (height: bigint) => Uint8Array | undefined
+}
+
+/** The txs a tx phase ran, in block order, and (build mode) the ones it left out. */
+export interface TxPhaseResult {
+  txs: ExecutedTx[]
+  receipts: Receipt[]
+  logs: Log[]
+  gasUsed: bigint
+  rejected: BlockExecution['rejected']
+}
+
+/** Runs a block's txs: in order on the block's VM (the default), or in parallel batches (execution/parallel). */
+export type TxPhase = (ctx: TxPhaseContext) => Promise<TxPhaseResult>
+
 export class Executor {
   /** One VM pool per chain id: the CHAINID opcode and tx checks follow the block's height. */
   private readonly vms = new Map<bigint, VmPool>()
@@ -179,84 +207,34 @@ export class Executor {
 
   /** Builds a block from `source`, skipping txs that do not fit or fail. */
   async build(params: BlockExecutionParams, source: TxSource): Promise<BlockExecution> {
-    return this.execute(params, source, 'build')
+    return this.executeWith(params, 'build', (ctx) => runTxsInOrder(ctx, source))
   }
 
   /** Re-executes a received block's txs; any tx that cannot run makes the block invalid. */
   async replay(params: BlockExecutionParams, txs: TypedTransaction[]): Promise<BlockExecution> {
     let i = 0
     const source: TxSource = { next: () => txs[i++], skipSender: () => {} }
-    return this.execute(params, source, 'replay')
+    return this.executeWith(params, 'replay', (ctx) => runTxsInOrder(ctx, source))
   }
 
-  private async execute(params: BlockExecutionParams, source: TxSource, mode: 'build' | 'replay'): Promise<BlockExecution> {
+  /**
+   * Runs a block with `phase` in place of the in-order tx loop. Everything around the txs is
+   * this executor's own: the system calls before them, the producer's pay, the system reads and
+   * the one state commit after them, so another way of running the txs (parallel batches) can
+   * only differ from in-order execution in how it runs them.
+   */
+  async executeWith(params: BlockExecutionParams, mode: 'build' | 'replay', phase: TxPhase): Promise<BlockExecution> {
     const world = openWorldState(this.store, params.parentStateRoot, this.common)
     const state = new OverlayState(world, this.stateCache.view(params.parentStateRoot))
     const common = this.commons.at(params.height)
-    return this.vmPool(common).with(state, (vm) => this.runBlock(vm, common, world, state, params, source, mode), params.hashAt)
+    const hashAt = params.hashAt ?? this.hashAt
+    return this.vmPool(common).with(state, (vm) => this.runBlock({ vm, state, common, params, mode, hashAt, block: evmBlockOf(params, common) }, world, phase), params.hashAt)
   }
 
-  private async runBlock(
-    vm: VM,
-    common: Common,
-    world: WorldState,
-    state: OverlayState,
-    params: BlockExecutionParams,
-    source: TxSource,
-    mode: 'build' | 'replay',
-  ): Promise<BlockExecution> {
-    const escrowed = params.maturedReward !== undefined
-    const block = evmBlock(escrowed ? { ...params, producer: coinbaseEscrow(params.height) } : params, common)
-    const chainId = common.chainId()
+  private async runBlock(ctx: TxPhaseContext, world: WorldState, phase: TxPhase): Promise<BlockExecution> {
+    const { vm, state, params, block } = ctx
     await this.runSystemCalls(vm, state, params, block)
-    const out: ExecutedTx[] = []
-    const receipts: Receipt[] = []
-    const rejected: BlockExecution['rejected'] = []
-    const allLogs: Log[] = []
-    let gasUsed = 0n
-    let bytes = 0
-    for (let tx = source.next(); tx !== undefined; tx = source.next()) {
-      const size = txBytes(tx).length + (params.perTxFraming ?? 0)
-      if (mode === 'build') {
-        // Out of room: this tx waits for a later block; smaller ones may still fit.
-        if (gasUsed + tx.gasLimit > params.gasLimit || bytes + size > params.maxTxBytes) continue
-      } else {
-        if (gasUsed + tx.gasLimit > params.gasLimit) throw new TxExecutionError(out.length, `its gas limit exceeds the block's remaining gas`)
-      }
-      // The chain's tx policy (types, EIP-155, the chain id in force at this height), the same
-      // rule the mempool applies, checked before the signature is recovered.
-      const admitted = admitTx(tx, chainId)
-      if ('reason' in admitted) {
-        // keccak of the bytes: an unsigned tx has no tx.hash().
-        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(keccak256(txBytes(tx)))}): ${admitted.reason}`)
-        rejected.push({ tx, reason: admitted.reason })
-        continue
-      }
-      const { sender } = admitted
-      if (params.senderAllowed && !params.senderAllowed(sender)) {
-        const reason = `sender ${bytesToHex(sender)} is not allowed to send transactions on this permissioned chain`
-        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${reason}`)
-        rejected.push({ tx, reason })
-        source.skipSender(sender)
-        continue
-      }
-      let result
-      try {
-        result = await runTx(vm, { tx, block, blockGasUsed: gasUsed, skipHardForkValidation: true })
-      } catch (err) {
-        const reason = cleanVmMessage((err as Error).message)
-        if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}) cannot execute: ${reason}`)
-        rejected.push({ tx, reason })
-        source.skipSender(sender)
-        continue
-      }
-      gasUsed += result.totalGasSpent
-      bytes += size
-      const logs: Log[] = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }))
-      allLogs.push(...logs)
-      receipts.push({ type: tx.type, status: result.execResult.exceptionError ? 0 : 1, cumulativeGasUsed: gasUsed, logs })
-      out.push({ tx, sender, gasUsed: result.totalGasSpent, contractAddress: result.createdAddress?.bytes })
-    }
+    const { txs, receipts, logs, gasUsed, rejected } = await phase(ctx)
     await this.payProducer(state, params, gasUsed)
     let systemReads: Record<string, Uint8Array> | undefined
     for (const [name, read] of Object.entries(params.systemReads ?? {})) {
@@ -264,12 +242,12 @@ export class Executor {
     }
     const stateRoot = await state.commitToTrie()
     return {
-      txs: out,
+      txs,
       receipts,
       gasUsed,
-      logsBloom: logsBloom(allLogs),
+      logsBloom: logsBloom(logs),
       stateRoot,
-      txRoot: merkleRoot(out.map((e) => txBytes(e.tx))),
+      txRoot: merkleRoot(txs.map((e) => txBytes(e.tx))),
       receiptsRoot: merkleRoot(receipts.map(encodeReceipt)),
       stateOps: world.db.takeOps(),
       rejected,
@@ -308,6 +286,73 @@ export class Executor {
   }
 }
 
+/** The EVM's block for a Catena block; under PoW maturity its coinbase is the block's escrow account. */
+function evmBlockOf(params: BlockExecutionParams, common: Common): EvmBlock {
+  const escrowed = params.maturedReward !== undefined
+  return evmBlock(escrowed ? { ...params, producer: coinbaseEscrow(params.height) } : params, common)
+}
+
+/** The default tx phase: each tx in turn on the block's VM. */
+async function runTxsInOrder(ctx: TxPhaseContext, source: TxSource): Promise<TxPhaseResult> {
+  const { vm, params, block, mode } = ctx
+  const chainId = ctx.common.chainId()
+  const out: ExecutedTx[] = []
+  const receipts: Receipt[] = []
+  const rejected: BlockExecution['rejected'] = []
+  const allLogs: Log[] = []
+  let gasUsed = 0n
+  let bytes = 0
+  for (let tx = source.next(); tx !== undefined; tx = source.next()) {
+    const size = txBytes(tx).length + (params.perTxFraming ?? 0)
+    if (mode === 'build') {
+      // Out of room: this tx waits for a later block; smaller ones may still fit.
+      if (gasUsed + tx.gasLimit > params.gasLimit || bytes + size > params.maxTxBytes) continue
+    } else {
+      if (gasUsed + tx.gasLimit > params.gasLimit) throw new TxExecutionError(out.length, `its gas limit exceeds the block's remaining gas`)
+    }
+    // The chain's tx policy (types, EIP-155, the chain id in force at this height), the same
+    // rule the mempool applies, checked before the signature is recovered.
+    const admitted = admitTx(tx, chainId)
+    if ('reason' in admitted) {
+      // keccak of the bytes: an unsigned tx has no tx.hash().
+      if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(keccak256(txBytes(tx)))}): ${admitted.reason}`)
+      rejected.push({ tx, reason: admitted.reason })
+      continue
+    }
+    const { sender } = admitted
+    const refused = senderRefusal(params, sender)
+    if (refused) {
+      if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${refused}`)
+      rejected.push({ tx, reason: refused })
+      source.skipSender(sender)
+      continue
+    }
+    let result
+    try {
+      result = await runTx(vm, { tx, block, blockGasUsed: gasUsed, skipHardForkValidation: true })
+    } catch (err) {
+      const reason = cleanVmMessage((err as Error).message)
+      if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}) cannot execute: ${reason}`)
+      rejected.push({ tx, reason })
+      source.skipSender(sender)
+      continue
+    }
+    gasUsed += result.totalGasSpent
+    bytes += size
+    const logs: Log[] = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address, topics, data }))
+    allLogs.push(...logs)
+    receipts.push({ type: tx.type, status: result.execResult.exceptionError ? 0 : 1, cumulativeGasUsed: gasUsed, logs })
+    out.push({ tx, sender, gasUsed: result.totalGasSpent, contractAddress: result.createdAddress?.bytes })
+  }
+  return { txs: out, receipts, logs: allLogs, gasUsed, rejected }
+}
+
+/** Why a permissioned chain refuses txs from `sender` in this block, or undefined when it may send. */
+export function senderRefusal(params: BlockExecutionParams, sender: Uint8Array): string | undefined {
+  if (!params.senderAllowed || params.senderAllowed(sender)) return undefined
+  return `sender ${bytesToHex(sender)} is not allowed to send transactions on this permissioned chain`
+}
+
 async function credit(state: OverlayState, to: Uint8Array, amount: bigint): Promise<void> {
   if (amount === 0n) return
   const address = new Address(to)
@@ -336,7 +381,7 @@ async function drain(state: OverlayState, at: Uint8Array): Promise<bigint> {
  * The admission check of a block's tx, cheapest first: the chain's tx policy, then the sender's
  * recovery (an unsigned tx, or a signature that recovers no key, has no sender).
  */
-function admitTx(tx: TypedTransaction, chainId: bigint): { sender: Uint8Array } | { reason: string } {
+export function admitTx(tx: TypedTransaction, chainId: bigint): { sender: Uint8Array } | { reason: string } {
   try {
     checkTxPolicy(policyFieldsOf(tx), chainId)
   } catch (err) {

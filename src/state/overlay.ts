@@ -57,7 +57,8 @@ export class OverlayState implements StateManagerInterface {
 
   private async readBaseAccount(key: Hex, address: Address): Promise<Account | undefined> {
     if (this.baseAccounts.has(key)) return this.baseAccounts.get(key)
-    const shared = this.shared?.getAccount(key) ?? 'miss'
+    // undefined from the cache is an answer (no such account), not a miss.
+    const shared = this.shared ? this.shared.getAccount(key) : 'miss'
     const a = shared !== 'miss' ? shared : this.readTrieAccount(address)
     if (shared === 'miss') this.shared?.setAccount(key, a)
     this.baseAccounts.set(key, a)
@@ -115,7 +116,8 @@ export class OverlayState implements StateManagerInterface {
   async getCode(address: Address): Promise<Uint8Array> {
     const account = await this.getAccount(address)
     if (!account || equalsBytes(account.codeHash, KECCAK256_NULL)) return new Uint8Array(0)
-    const own = this.codes.get(bytesToHex(account.codeHash) as Hex)
+    const hashKey = bytesToHex(account.codeHash) as Hex
+    const own = this.codes.get(hashKey) ?? this.shared?.getCode?.(hashKey)
     if (own) return own
     // Code is content-addressed: the base state reads it by hash through the account.
     return this.base.manager.getCode(address)

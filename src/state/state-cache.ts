@@ -21,6 +21,8 @@ export interface BaseReadCache {
   setAccount(address: Hex, account: Account | undefined): void
   getStorage(address: Hex, slot: Hex): Uint8Array | 'miss'
   setStorage(address: Hex, slot: Hex, value: Uint8Array): void
+  /** Code by hash, when this cache holds it (a parallel-execution worker is shipped the code it may run). */
+  getCode?(codeHash: Hex): Uint8Array | undefined
 }
 
 const MAX_ENTRIES = 200_000

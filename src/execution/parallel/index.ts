@@ -1,0 +1,7 @@
+export { ParallelExecutor, DEFAULT_PARALLEL_THREADS } from './parallel-executor.ts'
+export type { ParallelExecutorOptions, ParallelBlockExecution, UndeclaredFailure } from './parallel-executor.ts'
+export { declaredAccess, createdAddress } from './access.ts'
+export type { TxAccess, Hex } from './access.ts'
+export { scheduleBatches } from './schedule.ts'
+export { UndeclaredAccessError, ParallelExecutionError } from './errors.ts'
+export type { UndeclaredAccessCode, ParallelExecutionErrorCode } from './errors.ts'
