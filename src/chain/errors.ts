@@ -19,6 +19,8 @@ export type BlockErrorCode =
   | 'TOO_LARGE'
   | 'BAD_TX'
   | 'BAD_SEAL'
+  /** A PoH block whose hash chain does not check (wrong start, tick count, spacing or hash). */
+  | 'BAD_POH'
   /** A block from elsewhere came without the proof its engine requires (BFT: its commit certificate). */
   | 'MISSING_PROOF'
   /** The proof that came with a block does not prove it (or the engine takes none). */

@@ -11,7 +11,7 @@ import { callSystemContract, deploySystemContract } from '../execution/index.ts'
 import { EMPTY_STATE_ROOT, OverlayState, openWorldState } from '../state/index.ts'
 import type { BatchOp, KeyValueStore } from '../storage/index.ts'
 import type { BlockHeader } from './block.ts'
-import { paramsAt, type ChainSpec } from './spec/index.ts'
+import { paramsAt, type BftValidatorSpec, type ChainSpec, type StakingSpec } from './spec/index.ts'
 
 export interface GenesisBuild {
   header: BlockHeader
@@ -38,7 +38,7 @@ export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common
     issued += alloc.balance
   }
   const permissions = spec.permissions ? await deployPermissions(spec, state, common) : undefined
-  const staking = spec.engine.type === 'bft' && spec.engine.staking ? await deployStaking(spec, state, common) : undefined
+  const staking = stakedEngine(spec) ? await deployStaking(spec, state, common) : undefined
   if (staking) issued += staking.bonded
   const stateRoot = await state.commitToTrie()
   const params = paramsAt(spec, 0n)
@@ -65,13 +65,14 @@ export async function buildGenesis(spec: ChainSpec, store: KeyValueStore, common
  * created here (it counts toward the supply issued) and sits in the contract's balance.
  */
 async function deployStaking(spec: ChainSpec, state: OverlayState, common: Common): Promise<{ snapshot: Uint8Array; bonded: bigint }> {
-  if (spec.engine.type !== 'bft' || !spec.engine.staking) throw new Error('deployStaking needs a PoS chain spec')
-  const s = spec.engine.staking
+  const engine = stakedEngine(spec)
+  if (!engine) throw new Error('deployStaking needs a chain spec with staking (PoS or PoH)')
+  const s = engine.staking
   const address = hexToBytes(STAKING_ADDRESS)
   if (spec.genesis.alloc.has(STAKING_ADDRESS.toLowerCase())) {
     throw new Error(`genesis alloc must leave ${STAKING_ADDRESS} free: the staking contract lives there`)
   }
-  const validators = spec.engine.validators.map((v) => ({ address: v.address, stake: v.stake ?? s.minStake }))
+  const validators = engine.validators.map((v) => ({ address: v.address, stake: v.stake ?? s.minStake }))
   const bonded = validators.reduce((sum, v) => sum + v.stake, 0n)
   await state.putAccount(new Address(address), new Account(1n, bonded))
   const evm = await createEVM({ common, stateManager: state })
@@ -84,6 +85,14 @@ async function deployStaking(spec: ChainSpec, state: OverlayState, common: Commo
   }
   await deploySystemContract(evm, state, address, stakingInitCode({ validators, params }))
   return { snapshot: await callSystemContract(evm, state, address, STAKE_SNAPSHOT_CALLDATA), bonded }
+}
+
+/** The engine spec of a chain whose validators bond stake in the staking contract (PoS BFT, PoH). */
+function stakedEngine(spec: ChainSpec): { validators: BftValidatorSpec[]; staking: StakingSpec } | undefined {
+  const e = spec.engine
+  if (e.type === 'poh') return e
+  if (e.type === 'bft' && e.staking) return { validators: e.validators, staking: e.staking }
+  return undefined
 }
 
 /** Deploys the permissions contract at its fixed address, seeded from the spec; returns its first snapshot. */

@@ -270,6 +270,7 @@ export class BlockImporter {
     this.checkSideBranch(block.header, opts.branchWork)
     const commit = { ...this.blockCommit(executed), ...(proof ? { proof } : {}) }
     const imported = await this.chain.storeSideBlock(block, commit)
+    if (this.rules.forkChoice === 'engine') return { status: 'side', imported }
     if (commit.work! <= this.chain.getWork(this.chain.head.hash)) return { status: 'side', imported }
     let reorg: Reorg
     try {
@@ -281,6 +282,17 @@ export class BlockImporter {
     // The head state cache followed the old branch: start it again at the new head.
     this.executor.stateCache.reset(this.chain.head.header.stateRoot)
     return { status: 'reorg', imported, reorg }
+  }
+
+  /**
+   * Makes the stored branch ending at `tip` canonical (engines that choose the fork
+   * themselves: PoH votes), no deeper than the engine's maxReorgDepth; the head state cache
+   * follows. Txs of disconnected blocks are re-queued by the chain's 'reorg' listeners.
+   */
+  async switchTo(tip: Uint8Array): Promise<Reorg> {
+    const reorg = await this.chain.reorganize(tip, this.rules.maxReorgDepth)
+    this.executor.stateCache.reset(this.chain.head.header.stateRoot)
+    return reorg
   }
 
   /**
@@ -296,7 +308,8 @@ export class BlockImporter {
     const work = this.chain.getWork(header.parentHash) + this.workOf(header)
     const headWork = this.chain.getWork(head.hash)
     const shown = branchWork !== undefined && branchWork > work ? branchWork : work
-    if (shown < headWork) {
+    // Engine fork choice (PoH votes): a lighter branch may still win; the engine's rules bound it.
+    if (shown < headWork && this.rules.forkChoice !== 'engine') {
       throw new BlockError('INSUFFICIENT_WORK', `block ${header.height} is on a branch with work ${shown}, less than the head's ${headWork}: not kept`)
     }
     const depth = this.rules.maxReorgDepth

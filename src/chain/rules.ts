@@ -81,6 +81,13 @@ export interface BlockRules {
    * blocks are final once on the chain (BFT): blocks off the head's branch are refused, not stored.
    */
   readonly maxReorgDepth?: number
+  /**
+   * Who picks the canonical branch among stored ones: 'work' (default) — import switches to a
+   * branch with more total work by itself; 'engine' — import stores valid blocks of branches
+   * that fork within maxReorgDepth and never switches: the engine does (PoH: votes), through
+   * EngineHost.reorganize.
+   */
+  readonly forkChoice?: 'work' | 'engine'
   /** Which heights are final and safe when the head is at `head` (default: the head itself). */
   finality?(head: bigint): Finality
 }

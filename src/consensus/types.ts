@@ -23,7 +23,7 @@ export interface EngineHost {
   /** Builds the next block from the mempool at `timestamp`, seals it with `seal`, commits it (engines that seal alone: dev, PoW). */
   produce(opts: { timestamp: bigint; seal: (header: BlockHeader) => Promise<BlockHeader> }): Promise<Produced>
   /** Builds (executes, does not commit) the next block on the head from the mempool, with `presetSeal` in its header (engines that agree first: BFT). */
-  build(opts: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array }): Promise<ExecutedBlock>
+  build(opts: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array; /** ms since the epoch: stop pulling txs after it. */ deadline?: number }): Promise<ExecutedBlock>
   /** Checks a block from elsewhere completely (chain rules, engine seal, re-execution) without committing. */
   validate(block: Block): Promise<ExecutedBlock>
   /** Commits a built or validated block durably (fsynced), with the proof that makes it final; it must extend the head. */
@@ -34,6 +34,15 @@ export interface EngineHost {
   proofOf(hash: Uint8Array): Uint8Array | undefined
   /** Ask block sync to look for newer blocks now (the engine saw verified signs that peers are ahead). */
   requestSync(): void
+  /**
+   * Engines that choose the fork (rules.forkChoice 'engine'): makes the stored branch ending at
+   * `tip` canonical (REORG_TOO_DEEP past the engine's maxReorgDepth).
+   */
+  reorganize(tip: Uint8Array): Promise<void>
+  /** Called for every valid block stored off the canonical chain; returns an unsubscribe function. */
+  onSideBlock(listener: (block: ImportedBlock) => void): () => void
+  /** A stored block (canonical or not) by hash. */
+  blockByHash(hash: Uint8Array): Block | undefined
 }
 
 /** An engine-specific JSON-RPC method (evm_mine on dev, ...); throw EngineParamsError on bad input. */
@@ -52,6 +61,14 @@ export type EngineReadings =
       round(): number
       /** Votes verified and counted (ours included), and new double-vote evidence pooled. */
       stats(): { prevotes: number; precommits: number; evidence: number }
+    }
+  | {
+      kind: 'poh'
+      /** The slot this node's clock is in (its head's slot when it runs no clock). */
+      slot(): number
+      /** This node's PoH hashes per second (0 when it runs no clock). */
+      hashrate(): number
+      stats(): { votesIn: number; votesRejected: number; votesSent: number; reorgs: number; produced: number; skippedOwn: number }
     }
 
 export interface ConsensusEngine {

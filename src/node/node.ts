@@ -245,11 +245,13 @@ export class CatenaNode {
     })
     mempool.on('added', (entry) => hub.publishPendingTransaction(entry.hashHex))
 
-    const mempoolSource = () => {
+    // `deadline` (ms since the epoch): no more txs are handed out after it (a PoH leader builds within its slot).
+    const mempoolSource = (deadline?: number) => {
       const source = mempool.executable(nextFee())
       const iter = source[Symbol.iterator]()
       return {
         next: () => {
+          if (deadline !== undefined && Date.now() > deadline) return undefined
           const r = iter.next()
           return r.done ? undefined : r.value.tx
         },
@@ -280,8 +282,8 @@ export class CatenaNode {
         return produced
       },
       // What engines that propose before they commit (BFT) use: build, validate, commit.
-      build: async ({ timestamp, producer, presetSeal }) => {
-        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource() })
+      build: async ({ timestamp, producer, presetSeal, deadline }) => {
+        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource(deadline) })
         for (const r of built.execution.rejected) mempool.remove(r.tx.hash())
         return built
       },
@@ -306,6 +308,15 @@ export class CatenaNode {
       blockAt: (height: bigint) => chain.getBlockAt(height),
       proofOf: (hash: Uint8Array) => chain.getProof(hash),
       requestSync: () => p2p?.sync.requestSync(),
+      reorganize: async (tip: Uint8Array) => {
+        await importer.switchTo(tip)
+        await headUpdate
+      },
+      onSideBlock: (listener) => {
+        chain.on('side', listener)
+        return () => chain.off('side', listener)
+      },
+      blockByHash: (hash: Uint8Array) => chain.getBlock(hash),
     }
 
     const { url, wsUrl } = await rpc.listen()
@@ -401,6 +412,26 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         // PoS chains: validators and their power follow stake; permissioned chains: the on-chain votes.
         membership: chainMembership(deps.chain, spec.engine),
         ...(cfg.byzantine ? { byzantine: cfg.byzantine } : {}),
+      })
+    }
+    case 'poh': {
+      const privateKey = cfg.validatorKeyFile ? await readValidatorKey(cfg.validatorKeyFile) : undefined
+      if (!privateKey) cfg.logger.info('no --validator-key-file: following the PoH chain without leading or voting')
+      const { PohEngine } = await import('../consensus/poh-engine/index.ts')
+      const chain = deps.chain
+      return new PohEngine({
+        chainId: spec.chainId,
+        spec: spec.engine,
+        chain: {
+          genesisHash: chain.genesisHash,
+          getHeader: (hash) => chain.getHeader(hash),
+          getHashAt: (height) => chain.getHashAt(height),
+          isCanonical: (hash) => chain.isCanonical(hash),
+          stakesAfter: (height) => chain.stakes.after(height),
+        },
+        datadir: cfg.datadir,
+        ...(privateKey ? { privateKey } : {}),
+        ...(deps.network ? { transport: gossipTransport(deps.network, cfg.logger, (await import('../net/index.ts')).GOSSIP_INLINE_BYTES) } : {}),
       })
     }
     case 'pow': {

@@ -39,5 +39,13 @@ export function engineHost(t: TestChain, opts: TestHostOptions = {}): EngineHost
     blockAt: (height) => t.chain.getBlockAt(height),
     proofOf: (hash) => t.chain.getProof(hash),
     requestSync: () => opts.requestSync?.(),
+    reorganize: async (tip) => {
+      await t.importer.switchTo(tip)
+    },
+    onSideBlock: (listener: (b: ImportedBlock) => void) => {
+      t.chain.on('side', listener)
+      return () => t.chain.off('side', listener)
+    },
+    blockByHash: (hash) => t.chain.getBlock(hash),
   }
 }

@@ -56,9 +56,10 @@ export async function consensusView(spec: ChainSpec, engine: EngineLike): Promis
   // Reorgs deeper than the engine's finality depth are flagged (PoW: its confirmations).
   const safe = Math.max(1, Number(finalityDepth(rules)))
   return {
-    kind: type === 'bft' ? 'validators' : type === 'pow' ? 'miners' : 'producer',
+    kind: type === 'bft' || type === 'poh' ? 'validators' : type === 'pow' ? 'miners' : 'producer',
     flavour: spec.engine.type === 'bft' ? (spec.engine.staking ? 'pos' : 'poa') : type,
     validators(head) {
+      if (spec.engine.type === 'poh') return spec.engine.validators.map((v) => ({ address: v.address, power: v.power }))
       if (type !== 'bft') return undefined
       if (engine.schedule) {
         try {

@@ -19,12 +19,13 @@ export type {
   Height,
   MonetaryPolicy,
   PermissionsSpec,
+  PohEngineSpec,
   PowEngineSpec,
   RetargetSpec,
   StakingSpec,
 } from './types.ts'
 export { ChainArgumentError, ChainSpecError, maxBlockBytesEver, paramsAt, toHeight } from './types.ts'
-export type { BftEngineJSON, ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
+export type { BftEngineJSON, PohEngineJSON, ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
 export { ENGINE_TYPES, chainSpecSchema, validateChainSpecJSON } from './schema.ts'
 export { DEV_ACCOUNTS, DEV_ACCOUNT_BALANCE, listPresets } from './presets.ts'
 export { MIN_BLOCK_GAS_LIMIT, stakePower, chainSpecToJSON, loadChainSpec, parseChainSpec, parseChainSpecText } from './load.ts'

@@ -298,14 +298,7 @@ function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
       const staking = json.staking ? stakingFromJSON(json.staking) : undefined
       let total = 0n
       const validators = json.validators.map((v, i) => {
-        const key = v.address.toLowerCase()
-        const first = seen.get(key)
-        if (first !== undefined) issues.push(`/engine/validators/${i}/address repeats the validator at /engine/validators/${first} (${key})`)
-        else seen.set(key, i)
-        if (/[a-f]/.test(v.address.slice(2)) && /[A-F]/.test(v.address.slice(2)) && !isValidChecksumAddress(v.address)) {
-          issues.push(`/engine/validators/${i}/address "${v.address}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
-        }
-        const address = hexToBytes(key as `0x${string}`)
+        const address = validatorAddress(v.address, i, seen, issues)
         if (staking) {
           // PoS: the stake is what the validator bonded; voting power follows it.
           if (v.stake === undefined) issues.push(`/engine/validators/${i}/stake is required with /engine/staking (wei bonded at genesis)`)
@@ -330,7 +323,39 @@ function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
         ...(staking ? { staking } : {}),
       }
     }
+    case 'poh': {
+      const seen = new Map<string, number>()
+      const staking = stakingFromJSON(json.staking)
+      const validators = json.validators.map((v, i) => {
+        const address = validatorAddress(v.address, i, seen, issues)
+        const stake = BigInt(v.stake)
+        if (stake < staking.minStake) issues.push(`/engine/validators/${i}/stake ${stake} is below /engine/staking/minStake ${staking.minStake}`)
+        return { address, power: stakePower(stake), stake }
+      })
+      if (json.validators.length > staking.maxValidators) issues.push(`/engine/validators: ${json.validators.length} validators, more than /engine/staking/maxValidators ${staking.maxValidators}`)
+      return {
+        type: 'poh',
+        validators,
+        staking,
+        hashesPerTick: json.hashesPerTick,
+        ticksPerSlot: json.ticksPerSlot,
+        slotsPerEpoch: json.slotsPerEpoch,
+        ...(json.minTickMs ? { minTickMs: json.minTickMs } : {}),
+      }
+    }
   }
+}
+
+/** A validator's address: checked for repeats and its EIP-55 checksum (issues name the field). */
+function validatorAddress(text: string, i: number, seen: Map<string, number>, issues: string[]): Uint8Array {
+  const key = text.toLowerCase()
+  const first = seen.get(key)
+  if (first !== undefined) issues.push(`/engine/validators/${i}/address repeats the validator at /engine/validators/${first} (${key})`)
+  else seen.set(key, i)
+  if (/[a-f]/.test(text.slice(2)) && /[A-F]/.test(text.slice(2)) && !isValidChecksumAddress(text)) {
+    issues.push(`/engine/validators/${i}/address "${text}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
+  }
+  return hexToBytes(key as `0x${string}`)
 }
 
 /** Voting power of a stake: whole ether, at least 1 (the staking contract's votingPowers rule). */
@@ -373,6 +398,16 @@ function engineToJSON(engine: EngineSpec): EngineJSON {
         ...(engine.staking ? { staking: stakingToJSON(engine.staking) } : {}),
       }
     }
+    case 'poh':
+      return {
+        type: 'poh',
+        validators: engine.validators.map((v) => ({ address: bytesToHex(v.address), stake: (v.stake ?? 0n).toString() })),
+        staking: stakingToJSON(engine.staking),
+        hashesPerTick: engine.hashesPerTick,
+        ticksPerSlot: engine.ticksPerSlot,
+        slotsPerEpoch: engine.slotsPerEpoch,
+        ...(engine.minTickMs ? { minTickMs: engine.minTickMs } : {}),
+      }
   }
 }
 

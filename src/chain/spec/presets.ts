@@ -177,12 +177,61 @@ const bitcoinCashLike: ChainSpecJSON = {
   limits: { maxBlockBytes: 32_000_000, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
 }
 
+/**
+ * A Solana-like chain: Proof of History (64 ticks a slot, one block per 400 ms slot), leaders
+ * drawn per 128-slot epoch by the stake bonded in the staking contract (accounts 0..3 of the
+ * test mnemonic: 40, 30, 20 and 10 ETH, so leaders rotate by weight), votes with Tower
+ * lockouts, stake-weighted fork choice, and parallel execution of txs over the state they
+ * declare. The clock runs in low-power mode: ticks of 2,500 hashes paced to 6.25 ms, so four
+ * validators on one laptop can each replay every slot (a full-rate slot costs a core for
+ * 400 ms to make and as much to verify). A real cluster sets hashesPerTick from
+ * `catena poh calibrate` on its slowest validator and drops minTickMs.
+ */
+const solanaLike: ChainSpecJSON = {
+  name: 'solana-like',
+  chainId: 1342,
+  engine: {
+    type: 'poh',
+    validators: DEV_ACCOUNTS.slice(0, 4).map((address, i) => ({ address, stake: (BigInt(40 - 10 * i) * ETHER).toString() })),
+    staking: {
+      epochLength: 128,
+      minStake: ETHER.toString(),
+      unbondingBlocks: 1024,
+      slashBasisPoints: 500,
+      jailBlocks: 1024,
+      maxValidators: 100,
+      proposerRewardBasisPoints: 10000,
+    },
+    hashesPerTick: 2500,
+    ticksPerSlot: 64,
+    slotsPerEpoch: 128,
+    minTickMs: 6.25,
+  },
+  blockTimeMs: 400,
+  limits: { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 48_000_000, maxTxBytes: 128 * 1024 },
+  monetary: {
+    initialBlockReward: (ETHER / 100n).toString(),
+    halvingInterval: 0,
+    supplyCap: (1_000_000_000n * ETHER).toString(),
+    baseFeeBurn: true,
+    minGasPrice: '1',
+  },
+  feeMarket: { initialBaseFee: GWEI.toString(), adjust: true, elasticityMultiplier: 2, changeDenominator: 8 },
+  genesis: {
+    timestamp: 1_700_000_000,
+    extraData: '0x',
+    alloc: Object.fromEntries(DEV_ACCOUNTS.map((a) => [a, { balance: DEV_ACCOUNT_BALANCE.toString() }])),
+  },
+  forks: [],
+}
+
 const PRESETS: Readonly<Record<string, ChainSpecJSON>> = {
   dev,
   consortium,
   'ethereum-like': ethereumLike,
   'bitcoin-like': bitcoinLike,
   'bitcoin-cash-like': bitcoinCashLike,
+  'solana-like': solanaLike,
 }
 
 export function listPresets(): string[] {

@@ -31,7 +31,17 @@ export interface PowEngineJSON {
   coinbaseMaturity: number
   maxReorgDepth: number
 }
-export type EngineJSON = DevEngineJSON | BftEngineJSON | PowEngineJSON
+export interface PohEngineJSON {
+  type: 'poh'
+  /** Stake in wei each, bonded in the staking contract at genesis. */
+  validators: Array<{ address: string; stake: JsonInteger }>
+  staking: StakingJSON
+  hashesPerTick: number
+  ticksPerSlot: number
+  slotsPerEpoch: number
+  minTickMs?: number
+}
+export type EngineJSON = DevEngineJSON | BftEngineJSON | PowEngineJSON | PohEngineJSON
 
 /** Proof of Stake on the bft engine: the staking contract's parameters. */
 export interface StakingJSON {
@@ -101,6 +111,21 @@ export interface PermissionsJSON {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 const ref = (name: string) => ({ $ref: `#/$defs/${name}` })
 
+const stakingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['epochLength', 'minStake', 'unbondingBlocks', 'slashBasisPoints', 'jailBlocks', 'maxValidators', 'proposerRewardBasisPoints'],
+  properties: {
+    epochLength: ref('positiveCount'),
+    minStake: ref('positiveUint'),
+    unbondingBlocks: ref('count'),
+    slashBasisPoints: { type: 'integer', minimum: 0, maximum: 10000, description: 'basis points from 0 to 10000' },
+    jailBlocks: ref('count'),
+    maxValidators: { type: 'integer', minimum: 1, maximum: 1000, description: 'an integer from 1 to 1000' },
+    proposerRewardBasisPoints: { type: 'integer', minimum: 0, maximum: 10000, description: 'basis points from 0 to 10000' },
+  },
+}
+
 /** One schema per engine type; a new engine adds its entry here. */
 const engineSchemas = {
   dev: {
@@ -116,20 +141,7 @@ const engineSchemas = {
     properties: {
       type: { const: 'bft' },
       validators: { type: 'array', minItems: 1, description: 'a non-empty list of { address, power } (or { address, stake } with staking)', items: ref('validator') },
-      staking: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['epochLength', 'minStake', 'unbondingBlocks', 'slashBasisPoints', 'jailBlocks', 'maxValidators', 'proposerRewardBasisPoints'],
-        properties: {
-          epochLength: ref('positiveCount'),
-          minStake: ref('positiveUint'),
-          unbondingBlocks: ref('count'),
-          slashBasisPoints: { type: 'integer', minimum: 0, maximum: 10000, description: 'basis points from 0 to 10000' },
-          jailBlocks: ref('count'),
-          maxValidators: { type: 'integer', minimum: 1, maximum: 1000, description: 'an integer from 1 to 1000' },
-          proposerRewardBasisPoints: { type: 'integer', minimum: 0, maximum: 10000, description: 'basis points from 0 to 10000' },
-        },
-      },
+      staking: stakingSchema,
       timeouts: {
         type: 'object',
         additionalProperties: false,
@@ -162,6 +174,26 @@ const engineSchemas = {
       },
       coinbaseMaturity: ref('count'),
       maxReorgDepth: ref('positiveCount'),
+    },
+  },
+  poh: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'validators', 'staking', 'hashesPerTick', 'ticksPerSlot', 'slotsPerEpoch'],
+    properties: {
+      type: { const: 'poh' },
+      validators: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 2048,
+        description: 'a non-empty list of { address, stake }',
+        items: { type: 'object', additionalProperties: false, required: ['address', 'stake'], properties: { address: ref('address'), stake: ref('positiveUint') } },
+      },
+      staking: stakingSchema,
+      hashesPerTick: { type: 'integer', minimum: 2, maximum: 1 << 30, description: 'an integer from 2 to 2^30 (measure with `catena poh calibrate`)' },
+      ticksPerSlot: { type: 'integer', minimum: 1, maximum: 1 << 16, description: 'an integer from 1 to 65536' },
+      slotsPerEpoch: { type: 'integer', minimum: 32, maximum: 1 << 22, multipleOf: 4, description: 'a multiple of 4 from 32 to 2^22' },
+      minTickMs: { type: 'number', minimum: 0, maximum: 60000, description: 'a number of ms from 0 to 60000' },
     },
   },
 } as const

@@ -88,7 +88,31 @@ export interface PowEngineSpec {
   maxReorgDepth: number
 }
 
-export type EngineSpec = DevEngineSpec | BftEngineSpec | PowEngineSpec
+/**
+ * Proof of History (the solana-like chain): a SHA-256 clock of ticks and slots, one block per
+ * slot by the leader the schedule names (drawn per epoch by stake bonded in the staking
+ * contract), votes with Tower lockouts, and stake-weighted fork choice (src/consensus/poh-engine).
+ */
+export interface PohEngineSpec {
+  type: 'poh'
+  /** The genesis validators and the wei each bonds in the staking contract (power = stake). */
+  validators: BftValidatorSpec[]
+  /** The staking contract's parameters (as on the PoS chain). */
+  staking: StakingSpec
+  /** Hashes between two ticks (calibrated per machine: `catena poh calibrate`). */
+  hashesPerTick: number
+  ticksPerSlot: number
+  /** Slots of one leader schedule (at least 32, a multiple of 4). */
+  slotsPerEpoch: number
+  /**
+   * Test clusters: no tick completes sooner than this many ms after the previous (Solana's
+   * low-power tick mode), so slots keep their time with a small hashesPerTick and many
+   * validators can share a few cores. Omitted: hash without pause (the time is the hashing).
+   */
+  minTickMs?: number
+}
+
+export type EngineSpec = DevEngineSpec | BftEngineSpec | PowEngineSpec | PohEngineSpec
 export type EngineType = EngineSpec['type']
 
 export interface BlockLimits {

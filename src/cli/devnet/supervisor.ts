@@ -174,12 +174,12 @@ export class Devnet {
 }
 
 /**
- * For a BFT chain, the keys of its validators in order, taken from the test mnemonic (the
+ * For a BFT or PoH chain, the keys of its validators in order, taken from the test mnemonic (the
  * consortium preset's validators are its accounts 0..3). Undefined for other engines.
  */
 function validatorKeysFor(chain: string, nodes: number): Uint8Array[] | undefined {
   const spec = loadChainSpec(chain)
-  if (spec.engine.type !== 'bft') return undefined
+  if (spec.engine.type !== 'bft' && spec.engine.type !== 'poh') return undefined
   const candidates = deriveKeys(TEST_MNEMONIC, 20).map((k) => k.privateKey)
   const keys = spec.engine.validators.map((v) => {
     const key = candidates.find((k) => bytesToHex(privateToAddress(k)) === bytesToHex(v.address))

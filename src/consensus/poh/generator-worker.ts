@@ -15,6 +15,12 @@
  * previous entry, so ticks stay exactly hashesPerTick hashes apart. A record never takes a
  * tick's last hash: if only that one is left, the tick comes first.
  *
+ * Pacing (optional, `minTickMs`): a tick is not completed before its time, counted from the
+ * start or the last reset (Solana's low-power tick mode for test clusters, where
+ * hashes_per_tick is small and ticks follow a target tick duration). The hashes still prove at
+ * least hashesPerTick sequential hashes per tick; pacing only keeps a fast machine from running
+ * ahead of the slot time, so many validators can share a few cores.
+ *
  * Backpressure: the main thread counts the batches it has taken in shared memory. When
  * maxBacklog batches are posted and not yet taken, the loop stops hashing and waits (still
  * answering stop and reset) rather than queueing entries without bound: a main thread that
@@ -37,6 +43,8 @@ export interface GeneratorWorkerInit {
   tickHeight: number
   checkEvery: number
   maxBacklog: number
+  /** 0: hash without pause. Otherwise no tick completes earlier than this many ms after the previous one's time. */
+  minTickMs?: number
   /** Int32Array[CTL_SLOTS]. */
   control: SharedArrayBuffer
   /** BigInt64Array[1]: hashes computed since the thread started. */
@@ -88,6 +96,9 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
   let posted = 0
   let seenMail = 0
   let outbox: MadeEntry[] = []
+  const pace = init.minTickMs ?? 0
+  let paceFrom = performance.now()
+  let paceTicks = ticks
 
   const pushTick = () => {
     hashInPlace(h, 1)
@@ -108,6 +119,8 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
         remaining = H
         sinceEntry = 0
         ticks = cmd.tickHeight
+        paceFrom = performance.now()
+        paceTicks = ticks
         gen = cmd.gen
         outbox = [] // entries of the old fork: the main thread no longer wants them
         continue
@@ -148,6 +161,7 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
     }
     let budget = init.checkEvery
     let ticked = false
+    let waitMs = 0
     while (budget > 0) {
       const n = remaining - 1 < budget ? remaining - 1 : budget
       if (n > 0) {
@@ -158,6 +172,13 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
         budget -= n
       }
       if (remaining === 1 && budget > 0) {
+        if (pace > 0) {
+          const early = paceFrom + (ticks - paceTicks + 1) * pace - performance.now()
+          if (early > 0) {
+            waitMs = early
+            break
+          }
+        }
         pushTick()
         budget--
         ticked = true
@@ -165,6 +186,8 @@ export function runGenerator(init: Omit<GeneratorWorkerInit, 'port'>, io: Genera
     }
     Atomics.store(counters, 0, BigInt(total))
     if (ticked) flush()
+    // Paced and early: sleep until the tick's time, woken at once by a command or a take.
+    if (waitMs > 0) Atomics.wait(ctl, CTL_TAKEN, Atomics.load(ctl, CTL_TAKEN), Math.min(waitMs, 50))
   }
 }
 

@@ -40,6 +40,8 @@ export interface PohGeneratorOptions {
   maxPendingRecords?: number
   /** Window of hashrate(), ms (default 3000). */
   hashrateWindowMs?: number
+  /** Ticks no faster than this (ms, may be fractional); default 0: hash without pause. See generator-worker.ts. */
+  minTickMs?: number
 }
 
 /** An entry the generator made, with where it sits on the clock. */
@@ -137,6 +139,7 @@ export class PohGenerator {
       tickHeight: this.tickHeight,
       checkEvery,
       maxBacklog,
+      minTickMs: checkTickPace(opts.minTickMs),
       control,
       counters,
       port: port2,
@@ -343,4 +346,10 @@ function checkTickHeight(t: number): number {
 function wholeIn(name: string, v: number, min: number, max: number): number {
   if (!Number.isInteger(v) || v < min || v > max) throw new PohError('BAD_ARGUMENT', `${name} must be a whole number from ${min} to ${max}, got ${String(v)}`)
   return v
+}
+
+function checkTickPace(ms: number | undefined): number {
+  if (ms === undefined) return 0
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > 60_000) throw new PohError('BAD_ARGUMENT', `minTickMs must be a number of ms from 0 to 60000, got ${String(ms)}`)
+  return ms
 }

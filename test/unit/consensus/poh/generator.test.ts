@@ -191,6 +191,31 @@ describe('PohGenerator (on its own thread)', () => {
     }
   })
 
+  it('paced ticks (minTickMs): slots take at least their ticks times the pace, still verify, and records are not held back', async () => {
+    const gen = new PohGenerator({ startHash: START, ...clock, minTickMs: 10 })
+    try {
+      await gen.ready()
+      const t0 = performance.now()
+      let recorded: GeneratedEntry | undefined
+      const { entries, ends } = await collect(gen, async () => {
+        recorded = await gen.record([bytes32(7)])
+      })
+      const elapsed = performance.now() - t0
+      // 3 slots of 8 ticks at >= 10 ms each, from the start: a lower bound, not a timing goal.
+      assert.ok(elapsed >= 3 * 8 * 10 - 5, `3 paced slots took ${elapsed.toFixed(0)} ms`)
+      verifyEntriesSync(START, entries.map((e) => e.entry), NO_LIMIT)
+      const slots = bySlot(entries)
+      for (const end of ends) checkTicks(slots.get(end.slot)!, clock)
+      assert.ok(recorded && recorded.slot === 0, 'the record was mixed in during the first slot, not after a pause')
+    } finally {
+      await gen.close()
+    }
+  })
+
+  it('refuses a bad pace', () => {
+    for (const minTickMs of [-1, Number.NaN, 1e9]) assert.throws(() => new PohGenerator({ startHash: START, ...clock, minTickMs }), (e: Error) => (e as { code?: string }).code === 'BAD_ARGUMENT')
+  })
+
   it('records tx hashes as entries in the stream, in order, each resolving with its entry', async () => {
     const gen = new PohGenerator({ startHash: START, ...clock })
     try {

@@ -1,0 +1,207 @@
+/**
+ * A validator's PoH clock and its block production, as Solana's PoH recorder and banking
+ * stage do it, simplified to one block per slot:
+ * - The generator (its own thread) runs from the end of the head block; a new head resets it
+ *   there. Its ticks are the slot clock: slot s starts at tick s x ticksPerSlot.
+ * - When slot S starts and the schedule names this validator its leader, the block is built
+ *   on the head from the mempool (bounded to half a slot of execution), and its txs are mixed
+ *   into the PoH as entries of at most TXS_PER_ENTRY tx hashes.
+ * - When slot S ends, the entries since the head's end (ticks of skipped slots, then slot S's
+ *   ticks and tx entries) go into the seal, the leader signs it, and the block is committed
+ *   here and gossiped. A leader whose previous leaders were silent covers their slots with its
+ *   ticks: the PoH proves the time passed.
+ * - A slot is given up (its txs stay in the pool) when its build or records did not finish
+ *   within it, or the head moved under it.
+ * @module
+ */
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import { blockHash, type BlockHeader } from '../../chain/block.ts'
+import type { ExecutedBlock } from '../../chain/import.ts'
+import { PohGenerator, signSlotBlock, type GeneratedEntry, type PohEntry, type SlotEnd } from '../poh/index.ts'
+import { decodePohSeal, encodePohSeal, sealEntriesOf, signingHash, type PohSeal } from './seal.ts'
+
+/** Most tx hashes mixed in as one PoH entry. */
+export const TXS_PER_ENTRY = 64
+
+/** The block the clock runs from. */
+export interface PohBase {
+  hash: Uint8Array
+  header: BlockHeader
+  slot: bigint
+  end: Uint8Array
+}
+
+export interface LeaderHooks {
+  log: Logger
+  chainId: bigint
+  address: Uint8Array
+  privateKey: Uint8Array
+  ticksPerSlot: number
+  /** The slot length on a paced cluster (for timestamps), else undefined. */
+  slotMs: number | undefined
+  /** Most slots one block may cover. */
+  maxSlots: bigint
+  /** The leader of `slot` on the branch of `parentHash` (undefined: unknown). */
+  leaderOf(slot: bigint, parentHash: Uint8Array): Uint8Array | undefined
+  /** The chain head now. */
+  head(): { hash: Uint8Array }
+  /** Builds the next block on the head (not committed); `deadline` (ms since epoch) bounds how long txs are pulled. */
+  build(opts: { timestamp: bigint; presetSeal: Uint8Array; deadline: number }): Promise<ExecutedBlock>
+  /** Commits a sealed block of ours (it must extend the head). */
+  commit(executed: ExecutedBlock): Promise<void>
+  /** The votes and evidence to carry in a block of `slot` built on `parentHash`, already checked against the rules. */
+  sealExtras(slot: bigint, parentHash: Uint8Array): { votes: Uint8Array[]; evidence: Uint8Array[] }
+}
+
+interface Building {
+  slot: bigint
+  built?: ExecutedBlock
+  failed?: boolean
+  recordsLeft: number
+}
+
+export class PohLeader {
+  private base: PohBase | undefined
+  private entries: PohEntry[] = []
+  private building: Building | undefined
+  private committing: Promise<void> = Promise.resolve()
+  private produced = 0
+  private skippedOwn = 0
+  private readonly offs: Array<() => void> = []
+
+  constructor(
+    private readonly gen: PohGenerator,
+    private readonly o: LeaderHooks,
+  ) {
+    this.offs.push(
+      gen.onEntry((e) => this.onEntry(e)),
+      gen.onSlot((end) => this.onSlotEnd(end)),
+    )
+  }
+
+  /** Blocks produced here, and own slots given up. */
+  stats(): { produced: number; skippedOwn: number; slot: number; hashrate: number } {
+    return { produced: this.produced, skippedOwn: this.skippedOwn, slot: this.gen.stats().slot, hashrate: this.gen.hashrate() }
+  }
+
+  /** The slot the clock is in now. */
+  currentSlot(): bigint {
+    return BigInt(this.gen.stats().slot)
+  }
+
+  /** Runs the clock from `base` (a new head); a no-op when it already runs from there. */
+  resetTo(base: PohBase): void {
+    if (this.base && equalsBytes(this.base.hash, base.hash)) return
+    if (this.building) this.giveUp(`the head moved to slot ${base.slot} while slot ${this.building.slot} was being made`)
+    this.base = base
+    this.entries = []
+    this.gen.reset(base.end, Number((base.slot + 1n) * BigInt(this.o.ticksPerSlot)))
+  }
+
+  close(): void {
+    for (const off of this.offs) off()
+  }
+
+  private onEntry(e: GeneratedEntry): void {
+    if (!this.base) return
+    // Past the most slots a block may cover, nothing built on this base can be valid: stop collecting.
+    if (BigInt(e.slot) - this.base.slot > this.o.maxSlots) return
+    this.entries.push(e.entry)
+    if (e.entry.txHashes.length > 0 && this.building) this.building.recordsLeft--
+  }
+
+  private onSlotEnd(end: SlotEnd): void {
+    const slot = BigInt(end.slot)
+    if (this.building?.slot === slot) this.finish(end)
+    // After finish: our block of this slot, if we made one, is the base now.
+    const base = this.base
+    if (!base) return
+    const next = slot + 1n
+    if (next - base.slot > this.o.maxSlots) return
+    const leader = this.o.leaderOf(next, base.hash)
+    if (leader && equalsBytes(leader, this.o.address)) void this.start(base, next)
+  }
+
+  /** Slot `slot` starts and is ours: build its block on the base, and mix its txs into the PoH. */
+  private async start(base: PohBase, slot: bigint): Promise<void> {
+    const b: Building = { slot, recordsLeft: 0 }
+    this.building = b
+    // Our previous slot's block is still being committed: build on it once it is the head.
+    await this.committing
+    if (this.building !== b) return
+    if (!equalsBytes(this.o.head().hash, base.hash)) return this.giveUp(`the head is not the block slot ${slot} builds on`)
+    const { votes, evidence } = this.o.sealExtras(slot, base.hash)
+    const preset: PohSeal = { slot, parentSlot: base.slot, pohStart: base.end, pohEnd: new Uint8Array(32), entries: [], votes, evidence, signature: new Uint8Array(0) }
+    const slotMs = this.o.slotMs ?? 400
+    try {
+      const built = await this.o.build({ timestamp: this.timestampFor(base, slot), presetSeal: encodePohSeal(preset), deadline: Date.now() + slotMs / 2 })
+      if (this.building !== b) return
+      const hashes = built.block.txs.map((tx) => tx.hash())
+      for (let i = 0; i < hashes.length; i += TXS_PER_ENTRY) {
+        const chunk = hashes.slice(i, i + TXS_PER_ENTRY)
+        b.recordsLeft++
+        this.gen.record(chunk).catch((err) => {
+          b.failed = true
+          this.o.log.debug({ slot: Number(slot), err: (err as Error).message }, 'poh: a record failed')
+        })
+      }
+      b.built = built
+    } catch (err) {
+      b.failed = true
+      this.o.log.warn({ slot: Number(slot), err: (err as Error).message }, 'poh: building the block of our slot failed')
+    }
+  }
+
+  /** Slot `end.slot` ended: seal, sign and commit its block, if it is complete. */
+  private finish(end: SlotEnd): void {
+    const b = this.building!
+    this.building = undefined
+    if (!b.built || b.failed || b.recordsLeft !== 0) {
+      this.skippedOwn++
+      this.o.log.info({ slot: Number(b.slot), building: !b.built, recordsLeft: b.recordsLeft }, 'poh: our slot ended before its block was ready: skipped')
+      return
+    }
+    const built = b.built
+    const seal: PohSeal = {
+      ...decodePohSeal(built.block.header.seal),
+      pohEnd: end.endHash,
+      entries: sealEntriesOf(this.entries),
+      signature: new Uint8Array(0),
+    }
+    const unsigned: BlockHeader = { ...built.block.header, seal: encodePohSeal(seal) }
+    const signed = signSlotBlock({ leader: this.o.address, slot: b.slot, blockHash: signingHash(unsigned, seal) }, this.o.privateKey, this.o.chainId)
+    const header: BlockHeader = { ...unsigned, seal: encodePohSeal({ ...seal, signature: signed.signature }) }
+    const executed: ExecutedBlock = { ...built, block: { ...built.block, header } }
+    // The clock goes on from this block's end: it becomes the base before the head event resets anything.
+    this.base = { hash: blockHash(header), header, slot: b.slot, end: end.endHash }
+    this.entries = []
+    this.committing = this.o
+      .commit(executed)
+      .then(() => {
+        this.produced++
+        this.o.log.info({ slot: Number(b.slot), height: Number(header.height), txs: built.block.txs.length, hash: bytesToHex(this.base!.hash) }, 'poh: produced the block of our slot')
+      })
+      .catch((err) => this.o.log.warn({ slot: Number(b.slot), err: (err as Error).message }, 'poh: committing our block failed'))
+  }
+
+  private giveUp(why: string): void {
+    const b = this.building
+    if (!b) return
+    this.building = undefined
+    this.skippedOwn++
+    this.o.log.info({ slot: Number(b.slot) }, `poh: our slot given up: ${why}`)
+  }
+
+  /** Now, but no earlier than the slots since the parent allow (rules.ts checkTime). */
+  private timestampFor(base: PohBase, slot: bigint): bigint {
+    const now = BigInt(Math.floor(Date.now() / 1000))
+    let ts = now > base.header.timestamp ? now : base.header.timestamp
+    const ms = this.o.slotMs
+    if (ms !== undefined && base.header.height > 0n) {
+      const earliest = (base.header.timestamp * 1000n + BigInt(Math.ceil(Number(slot - base.slot) * ms)) - 2000n + 999n) / 1000n
+      if (ts < earliest) ts = earliest
+    }
+    return ts
+  }
+}
