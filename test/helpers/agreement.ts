@@ -1,6 +1,6 @@
 /**
  * Safety checks over RPC for multi-node tests: no two nodes may ever report different blocks
- * at the same height (BFT blocks are final when committed). `assertAgreement` compares every
+ * at the same height (BFT blocks are final when committed), or different final blocks (PoH). `assertAgreement` compares every
  * height the given nodes share, now; `AgreementWatch` keeps checking in the background for a
  * whole test, across kills and restarts, remembering the first block seen at each height.
  */
@@ -10,10 +10,12 @@ import type { NodeProcess } from './node-process.ts'
 type Hex = `0x${string}`
 
 const heightOf = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
+const finalizedOf = async (n: NodeProcess) => BigInt((await n.rpc<{ number: Hex }>('eth_getBlockByNumber', ['finalized', false])).number)
 const hashAt = (n: NodeProcess, h: bigint) => n.rpc<{ hash: Hex } | null>('eth_getBlockByNumber', ['0x' + h.toString(16), false]).then((b) => b?.hash)
 
-export async function assertAgreement(nodes: NodeProcess[]): Promise<void> {
-  const heights = await Promise.all(nodes.map(heightOf))
+/** Every height the nodes share (`upTo` 'finalized': every height all of them call final) holds the same block on all. */
+export async function assertAgreement(nodes: NodeProcess[], upTo: 'latest' | 'finalized' = 'latest'): Promise<void> {
+  const heights = await Promise.all(nodes.map(upTo === 'latest' ? heightOf : finalizedOf))
   const low = heights.reduce((a, b) => (a < b ? a : b))
   for (let h = 0n; h <= low; h++) {
     const hashes = await Promise.all(nodes.map((n) => hashAt(n, h)))
@@ -28,10 +30,15 @@ export class AgreementWatch {
   private timer?: NodeJS.Timeout
   private running?: Promise<void>
 
-  /** `nodes()` is asked at each check: the test may replace, kill and restart nodes. */
+  /**
+   * `nodes()` is asked at each check: the test may replace, kill and restart nodes. `upTo`:
+   * 'latest' (chains whose blocks are final when stored: BFT) or 'finalized' (chains that
+   * reorganize: only what each node calls final must agree).
+   */
   constructor(
     private readonly nodes: () => Array<NodeProcess | undefined>,
     private readonly intervalMs = 500,
+    private readonly upTo: 'latest' | 'finalized' = 'latest',
   ) {}
 
   start(): this {
@@ -58,7 +65,7 @@ export class AgreementWatch {
         if (!node) return
         let head: bigint
         try {
-          head = await heightOf(node)
+          head = await (this.upTo === 'latest' ? heightOf : finalizedOf)(node)
         } catch {
           return // killed or restarting: checked again next time
         }

@@ -33,13 +33,14 @@ export interface TestChain {
   common: ReturnType<typeof makeCommon>
 }
 
-export async function openTestChain(opts: { spec?: ChainSpec; engine?: BlockRules; store?: KeyValueStore } = {}): Promise<TestChain> {
+/** `rules` builds the engine's rules over the opened chain (engines whose rules read it: PoH). */
+export async function openTestChain(opts: { spec?: ChainSpec; engine?: BlockRules; rules?: (chain: Chain) => BlockRules; store?: KeyValueStore } = {}): Promise<TestChain> {
   const spec = opts.spec ?? loadChainSpec('dev')
   const common = makeCommon(spec.chainId, ethereumCustomCrypto())
   const store = opts.store ?? new MemoryStore()
   const chain = await Chain.open(store, spec, common)
   const executor = new Executor(store, chain.commons, (h) => chain.getHashAt(h))
-  const importer = new BlockImporter(chain, executor, opts.engine ?? noSeal)
+  const importer = new BlockImporter(chain, executor, opts.rules?.(chain) ?? opts.engine ?? noSeal)
   return { spec, store, chain, executor, importer, common }
 }
 

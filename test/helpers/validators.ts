@@ -1,5 +1,5 @@
 /**
- * Consortium validators as processes, for the multi-process BFT tests: start validator i
+ * Validators as processes, for the multi-process BFT and PoH tests: start validator i
  * (test key i, its key file 0600 in its datadir), and a liveness wait that, when it fails,
  * shows each validator's head and last log lines so a stall says where it stopped.
  */
@@ -9,12 +9,12 @@ import { bytesToHex } from '@ethereumjs/util'
 import { KEYS } from './chain.ts'
 import { blockHeight, startNode, type NodeProcess } from './node-process.ts'
 
-export async function startValidator(i: number, datadir: string, bootnodes: string[], opts: { p2pPort?: number; running?: Set<NodeProcess>; args?: string[] } = {}): Promise<NodeProcess> {
+export async function startValidator(i: number, datadir: string, bootnodes: string[], opts: { p2pPort?: number; running?: Set<NodeProcess>; args?: string[]; chain?: string } = {}): Promise<NodeProcess> {
   const keyFile = join(datadir, 'validator.key')
   await writeFile(keyFile, bytesToHex(KEYS[i]!), { mode: 0o600 })
   const node = await startNode({
     datadir,
-    chain: 'consortium',
+    chain: opts.chain ?? 'consortium',
     args: ['--p2p-port', String(opts.p2pPort ?? 0), '--validator-key-file', keyFile, ...(bootnodes.length ? ['--bootnodes', bootnodes.join(',')] : []), ...(opts.args ?? [])],
   })
   opts.running?.add(node)

@@ -16,6 +16,7 @@
  * @module
  */
 import { RLP } from '@ethereumjs/rlp'
+import { bytesToHex } from '@ethereumjs/util'
 import { blockHash, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { PohEntry } from '../poh/index.ts'
@@ -124,6 +125,23 @@ export function pohEntriesOf(seal: Pick<PohSeal, 'entries'>, txHashes: readonly 
 /** The seal entries of PoH entries (tx hashes become counts). */
 export function sealEntriesOf(entries: readonly PohEntry[]): SealEntry[] {
   return entries.map((e) => ({ numHashes: e.numHashes, hash: e.hash, txCount: e.txHashes.length }))
+}
+
+/** The JSON form of a block's PoH (RPC catena_getBlockPoh, REST /v1/blocks/{id}/poh); null for genesis. */
+export function pohJSON(block: { header: BlockHeader; txs: ReadonlyArray<{ hash(): Uint8Array }> }) {
+  if (block.header.height === 0n) return null
+  const seal = decodePohSeal(block.header.seal)
+  const entries = pohEntriesOf(seal, block.txs.map((tx) => tx.hash()))
+  return {
+    slot: Number(seal.slot),
+    parentSlot: Number(seal.parentSlot),
+    leader: bytesToHex(block.header.producer),
+    startHash: bytesToHex(seal.pohStart),
+    endHash: bytesToHex(seal.pohEnd),
+    entries: entries.map((e) => ({ numHashes: e.numHashes, hash: bytesToHex(e.hash), txHashes: e.txHashes.map((h) => bytesToHex(h)) })),
+    votes: seal.votes.length,
+    evidence: seal.evidence.length,
+  }
 }
 
 function uint(n: bigint): Uint8Array {

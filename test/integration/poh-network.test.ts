@@ -1,0 +1,120 @@
+/**
+ * A solana-like chain (PoH, 4 validators staking 40/30/20/10 ETH) as four OS processes over
+ * libp2p: slots advance with leaders drawn by stake; a tx sent to one node is confirmed and
+ * then finalized on all; killing the current leader leaves its slots skipped and the chain
+ * goes on; the killed validator restarts, catches up and votes again; no two nodes ever call
+ * different blocks final at one height.
+ */
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { bytesToHex, privateToAddress } from '@ethereumjs/util'
+import { makeCommon } from '../../src/execution/index.ts'
+import { KEYS } from '../helpers/chain.ts'
+import { AgreementWatch, assertAgreement } from '../helpers/agreement.ts'
+import { makeDatadir, removeDatadir, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { startValidator, withLogs } from '../helpers/validators.ts'
+
+type Hex = `0x${string}`
+const CHAIN = 'solana-like'
+const common = makeCommon(1342n)
+const dirs: string[] = []
+const running = new Set<NodeProcess>()
+const ADDRESSES: string[] = KEYS.slice(0, 4).map((k) => bytesToHex(privateToAddress(k)))
+
+after(async () => {
+  await Promise.all([...running].map((n) => n.kill().catch(() => undefined)))
+  await Promise.all(dirs.map(removeDatadir))
+})
+
+interface PohStatus {
+  slot: number
+  leader: string | null
+  headSlot: number
+  confirmedSlot: number
+  finalizedSlot: number
+  votesSent: number
+  produced: number
+}
+interface BlockPoh {
+  slot: number
+  parentSlot: number
+  leader: string
+}
+
+const status = (n: NodeProcess) => n.rpc<PohStatus>('catena_pohStatus')
+const height = async (n: NodeProcess) => BigInt(await n.rpc<Hex>('eth_blockNumber'))
+const tagged = async (n: NodeProcess, tag: 'safe' | 'finalized') => BigInt((await n.rpc<{ number: Hex }>('eth_getBlockByNumber', [tag, false])).number)
+const pohOf = (n: NodeProcess, h: bigint) => n.rpc<BlockPoh>('catena_getBlockPoh', ['0x' + h.toString(16)])
+
+describe('solana-like PoH network (4 validator processes)', () => {
+  test('leader rotation by stake, confirmation and finality on all, a killed leader skipped, restart and vote again, agreement on final blocks', async () => {
+    const datadirs = await Promise.all([0, 1, 2, 3].map(() => makeDatadir()))
+    dirs.push(...datadirs)
+    const v: NodeProcess[] = []
+    v[0] = await startValidator(0, datadirs[0], [], { running, chain: CHAIN })
+    const boot = v[0].info.p2p![0]
+    for (let i = 1; i < 4; i++) v[i] = await startValidator(i, datadirs[i], [boot], { running, chain: CHAIN })
+    const watch = new AgreementWatch(() => v, 500, 'finalized').start()
+
+    // Slots advance; blocks come from the scheduled leaders, more than one of them.
+    await waitFor('blocks from several leaders', async () => (await height(v[3])) >= 12n, { timeoutMs: 90_000 }).catch(withLogs(v))
+    const schedule = await v[0].rpc<{ firstSlot: number; slotsPerLeader: number; leaders: string[] }>('catena_pohLeaderSchedule')
+    const producers = new Set<string>()
+    for (let h = 1n; h <= 12n; h++) {
+      const p = await pohOf(v[0], h)
+      producers.add(p.leader)
+      const group = Math.floor((p.slot - schedule.firstSlot) / schedule.slotsPerLeader)
+      if (group >= 0 && group < schedule.leaders.length) assert.equal(p.leader, schedule.leaders[group], `block ${h} (slot ${p.slot}) is by its scheduled leader`)
+    }
+    assert.ok(producers.size >= 2, `blocks by several leaders (${[...producers].join(', ')})`)
+
+    // A tx sent to validator 2: in a block on all four, then confirmed (safe), then finalized.
+    const raw = bytesToHex(
+      createFeeMarket1559Tx({ nonce: 0n, to: '0x000000000000000000000000000000000000cafe', value: 42n, gasLimit: 21000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, chainId: 1342n }, { common })
+        .sign(KEYS[6])
+        .serialize(),
+    )
+    const hash = await v[2].rpc<Hex>('eth_sendRawTransaction', [raw])
+    const receipt = await waitFor('the tx in a block', () => v[0].rpc<{ blockNumber: Hex; blockHash: Hex } | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), { timeoutMs: 60_000 }).catch(withLogs(v))
+    const txHeight = BigInt(receipt.blockNumber)
+    for (const n of v) {
+      await waitFor(`the tx confirmed on validator ${v.indexOf(n)}`, async () => (await tagged(n, 'safe')) >= txHeight, { timeoutMs: 60_000 }).catch(withLogs(v))
+    }
+    for (const n of v) {
+      await waitFor(`the tx finalized on validator ${v.indexOf(n)}`, async () => (await tagged(n, 'finalized')) >= txHeight, { timeoutMs: 120_000 }).catch(withLogs(v))
+      const r = await n.rpc<{ blockHash: Hex } | null>('eth_getTransactionReceipt', [hash])
+      assert.equal(r?.blockHash, receipt.blockHash, 'every node has the tx in the same final block')
+    }
+    await assertAgreement(v, 'finalized')
+
+    // Kill the current leader: its slots are skipped (blocks after it cover them), the chain goes on.
+    const before = await status(v[0])
+    const leaderIndex = Math.max(0, ADDRESSES.indexOf(before.leader ?? ''))
+    const killedAt = await height(v[(leaderIndex + 1) % 4])
+    await v[leaderIndex].kill()
+    running.delete(v[leaderIndex])
+    const live = v.filter((_, i) => i !== leaderIndex)
+    await waitFor('the chain to go on without the leader', async () => (await height(live[0])) >= killedAt + 6n, { timeoutMs: 90_000 }).catch(withLogs(live))
+    let skipped = false
+    const top = await height(live[0])
+    for (let h = killedAt + 1n; h <= top && !skipped; h++) {
+      const p = await pohOf(live[0], h)
+      if (p.slot > p.parentSlot + 1) skipped = true
+      assert.notEqual(p.leader, before.leader, 'no block by the killed leader after it died')
+    }
+    assert.ok(skipped, 'a block covers skipped slots')
+
+    // Restart it: it catches up and votes again.
+    v[leaderIndex] = await startValidator(leaderIndex, datadirs[leaderIndex], live.map((n) => n.info.p2p![0]), { running, chain: CHAIN })
+    const target = await height(live[0])
+    await waitFor('the restarted validator to catch up', async () => (await height(v[leaderIndex])) >= target, { timeoutMs: 90_000 }).catch(withLogs(v))
+    await waitFor('the restarted validator to vote again', async () => (await status(v[leaderIndex])).votesSent > 0, { timeoutMs: 60_000 }).catch(withLogs(v))
+    const fin = await tagged(v[leaderIndex], 'finalized')
+    await waitFor('finality to go on with all four', async () => (await tagged(v[0], 'finalized')) > fin + 2n, { timeoutMs: 120_000 }).catch(withLogs(v))
+    await assertAgreement(v, 'finalized')
+    const safety = await watch.stop()
+    assert.deepEqual(safety.violations, [])
+    assert.ok(safety.checks > 10 && safety.heights > 5, `the watch checked (${safety.checks} checks, ${safety.heights} heights)`)
+  })
+})
