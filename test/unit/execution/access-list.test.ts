@@ -5,12 +5,13 @@
  * with it and its EVM error; the list is a fixed point (fed back, it comes back unchanged). On a
  * chain with parallel execution the list also holds what that rule needs, and it is enough: the
  * tx signed with it runs under the parallel executor, while the same tx without it (or with
- * geth's list where geth's is not enough) fails as undeclared.
+ * geth's list where geth's is not enough) fails as undeclared. On a call thread it gives the
+ * same, and all its runs share one call deadline.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import { CallPool, CallRunner, type AccessListResult, type CallGas, type CallRequest } from '../../../src/execution/index.ts'
+import { CallPool, CallRunner, CallTimeoutError, type AccessListResult, type CallGas, type CallRequest } from '../../../src/execution/index.ts'
 import type { BlockContext } from '../../../src/execution/evm-context.ts'
 import { ParallelExecutor } from '../../../src/execution/parallel/index.ts'
 import { addressOf, call, listSource, nextParams, openFixture, slotOf, tx, type AccessList, type Fixture } from './parallel/fixture.ts'
@@ -121,6 +122,20 @@ describe('eth_createAccessList execution', () => {
       { address: child, storageKeys: [] },
       { address: hex(other()), storageKeys: [] },
     ], 'the child twice (its slot, and the right to create it), the creator (its nonce changes)')
+  })
+
+  test('all its runs share one call deadline: a call that never ends is stopped, and the thread serves the next', async () => {
+    const { root, ctx } = head()
+    const quick = new CallPool({ store: f.t.store, hashAt: (h) => f.t.chain.getHashAt(h), chainIdAt: (h) => f.t.chain.commons.chainIdAt(h), threads: 1, timeoutMs: 300 })
+    try {
+      // A creation whose code spins (JUMPDEST PUSH1 0 JUMP) until 50M gas run out: seconds of EVM time.
+      const spin: CallRequest = { from: from(), data: hexToBytes('0x5b600056'), gas: 50_000_000n }
+      await assert.rejects(quick.createAccessList(root, ctx, spin, GAS, true), CallTimeoutError)
+      const req = callTo(store(), 'put', [5n, 7n])
+      assert.deepEqual(await quick.createAccessList(root, ctx, req, GAS, true), await create(req, true))
+    } finally {
+      await quick.close()
+    }
   })
 
   test('a call thread gives what the in-process runner gives', async () => {
