@@ -14,7 +14,7 @@ import type { BlockCommit, Chain, ImportedBlock, Reorg } from './chain.ts'
 import { BlockError } from './errors.ts'
 import { nextBaseFee } from './basefee.ts'
 import { blockReward } from './monetary.ts'
-import { paramsAt } from './spec/index.ts'
+import { ChainArgumentError, paramsAt } from './spec/index.ts'
 import { txBytes } from '../execution/index.ts'
 import type { BlockExecutionInputs, BlockRules, BranchView, HeaderView } from './rules.ts'
 
@@ -63,6 +63,23 @@ export interface Produced {
   rejected: BlockExecution['rejected']
 }
 
+/**
+ * What runs a block's txs: the Executor itself (in block order), or, on a chain whose spec says
+ * `execution.parallel`, a ParallelExecutor over it (execution/parallel: Sealevel-style batches).
+ */
+export type BlockRunner = Pick<Executor, 'build' | 'replay'>
+
+export interface ImporterOptions {
+  /**
+   * The runner of a chain whose spec says `execution.parallel`: required there and refused
+   * elsewhere, because the parallel rule (a tx that touches undeclared state fails) is part of
+   * the chain's rules: a block built under it replays only under it.
+   */
+  parallel?: BlockRunner
+  /** The clock for the future-time rule (seconds). */
+  now?: () => bigint
+}
+
 /** A step of block production or import: build / validate execute txs, commit writes the atomic batch. */
 export type ImportStep = 'build' | 'validate' | 'commit'
 
@@ -73,13 +90,22 @@ const PER_TX_FRAMING = 5
 export class BlockImporter {
   /** Metrics hook: called after each successful step with its duration in seconds. */
   onTiming?: (step: ImportStep, seconds: number) => void
+  private readonly now: () => bigint
+  /** Builds and replays blocks (the executor, or the parallel runner). */
+  private readonly runner: BlockRunner
 
   constructor(
     private readonly chain: Chain,
     private readonly executor: Executor,
     private readonly rules: BlockRules,
-    private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
-  ) {}
+    opts: ImporterOptions = {},
+  ) {
+    const parallel = chain.spec.execution?.parallel === true
+    if (parallel && !opts.parallel) throw new ChainArgumentError(`chain ${chain.spec.name} runs its blocks' txs in parallel (execution.parallel): the importer needs the parallel runner`)
+    if (!parallel && opts.parallel) throw new ChainArgumentError(`chain ${chain.spec.name} runs its blocks' txs in order: a parallel runner would break its rules`)
+    this.runner = opts.parallel ?? executor
+    this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
+  }
 
   /** Builds, seals and commits the next block on top of the head. */
   async produce(opts: ProduceOptions): Promise<Produced> {
@@ -99,7 +125,7 @@ export class BlockImporter {
     const height = parent.header.height + 1n
     const seal = opts.presetSeal ?? new Uint8Array(0)
     const params = this.executionParams(parent.hash, parent.header, height, opts.timestamp, opts.producer, seal)
-    const execution = await this.executor.build(params, opts.source)
+    const execution = await this.runner.build(params, opts.source)
     const header: BlockHeader = {
       parentHash: parent.hash,
       height,
@@ -191,7 +217,7 @@ export class BlockImporter {
     const params = this.executionParams(h.parentHash, parent, h.height, h.timestamp, h.producer, h.seal)
     let execution: BlockExecution
     try {
-      execution = await this.executor.replay(params, block.txs)
+      execution = await this.runner.replay(params, block.txs)
     } catch (err) {
       if (err instanceof TxExecutionError) throw new BlockError('BAD_TX', err.message)
       throw err

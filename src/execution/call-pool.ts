@@ -1,5 +1,5 @@
 /**
- * eth_call and eth_estimateGas on worker threads, so that no call, however long, delays
+ * eth_call, eth_estimateGas and eth_createAccessList on worker threads, so that no call, however long, delays
  * block production, consensus votes or the rest of the RPC (geth runs calls on their own
  * goroutines for the same reason). Each thread (call-worker.ts) runs one job at a time with
  * the node's own CallRunner over state it reads through the main thread (state-channel.ts).
@@ -17,6 +17,7 @@ import os from 'node:os'
 import { MessageChannel, Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { KeyValueStore } from '../storage/index.ts'
+import type { AccessListResult } from './access-list.ts'
 import { CallError, type CallGas, type CallOptions, type CallOutcome, type CallRequest, type CallService } from './call.ts'
 import type { CallJob, CallJobResult, CallWorkerInit, CallWorkerReady } from './call-worker.ts'
 import type { BlockContext } from './evm-context.ts'
@@ -122,6 +123,10 @@ export class CallPool implements CallService {
 
   async estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<bigint> {
     return (await this.submit({ kind: 'estimate', chainId: this.o.chainIdAt(ctx.height), stateRoot, ctx, req, gas }, opts)).estimate!
+  }
+
+  async createAccessList(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, parallel: boolean, opts?: CallOptions): Promise<AccessListResult> {
+    return (await this.submit({ kind: 'accessList', chainId: this.o.chainIdAt(ctx.height), stateRoot, ctx, req, gas, parallel }, opts)).accessList!
   }
 
   /** Executes a chunk of a batch of txs over the state shipped with it (execution/parallel). */

@@ -1,6 +1,6 @@
 /**
  * A call thread: the entry of each worker the CallPool (call-pool.ts) starts. It runs
- * eth_call / eth_estimateGas jobs one at a time with the same CallRunner the node would run
+ * eth_call / eth_estimateGas / eth_createAccessList jobs one at a time with the same CallRunner the node would run
  * in-process, over state read through the channel to the main thread (state-channel.ts).
  * A pool that runs block execution sends 'exec' jobs instead: a chunk of a batch of txs with
  * the state it declared shipped along (execution/parallel/chunk.ts).
@@ -10,6 +10,7 @@
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { ethereumCustomCrypto } from '../crypto/secp256k1.ts'
+import type { AccessListResult } from './access-list.ts'
 import { CallError, CallRunner, type CallGas, type CallOutcome, type CallRequest } from './call.ts'
 import { CommonSchedule, makeCommon } from './common.ts'
 import type { BlockContext } from './evm-context.ts'
@@ -25,7 +26,7 @@ export interface CallWorkerInit {
   signal: SharedArrayBuffer
 }
 
-/** Main thread -> worker: one call or estimate, under the chain id in force at ctx.height; or a chunk of txs to execute. */
+/** Main thread -> worker: one call, estimate or access list, under the chain id in force at ctx.height; or a chunk of txs to execute. */
 export type CallJob =
   | {
       id: number
@@ -36,11 +37,12 @@ export type CallJob =
       req: CallRequest
       gas: CallGas
     }
+  | { id: number; kind: 'accessList'; chainId: bigint; stateRoot: Uint8Array; ctx: BlockContext; req: CallRequest; gas: CallGas; parallel: boolean }
   | { id: number; kind: 'exec'; chainId: bigint; chunk: ChunkJob }
 
 /** Worker -> main thread: the job's result, or why it failed. */
 export type CallJobResult =
-  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint; exec?: ChunkResult }
+  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint; accessList?: AccessListResult; exec?: ChunkResult }
   | { id: number; ok: false; error: { call: boolean; message: string; outcome?: CallOutcome; stack?: string } }
 
 /** Worker -> main thread once, when the thread has loaded and can take jobs. */
@@ -58,16 +60,17 @@ if (!isMainThread && parentPort) {
     if (!common) commons.set(chainId, (common = makeCommon(chainId, ethereumCustomCrypto())))
     return common
   }
+  // Block execution's chunks and access lists' recorded runs share one warm VM per chain id.
+  const chunks = new ChunkRunner(commonFor)
   // One executor per chain id (a fork may change it); they share the store and so its node caches.
   const runnerFor = (chainId: bigint): CallRunner => {
     let runner = runners.get(chainId)
     if (!runner) {
-      runner = new CallRunner(new Executor(store, CommonSchedule.single(commonFor(chainId)), (h) => store.hashAt(h)))
+      runner = new CallRunner(new Executor(store, CommonSchedule.single(commonFor(chainId)), (h) => store.hashAt(h)), chunks)
       runners.set(chainId, runner)
     }
     return runner
   }
-  const chunks = new ChunkRunner(commonFor)
   const port = parentPort
   port.on('message', (job: CallJob) => {
     const result = job.kind === 'exec' ? exec(chunks, job) : run(runnerFor(job.chainId), job)
@@ -85,9 +88,10 @@ async function exec(chunks: ChunkRunner, job: CallJob & { kind: 'exec' }): Promi
   }
 }
 
-async function run(runner: CallRunner, job: CallJob & { kind: 'call' | 'estimate' }): Promise<CallJobResult> {
+async function run(runner: CallRunner, job: CallJob & { kind: 'call' | 'estimate' | 'accessList' }): Promise<CallJobResult> {
   try {
     if (job.kind === 'call') return { id: job.id, ok: true, outcome: await runner.call(job.stateRoot, job.ctx, job.req, job.gas) }
+    if (job.kind === 'accessList') return { id: job.id, ok: true, accessList: await runner.createAccessList(job.stateRoot, job.ctx, job.req, job.gas, job.parallel) }
     return { id: job.id, ok: true, estimate: await runner.estimateGas(job.stateRoot, job.ctx, job.req, job.gas) }
   } catch (err) {
     const e = err as Error

@@ -7,13 +7,16 @@
  * The node runs these on worker threads (call-pool.ts), never on the thread that produces
  * blocks; this module is the execution itself, the same on either side.
  */
-import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
+import { runTx, type RunTxOpts, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { createTx, type TypedTransaction, type TypedTxData } from '@ethereumjs/tx'
 import { Address } from '@ethereumjs/util'
 import type { Common } from '@ethereumjs/common'
+import type { Block as EvmBlock } from '@ethereumjs/block'
 import type { OverlayState } from '../state/index.ts'
+import { AccessListUnsettledError, settleAccessList, type AccessListResult, type AccessListRun } from './access-list.ts'
 import { evmBlock, type BlockContext } from './evm-context.ts'
 import type { Executor } from './executor.ts'
+import { ChunkRunner } from './parallel/chunk.ts'
 import { cleanVmMessage } from './vm-message.ts'
 
 export interface CallRequest {
@@ -60,10 +63,15 @@ export interface CallOptions {
   deadline?: number
 }
 
-/** What eth_call, eth_estimateGas and REST contract reads need: in-process (CallRunner) or on workers (CallPool). */
+/** What eth_call, eth_estimateGas, eth_createAccessList and REST contract reads need: in-process (CallRunner) or on workers (CallPool). */
 export interface CallService {
   call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<CallOutcome>
   estimateGas(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, opts?: CallOptions): Promise<bigint>
+  /**
+   * The access list of a call (geth's eth_createAccessList). `parallel`: the chain runs txs
+   * under parallel execution's declaration rule, and the list must also satisfy it (access-list.ts).
+   */
+  createAccessList(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, parallel: boolean, opts?: CallOptions): Promise<AccessListResult>
 }
 
 /** Thrown when the call cannot even start (nonce, balance, gas below intrinsic, ...). */
@@ -78,8 +86,20 @@ export class CallError extends Error {
  * (call-worker.ts), which the pool stops at the deadline. The options' deadline is not read here.
  */
 export class CallRunner implements CallService {
-  /** Calls run under the chain id in force at their block's height (see CommonSchedule). */
-  constructor(private readonly executor: Executor) {}
+  private readonly commons = new Map<bigint, Common>()
+  /** Runs calls over a guarded state that records what they touch (eth_createAccessList on parallel chains). */
+  private readonly recorder: ChunkRunner
+
+  /**
+   * Calls run under the chain id in force at their block's height (see CommonSchedule).
+   * `recorder`: a call thread shares its own (one warm VM per chain id); by default one of its own.
+   */
+  constructor(
+    private readonly executor: Executor,
+    recorder?: ChunkRunner,
+  ) {
+    this.recorder = recorder ?? new ChunkRunner((chainId) => this.commons.get(chainId)!)
+  }
 
   async call(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas): Promise<CallOutcome> {
     const result = await this.run(stateRoot, ctx, req, callGasLimit(req.gas, gas))
@@ -108,6 +128,38 @@ export class CallRunner implements CallService {
     return hi
   }
 
+  /**
+   * geth's eth_createAccessList: runs the call with its access list, adds what it touched, and
+   * again until the list stops growing (access-list.ts). Nonce and balance checks are those of
+   * eth_call; a call that cannot start at all is a CallError.
+   */
+  async createAccessList(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: CallGas, parallel: boolean): Promise<AccessListResult> {
+    const common = this.executor.commonAt(ctx.height)
+    this.commons.set(common.chainId(), common)
+    const limit = callGasLimit(req.gas, gas)
+    const priced = isPriced(req)
+    const from = new Address(req.from ?? new Uint8Array(20))
+    const nonce = req.nonce ?? (await this.executor.overlayAt(stateRoot).getAccount(from))?.nonce ?? 0n
+    const block = callBlock(ctx, common, priced)
+    const runOnce = async (accessList: CallRequest['accessList']): Promise<AccessListRun> => {
+      const tx = callTx(common, from, { ...req, nonce, accessList }, ctx, limit)
+      const opts = { tx, block, ...CALL_RUN_OPTS, skipBalance: !priced, reportAccessList: true }
+      const state = this.executor.overlayAt(stateRoot)
+      try {
+        if (!parallel) return { result: await this.executor.withVM(state, (vm) => runTx(vm, opts), ctx.height) }
+        return await this.recorder.record(common, state, opts, this.executor.hashAt)
+      } catch (err) {
+        throw new CallError(cleanVmMessage((err as Error).message))
+      }
+    }
+    try {
+      return await settleAccessList({ common, from: from.bytes, to: req.to, nonce, value: req.value ?? 0n, start: req.accessList ?? [], parallel }, runOnce)
+    } catch (err) {
+      if (err instanceof AccessListUnsettledError) throw new CallError(err.message)
+      throw err
+    }
+  }
+
   private async succeeds(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<boolean> {
     try {
       return outcome(await this.run(stateRoot, ctx, req, gas)).success
@@ -117,35 +169,51 @@ export class CallRunner implements CallService {
   }
 
   private async run(stateRoot: Uint8Array, ctx: BlockContext, req: CallRequest, gas: bigint): Promise<RunTxResult> {
-    const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined
+    const priced = isPriced(req)
     const state = this.executor.overlayAt(stateRoot)
     return this.executor.withVM(state, (vm) => this.runIn(vm, state, ctx, req, gas, priced), ctx.height)
   }
 
   private async runIn(vm: VM, state: OverlayState, ctx: BlockContext, req: CallRequest, gas: bigint, priced: boolean): Promise<RunTxResult> {
     const common = this.executor.commonAt(ctx.height)
-    const block = evmBlock({ ...ctx, baseFee: priced ? ctx.baseFee : 0n }, common)
+    const block = callBlock(ctx, common, priced)
     const from = new Address(req.from ?? new Uint8Array(20))
-    const account = await state.getAccount(from)
-    const tx = impersonated(common, from, {
-      to: req.to,
-      gasLimit: gas,
-      value: req.value ?? 0n,
-      data: req.data ?? new Uint8Array(0),
-      nonce: req.nonce ?? account?.nonce ?? 0n,
-      ...(req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
-        ? { type: 2, maxFeePerGas: req.maxFeePerGas ?? ctx.baseFee + (req.maxPriorityFeePerGas ?? 0n), maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n }
-        : { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n }),
-      ...(req.accessList ? { accessList: req.accessList } : {}),
-      chainId: common.chainId(),
-    } as unknown as TypedTxData)
+    const nonce = req.nonce ?? (await state.getAccount(from))?.nonce ?? 0n
+    const tx = callTx(common, from, { ...req, nonce }, ctx, gas)
     try {
-      // Like geth, calls skip the nonce check: wallets estimate txs queued behind pending ones.
-      return await runTx(vm, { tx, block, skipNonce: true, skipBalance: !priced, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+      return await runTx(vm, { tx, block, ...CALL_RUN_OPTS, skipBalance: !priced })
     } catch (err) {
       throw new CallError(cleanVmMessage((err as Error).message))
     }
   }
+}
+
+/** Like geth, calls skip the nonce check: wallets estimate txs queued behind pending ones. */
+const CALL_RUN_OPTS = { skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true } satisfies Partial<RunTxOpts>
+
+/** A call with a gas price pays for its gas (and needs the balance); one without runs with a zero base fee, as in geth. */
+function isPriced(req: CallRequest): boolean {
+  return req.gasPrice !== undefined || req.maxFeePerGas !== undefined
+}
+
+function callBlock(ctx: BlockContext, common: Common, priced: boolean): EvmBlock {
+  return evmBlock({ ...ctx, baseFee: priced ? ctx.baseFee : 0n }, common)
+}
+
+/** The unsigned tx a call runs as: EIP-1559 when it names 1559 fees, else EIP-2930 with an access list, else legacy. */
+function callTx(common: Common, from: Address, req: CallRequest & { nonce: bigint }, ctx: BlockContext, gas: bigint): TypedTransaction {
+  return impersonated(common, from, {
+    to: req.to,
+    gasLimit: gas,
+    value: req.value ?? 0n,
+    data: req.data ?? new Uint8Array(0),
+    nonce: req.nonce,
+    ...(req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined
+      ? { type: 2, maxFeePerGas: req.maxFeePerGas ?? ctx.baseFee + (req.maxPriorityFeePerGas ?? 0n), maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n }
+      : { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice ?? 0n }),
+    ...(req.accessList ? { accessList: req.accessList } : {}),
+    chainId: common.chainId(),
+  } as unknown as TypedTxData)
 }
 
 /** A tx that claims `from` as its sender without a signature: never leaves this module. */

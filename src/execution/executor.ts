@@ -149,7 +149,8 @@ export class Executor {
   constructor(
     private readonly store: KeyValueStore,
     commons: Commons,
-    private readonly hashAt: (height: bigint) => Uint8Array | undefined,
+    /** Canonical block hashes (BLOCKHASH for blocks on the canonical branch, and for calls). */
+    readonly hashAt: (height: bigint) => Uint8Array | undefined,
   ) {
     this.commons = asSchedule(commons)
     this.common = this.commons.genesis

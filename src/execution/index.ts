@@ -7,6 +7,8 @@ export { evmBlock, blockHashLookup } from './evm-context.ts'
 export type { BlockContext } from './evm-context.ts'
 export { CallRunner, CallError, callGasLimit, DEFAULT_RPC_GAS_CAP } from './call.ts'
 export type { CallRequest, CallOutcome, CallGas, CallOptions, CallService } from './call.ts'
+export { MAX_ACCESS_LIST_RUNS } from './access-list.ts'
+export type { AccessListEntry, AccessListResult } from './access-list.ts'
 export {
   CallPool, CallBusyError, CallPoolError, CallTimeoutError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_QUEUED_CALLS, defaultCallThreads,
 } from './call-pool.ts'

@@ -16,6 +16,7 @@ import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { KECCAK_BACKEND } from '../crypto/hash.ts'
 import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon } from '../execution/index.ts'
+import { ParallelExecutor } from '../execution/parallel/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
 import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
@@ -100,6 +101,8 @@ export class CatenaNode {
     readonly rpcUrl: string,
     readonly wsUrl: string,
     private readonly p2p?: { network: Network; sync: BlockSync; relay: TxRelay },
+    /** Parallel-execution chains: the block runner, whose worker threads stop with the node. */
+    private readonly parallel?: ParallelExecutor,
   ) {}
 
   static async start(cfg: NodeConfig): Promise<CatenaNode> {
@@ -153,7 +156,11 @@ export class CatenaNode {
 
     const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
     const engine = await createEngine(spec, cfg, { network, common: commons, chain })
-    const importer = new BlockImporter(chain, executor, engine.rules)
+    // A chain spec with execution.parallel builds and replays every block in parallel batches
+    // (its own worker threads, apart from the RPC's call threads): a rule of the chain, so the
+    // producer and every validator run the same batches.
+    const parallel = spec.execution?.parallel ? new ParallelExecutor(executor, { store, hashAt: (h) => chain.getHashAt(h), logger: log }) : undefined
+    const importer = new BlockImporter(chain, executor, engine.rules, parallel ? { parallel } : {})
     // Set before sync starts: a catch-up at start-up may already switch branches.
     requeueOnReorg(chain, mempool, log)
     warnOnEvictions(mempool, log)
@@ -320,10 +327,10 @@ export class CatenaNode {
     }
 
     const { url, wsUrl } = await rpc.listen()
-    const node = new CatenaNode(spec, chain, mempool, engine, rpc, store, log, cfg.datadir, url, wsUrl, p2p)
+    const node = new CatenaNode(spec, chain, mempool, engine, rpc, store, log, cfg.datadir, url, wsUrl, p2p, parallel)
     await engine.start(host)
     await node.writeInfoFile()
-    log.info({ chain: spec.name, chainId: Number(spec.chainId), head: Number(chain.head.header.height), rpc: url, ws: wsUrl }, 'Catena node started')
+    log.info({ chain: spec.name, chainId: Number(spec.chainId), head: Number(chain.head.header.height), rpc: url, ws: wsUrl, parallelExecution: parallel !== undefined }, 'Catena node started')
     return node
   }
 
@@ -350,6 +357,8 @@ export class CatenaNode {
       await this.p2p.network.stop()
     }
     await this.rpc.close()
+    // Nothing builds or imports blocks any more: their threads can go.
+    await this.parallel?.close()
     await this.store.close()
     await rm(join(this.datadir, 'node.json'), { force: true })
   }

@@ -7,6 +7,7 @@ import { PowRules } from '../../src/consensus/pow/rules.ts'
 import { loadChainSpec, type ChainSpec } from '../../src/chain/spec/index.ts'
 import { ethereumCustomCrypto } from '../../src/crypto/secp256k1.ts'
 import { Executor, makeCommon } from '../../src/execution/index.ts'
+import { ParallelExecutor } from '../../src/execution/parallel/index.ts'
 import { MemoryStore, type KeyValueStore } from '../../src/storage/index.ts'
 import { deriveKeys, TEST_MNEMONIC } from '../../src/wallet/hd.ts'
 
@@ -31,17 +32,24 @@ export interface TestChain {
   executor: Executor
   importer: BlockImporter
   common: ReturnType<typeof makeCommon>
+  /** When the spec says execution.parallel: the importer's block runner (close it when it has threads). */
+  parallel?: ParallelExecutor
 }
 
-/** `rules` builds the engine's rules over the opened chain (engines whose rules read it: PoH). */
-export async function openTestChain(opts: { spec?: ChainSpec; engine?: BlockRules; rules?: (chain: Chain) => BlockRules; store?: KeyValueStore } = {}): Promise<TestChain> {
+/**
+ * `rules` builds the engine's rules over the opened chain (engines whose rules read it: PoH).
+ * `parallelThreads`: worker threads of the parallel runner when the spec says
+ * execution.parallel (default 0: every batch on the calling thread, under the same rules).
+ */
+export async function openTestChain(opts: { spec?: ChainSpec; engine?: BlockRules; rules?: (chain: Chain) => BlockRules; store?: KeyValueStore; parallelThreads?: number } = {}): Promise<TestChain> {
   const spec = opts.spec ?? loadChainSpec('dev')
   const common = makeCommon(spec.chainId, ethereumCustomCrypto())
   const store = opts.store ?? new MemoryStore()
   const chain = await Chain.open(store, spec, common)
   const executor = new Executor(store, chain.commons, (h) => chain.getHashAt(h))
-  const importer = new BlockImporter(chain, executor, opts.rules?.(chain) ?? opts.engine ?? noSeal)
-  return { spec, store, chain, executor, importer, common }
+  const parallel = spec.execution?.parallel ? new ParallelExecutor(executor, { store, hashAt: (h) => chain.getHashAt(h), threads: opts.parallelThreads ?? 0 }) : undefined
+  const importer = new BlockImporter(chain, executor, opts.rules?.(chain) ?? opts.engine ?? noSeal, parallel ? { parallel } : {})
+  return { spec, store, chain, executor, importer, common, ...(parallel ? { parallel } : {}) }
 }
 
 export class Signer {

@@ -25,7 +25,7 @@ export interface EthBackend {
   chain: Chain
   common: Common
   mempool: MempoolView
-  /** Runs eth_call / eth_estimateGas (on worker threads in the node). */
+  /** Runs eth_call / eth_estimateGas / eth_createAccessList (on worker threads in the node). */
   calls: CallService
   clientVersion: string
   /** The engine's finality rule at the head: the "finalized" and "safe" tags (the head on dev and BFT chains). */

@@ -1,4 +1,4 @@
-/** eth_ methods that read account state, run calls, or prove state. */
+/** eth_ methods that read account state, run calls (and their access lists), or prove state. */
 import { Address, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import { CallBusyError, CallError, CallPoolError, CallTimeoutError, type CallOutcome, type CallRequest } from '../../execution/index.ts'
 import { getAccountProof } from '../../state/index.ts'
@@ -76,6 +76,20 @@ export function stateMethods(b: EthBackend): Record<string, RpcHandler> {
         if (outcome) throwIfFailed(outcome)
         throw err
       }
+    },
+    /**
+     * geth's eth_createAccessList: { accessList, gasUsed, error? } for a call on top of the
+     * block. On a chain with parallel execution the list is also what the tx must declare
+     * (execution/access-list.ts); wallets send it in an EIP-2930 or EIP-1559 tx.
+     */
+    eth_createAccessList: async (params, ctx) => {
+      expectParams(params, 1, 2)
+      const req = toCallRequest(parseTxCallObject(params[0]))
+      const block = requireBlock(b, parseBlockTag(params[1], 'block', LATEST))
+      const parallel = b.chain.spec.execution?.parallel === true
+      const create = (deadline: number | undefined) => b.calls.createAccessList(block.header.stateRoot, callContext(b, block), req, b.callGas(), parallel, { deadline })
+      const out = await runOrReject(() => withBudget(ctx, create))
+      return { accessList: out.accessList, ...(out.error !== undefined ? { error: out.error } : {}), gasUsed: toQuantity(out.gasUsed) }
     },
   }
 }

@@ -10,6 +10,7 @@ export type {
   DevEngineSpec,
   EngineSpec,
   EngineType,
+  ExecutionSpec,
   FeeMarket,
   ForkChanges,
   ForkSpec,
@@ -25,7 +26,7 @@ export type {
   StakingSpec,
 } from './types.ts'
 export { ChainArgumentError, ChainSpecError, maxBlockBytesEver, paramsAt, toHeight } from './types.ts'
-export type { BftEngineJSON, PohEngineJSON, ChainSpecJSON, EngineJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
+export type { BftEngineJSON, PohEngineJSON, ChainSpecJSON, EngineJSON, ExecutionJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'
 export { ENGINE_TYPES, chainSpecSchema, validateChainSpecJSON } from './schema.ts'
 export { DEV_ACCOUNTS, DEV_ACCOUNT_BALANCE, listPresets } from './presets.ts'
 export { MIN_BLOCK_GAS_LIMIT, stakePower, chainSpecToJSON, loadChainSpec, parseChainSpec, parseChainSpecText } from './load.ts'

@@ -94,6 +94,7 @@ export function chainSpecToJSON(spec: ChainSpec): ChainSpecJSON {
     },
     forks: spec.forks.map((f) => ({ name: f.name, height: jsonInt(f.height), changes: changesToJSON(f.changes) })),
     ...(spec.permissions ? { permissions: permissionsToJSON(spec.permissions) } : {}),
+    ...(spec.execution ? { execution: { parallel: spec.execution.parallel } } : {}),
   }
 }
 
@@ -169,6 +170,7 @@ function convert(json: ChainSpecJSON, issues: string[]): ChainSpec {
     },
     forks: [],
     ...(json.permissions ? { permissions: permissionsFromJSON(json.permissions, issues) } : {}),
+    ...(json.execution ? { execution: { parallel: json.execution.parallel } } : {}),
   }
   checkLimits('/limits', limits, spec.feeMarket.elasticityMultiplier, issues)
 

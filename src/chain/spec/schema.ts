@@ -96,6 +96,12 @@ export interface ChainSpecJSON {
   }
   forks?: Array<{ name: string; height: JsonInteger; changes: ForkChangesJSON }>
   permissions?: PermissionsJSON
+  execution?: ExecutionJSON
+}
+
+/** How blocks' txs run: `parallel` = Sealevel-style batches over declared access (a consensus rule). */
+export interface ExecutionJSON {
+  parallel: boolean
 }
 
 /**
@@ -289,6 +295,12 @@ export const chainSpecSchema = {
         accounts: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 10000, items: ref('address') }], description: 'null or a list of addresses' },
         nodes: { anyOf: [{ type: 'null' }, { type: 'array', maxItems: 1000, items: ref('peerId') }], description: 'null or a list of libp2p peer ids' },
       },
+    },
+    execution: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['parallel'],
+      properties: { parallel: ref('bool') },
     },
   },
   $defs: {

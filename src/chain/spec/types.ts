@@ -194,6 +194,20 @@ export interface PermissionsSpec {
   nodes: string[] | null
 }
 
+/**
+ * How the chain runs its blocks' txs. A consensus rule, not a node setting: under parallel
+ * execution a tx that touches state it did not declare fails, so every node of a chain must
+ * run its blocks the same way (a block built one way does not replay the other way).
+ */
+export interface ExecutionSpec {
+  /**
+   * Sealevel-style: txs declare what they touch (sender, recipient, EIP-2930 access list),
+   * run in batches of non-conflicting txs on worker threads, and a tx that touches anything
+   * undeclared is included as failed with all its gas charged (src/execution/parallel).
+   */
+  parallel: boolean
+}
+
 export interface ChainSpec {
   name: string
   chainId: bigint
@@ -208,6 +222,8 @@ export interface ChainSpec {
   forks: ForkSpec[]
   /** Present on permissioned chains. */
   permissions?: PermissionsSpec
+  /** Absent: txs run in block order (as `{ parallel: false }`). */
+  execution?: ExecutionSpec
 }
 
 /** The parameters in force at one height, after every fork at or below it. */

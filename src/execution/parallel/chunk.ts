@@ -18,7 +18,7 @@
  * A VM per chain id stays warm for the thread's life (creating one costs over a millisecond).
  * @module
  */
-import { createVM, runTx, type VM } from '@ethereumjs/vm'
+import { createVM, runTx, type RunTxOpts, type RunTxResult, type VM } from '@ethereumjs/vm'
 import type { Block as EvmBlock } from '@ethereumjs/block'
 import type { EVM } from '@ethereumjs/evm'
 import type { Common } from '@ethereumjs/common'
@@ -31,7 +31,7 @@ import type { Log } from '../receipt.ts'
 import { cleanVmMessage } from '../vm-message.ts'
 import { declaredAccess, hexOf, type Hex, type TxAccess } from './access.ts'
 import { ParallelExecutionError, type UndeclaredAccessCode } from './errors.ts'
-import { GuardedState, type TxTouches } from './guard.ts'
+import { GuardedState, sameHeader, type TxTouches } from './guard.ts'
 import { ShippedState, type PreState, type ShippedHeader } from './prestate.ts'
 
 /** Main thread -> worker: a chunk of one batch. */
@@ -143,6 +143,39 @@ export class ChunkRunner {
       warm.hashAt = undefined
     }
     return outcomes
+  }
+
+  /**
+   * eth_createAccessList on a parallel chain: one run of a call over `state` with the guard in
+   * record mode (nothing refused): how it ended, what it touched, and which headers it changed.
+   * A call that cannot run at all throws, as runTx does.
+   */
+  async record(
+    common: Common,
+    state: OverlayState,
+    opts: RunTxOpts & { block: EvmBlock },
+    hashAt: (height: bigint) => Uint8Array | undefined,
+  ): Promise<{ result: RunTxResult; touches: TxTouches; changed: Set<Hex> }> {
+    const warm = await this.vmFor(common.chainId())
+    const { vm, guard, precompiles } = warm
+    warm.hashAt = hashAt
+    const coinbase = hexOf(opts.block.header.coinbase.bytes)
+    guard.use(state, coinbase, precompiles)
+    guard.begin(undefined)
+    try {
+      const result = await runTx(vm, opts)
+      const changed = new Set<Hex>()
+      for (const [key, before] of guard.touches.headersWritten) {
+        if (!sameHeader(before, await state.getAccount(new Address(hexToBytes(key))))) changed.add(key)
+      }
+      return { result, touches: guard.touches, changed }
+    } catch (err) {
+      await guard.unwind()
+      throw err
+    } finally {
+      guard.use(undefined, coinbase, precompiles)
+      warm.hashAt = undefined
+    }
   }
 
   private vmFor(chainId: bigint): Promise<WarmVm> {

@@ -216,7 +216,7 @@ describe('validation', () => {
 
   test('rejects unknown fields, naming the allowed ones', () => {
     assert.deepEqual(issuesOf((j) => (j.gasLimit = 1)), [
-      '/gasLimit is an unknown field (allowed: name, chainId, engine, blockTimeMs, limits, monetary, feeMarket, genesis, forks, permissions)',
+      '/gasLimit is an unknown field (allowed: name, chainId, engine, blockTimeMs, limits, monetary, feeMarket, genesis, forks, permissions, execution)',
     ])
     const [issue] = issuesOf((j) => (j.forks = [{ name: 'x', height: 5, changes: { initialBlockReward: '1' } }]))
     assert.match(issue ?? '', /^\/forks\/0\/changes\/initialBlockReward is an unknown field \(allowed: maxBlockBytes, .*baseFeeBurn\)$/)
@@ -242,6 +242,23 @@ describe('validation', () => {
     const open = devJSON()
     open.permissions = { admins: [admin] }
     assert.equal(parseChainSpec(open, 'open').permissions?.accounts, null, 'left out = unrestricted')
+  })
+
+  test('execution: { parallel } is a boolean, checked by name; absent means in order; the section round-trips', () => {
+    assert.equal(loadChainSpec('dev').execution, undefined, 'the dev preset runs txs in order')
+    assert.equal(chainSpecToJSON(loadChainSpec('dev')).execution, undefined, 'and writes no execution section')
+    assert.deepEqual(issuesOf((j) => (j.execution = { parallel: 'yes' })), ['/execution/parallel must be true or false (got "yes")'])
+    assert.deepEqual(issuesOf((j) => (j.execution = {})), ['/execution/parallel is required'])
+    assert.deepEqual(issuesOf((j) => (j.execution = true)), ['/execution must be an object (got true)'])
+    assert.deepEqual(issuesOf((j) => (j.execution = { parallel: true, threads: 4 })), ['/execution/threads is an unknown field (allowed: parallel)'])
+    for (const parallel of [true, false]) {
+      const json = devJSON()
+      json.execution = { parallel }
+      const spec = parseChainSpec(json, 'parallel')
+      assert.deepEqual(spec.execution, { parallel })
+      assert.deepEqual(chainSpecToJSON(spec).execution, { parallel })
+      assert.deepEqual(parseChainSpec(chainSpecToJSON(spec), 'again'), spec)
+    }
   })
 
   test('unknown engine types list the known ones', () => {
