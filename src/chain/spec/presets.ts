@@ -208,6 +208,8 @@ const solanaLike: ChainSpecJSON = {
     minTickMs: 6.25,
   },
   blockTimeMs: 400,
+  // Sealevel: txs run in parallel batches over the state they declare (their access lists).
+  execution: { parallel: true },
   limits: { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 48_000_000, maxTxBytes: 128 * 1024 },
   monetary: {
     initialBlockReward: (ETHER / 100n).toString(),

@@ -58,7 +58,7 @@ describe('dev preset', () => {
     assert.equal(spec.genesis.timestamp, 1_700_000_000n)
     assert.deepEqual(spec.genesis.extraData, new Uint8Array(0))
     assert.deepEqual(spec.forks, [])
-    assert.deepEqual(listPresets(), ['dev', 'consortium', 'ethereum-like', 'bitcoin-like', 'bitcoin-cash-like'])
+    assert.deepEqual(listPresets(), ['dev', 'consortium', 'ethereum-like', 'bitcoin-like', 'bitcoin-cash-like', 'solana-like'])
   })
 
   test("allocates 10,000 ETH to each of the test mnemonic's first 20 accounts (Hardhat/Anvil)", () => {
@@ -262,7 +262,15 @@ describe('validation', () => {
   })
 
   test('unknown engine types list the known ones', () => {
-    assert.deepEqual(issuesOf((j) => (j.engine = { type: 'poh' })), ['/engine/type must be one of "dev", "bft", "pow" (got "poh")'])
+    assert.deepEqual(issuesOf((j) => (j.engine = { type: 'tendermint' })), ['/engine/type must be one of "dev", "bft", "pow", "poh" (got "tendermint")'])
+    // A known type names what it lacks.
+    assert.deepEqual(issuesOf((j) => (j.engine = { type: 'poh' })), [
+      '/engine/validators is required',
+      '/engine/staking is required',
+      '/engine/hashesPerTick is required',
+      '/engine/ticksPerSlot is required',
+      '/engine/slotsPerEpoch is required',
+    ])
     assert.deepEqual(issuesOf((j) => (j.engine = {})), ['/engine/type is required'])
   })
 
@@ -408,5 +416,39 @@ describe('paramsAt', () => {
     paramsAt(spec, 1000n).limits.maxTxBytes = 1
     assert.deepEqual(spec, copy)
     assert.throws(() => paramsAt(spec, -1n), { code: 'INVALID_ARGUMENT' })
+  })
+})
+
+describe('solana-like preset and the poh engine section', () => {
+  const solana = () => chainSpecToJSON(loadChainSpec('solana-like'))
+  const pohIssues = (mutate: (engine: any) => void): string[] => {
+    const json = solana() as any
+    mutate(json.engine)
+    try {
+      parseChainSpec(json, 'genesis.json')
+    } catch (err) {
+      assert.ok(err instanceof ChainSpecError)
+      return err.issues
+    }
+    return []
+  }
+
+  test('the preset: 4 validators staking 40/30/20/10 ETH, 64 ticks a slot, paced to 400 ms slots, parallel execution; round-trips', () => {
+    const spec = loadChainSpec('solana-like')
+    assert.equal(spec.engine.type, 'poh')
+    if (spec.engine.type !== 'poh') return
+    assert.deepEqual(spec.engine.validators.map((v) => v.stake), [40n, 30n, 20n, 10n].map((e) => e * ETHER))
+    assert.equal(spec.engine.ticksPerSlot, 64)
+    assert.equal(spec.engine.ticksPerSlot * spec.engine.minTickMs!, 400)
+    assert.equal(spec.execution?.parallel, true)
+    assert.deepEqual(parseChainSpec(solana()), spec)
+  })
+
+  test('bad poh parameters are named', () => {
+    assert.deepEqual(pohIssues((e) => (e.slotsPerEpoch = 30)), ['/engine/slotsPerEpoch must be a multiple of 4 from 32 to 2^22 (got 30)'])
+    assert.deepEqual(pohIssues((e) => (e.hashesPerTick = 1)), ['/engine/hashesPerTick must be an integer from 2 to 2^30 (measure with `catena poh calibrate`) (got 1)'])
+    assert.deepEqual(pohIssues((e) => (e.validators[1].stake = '1')), [`/engine/validators/1/stake 1 is below /engine/staking/minStake ${ETHER}`])
+    assert.deepEqual(pohIssues((e) => (e.validators[1].address = e.validators[0].address)), [`/engine/validators/1/address repeats the validator at /engine/validators/0 (${DEV_ACCOUNTS[0]!.toLowerCase()})`])
+    assert.deepEqual(pohIssues((e) => (e.minTickMs = -1)), ['/engine/minTickMs must be a number of ms from 0 to 60000 (got -1)'])
   })
 })
