@@ -175,6 +175,11 @@ export class BlockImporter {
     return this.rules.withHeaders !== undefined
   }
 
+  /** Whether the engine, not the most work, picks the canonical branch (PoH: votes). */
+  get engineForkChoice(): boolean {
+    return this.rules.forkChoice === 'engine'
+  }
+
   /** The deepest branch switch the engine allows (undefined: no limit). */
   get maxReorgDepth(): number | undefined {
     return this.rules.maxReorgDepth

@@ -226,6 +226,11 @@ export class BlockSync {
       // A lighter branch may be the start of a heavier one its sender is about to show.
       if (err instanceof BlockError && err.code === 'INSUFFICIENT_WORK') this.hint(from)
       if (isNotKept(err) || (err instanceof BlockError && err.code === 'UNKNOWN_PARENT')) return 'ignore'
+      // Only a block proven invalid costs its sender; our own failures (a closed or busy verifier, I/O) do not.
+      if (!(err instanceof BlockError)) {
+        this.o.log.warn({ peer: from, err: (err as Error).message }, 'a gossip block could not be checked here')
+        return 'ignore'
+      }
       this.o.log.warn({ peer: from, err: (err as Error).message }, 'invalid block from gossip')
       return 'reject'
     }

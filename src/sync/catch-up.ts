@@ -52,7 +52,7 @@ export class CatchUp {
 
   constructor(private readonly o: CatchUpOptions) {
     const { network, chain, importer, importOne, onImported } = o
-    this.claims = new PeerClaims(chain)
+    this.claims = new PeerClaims(chain, importer.engineForkChoice)
     this.headers = new HeaderSync({ network, chain, importer })
     this.branches = new BranchImport({ network, chain, importOne, onImported })
     this.ranges = new RangeSync({ network, chain, importOne, onImported })
@@ -102,7 +102,8 @@ export class CatchUp {
    * make the honest chain a fork deeper than maxReorgDepth. At most two branches are held.
    */
   private async headersFirstStep(peers: PeerInfo[], progress: SyncProgress): Promise<void> {
-    const ours = this.o.chain.getWork(this.o.chain.head.hash)
+    // Engine fork choice (PoH votes): any branch we lack is fetched; the engine weighs it, not its work.
+    const ours = this.o.importer.engineForkChoice ? 0n : this.o.chain.getWork(this.o.chain.head.hash)
     let best: { peer: PeerInfo; probe: BranchProbe } | undefined
     for (const peer of peers) {
       await this.step(peer, async () => {

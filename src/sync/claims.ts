@@ -22,15 +22,23 @@ export class PeerClaims {
   /** Peers passed over, with the claim they made then and whether it was found false (or untakeable). */
   private readonly passed = new Map<string, { claim: bigint; doubted: boolean }>()
 
-  constructor(private readonly chain: Chain) {}
+  /**
+   * `engineForkChoice`: the engine picks the fork (PoH votes), so a peer's head we lack is worth
+   * looking at even when its chain is lighter than ours: it may be the fork the votes are on.
+   */
+  constructor(
+    private readonly chain: Chain,
+    private readonly engineForkChoice = false,
+  ) {}
 
-  /** Whether the peer claims a chain better than ours that we did not look at yet. */
+  /** Whether the peer claims a chain better than ours (or, engine fork choice: another head) that we did not look at yet. */
   private claimsMore(p: PeerInfo): boolean {
     const { chain } = this
     const s = p.status
     const passed = this.passed.get(p.peerId)
     if (passed !== undefined && claimOf(s) <= passed.claim) return false
     if (chain.hasBlock(s.headHash)) return false
+    if (this.engineForkChoice) return true
     return s.totalWork !== undefined ? s.totalWork > chain.getWork(chain.head.hash) : s.headHeight > chain.head.header.height
   }
 

@@ -325,12 +325,15 @@ export class PohEngine implements ConsensusEngine {
     if (head.header.height === 0n) return
     const slot = decodePohSeal(head.header.seal).slot
     if (tower.lastVotedSlot !== null && slot <= tower.lastVotedSlot) return
-    let ancestors: Set<bigint>
+    let inTree: Set<bigint>
     try {
-      ancestors = this.fc.ancestorSlots(head.hash)
+      inTree = this.fc.ancestorSlots(head.hash)
     } catch {
       return
     }
+    // Below the tree's root (finalized, on the head's branch) the ancestors are the canonical blocks.
+    const root = this.fc.root
+    const ancestors = (s: bigint) => inTree.has(s) || (s <= root.slot && this.canonicalHasSlot(s, root.hash))
     if (!tower.canVote(slot, ancestors).ok) return
     const threshold = tower.thresholdSlot(slot)
     if (threshold !== undefined && !this.confirmedAt(head.hash, threshold)) return
@@ -345,6 +348,25 @@ export class PohEngine implements ConsensusEngine {
     this.pool.add(vote)
     this.o.transport?.broadcast(this.pool.bytesOf(vote))
     this.counts.votesSent++
+  }
+
+  /** Whether the canonical chain up to block `upTo` holds a block of exactly `slot` (binary search: slots grow with height). */
+  private canonicalHasSlot(slot: bigint, upTo: Uint8Array): boolean {
+    const top = this.o.chain.getHeader(upTo)
+    if (!top || !this.o.chain.isCanonical(upTo)) return false
+    let lo = 0n
+    let hi = top.height
+    while (lo <= hi) {
+      const mid = (lo + hi) / 2n
+      const hash = this.o.chain.getHashAt(mid)
+      const header = hash && this.o.chain.getHeader(hash)
+      if (!header) return false
+      const s = this.rules.schedules.slotOf(header)
+      if (s === slot) return true
+      if (s < slot) lo = mid + 1n
+      else hi = mid - 1n
+    }
+    return false
   }
 
   /** Whether the ancestor of `hash` at `slot` (or the nearest one below it) has more than 2/3 of the stake voting on it. */

@@ -97,6 +97,9 @@ export class PohLeader {
     this.base = base
     this.entries = []
     this.gen.reset(base.end, Number((base.slot + 1n) * BigInt(this.o.ticksPerSlot)))
+    // The clock now stands at the start of the slot after the base: if it is ours, it starts now
+    // (no slot-end event announces it).
+    this.startIfOurs(base, base.slot + 1n)
   }
 
   close(): void {
@@ -117,10 +120,13 @@ export class PohLeader {
     // After finish: our block of this slot, if we made one, is the base now.
     const base = this.base
     if (!base) return
-    const next = slot + 1n
-    if (next - base.slot > this.o.maxSlots) return
-    const leader = this.o.leaderOf(next, base.hash)
-    if (leader && equalsBytes(leader, this.o.address)) void this.start(base, next)
+    this.startIfOurs(base, slot + 1n)
+  }
+
+  private startIfOurs(base: PohBase, slot: bigint): void {
+    if (slot - base.slot > this.o.maxSlots) return
+    const leader = this.o.leaderOf(slot, base.hash)
+    if (leader && equalsBytes(leader, this.o.address)) void this.start(base, slot)
   }
 
   /** Slot `slot` starts and is ours: build its block on the base, and mix its txs into the PoH. */

@@ -19,7 +19,7 @@
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Block, BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
-import type { BlockExecutionInputs, BlockRules, BranchView, Finality } from '../../chain/rules.ts'
+import type { BlockExecutionInputs, BlockRules, BranchView, Finality, HeaderView } from '../../chain/rules.ts'
 import type { PohEngineSpec } from '../../chain/spec/index.ts'
 import { STAKE_SNAPSHOT_CALLDATA, STAKING_ADDRESS, SYSTEM_ADDRESS } from '../../contracts/index.ts'
 import { recoverSigner } from '../bft/index.ts'
@@ -66,12 +66,33 @@ export class PohRules implements BlockRules {
   private readonly verifier: PohVerifier
   private readonly genesisHash: Uint8Array
 
-  constructor(o: PohRulesOptions) {
+  constructor(private readonly opts: PohRulesOptions) {
+    const o = opts
     this.chainId = o.chainId
     this.spec = o.spec
     this.verifier = o.verifier
     this.genesisHash = o.chain.genesisHash
     this.schedules = new ScheduleSource(o.chain, o.spec.slotsPerEpoch, o.spec.staking.maxValidators)
+  }
+
+  /**
+   * Headers-first sync: the same header rules (leader, signature, ticks, time) over a peer's
+   * branch not stored yet; ancestors come from `view`, stakes from the stored chain (the
+   * boundary block of a schedule is an epoch older than its slots, normally rooted). Only the
+   * PoH hashes themselves wait for the bodies (verifyBlock).
+   */
+  withHeaders(view: HeaderView): Pick<BlockRules, 'verifyHeader'> {
+    const stored = this.opts.chain
+    return new PohRules({
+      ...this.opts,
+      chain: {
+        genesisHash: stored.genesisHash,
+        getHeader: (hash) => view.getHeader(hash),
+        getHashAt: (height) => stored.getHashAt(height),
+        isCanonical: (hash) => stored.isCanonical(hash),
+        stakesAfter: (height) => stored.stakesAfter(height),
+      },
+    })
   }
 
   /** Slot length in ms on a paced cluster (undefined: the hashing is the clock). */
