@@ -1,6 +1,6 @@
 /** Building blocks shared by pages: field lists, tables that fold into cards on phones, links. */
 import { systemContractName } from './abi.ts'
-import type { TxStatus } from './api/types.ts'
+import type { Commitment, TxStatus } from './api/types.ts'
 import { h, link, type Child } from './dom.ts'
 import { age, dateTime, shortHash } from './format.ts'
 
@@ -51,6 +51,17 @@ export function addressLink(address: string | null | undefined, full = false, co
 export function statusBadge(status: TxStatus): HTMLElement {
   const text = status === 'success' ? 'Success' : status === 'reverted' ? 'Reverted' : 'Pending'
   return h('span', { class: `badge ${status}`, 'data-status': status }, text)
+}
+
+const COMMITMENT_HINT: Record<Commitment, string> = {
+  processed: 'on this node\'s fork, not yet confirmed by votes',
+  confirmed: 'more than 2/3 of the stake voted for it or a block after it (RPC tag "safe")',
+  finalized: 'rooted: 32 votes stacked on it, never reverted (RPC tag "finalized")',
+}
+
+/** A PoH block's commitment level as a badge (processed / confirmed / finalized). */
+export function commitmentBadge(level: Commitment): HTMLElement {
+  return h('span', { class: `badge ${level}`, 'data-commitment': level, title: COMMITMENT_HINT[level] }, level)
 }
 
 /** "12 s ago" that stays current: main.ts refreshes every [data-ts] each second. */

@@ -13,6 +13,7 @@ import { mempoolPage } from './pages/mempool.ts'
 import { notFoundPage, searchPage } from './pages/misc.ts'
 import { peersPage } from './pages/peers.ts'
 import { producersPage } from './pages/producers.ts'
+import { slotsPage } from './pages/slots.ts'
 import { txPage } from './pages/tx.ts'
 import { navigate, Router, type Route } from './router.ts'
 import { resolveSearch, SearchNotFound } from './search.ts'
@@ -30,6 +31,7 @@ const routes: Route[] = [
   { pattern: /^\/block\/([^/]+)$/, page: blockPage },
   { pattern: /^\/tx\/(0x[0-9a-fA-F]{64})$/, page: txPage },
   { pattern: /^\/address\/(0x[0-9a-fA-F]{40})$/, page: accountPage },
+  { pattern: /^\/slots$/, page: slotsPage, nav: 'slots' },
   { pattern: /^\/producers$/, page: producersPage, nav: 'producers' },
   { pattern: /^\/mempool$/, page: mempoolPage, nav: 'mempool' },
   { pattern: /^\/peers$/, page: peersPage, nav: 'peers' },
@@ -39,6 +41,7 @@ const routes: Route[] = [
 
 const NAV: [string, string, string][] = [
   ['home', '/', 'Blocks'],
+  ['slots', '/slots', 'Slots'],
   ['producers', '/producers', 'Producers'],
   ['mempool', '/mempool', 'Mempool'],
   ['peers', '/peers', 'Peers'],
@@ -69,7 +72,8 @@ async function search(): Promise<void> {
   }
 }
 
-const navLinks = NAV.map(([key, path, label]) => h('a', { href: `#${path}`, 'data-nav': key }, label))
+// Slots only on PoH chains: shown once /v1/chain says the engine is "poh".
+const navLinks = NAV.map(([key, path, label]) => h('a', { href: `#${path}`, 'data-nav': key, hidden: key === 'slots' }, label))
 const liveEl = h('span', { class: 'live', 'data-live': 'connecting' })
 const chainEl = h('span', { class: 'chain' })
 const headEl = h('span', { class: 'head', 'data-testid': 'footer-head' })
@@ -108,6 +112,7 @@ function onNavigate(nav: string | undefined, sources: Set<DataSource>): void {
 getChain({ signal: AbortSignal.timeout(20_000), noteSource: () => undefined })
   .then((c) => {
     chainEl.textContent = `${c.name} · chain id ${c.chainId}`
+    if (c.engine === 'poh') navLinks.find((a) => a.dataset.nav === 'slots')?.removeAttribute('hidden')
     if (!headEl.textContent) headEl.textContent = `head #${c.head.height.toLocaleString('en-US')}`
   })
   .catch(() => { chainEl.textContent = 'node not reachable' })

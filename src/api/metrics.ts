@@ -41,6 +41,7 @@ export interface NodeReadings {
 
 export type PowReadings = Extract<EngineReadings, { kind: 'pow' }>
 export type BftReadings = Extract<EngineReadings, { kind: 'bft' }>
+export type PohReadings = Extract<EngineReadings, { kind: 'poh' }>
 
 export interface NodeMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop lag, GC) under the same prefix; default true. */
@@ -161,6 +162,23 @@ export class NodeMetrics {
     new Counter({ name: `${METRICS_PREFIX}evidence_total`, help: 'New double-vote evidence verified and pooled for inclusion (PoS)', registers, collect() { this.reset(); this.inc(r.stats().evidence) } })
   }
 
+  /** PoH chains: the clock's slot and speed, votes, fork switches, and this validator's leader slots. */
+  addPoh(r: PohReadings): void {
+    const registers = [this.registry]
+    const name = (n: string) => `${METRICS_PREFIX}poh_${n}`
+    new Gauge({ name: name('slot'), help: "Slot of this node's PoH clock (its head's slot on a node without a validator key)", registers, collect() { this.set(r.slot()) } })
+    new Gauge({ name: name('hashrate'), help: "PoH hashes per second of this node's clock (0 without a validator key)", registers, collect() { this.set(r.hashrate()) } })
+    // The engine keeps the totals; each scrape copies them.
+    const total = (n: string, help: string, read: (s: ReturnType<PohReadings['stats']>) => number) =>
+      new Counter({ name: name(n), help, registers, collect() { this.reset(); this.inc(read(r.stats())) } })
+    total('votes_received_total', 'Votes from peers verified and counted by the fork choice', (s) => s.votesIn)
+    total('votes_sent_total', 'Votes this validator signed and sent (each after its tower was written)', (s) => s.votesSent)
+    total('votes_rejected_total', 'Votes from peers refused (bad signature, no stake, undecodable ...); the sender is scored down', (s) => s.votesRejected)
+    total('reorgs_total', 'Switches to a heavier fork by stake-weighted votes (the engine\'s fork choice)', (s) => s.reorgs)
+    total('blocks_produced_total', 'Blocks this validator produced in its leader slots', (s) => s.produced)
+    total('own_slots_skipped_total', "This validator's leader slots that got no block from it", (s) => s.skippedOwn)
+  }
+
   get contentType(): string {
     return this.registry.contentType
   }
@@ -212,6 +230,7 @@ export function instrumentNode(node: InstrumentedNode, opts: NodeMetricsOptions 
   const readings = node.engine.readings
   if (readings?.kind === 'pow') metrics.addPow(readings)
   if (readings?.kind === 'bft') metrics.addBft(readings)
+  if (readings?.kind === 'poh') metrics.addPoh(readings)
   return metrics
 }
 

@@ -3,9 +3,11 @@
  * (no browser is ever downloaded). Pages record console errors and failed requests, so a test
  * can assert that a page ran cleanly.
  */
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { REPO_ROOT } from '../helpers/node-process.ts'
 
@@ -23,6 +25,17 @@ export const CHROMIUM_ARGS = [
 
 /** Where screenshots go (test artifacts, not committed). */
 export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts', 'explorer')
+
+const EXPLORER_BUILD = join(REPO_ROOT, 'artifacts', 'explorer', 'index.html')
+
+/** Builds the explorer when there is no build or explorer/ changed since the last one. */
+export async function ensureExplorerBuild(): Promise<void> {
+  const built = await stat(EXPLORER_BUILD).then((s) => s.mtimeMs, () => 0)
+  const sources = await readdir(join(REPO_ROOT, 'explorer'), { recursive: true })
+  const newest = Math.max(...(await Promise.all(sources.map((f) => stat(join(REPO_ROOT, 'explorer', f)).then((s) => s.mtimeMs)))))
+  if (built > newest) return
+  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'explorer/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT })
+}
 
 export class ChromiumMissingError extends Error {
   override readonly name = 'ChromiumMissingError'

@@ -1,9 +1,10 @@
-/** The explorer's DOM-free helpers: amounts, ages, search input shapes, block statistics. */
+/** The explorer's DOM-free helpers: amounts, ages, search input shapes, block statistics, PoH slots. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { age, compact, formatBytes, formatEth, formatGwei, formatUnits, gasShare, shortHash } from '../../explorer/src/format.ts'
 import { classify } from '../../explorer/src/query.ts'
 import { averageBlockTime, nakamotoCoefficient, niceCeil, txPerSecond } from '../../explorer/src/stats.ts'
+import { commitmentOf, entryCounts, formatHashrate, skipRate, skippedRange, slotMs, stakeShares, upcomingLeaders } from '../../explorer/src/poh.ts'
 
 describe('format', () => {
   test('amounts are exact decimal strings of wei', () => {
@@ -89,5 +90,58 @@ describe('block statistics', () => {
     assert.equal(niceCeil(2.2), 2.5)
     assert.equal(niceCeil(37), 50)
     assert.equal(niceCeil(60_780), 100_000)
+  })
+})
+
+describe('PoH helpers', () => {
+  test('a block\'s commitment from the processed / confirmed / finalized heights', () => {
+    const heights = { processed: 40, confirmed: 37, finalized: 5 }
+    assert.equal(commitmentOf(5, heights), 'finalized')
+    assert.equal(commitmentOf(0, heights), 'finalized')
+    assert.equal(commitmentOf(6, heights), 'confirmed')
+    assert.equal(commitmentOf(37, heights), 'confirmed')
+    assert.equal(commitmentOf(38, heights), 'processed')
+    assert.equal(commitmentOf(41, heights), 'processed', 'a block newer than the status read is processed')
+  })
+
+  test('slot length from the clock and the hash rate; paced clusters never faster than their pace', () => {
+    const clock = { hashesPerTick: 2500, ticksPerSlot: 64, hashesPerSlot: 160_000, slotsPerEpoch: 128, minSlotMs: null }
+    assert.equal(slotMs(clock, 400_000), 400)
+    assert.equal(slotMs(clock, 0), null, 'no clock, no pace: unknown')
+    assert.equal(slotMs({ ...clock, minSlotMs: 400 }, 4_000_000), 400, 'hashing faster than the pace')
+    assert.equal(slotMs({ ...clock, minSlotMs: 400 }, 0), 400)
+    assert.equal(formatHashrate(3_512_345), '3.51M hashes/s')
+  })
+
+  test('skipped slots: ranges and the share of slots without a block', () => {
+    assert.equal(skippedRange({ slot: 5, parentSlot: 4, skippedSlots: 0, votes: 0 }), null)
+    assert.equal(skippedRange({ slot: 5, parentSlot: 3, skippedSlots: 1, votes: 0 }), 'slot 4')
+    assert.equal(skippedRange({ slot: 9, parentSlot: 5, skippedSlots: 3, votes: 0 }), 'slots 6–8')
+    const poh = (slot: number, parentSlot: number) => ({ poh: { slot, parentSlot, skippedSlots: slot - parentSlot - 1, votes: 0 } })
+    assert.equal(skipRate([poh(10, 9), poh(9, 5), poh(5, 4), {}]), 3 / 6, 'genesis (no poh) left out')
+    assert.equal(skipRate([{}]), null)
+  })
+
+  test('coming leader turns from the current slot, and stake shares', () => {
+    const schedule = {
+      epoch: 1, firstSlot: 32, lastSlot: 63, slotsPerLeader: 4,
+      leaders: Array.from({ length: 8 }, (_, i) => ({ firstSlot: 32 + 4 * i, leader: i % 2 ? '0xb' : '0xa' })),
+      stakes: [{ address: '0xa', stake: '3000000000000000000' }, { address: '0xb', stake: '1000000000000000000' }],
+    }
+    const turns = upcomingLeaders(schedule, 41, 3)
+    assert.deepEqual(turns, [
+      { firstSlot: 40, lastSlot: 43, leader: '0xa', now: true },
+      { firstSlot: 44, lastSlot: 47, leader: '0xb', now: false },
+      { firstSlot: 48, lastSlot: 51, leader: '0xa', now: false },
+    ])
+    assert.deepEqual(upcomingLeaders(schedule, 64, 3), [], 'past the epoch')
+    assert.deepEqual(upcomingLeaders(schedule, 20, 1)[0], { firstSlot: 32, lastSlot: 35, leader: '0xa', now: false }, 'before the epoch')
+    assert.deepEqual(stakeShares(schedule).map((s) => s.share), [0.75, 0.25])
+  })
+
+  test('entry counts of a slot', () => {
+    const h = `0x${'00'.repeat(32)}`
+    const c = entryCounts({ entries: [{ numHashes: 10, hash: h, txHashes: [] }, { numHashes: 1, hash: h, txHashes: [h, h] }, { numHashes: 9, hash: h, txHashes: [] }] })
+    assert.deepEqual(c, { ticks: 2, txEntries: 1, txs: 2, hashes: 20 })
   })
 })

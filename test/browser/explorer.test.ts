@@ -10,37 +10,25 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, stat } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { promisify } from 'node:util'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromPrivateKey } from '@ethereumjs/util'
 import type { Browser, Page } from 'playwright-core'
 import { makeCommon } from '../../src/execution/index.ts'
 import { KEYS } from '../helpers/chain.ts'
 import { REPO_ROOT, rpcCall, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
-import { ARTIFACTS_DIR, horizontalOverflow, launchChromium, openPage, screenshot, waitForExpression, type WatchedPage } from './chromium.ts'
+import { ARTIFACTS_DIR, ensureExplorerBuild, horizontalOverflow, launchChromium, openPage, screenshot, waitForExpression, type WatchedPage } from './chromium.ts'
 
 type Hex = `0x${string}`
 
-const EXPLORER_BUILD = join(REPO_ROOT, 'artifacts', 'explorer', 'index.html')
 const PHONE = { width: 375, height: 812 }
 const DESKTOP = { width: 1280, height: 900 }
 const common = makeCommon(1337n)
 const SENDER_KEY = KEYS[7]!
 const SENDER = createAddressFromPrivateKey(SENDER_KEY).toString()
 const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
-
-/** Builds the explorer when there is no build or explorer/ changed since the last one. */
-async function ensureBuild(): Promise<void> {
-  const built = await stat(EXPLORER_BUILD).then((s) => s.mtimeMs, () => 0)
-  const sources = await readdir(join(REPO_ROOT, 'explorer'), { recursive: true })
-  const newest = Math.max(...(await Promise.all(sources.map((f) => stat(join(REPO_ROOT, 'explorer', f)).then((s) => s.mtimeMs)))))
-  if (built > newest) return
-  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'explorer/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT })
-}
 
 describe('block explorer in Chromium', { timeout: 300_000 }, () => {
   let producer: NodeProcess
@@ -94,7 +82,7 @@ describe('block explorer in Chromium', { timeout: 300_000 }, () => {
   }
 
   before(async () => {
-    await ensureBuild()
+    await ensureExplorerBuild()
     await mkdir(ARTIFACTS_DIR, { recursive: true })
     producer = await startNode({ args: ['--block-interval', '1000', '--p2p-port', '0'] })
     url = producer.rpcUrl

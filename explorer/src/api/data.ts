@@ -6,8 +6,8 @@
 import { ApiError, restGet } from './http.ts'
 import * as fallback from './rpc-fallback.ts'
 import type {
-  Account, Alert, AnalyticsBlock, AnalyticsSummary, BlockDetail, BlockSummary, ChainInfo, DataSource,
-  MempoolInfo, Page, Peers, Producers, TxDetail, TxSummary,
+  Account, Alert, AnalyticsBlock, AnalyticsSummary, BlockDetail, BlockPoh, BlockSummary, ChainInfo, DataSource,
+  MempoolInfo, Page, Peers, PohSchedule, PohStatus, Producers, TxDetail, TxSummary,
 } from './types.ts'
 
 /** Per page: cancellation, and a note of where its data came from. */
@@ -78,6 +78,15 @@ export const getMempool = (ctx: Ctx, limit: number, cursor?: string | null): Pro
 export const getPeers = (ctx: Ctx): Promise<Peers> => read(ctx, 'peers', '/v1/peers')
 
 export const getAlerts = (ctx: Ctx): Promise<{ items: Alert[] }> => read(ctx, 'alerts', '/v1/alerts')
+
+// PoH chains only (REST only: every node with a PoH engine serves them).
+export const getBlockPoh = (ctx: Ctx, id: string | number): Promise<BlockPoh> =>
+  read(ctx, 'block-poh', `/v1/blocks/${enc(String(id))}/poh`)
+
+export const getPohStatus = (ctx: Ctx): Promise<PohStatus> => read(ctx, 'poh-status', '/v1/poh/status')
+
+export const getPohSchedule = (ctx: Ctx, epoch?: number): Promise<PohSchedule> =>
+  read(ctx, 'poh-schedule', `/v1/poh/schedule${query({ epoch })}`)
 
 /** Whether the node answered `route` before (so pages can skip REST-only extras quietly). */
 export const restRouteMissing = (route: string): boolean => missing.has(route)

@@ -34,6 +34,8 @@ export interface BlockSummary {
   baseFeePerGas: string
   size: number
   producer: string
+  /** PoH chains (every block but genesis): where the block sits in slot time. */
+  poh?: PohSlot
 }
 
 export interface BlockDetail extends BlockSummary {
@@ -186,4 +188,61 @@ export interface RpcHeader {
   gasLimit: string
   baseFeePerGas?: string
   size?: string
+}
+
+// ---- PoH chains (engine "poh") ----
+
+export interface PohSlot {
+  slot: number
+  parentSlot: number
+  /** Slots between the parent's and this block's that got no block. */
+  skippedSlots: number
+  /** Signed votes the block carries. */
+  votes: number
+}
+
+/** GET /v1/blocks/{id}/poh */
+export interface BlockPoh {
+  slot: number
+  parentSlot: number
+  leader: string
+  startHash: string
+  endHash: string
+  entries: { numHashes: number; hash: string; txHashes: string[] }[]
+  votes: number
+  evidence: number
+}
+
+/** processed: on this node's fork; confirmed: >2/3 of the stake voted for it; finalized: rooted. */
+export type Commitment = 'processed' | 'confirmed' | 'finalized'
+
+/** GET /v1/poh/status */
+export interface PohStatus {
+  slot: number
+  leader: string | null
+  headSlot: number
+  confirmedSlot: number
+  finalizedSlot: number
+  rootSlot: number
+  heights: Record<Commitment, number>
+  hashrate: number
+  clock: { hashesPerTick: number; ticksPerSlot: number; hashesPerSlot: number; slotsPerEpoch: number; minSlotMs: number | null }
+  validator: string | null
+  tower: { root: number | null; votes: { slot: number; confirmations: number }[] } | null
+  votesIn: number
+  votesSent: number
+  votesRejected: number
+  reorgs: number
+  produced: number
+  skippedOwn: number
+}
+
+/** GET /v1/poh/schedule */
+export interface PohSchedule {
+  epoch: number
+  firstSlot: number
+  lastSlot: number
+  slotsPerLeader: number
+  leaders: { firstSlot: number; leader: string }[]
+  stakes: { address: string; stake: string }[]
 }

@@ -1,13 +1,16 @@
 /**
  * Home: chain head and finality, tx/s, and the latest blocks and transactions as they arrive
  * over the WebSocket (newHeads, newPendingTransactions). Without a live socket it polls.
+ * On PoH chains the blocks show their slots (and skipped slots) and commitment, and the
+ * stats the current slot and the confirmed height.
  */
-import { getBlock, getBlocks, getChain, getMempool, getTx, getTxs, restRouteMissing } from '../api/data.ts'
+import { getBlock, getBlocks, getChain, getMempool, getPohStatus, getTx, getTxs, restRouteMissing } from '../api/data.ts'
 import { ApiError } from '../api/http.ts'
-import type { BlockSummary, ChainInfo, RpcHeader, TxSummary } from '../api/types.ts'
-import { addressLink, ageOf, blockLink, section, stat, statusBadge, table, throttle, txLink } from '../components.ts'
+import type { BlockSummary, ChainInfo, PohStatus, RpcHeader, TxSummary } from '../api/types.ts'
+import { addressLink, ageOf, blockLink, commitmentBadge, section, stat, statusBadge, table, throttle, txLink } from '../components.ts'
 import { h, replace } from '../dom.ts'
 import { formatEth, formatInt, formatNumber, formatSeconds, gasShare } from '../format.ts'
+import { commitmentOf, skippedRange } from '../poh.ts'
 import type { PageContext } from '../router.ts'
 import { averageBlockTime, txPerSecond } from '../stats.ts'
 import { isAbort } from '../states.ts'
@@ -31,6 +34,8 @@ export async function homePage(ctx: PageContext): Promise<void> {
   let blockList: BlockSummary[] = blocks.items
   let txList: TxRow[] = txs.items
   let pendingCount: number | undefined
+  const isPoh = chain.engine === 'poh'
+  let poh: PohStatus | undefined
 
   const statsEl = h('div', { class: 'stats' })
   const blocksEl = h('div')
@@ -49,6 +54,8 @@ export async function homePage(ctx: PageContext): Promise<void> {
     const bt = averageBlockTime(blockList.slice(0, BLOCKS_KEPT))
     replace(statsEl,
       stat('Head', h('span', null, blockLink(head.height, formatInt(head.height))), 'head-height'),
+      isPoh ? stat('Slot', poh ? formatInt(poh.slot) : '—', 'poh-slot', 'the slot of this node\'s PoH clock') : null,
+      isPoh ? stat('Confirmed', poh ? blockLink(poh.heights.confirmed, formatInt(poh.heights.confirmed)) : '—', 'confirmed-height', 'more than 2/3 of the stake voted for it (RPC tag "safe")') : null,
       stat('Finalized', h('span', null, blockLink(finalized.height, formatInt(finalized.height)), h('span', { class: 'muted small' }, head.height > finalized.height ? ` (−${head.height - finalized.height})` : '')), 'finalized-height'),
       stat('Tx/s', formatNumber(tps, 2), 'tps', `over the last ${Math.min(blockList.length, BLOCKS_KEPT)} blocks`),
       stat('Block time', formatSeconds(bt), 'block-time', `average over the latest blocks${chain.blockTime ? `; target ${chain.blockTime} s` : ''}`),
@@ -56,12 +63,19 @@ export async function homePage(ctx: PageContext): Promise<void> {
     )
   }
   const renderBlocks = (fresh?: string): void => {
+    const slotColumns = isPoh
+      ? [
+        { label: 'Slot', cell: (b: BlockSummary) => (b.poh ? h('span', { class: 'nowrap', title: skippedRange(b.poh) ? `skipped before it: ${skippedRange(b.poh)}` : '' }, formatInt(b.poh.slot), b.poh.skippedSlots > 0 ? h('span', { class: 'muted small' }, ` +${b.poh.skippedSlots} skipped`) : null) : h('span', { class: 'muted' }, 'genesis')) },
+        { label: 'Status', cell: (b: BlockSummary) => (poh ? commitmentBadge(commitmentOf(b.height, poh.heights)) : '—') },
+      ]
+      : []
     replace(blocksEl, table<BlockSummary>([
       { label: 'Block', cell: (b) => blockLink(b.height, formatInt(b.height)) },
+      ...slotColumns,
       { label: 'Age', cell: (b) => ageOf(b.timestamp) },
       { label: 'Txs', cell: (b) => formatInt(b.txCount), class: 'num' },
-      { label: 'Gas used', cell: (b) => gasShare(b.gasUsed, b.gasLimit), class: 'num' },
-      { label: 'Producer', cell: (b) => addressLink(b.producer) },
+      ...(isPoh ? [] : [{ label: 'Gas used', cell: (b: BlockSummary) => gasShare(b.gasUsed, b.gasLimit), class: 'num' }]),
+      { label: isPoh ? 'Leader' : 'Producer', cell: (b) => addressLink(b.producer) },
     ], blockList.slice(0, BLOCKS_SHOWN), {
       empty: 'No blocks yet.',
       rowAttrs: (b) => ({ 'data-height': String(b.height), ...(b.hash === fresh ? { class: 'fresh' } : {}) }),
@@ -85,8 +99,10 @@ export async function homePage(ctx: PageContext): Promise<void> {
   }, REFRESH_MS)
   const refreshFinality = throttle(() => {
     getChain(ctx).then((c) => { finalized = c.finalized; if (c.head.height > head.height) head = c.head; renderStats() }).catch(() => undefined)
+    if (isPoh) getPohStatus(ctx).then((s) => { poh = s; renderStats(); renderBlocks() }).catch(() => undefined)
   }, REFRESH_MS)
   refreshPending()
+  if (isPoh) refreshFinality()
 
   const addBlock = (b: BlockSummary & { transactions?: TxSummary[] }): void => {
     // A block at a height we already have is a reorg: drop what it replaced and above.

@@ -12,6 +12,7 @@ import type { Receipt } from '../../execution/index.ts'
 import { effectiveGasPrice } from '../eth/format.ts'
 import { contractAddressOf } from '../eth/tx-info.ts'
 import { decodeLog, type DecodedLog } from './log-decode.ts'
+import type { PohSlotJSON } from './poh-view.ts'
 
 export interface BlockSummaryJSON {
   height: number
@@ -24,6 +25,8 @@ export interface BlockSummaryJSON {
   baseFeePerGas: string
   size: number
   producer: string
+  /** PoH chains (every block but genesis): its slot, parent slot, skipped slots and carried votes. */
+  poh?: PohSlotJSON
 }
 
 export type TxStatus = 'success' | 'reverted' | 'pending'

@@ -29,6 +29,7 @@ import { analyticsRoutes } from './routes/analytics.ts'
 import { blockRoutes } from './routes/blocks.ts'
 import { chainRoutes } from './routes/chain.ts'
 import { networkRoutes } from './routes/network.ts'
+import { pohRoutes } from './routes/poh.ts'
 import { txRoutes } from './routes/txs.ts'
 import { ChainView } from './view.ts'
 
@@ -98,6 +99,7 @@ export async function registerRestApi(app: FastifyInstance, opts: RestApiOptions
         { name: 'accounts' },
         { name: 'network', description: 'Mempool and peers' },
         { name: 'analytics', description: 'Producers, block series, reorgs, alerts' },
+        { name: 'poh', description: 'Proof of History chains (engine poh, e.g. solana-like): slots, entries, the clock, leaders' },
         { name: 'admin', description: 'Needs an API key' },
       ],
       components: {
@@ -140,6 +142,7 @@ export async function registerRestApi(app: FastifyInstance, opts: RestApiOptions
     })
     chainRoutes(scope, ctx)
     blockRoutes(scope, ctx)
+    pohRoutes(scope, ctx)
     txRoutes(scope, ctx)
     accountRoutes(scope, ctx)
     networkRoutes(scope, ctx)

@@ -69,6 +69,16 @@ export const windowQuery = (name: string, def: number, max: number) =>
 
 // ---- responses ----
 
+export const pohSlotSchema = {
+  ...object({
+    slot: int(),
+    parentSlot: int('slot of the parent block'),
+    skippedSlots: int('slots between the parent and this block that got no block'),
+    votes: int('signed validator votes the block carries'),
+  }),
+  description: 'PoH chains, every block but genesis: where the block sits in slot time',
+}
+
 export const blockSummarySchema = object({
   height: int(),
   hash: hash(),
@@ -79,8 +89,9 @@ export const blockSummarySchema = object({
   gasLimit: dec('gas'),
   baseFeePerGas: dec('wei'),
   size: int('bytes on the wire (header + body)'),
-  producer: address('miner, proposer or dev producer (EIP-55)'),
-})
+  producer: address('miner, proposer, PoH leader or dev producer (EIP-55)'),
+  poh: pohSlotSchema,
+}, ['poh'])
 
 const txSummaryProperties = {
   hash: hash(),
@@ -132,14 +143,14 @@ export const blockDetailSchema = object({
   confirmations: int('blocks on top of this one, plus one'),
   finalized: { type: 'boolean' },
   transactions: { type: 'array', items: txSummarySchema },
-})
+}, ['poh'])
 
 const headRef = object({ height: int(), hash: hash(), timestamp: int('unix seconds') })
 export const chainSchema = object({
   name: str(),
   chainId: int(),
-  engine: { type: 'string', description: 'dev, bft or pow' },
-  consensus: { type: 'string', description: 'dev, poa, pos or pow' },
+  engine: { type: 'string', description: 'dev, bft, pow or poh' },
+  consensus: { type: 'string', description: 'dev, poa, pos, pow or poh' },
   blockTime: num('target seconds between blocks'),
   genesisHash: hash(),
   head: headRef,
@@ -220,7 +231,7 @@ export const peersSchema = object({
 export const analyticsBlocksSchema = object({
   items: {
     type: 'array',
-    items: object({ ...blockSummarySchema.properties, blockTime: nullable(num('seconds since the parent; null at genesis')) }),
+    items: object({ ...blockSummarySchema.properties, blockTime: nullable(num('seconds since the parent; null at genesis')) }, ['poh']),
   },
 })
 
@@ -285,4 +296,78 @@ export const permissionsTxResult = object({
   action: { type: 'string', enum: ['propose', 'vote', 'execute'] },
   args: { type: 'array', items: str() },
   message: str(),
+})
+
+// ---- PoH chains ----
+
+export const epochQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { epoch: { type: 'integer', minimum: 0, maximum: 999_999_999_999_999, description: 'an epoch number (default: the head\'s); at most the next epoch' } },
+} as const
+
+export const blockPohSchema = object({
+  slot: int(),
+  parentSlot: int('slot of the parent block: its endHash is this block\'s startHash'),
+  leader: address('the slot\'s leader, who signed the block (EIP-55)'),
+  startHash: hash('the PoH hash the slot starts from (the parent\'s endHash; block 1: the genesis hash)'),
+  endHash: hash('the hash after the last entry'),
+  entries: {
+    type: 'array',
+    description: 'in order: h = sha256(h) numHashes times from startHash; an entry with txHashes replaces its last hash by sha256(h || root), root the RFC 6962 Merkle root of txHashes',
+    items: object({
+      numHashes: int('hashes since the previous entry (at least 1)'),
+      hash: hash('the hash after them'),
+      txHashes: { type: 'array', items: hash(), description: 'empty for a tick' },
+    }),
+  },
+  votes: int('signed validator votes the block carries'),
+  evidence: int('duplicate-block evidence the block carries (slashes a leader)'),
+})
+
+const towerSchema = {
+  ...nullable(object({
+    root: nullable(int('the validator\'s rooted slot; null before its first root')),
+    votes: { type: 'array', items: object({ slot: int(), confirmations: int('votes stacked on it: lockout 2^confirmations slots') }) },
+  })),
+  description: 'this validator\'s vote tower; null on a node without a validator key',
+}
+
+export const pohStatusSchema = object({
+  slot: int('the slot of this node\'s clock now (its head\'s slot when it runs no clock)'),
+  leader: nullable(address('the leader of that slot')),
+  headSlot: int('slot of the head block'),
+  confirmedSlot: int('newest slot voted for by more than 2/3 of the stake'),
+  finalizedSlot: int('newest rooted slot (maximum lockout)'),
+  rootSlot: int('the fork tree\'s root on this node'),
+  heights: object({
+    processed: int('head height: the block this node runs on'),
+    confirmed: int('the JSON-RPC "safe" tag: more than 2/3 of the stake voted for it or a descendant'),
+    finalized: int('the JSON-RPC "finalized" tag: rooted, never reverted'),
+  }),
+  hashrate: num('PoH hashes per second of this node\'s clock (0 without a validator key)'),
+  clock: object({
+    hashesPerTick: int(),
+    ticksPerSlot: int(),
+    hashesPerSlot: int(),
+    slotsPerEpoch: int(),
+    minSlotMs: nullable(num('paced clusters: the shortest a slot may last; null when the hashing alone is the clock')),
+  }),
+  validator: nullable(address('this node\'s validator address; null on a follower')),
+  tower: towerSchema,
+  votesIn: int('votes from peers verified and counted'),
+  votesSent: int('votes this validator signed and sent'),
+  votesRejected: int('votes from peers refused (bad signature, no stake, lockout violation ...)'),
+  reorgs: int('switches to a heavier fork by votes'),
+  produced: int('blocks this validator produced as leader'),
+  skippedOwn: int('this validator\'s leader slots that got no block'),
+})
+
+export const pohScheduleSchema = object({
+  epoch: int(),
+  firstSlot: int(),
+  lastSlot: int(),
+  slotsPerLeader: int('consecutive slots each leader holds'),
+  leaders: { type: 'array', items: object({ firstSlot: int(), leader: address() }) },
+  stakes: { type: 'array', items: object({ address: address(), stake: dec('wei staked at the epoch boundary') }), description: 'the stake the schedule was drawn by' },
 })

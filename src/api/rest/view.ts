@@ -38,6 +38,8 @@ export class ChainView {
     const b = block ?? this.chain.getBlock(hash)
     if (!b) return undefined
     const s = blockSummary(hash, b)
+    const poh = this.consensus.poh?.slotOf(b.header)
+    if (poh) s.poh = poh
     this.summaries.set(key, s)
     if (this.summaries.size > SUMMARY_CACHE) this.summaries.delete(this.summaries.keys().next().value!)
     return s

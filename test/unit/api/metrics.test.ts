@@ -147,6 +147,36 @@ describe('NodeMetrics', () => {
     assert.equal(valueOf(e, 'catena_bft_votes_total', { type: 'prevote' }), 10)
     assert.equal(valueOf(e, 'catena_evidence_total'), 1)
   })
+
+  test('PoH families: slot and clock gauges, vote, reorg and leader-slot counters read live', async () => {
+    const m = new NodeMetrics(readings(), { defaultMetrics: false })
+    let slot = 41
+    const stats = { votesIn: 12, votesRejected: 2, votesSent: 5, reorgs: 1, produced: 7, skippedOwn: 3 }
+    m.addPoh({ kind: 'poh', slot: () => slot, hashrate: () => 3_500_000, stats: () => stats })
+    let e = await scrape(m)
+    const want: Record<string, [string, number]> = {
+      catena_poh_slot: ['gauge', 41],
+      catena_poh_hashrate: ['gauge', 3_500_000],
+      catena_poh_votes_received_total: ['counter', 12],
+      catena_poh_votes_sent_total: ['counter', 5],
+      catena_poh_votes_rejected_total: ['counter', 2],
+      catena_poh_reorgs_total: ['counter', 1],
+      catena_poh_blocks_produced_total: ['counter', 7],
+      catena_poh_own_slots_skipped_total: ['counter', 3],
+    }
+    for (const [family, [type, value]] of Object.entries(want)) {
+      assert.equal(e.types.get(family), type, family)
+      assert.equal(valueOf(e, family), value, family)
+    }
+    assert.equal(e.types.has('catena_hashrate'), false, 'the PoW hashrate is another family')
+    slot = 44
+    stats.votesIn = 20
+    stats.skippedOwn = 4
+    e = await scrape(m)
+    assert.equal(valueOf(e, 'catena_poh_slot'), 44)
+    assert.equal(valueOf(e, 'catena_poh_votes_received_total'), 20)
+    assert.equal(valueOf(e, 'catena_poh_own_slots_skipped_total'), 4)
+  })
 })
 
 describe('RPC observer', () => {
@@ -250,5 +280,14 @@ describe('instrumentNode', () => {
     const ep = await scrape(powMetrics)
     assert.equal(valueOf(ep, 'catena_hashrate'), 99)
     assert.equal(ep.types.has('catena_bft_round'), false)
+
+    const stats2 = { votesIn: 3, votesRejected: 0, votesSent: 2, reorgs: 0, produced: 1, skippedOwn: 0 }
+    const poh = { type: 'poh', readings: { kind: 'poh', slot: () => 9, hashrate: () => 1000, stats: () => stats2 } } as unknown as ConsensusEngine
+    const pohMetrics = instrumentNode({ ...node, engine: poh }, { defaultMetrics: false })
+    const eh = await scrape(pohMetrics)
+    assert.equal(valueOf(eh, 'catena_poh_slot'), 9)
+    assert.equal(valueOf(eh, 'catena_poh_votes_sent_total'), 2)
+    assert.equal(eh.types.has('catena_bft_round'), false)
+    assert.equal(eh.types.has('catena_hashrate'), false)
   })
 })

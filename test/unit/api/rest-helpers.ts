@@ -70,8 +70,10 @@ export interface RestApp {
 
 export interface RestAppOptions {
   spec?: ChainSpec
-  /** What the REST API reads from an engine; its rules are also the importer's. */
+  /** What the REST API reads from an engine; its rules are also the importer's (unless `chain` is given). */
   engine?: EngineLike & { rules: BlockRules }
+  /** A chain opened by the caller (e.g. a PoH chain whose importer applies PohRules); `spec` is ignored. */
+  chain?: TestChain
   apiKeys?: string[]
   rateLimitPerMinute?: number
   network?: boolean
@@ -81,7 +83,7 @@ export interface RestAppOptions {
 }
 
 export async function restApp(opts: RestAppOptions = {}): Promise<RestApp> {
-  const t = await openTestChain({ ...(opts.spec ? { spec: opts.spec } : {}), ...(opts.engine ? { engine: opts.engine.rules } : {}) })
+  const t = opts.chain ?? (await openTestChain({ ...(opts.spec ? { spec: opts.spec } : {}), ...(opts.engine ? { engine: opts.engine.rules } : {}) }))
   const { logger } = captureLogger()
   const spec = t.spec
   const mempool = new Mempool({
