@@ -117,6 +117,7 @@ export class PohEngine implements ConsensusEngine {
 
   /** What the explorer and RPC show: slots, leader, confirmation levels, the clock. */
   status() {
+    if (!this.fc) throw new EngineParamsError('the poh engine is starting: ask again in a moment')
     const fin = this.fc.finality()
     const slot = this.leader?.currentSlot() ?? this.headSlot()
     const head = this.host.head()
