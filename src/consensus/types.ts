@@ -89,4 +89,10 @@ export interface ConsensusEngine {
    * as Hardhat does, so a client can read its effects right away; other engines resolve at once.
    */
   txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
+  /**
+   * Engines whose block producers are known ahead (PoH: the leader schedule): the validator
+   * addresses txs should be sent to (the current and next leaders) instead of flooding every
+   * peer. Undefined: txs are gossiped to all.
+   */
+  txForwardTargets?(): Uint8Array[]
 }

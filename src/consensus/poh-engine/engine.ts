@@ -20,6 +20,7 @@ import type { ConsensusTransport, TransportVerdict } from '../bft-engine/transpo
 import {
   ForkChoice,
   PohGenerator,
+  SLOTS_PER_LEADER,
   PohVerifier,
   Tower,
   decodePohVote,
@@ -39,6 +40,8 @@ import { readRootFile, writeRootFile } from './root-file.ts'
 /** Votes for slots further ahead of our head than this are not taken (they could only wait). */
 const VOTE_WINDOW_SLOTS = 256n
 const GOSSIP_PENALTY = 20
+/** Txs go to the leaders of this many leader groups (4 slots each) from now: the current and the next. */
+const TX_FORWARD_GROUPS = 2n
 
 export interface PohEngineOptions {
   chainId: bigint
@@ -114,6 +117,25 @@ export class PohEngine implements ConsensusEngine {
   }
 
   async txSubmitted(): Promise<void> {}
+
+  /** The current leader and the next ones (distinct, TX_FORWARD_GROUPS leader groups ahead): where txs go. */
+  txForwardTargets(): Uint8Array[] {
+    if (!this.host) return []
+    const head = this.host.head()
+    const slot = this.leader?.currentSlot() ?? this.headSlot() + 1n
+    const out: Uint8Array[] = []
+    const seen = new Set<string>()
+    const per = BigInt(SLOTS_PER_LEADER)
+    for (let g = 0n; g < TX_FORWARD_GROUPS; g++) {
+      const l = this.leaderBytes(slot + g * per, head.hash)
+      if (!l) continue
+      const key = bytesToHex(l)
+      if (seen.has(key)) continue
+      seen.add(key)
+      out.push(l)
+    }
+    return out
+  }
 
   /** What the explorer and RPC show: slots, leader, confirmation levels, the clock. */
   status() {
