@@ -26,7 +26,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { TEST_MNEMONIC, deriveKeys } from '../src/wallet/hd.ts'
@@ -59,6 +58,7 @@ import {
   type BftNetwork,
   type RunnerChoice,
 } from './lib/bft-network.ts'
+import { cpuUsed } from './lib/cpu.ts'
 import { BenchError, errorCode, errorMessage } from './lib/errors.ts'
 import { ProgressLine } from './lib/progress.ts'
 import { commandLine, machineInfo, writeSection } from './lib/report.ts'
@@ -301,27 +301,6 @@ async function run(args: Args, ui: ProgressLine): Promise<RunOutcome> {
   } catch (err) {
     ui.log(`[bft] FAILED (${errorCode(err)}): ${errorMessage(err)}`)
     return { result: { ...base, runner: runner.reason, error: { code: errorCode(err), message: errorMessage(err) } }, net, profileDir, window }
-  }
-}
-
-interface CpuSample {
-  elapsedMs: number
-  validators: Array<number | undefined>
-  generator: NodeJS.CpuUsage
-}
-
-/** CPU used from the first sample to the first one at or after `cutMs`. */
-function cpuUsed(samples: readonly CpuSample[], cutMs: number, finalTxs: number): NonNullable<BftResult['cpu']> {
-  const start = samples[0]!
-  const end = samples.find((x) => x.elapsedMs >= cutMs) ?? samples[samples.length - 1]!
-  const validators = end.validators.map((c, i) => (c === undefined || start.validators[i] === undefined ? undefined : c - start.validators[i]!))
-  const validatorSum = validators.reduce<number>((a, c) => a + (c ?? 0), 0)
-  return {
-    seconds: end.elapsedMs / 1000,
-    cores: os.cpus().length,
-    validators,
-    generator: (end.generator.user + end.generator.system - start.generator.user - start.generator.system) / 1e6,
-    perFinalTxMs: finalTxs > 0 ? (validatorSum * 1000) / finalTxs : undefined,
   }
 }
 

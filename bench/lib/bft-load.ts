@@ -16,9 +16,9 @@ import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { hexToBytes, keccak256, serializeTransaction, toHex, type Hex, type TransactionSerializableEIP1559 } from 'viem'
-import WebSocket from 'ws'
 import { privateKeyToAddress, signDigest } from '../../src/crypto/secp256k1.ts'
 import { BenchError } from './errors.ts'
+import { subscribeNewHeads, type NewHeadsSubscription } from './new-heads.ts'
 import type { Machine } from './report.ts'
 import { quantity, toQuantity, type RpcClient } from './rpc.ts'
 
@@ -118,7 +118,7 @@ export interface SignedTx {
   hash: Hex
 }
 
-/** An EIP-1559 value transfer with free gas (fee cap 0, tip 0), signed with the native backend. */
+/** An EIP-1559 value transfer (tip 0; fee cap 0 = free gas unless given), signed with the native backend. */
 export function signTransfer(key: Uint8Array, from: Hex, tx: { chainId: number; nonce: number; to: Hex; value: bigint; maxFeePerGas?: bigint }): SignedTx {
   const unsigned: TransactionSerializableEIP1559 = {
     type: 'eip1559',
@@ -169,6 +169,8 @@ export interface LoadPlanOptions {
   senders: Account[]
   /** Wei each sender gets. */
   fundEach: bigint
+  /** Fee cap of every tx (funding and transfers; tip 0); default 0, for free-gas chains. */
+  maxFeePerGas?: bigint
 }
 
 /**
@@ -191,7 +193,7 @@ export function buildLoadPlan(o: LoadPlanOptions): LoadPlan {
   o.senders.forEach((s, j) => {
     const f = j % o.funders.length
     const funder = o.funders[f]!
-    funding.push(signTransfer(funder.key, funder.address, { chainId: o.chainId, nonce: funderNonce[f]!++, to: s.address, value: o.fundEach }))
+    funding.push(signTransfer(funder.key, funder.address, { chainId: o.chainId, nonce: funderNonce[f]!++, to: s.address, value: o.fundEach, maxFeePerGas: o.maxFeePerGas }))
   })
 
   const counts = o.senders.map((_, j) => Math.floor(o.txs / S) + (j < o.txs % S ? 1 : 0))
@@ -202,7 +204,7 @@ export function buildLoadPlan(o: LoadPlanOptions): LoadPlan {
       if (k >= counts[j]!) continue
       const s = o.senders[j]!
       const v = j % o.validators
-      const signed = signTransfer(s.key, s.address, { chainId: o.chainId, nonce: k, to: toHex(randomBytes(20)), value: 1_000_000_000n + BigInt(seq++) })
+      const signed = signTransfer(s.key, s.address, { chainId: o.chainId, nonce: k, to: toHex(randomBytes(20)), value: 1_000_000_000n + BigInt(seq++), maxFeePerGas: o.maxFeePerGas })
       queues[v]!.push({ ...signed, validator: v })
     }
   }
@@ -335,15 +337,14 @@ export interface SeenBlock {
  * net), fetches every new block with its tx hashes in height order, and reports each to
  * `onBlock` with the time its head was first seen.
  */
-export class HeadFollower {
-  private ws?: WebSocket
+export class HeadFollower implements Follower {
+  private heads?: NewHeadsSubscription
   private pollTimer?: NodeJS.Timeout
   private known: number
   private fetched: number
   private readonly seenAt = new Map<number, number>()
   private draining = false
   private stopped = false
-  private wsFailed: string | undefined
 
   constructor(
     private readonly rpc: RpcClient,
@@ -364,44 +365,13 @@ export class HeadFollower {
         (err) => this.onError(err),
       )
     }, pollMs)
-    await new Promise<void>((resolve) => {
-      const ws = new WebSocket(this.wsUrl)
-      this.ws = ws
-      let subscribed = false
-      // Before the subscription is confirmed a failure ends start(); after it, polling carries on alone.
-      const fail = (why: string) => {
-        if (this.stopped) return
-        this.wsFailed ??= subscribed ? `${why} during the run` : why
-        resolve()
-      }
-      ws.on('open', () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] })))
-      ws.on('message', (data) => {
-        const now = performance.now()
-        let msg: { id?: unknown; result?: unknown; error?: { message?: unknown }; method?: unknown; params?: { result?: { number?: unknown } } }
-        try {
-          msg = JSON.parse(String(data)) as typeof msg
-        } catch {
-          return
-        }
-        if (msg.id === 1) {
-          if (msg.error) fail(`eth_subscribe: ${String(msg.error.message)}`)
-          else {
-            subscribed = true
-            resolve()
-          }
-        } else if (msg.method === 'eth_subscription' && typeof msg.params?.result?.number === 'string') {
-          this.noteHead(Number(BigInt(msg.params.result.number)), now)
-        }
-      })
-      ws.on('error', (err) => fail(err.message))
-      ws.on('close', () => fail('closed'))
-      setTimeout(() => subscribed || fail('no answer to eth_subscribe within 5 s'), 5000).unref()
-    })
+    this.heads = await subscribeNewHeads(this.wsUrl, (height, at) => this.noteHead(height, at))
+    if (this.stopped) this.heads.close()
   }
 
   /** Why the WebSocket is not used (polling only), if it failed. */
   get websocketProblem(): string | undefined {
-    return this.wsFailed
+    return this.heads?.problem
   }
 
   get height(): number {
@@ -411,9 +381,7 @@ export class HeadFollower {
   stop(): void {
     this.stopped = true
     if (this.pollTimer) clearInterval(this.pollTimer)
-    this.ws?.removeAllListeners()
-    this.ws?.on('error', () => undefined)
-    this.ws?.close()
+    this.heads?.close()
   }
 
   private noteHead(height: number, now = performance.now()): void {
@@ -461,8 +429,30 @@ export interface LoadProgress {
   total: number
   final: number
   rejected: number
+  /** Txs seen in a confirmed block and not final yet (followers that report confirmations). */
+  confirmed?: number
   height: number
   lastBlockTxs: number
+}
+
+/** What follows finality for runOpenLoop. */
+export interface Follower {
+  /** Resolves once it follows (blocks before that are not the run's). */
+  start(): Promise<void>
+  stop(): void
+  /** The last final height it reported. */
+  readonly height: number
+  /** Set when new heads come by polling only. */
+  readonly websocketProblem: string | undefined
+}
+
+/** Where a follower reports, in height order. */
+export interface FollowerSink {
+  /** A block is final (`block.seenAt`: performance.now() when that was learned). */
+  final(block: SeenBlock, txHashes: readonly string[], blockHash?: string): void
+  /** A block is confirmed but not final yet (`at`: performance.now()); it may still be orphaned. */
+  confirmed(at: number, blockHash: string, txHashes: readonly string[]): void
+  error(err: unknown): void
 }
 
 export interface OpenLoopOptions {
@@ -471,7 +461,11 @@ export interface OpenLoopOptions {
   graceSeconds: number
   /** One batch client per validator, by index. */
   endpoints: readonly BatchRpc[]
-  follower: { rpc: RpcClient; wsUrl: string; startHeight: number }
+  /**
+   * Who says when txs are final: by default one node's new heads (BFT: a committed block is
+   * final); `create` builds another follower (e.g. one that reads the safe and finalized tags).
+   */
+  follower: { rpc: RpcClient; wsUrl: string; startHeight: number } | { create(sink: FollowerSink): Follower }
   onProgress?: (p: LoadProgress) => void
   onWarning?: (text: string) => void
 }
@@ -489,6 +483,15 @@ export interface TxOutcome {
   ackAt?: number
   finalAt?: number
   finalHeight?: number
+  /** The final block's hash, when the follower reports hashes. */
+  finalHash?: string
+  /**
+   * When it was first seen in a confirmed block, by that block's hash (a fork can orphan one
+   * confirmed block and confirm another); only followers that report confirmations fill it.
+   */
+  confirmedIn?: Map<string, number>
+  /** Submit-to-confirmed ends here: when the block that became final was confirmed (finalAt when not reported). */
+  confirmedAt?: number
   error?: string
 }
 
@@ -508,6 +511,29 @@ export interface LoadRun {
 }
 
 const monoUs = () => Number(process.hrtime.bigint() / 1000n)
+
+/**
+ * A tx seen in a final block (`block.seenAt`: performance.now(); `startedAt`: the run's start).
+ * Submit-to-confirmed ends when that very block was seen confirmed: a confirmation in a block a
+ * fork orphaned does not count. Returns false when the tx was already final.
+ */
+export function stampFinal(out: TxOutcome, block: SeenBlock, blockHash: string | undefined, startedAt: number): boolean {
+  if (out.finalAt !== undefined) return false
+  out.finalAt = block.seenAt - startedAt
+  out.finalHeight = block.height
+  out.finalHash = blockHash
+  out.confirmedAt = (blockHash === undefined ? undefined : out.confirmedIn?.get(blockHash)) ?? out.finalAt
+  return true
+}
+
+/** A tx seen in a confirmed block (`at`: performance.now()); true when it is the tx's first confirmation. */
+export function stampConfirmed(out: TxOutcome, at: number, blockHash: string, startedAt: number): boolean {
+  if (out.finalAt !== undefined) return false
+  out.confirmedIn ??= new Map()
+  const first = out.confirmedIn.size === 0
+  if (!out.confirmedIn.has(blockHash)) out.confirmedIn.set(blockHash, at - startedAt)
+  return first
+}
 
 /** Sends the plan open-loop at `rate` tx/s and follows finality until all are final or the grace period ends. */
 export async function runOpenLoop(plan: LoadPlan, o: OpenLoopOptions): Promise<LoadRun> {
@@ -530,29 +556,39 @@ export async function runOpenLoop(plan: LoadPlan, o: OpenLoopOptions): Promise<L
   const warn = (text: string) => {
     if (warned++ < 5) o.onWarning?.(text)
   }
-  const follower = new HeadFollower(
-    o.follower.rpc,
-    o.follower.wsUrl,
-    o.follower.startHeight,
-    (block, hashes) => {
+  let confirmed = 0
+  const sink: FollowerSink = {
+    final: (block, hashes, blockHash) => {
       blocks.push(block)
       lastBlockTxs = block.txCount
       for (const h of hashes) {
         const out = byHash.get(h)
-        if (out && out.finalAt === undefined) {
-          out.finalAt = block.seenAt - startedAt
-          out.finalHeight = block.height
+        if (!out) continue
+        const wasConfirmed = out.finalAt === undefined && (out.confirmedIn?.size ?? 0) > 0
+        if (stampFinal(out, block, blockHash, startedAt)) {
+          if (wasConfirmed) confirmed--
           final++
         }
       }
     },
-    (err) => warn(`following heads: ${err instanceof Error ? err.message : String(err)}`),
-  )
+    confirmed: (at, blockHash, hashes) => {
+      for (const h of hashes) {
+        const out = byHash.get(h)
+        if (out && stampConfirmed(out, at, blockHash, startedAt)) confirmed++
+      }
+    },
+    error: (err) => warn(`following finality: ${err instanceof Error ? err.message : String(err)}`),
+  }
+  const spec = o.follower
+  const follower: Follower =
+    'create' in spec
+      ? spec.create(sink)
+      : new HeadFollower(spec.rpc, spec.wsUrl, spec.startHeight, (block, hashes) => sink.final(block, hashes), (err) => sink.error(err))
   await follower.start()
   if (follower.websocketProblem) warn(`WebSocket newHeads unavailable (${follower.websocketProblem}); polling eth_blockNumber`)
 
   const progress = () =>
-    o.onProgress?.({ elapsedMs: performance.now() - startedAt, sent, total: plan.total, final, rejected, height: follower.height, lastBlockTxs })
+    o.onProgress?.({ elapsedMs: performance.now() - startedAt, sent, total: plan.total, final, rejected, confirmed, height: follower.height, lastBlockTxs })
   const ticker = setInterval(progress, 500)
   const inFlight = new Set<Promise<void>>()
   try {
@@ -645,6 +681,15 @@ export interface BftResult extends BftParams {
   rejected?: number
   /** Seconds, submit to final. */
   latency?: LatencyStats
+  /**
+   * Seconds, submit to confirmed in the block that became final (the same as `latency` where
+   * blocks are final once made, as with BFT).
+   */
+  confirmLatency?: LatencyStats
+  /** Final txs that were first confirmed in another block, one a fork orphaned. */
+  reconfirmed?: number
+  /** Final txs / (last final - first final): the rate blocks became final at, without the finality delay. */
+  steadyTps?: number
   /** Seconds, submit to the node's answer. */
   ack?: LatencyStats
   /** Most the load generator sent a batch after its due time (ms): small = the offered load was open-loop as planned. */
@@ -679,6 +724,8 @@ export function summarizeRun(run: Pick<LoadRun, 'outcomes' | 'blocks'>, blockGas
   const finals = outcomes.filter((t) => t.finalAt !== undefined && t.submitAt !== undefined)
   const lastFinal = finals.reduce((a, t) => Math.max(a, t.finalAt!), -Infinity)
   const latencies = finals.map((t) => (t.finalAt! - t.submitAt!) / 1000)
+  const confirmLatencies = finals.map((t) => ((t.confirmedAt ?? t.finalAt!) - t.submitAt!) / 1000)
+  const firstFinal = finals.reduce((a, t) => Math.min(a, t.finalAt!), Infinity)
   const acks = outcomes.filter((t) => t.ackAt !== undefined && t.submitAt !== undefined).map((t) => (t.ackAt! - t.submitAt!) / 1000)
   const lostTxs = outcomes.filter((t) => t.finalAt === undefined && t.error === undefined)
   const rejectedTxs = outcomes.filter((t) => t.finalAt === undefined && t.error !== undefined)
@@ -701,7 +748,10 @@ export function summarizeRun(run: Pick<LoadRun, 'outcomes' | 'blocks'>, blockGas
     final: finals.length,
     lost: lostTxs.length,
     rejected: rejectedTxs.length,
+    steadyTps: finals.length > 1 && lastFinal > firstFinal ? (finals.length / (lastFinal - firstFinal)) * 1000 : undefined,
     latency: latencyStats(latencies),
+    confirmLatency: latencyStats(confirmLatencies),
+    reconfirmed: finals.filter((t) => t.confirmedIn !== undefined && [...t.confirmedIn.keys()].some((h) => h !== t.finalHash)).length,
     ack: latencyStats(acks),
     blocks: heights.size,
     txsPerBlock: heights.size ? finals.length / heights.size : undefined,
@@ -716,6 +766,7 @@ export function summarizeRun(run: Pick<LoadRun, 'outcomes' | 'blocks'>, blockGas
 function lostReason(t: TxOutcome, firstRefusedNonce: ReadonlyMap<string, number>): string {
   const refused = t.from === undefined ? undefined : firstRefusedNonce.get(t.from)
   if (refused !== undefined && t.nonce !== undefined && refused < t.nonce) return `not final: behind its sender's refused nonce ${refused}`
+  if (t.confirmedIn?.size) return 'confirmed, but not final within the grace period'
   return 'not final within the grace period'
 }
 

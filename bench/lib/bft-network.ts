@@ -94,7 +94,11 @@ export interface Validator {
 
 export interface BftChainInfo {
   name: string
+  /** bft, or poh (validators with stakes as their power; blocks final well after they are made). */
+  engine: 'bft' | 'poh'
   chainId: bigint
+  /** The slot length of a poh chain (ms). */
+  blockTimeMs?: number
   blockGasLimit: bigint
   timeouts?: BftTimeoutsSpec
   /** Validators in the chain spec (the network may run fewer). */
@@ -142,11 +146,15 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** The chain's BFT parameters and the private keys of its first `n` validators. */
+/**
+ * The chain's parameters and the private keys of its first `n` validators: a BFT chain, or a
+ * PoH chain (its validators' stakes are their voting power, and it too needs more than 2/3).
+ */
 export function bftChainKeys(chain: string, n: number): { info: BftChainInfo; keys: Uint8Array[] } {
   const spec = loadChainSpec(chain)
-  if (spec.engine.type !== 'bft') throw new BenchError('BAD_ARGS', `chain ${chain} has engine "${spec.engine.type}", not bft`)
-  const validators = spec.engine.validators
+  const engine = spec.engine
+  if (engine.type !== 'bft' && engine.type !== 'poh') throw new BenchError('BAD_ARGS', `chain ${chain} has engine "${engine.type}", not bft or poh`)
+  const validators = engine.validators
   if (n < 1 || n > validators.length) {
     throw new BenchError('BAD_ARGS', `--validators must be from 1 to ${validators.length} (the validators of ${spec.name}), got ${n}`)
   }
@@ -165,9 +173,10 @@ export function bftChainKeys(chain: string, n: number): { info: BftChainInfo; ke
   })
   const info: BftChainInfo = {
     name: spec.name,
+    engine: engine.type,
     chainId: spec.chainId,
     blockGasLimit: spec.limits.blockGasLimit,
-    timeouts: spec.engine.timeouts,
+    ...(engine.type === 'bft' ? { timeouts: engine.timeouts } : { blockTimeMs: spec.blockTimeMs }),
     validatorCount: validators.length,
   }
   return { info, keys }
@@ -393,9 +402,16 @@ export function summarizeNodeLog(text: string): NodeLogSummary {
   return s
 }
 
-/** Whether every validator has the same block at the highest height they all have. */
-export async function checkAgreement(net: BftNetwork): Promise<{ height: number; agree: boolean; hashes: string[] }> {
-  const heights = await net.heights()
+/**
+ * Whether every validator has the same block at the highest height they all have ('latest'),
+ * or at the highest height all of them call final ('finalized': where chains whose heads may
+ * differ for a while, PoH, must agree).
+ */
+export async function checkAgreement(net: BftNetwork, tag: 'latest' | 'finalized' = 'latest'): Promise<{ height: number; agree: boolean; hashes: string[] }> {
+  const heights =
+    tag === 'latest'
+      ? await net.heights()
+      : await Promise.all(net.validators.map(async (v) => quantity((await v.rpc.call<{ number?: unknown } | null>('eth_getBlockByNumber', ['finalized', false]))?.number, 'the finalized block number')))
   const common = heights.reduce((a, b) => (a < b ? a : b))
   const hashes = await Promise.all(
     net.validators.map(async (v) => {
