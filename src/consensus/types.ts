@@ -68,7 +68,7 @@ export type EngineReadings =
       slot(): number
       /** This node's PoH hashes per second (0 when it runs no clock). */
       hashrate(): number
-      stats(): { votesIn: number; votesRejected: number; votesSent: number; reorgs: number; produced: number; skippedOwn: number }
+      stats(): { votesIn: number; votesRejected: number; votesSent: number; reorgs: number; produced: number; skippedOwn: number; duplicates: number }
     }
 
 export interface ConsensusEngine {

@@ -33,8 +33,9 @@ import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineRe
 import { PohLeader, type PohBase } from './leader.ts'
 import { MAX_SKIPPED_SLOTS, PohRules } from './rules.ts'
 import type { ScheduleChain } from './schedule-source.ts'
-import { decodePohSeal, pohJSON } from './seal.ts'
+import { MAX_SEAL_EVIDENCE, decodePohSeal, pohJSON } from './seal.ts'
 import { VotePool } from './vote-pool.ts'
+import { DuplicateWatch } from './duplicate-watch.ts'
 import { readRootFile, writeRootFile } from './root-file.ts'
 
 /** Votes for slots further ahead of our head than this are not taken (they could only wait). */
@@ -69,6 +70,7 @@ export class PohEngine implements ConsensusEngine {
   private gen: PohGenerator | undefined
   private leader: PohLeader | undefined
   private readonly pool = new VotePool()
+  private readonly duplicates = new DuplicateWatch()
   private readonly offs: Array<() => void> = []
   private queue: Promise<void> = Promise.resolve()
   private stakesEpoch = -1n
@@ -84,7 +86,7 @@ export class PohEngine implements ConsensusEngine {
       kind: 'poh',
       slot: () => Number(this.leader?.currentSlot() ?? this.headSlot()),
       hashrate: () => this.gen?.hashrate() ?? 0,
-      stats: () => ({ ...this.counts, ...(this.leader?.stats() ?? { produced: 0, skippedOwn: 0 }) }),
+      stats: () => ({ ...this.counts, duplicates: this.duplicates.evidenceFound, ...(this.leader?.stats() ?? { produced: 0, skippedOwn: 0 }) }),
     }
   }
 
@@ -154,6 +156,7 @@ export class PohEngine implements ConsensusEngine {
       validator: this.o.privateKey ? bytesToHex(this.producer) : null,
       tower: this.tower ? { root: this.tower.root === null ? null : Number(this.tower.root), votes: this.tower.lockouts.map((l) => ({ slot: Number(l.slot), confirmations: l.confirmationCount })) } : null,
       ...this.counts,
+      duplicatesFound: this.duplicates.evidenceFound,
       ...(this.leader?.stats() ?? {}),
     }
   }
@@ -247,6 +250,8 @@ export class PohEngine implements ConsensusEngine {
   private onStored(b: ImportedBlock): void {
     if (this.stopped) return
     this.addToTree(this.fc, b.block.header, b.hash)
+    const ev = this.duplicates.observe(b.block.header)
+    if (ev) this.host.log.warn({ leader: bytesToHex(ev.a.leader), slot: Number(ev.a.slot), a: bytesToHex(ev.a.blockHash), b: bytesToHex(ev.b.blockHash) }, 'poh: a leader signed two blocks for one slot; evidence pooled for slashing')
     this.schedule()
   }
 
@@ -417,7 +422,16 @@ export class PohEngine implements ConsensusEngine {
         // e.g. a voter without stake in this block's epoch
       }
     }
-    return { votes, evidence: [] }
+    const evidence: Uint8Array[] = []
+    for (const bytes of this.duplicates.forBlock(slot, MAX_SEAL_EVIDENCE)) {
+      try {
+        this.rules.sealEvidence({ ...emptySeal(slot), evidence: [bytes] }, parentHash)
+        evidence.push(bytes)
+      } catch {
+        // e.g. expired, or a schedule this branch does not know
+      }
+    }
+    return { votes, evidence }
   }
 
   private loadTower(): void {
