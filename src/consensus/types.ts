@@ -43,6 +43,8 @@ export interface EngineHost {
   onSideBlock(listener: (block: ImportedBlock) => void): () => void
   /** A stored block (canonical or not) by hash. */
   blockByHash(hash: Uint8Array): Block | undefined
+  /** Gossips a block without storing it (attack labs: a leader's second block for a slot). */
+  publishBlock(block: Block): void
 }
 
 /** An engine-specific JSON-RPC method (evm_mine on dev, ...); throw EngineParamsError on bad input. */

@@ -47,5 +47,6 @@ export function engineHost(t: TestChain, opts: TestHostOptions = {}): EngineHost
       return () => t.chain.off('side', listener)
     },
     blockByHash: (hash) => t.chain.getBlock(hash),
+    publishBlock: () => {},
   }
 }

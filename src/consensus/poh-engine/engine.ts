@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path'
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import type { BlockHeader } from '../../chain/block.ts'
+import type { Block, BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
 import type { Finality as ChainFinality } from '../../chain/rules.ts'
 import type { PohEngineSpec } from '../../chain/spec/index.ts'
@@ -55,6 +55,8 @@ export interface PohEngineOptions {
   datadir: string
   /** PoH verification threads (default 2). */
   verifierThreads?: number
+  /** Attack labs and slashing tests: sign and gossip a second block for each of our slots. */
+  byzantine?: 'double-sign'
 }
 
 export class PohEngine implements ConsensusEngine {
@@ -470,8 +472,26 @@ export class PohEngine implements ConsensusEngine {
         await host.commit(executed, new Uint8Array(0))
       },
       sealExtras: (slot, parentHash) => this.sealExtras(slot, parentHash),
+      lastSigned: this.lastSignedFile(),
+      ...(this.o.byzantine === 'double-sign' ? { doubleSign: (block: Block) => host.publishBlock(block) } : {}),
     })
     this.leader.resetTo(base)
+  }
+
+  /** The last slot we signed a block for, in datadir/poh-last-signed (temp file, fsync, rename). */
+  private lastSignedFile(): { read(): bigint | undefined; write(slot: bigint): void } {
+    const file = new FileWalStorage(join(this.o.datadir, 'poh-last-signed'))
+    const bytes = file.read()
+    let last: bigint | undefined = bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0) : undefined
+    return {
+      read: () => last,
+      write: (slot) => {
+        const out = new Uint8Array(8)
+        new DataView(out.buffer).setBigUint64(0, slot)
+        file.replace(out)
+        last = slot
+      },
+    }
   }
 
   private baseOf(head: { hash: Uint8Array; header: BlockHeader }): PohBase {

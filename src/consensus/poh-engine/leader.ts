@@ -16,7 +16,7 @@
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import { blockHash, type BlockHeader } from '../../chain/block.ts'
+import { blockHash, type Block, type BlockHeader } from '../../chain/block.ts'
 import type { ExecutedBlock } from '../../chain/import.ts'
 import { PohGenerator, signSlotBlock, type GeneratedEntry, type PohEntry, type SlotEnd } from '../poh/index.ts'
 import { decodePohSeal, encodePohSeal, sealEntriesOf, signingHash, type PohSeal } from './seal.ts'
@@ -52,6 +52,13 @@ export interface LeaderHooks {
   commit(executed: ExecutedBlock): Promise<void>
   /** The votes and evidence to carry in a block of `slot` built on `parentHash`, already checked against the rules. */
   sealExtras(slot: bigint, parentHash: Uint8Array): { votes: Uint8Array[]; evidence: Uint8Array[] }
+  /** The last slot this validator signed a block for (persisted): it never signs another block for it or an earlier slot. */
+  lastSigned: { read(): bigint | undefined; write(slot: bigint): void }
+  /**
+   * Byzantine (attack labs): also sign a second, different valid block for the slot (the same
+   * block carrying one vote fewer) and hand it here to be gossiped. An honest leader never does.
+   */
+  doubleSign?(block: Block): void
 }
 
 interface Building {
@@ -125,6 +132,9 @@ export class PohLeader {
 
   private startIfOurs(base: PohBase, slot: bigint): void {
     if (slot - base.slot > this.o.maxSlots) return
+    // Never two blocks for one slot: after a reset to a late block the slot we already signed may come round again.
+    const signed = this.o.lastSigned.read()
+    if (signed !== undefined && slot <= signed) return
     const leader = this.o.leaderOf(slot, base.hash)
     if (leader && equalsBytes(leader, this.o.address)) void this.start(base, slot)
   }
@@ -175,10 +185,15 @@ export class PohLeader {
       entries: sealEntriesOf(this.entries),
       signature: new Uint8Array(0),
     }
+    const last = this.o.lastSigned.read()
+    if (last !== undefined && b.slot <= last) return
+    // Written (durably) before the signature exists: a restart never signs this slot again.
+    this.o.lastSigned.write(b.slot)
     const unsigned: BlockHeader = { ...built.block.header, seal: encodePohSeal(seal) }
     const signed = signSlotBlock({ leader: this.o.address, slot: b.slot, blockHash: signingHash(unsigned, seal) }, this.o.privateKey, this.o.chainId)
     const header: BlockHeader = { ...unsigned, seal: encodePohSeal({ ...seal, signature: signed.signature }) }
     const executed: ExecutedBlock = { ...built, block: { ...built.block, header } }
+    if (this.o.doubleSign && seal.votes.length > 0) this.o.doubleSign(this.sealed(built.block, { ...seal, votes: seal.votes.slice(1) }, b.slot))
     // The clock goes on from this block's end: it becomes the base before the head event resets anything.
     this.base = { hash: blockHash(header), header, slot: b.slot, end: end.endHash }
     this.entries = []
@@ -189,6 +204,13 @@ export class PohLeader {
         this.o.log.info({ slot: Number(b.slot), height: Number(header.height), txs: built.block.txs.length, hash: bytesToHex(this.base!.hash) }, 'poh: produced the block of our slot')
       })
       .catch((err) => this.o.log.warn({ slot: Number(b.slot), err: (err as Error).message }, 'poh: committing our block failed'))
+  }
+
+  /** `block` with `seal`, signed by us. */
+  private sealed(block: Block, seal: PohSeal, slot: bigint): Block {
+    const unsigned: BlockHeader = { ...block.header, seal: encodePohSeal({ ...seal, signature: new Uint8Array(0) }) }
+    const signed = signSlotBlock({ leader: this.o.address, slot, blockHash: signingHash(unsigned) }, this.o.privateKey, this.o.chainId)
+    return { ...block, header: { ...unsigned, seal: encodePohSeal({ ...seal, signature: signed.signature }) } }
   }
 
   private giveUp(why: string): void {
