@@ -23,7 +23,15 @@ export interface EngineHost {
   /** Builds the next block from the mempool at `timestamp`, seals it with `seal`, commits it (engines that seal alone: dev, PoW). */
   produce(opts: { timestamp: bigint; seal: (header: BlockHeader) => Promise<BlockHeader> }): Promise<Produced>
   /** Builds (executes, does not commit) the next block on the head from the mempool, with `presetSeal` in its header (engines that agree first: BFT). */
-  build(opts: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array; /** ms since the epoch: stop pulling txs after it. */ deadline?: number }): Promise<ExecutedBlock>
+  build(opts: {
+    timestamp: bigint
+    producer: Uint8Array
+    presetSeal: Uint8Array
+    /** ms since the epoch: stop pulling txs after it. */
+    deadline?: number
+    /** Build on this stored block instead of the head (attack labs: a leader that forks on purpose). */
+    parentHash?: Uint8Array
+  }): Promise<ExecutedBlock>
   /** Checks a block from elsewhere completely (chain rules, engine seal, re-execution) without committing. */
   validate(block: Block): Promise<ExecutedBlock>
   /** Commits a built or validated block durably (fsynced), with the proof that makes it final; it must extend the head. */

@@ -59,7 +59,7 @@ export interface NodeConfig {
   validatorKeyFile?: string
   /** Misbehave on purpose (attack lab, slashing tests): 'double-vote' signs conflicting prevotes. */
   /** Misbehave on purpose (attack labs, slashing tests): BFT double votes, PoH double-signed blocks. */
-  byzantine?: 'double-vote' | 'double-sign'
+  byzantine?: 'double-vote' | 'double-sign' | 'bad-poh' | 'fork'
   /** PoW chains: mine blocks (to --coinbase). */
   mine?: boolean
   /** PoW chains: miner worker threads (default: one per core). */
@@ -290,8 +290,8 @@ export class CatenaNode {
         return produced
       },
       // What engines that propose before they commit (BFT) use: build, validate, commit.
-      build: async ({ timestamp, producer, presetSeal, deadline }) => {
-        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource(deadline) })
+      build: async ({ timestamp, producer, presetSeal, deadline, parentHash }) => {
+        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource(deadline), ...(parentHash ? { parentHash } : {}) })
         for (const r of built.execution.rejected) mempool.remove(r.tx.hash())
         return built
       },
@@ -442,7 +442,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         },
         datadir: cfg.datadir,
         ...(privateKey ? { privateKey } : {}),
-        ...(cfg.byzantine === 'double-sign' ? { byzantine: 'double-sign' as const } : {}),
+        ...(cfg.byzantine && cfg.byzantine !== 'double-vote' ? { byzantine: cfg.byzantine } : {}),
         ...(deps.network ? { transport: gossipTransport(deps.network, cfg.logger, (await import('../net/index.ts')).GOSSIP_INLINE_BYTES) } : {}),
       })
     }

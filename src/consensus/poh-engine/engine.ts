@@ -30,7 +30,7 @@ import {
   type SignedPohVote,
 } from '../poh/index.ts'
 import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
-import { PohLeader, type PohBase } from './leader.ts'
+import { PohLeader, type Byzantine, type PohBase } from './leader.ts'
 import { MAX_SKIPPED_SLOTS, PohRules } from './rules.ts'
 import type { ScheduleChain } from './schedule-source.ts'
 import { MAX_SEAL_EVIDENCE, decodePohSeal, pohJSON } from './seal.ts'
@@ -55,8 +55,8 @@ export interface PohEngineOptions {
   datadir: string
   /** PoH verification threads (default 2). */
   verifierThreads?: number
-  /** Attack labs and slashing tests: sign and gossip a second block for each of our slots. */
-  byzantine?: 'double-sign'
+  /** Attack labs and slashing tests: how this validator misbehaves as a leader (leader.ts Byzantine). */
+  byzantine?: Byzantine
 }
 
 export class PohEngine implements ConsensusEngine {
@@ -463,17 +463,18 @@ export class PohEngine implements ConsensusEngine {
       address: this.producer,
       privateKey,
       ticksPerSlot: spec.ticksPerSlot,
+      clock: { hashesPerTick: spec.hashesPerTick, ticksPerSlot: spec.ticksPerSlot },
       slotMs: this.rules.slotMs,
       maxSlots: MAX_SKIPPED_SLOTS,
       leaderOf: (slot, parentHash) => this.leaderBytes(slot, parentHash),
       head: () => host.head(),
-      build: ({ timestamp, presetSeal, deadline }) => host.build({ timestamp, producer: this.producer, presetSeal, deadline }),
+      build: ({ timestamp, presetSeal, deadline, parentHash }) => host.build({ timestamp, producer: this.producer, presetSeal, deadline, ...(parentHash ? { parentHash } : {}) }),
       commit: async (executed) => {
         await host.commit(executed, new Uint8Array(0))
       },
       sealExtras: (slot, parentHash) => this.sealExtras(slot, parentHash),
       lastSigned: this.lastSignedFile(),
-      ...(this.o.byzantine === 'double-sign' ? { doubleSign: (block: Block) => host.publishBlock(block) } : {}),
+      ...(this.o.byzantine ? { byzantine: this.o.byzantine, publish: (block: Block) => host.publishBlock(block), parentOf: (hash: Uint8Array) => this.parentBase(hash) } : {}),
     })
     this.leader.resetTo(base)
   }
@@ -492,6 +493,14 @@ export class PohEngine implements ConsensusEngine {
         last = slot
       },
     }
+  }
+
+  /** The stored parent of block `hash` as a clock base (undefined for genesis or unknown). */
+  private parentBase(hash: Uint8Array): PohBase | undefined {
+    const header = this.o.chain.getHeader(hash)
+    if (!header || header.height === 0n) return undefined
+    const parent = this.o.chain.getHeader(header.parentHash)
+    return parent && this.baseOf({ hash: header.parentHash, header: parent })
   }
 
   private baseOf(head: { hash: Uint8Array; header: BlockHeader }): PohBase {
