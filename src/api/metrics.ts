@@ -177,6 +177,7 @@ export class NodeMetrics {
     total('reorgs_total', 'Switches to a heavier fork by stake-weighted votes (the engine\'s fork choice)', (s) => s.reorgs)
     total('blocks_produced_total', 'Blocks this validator produced in its leader slots', (s) => s.produced)
     total('own_slots_skipped_total', "This validator's leader slots that got no block from it", (s) => s.skippedOwn)
+    total('duplicate_blocks_total', 'Leaders caught signing two blocks for one slot (evidence pooled for slashing)', (s) => s.duplicates)
   }
 
   get contentType(): string {

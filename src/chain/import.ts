@@ -119,9 +119,9 @@ export class BlockImporter {
    * Builds the next block on the head from `source` without committing it: its header is
    * complete but unsealed. BFT proposes such a block and commits it only once it is decided.
    */
-  async build(opts: Omit<ProduceOptions, 'seal'>): Promise<ExecutedBlock> {
+  async build(opts: Omit<ProduceOptions, 'seal'> & { parentHash?: Uint8Array }): Promise<ExecutedBlock> {
     const started = performance.now()
-    const parent = this.chain.head
+    const parent = opts.parentHash ? this.storedHead(opts.parentHash) : this.chain.head
     const height = parent.header.height + 1n
     const seal = opts.presetSeal ?? new Uint8Array(0)
     const params = this.executionParams(parent.hash, parent.header, height, opts.timestamp, opts.producer, seal)
@@ -155,6 +155,13 @@ export class BlockImporter {
     const parent = this.parentOf(raw)
     this.checkHeader(raw, parent)
     return this.checkBody(raw, parent)
+  }
+
+  /** A stored block as a head to build on (attack labs build off the head), or UNKNOWN_PARENT. */
+  private storedHead(hash: Uint8Array): { hash: Uint8Array; header: BlockHeader } {
+    const header = this.chain.getHeader(hash)
+    if (!header) throw new BlockError('UNKNOWN_PARENT', `block ${bytesToHex(hash)} is not stored`)
+    return { hash, header }
   }
 
   /** The stored parent of a block, or UNKNOWN_PARENT. */

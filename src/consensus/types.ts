@@ -23,7 +23,15 @@ export interface EngineHost {
   /** Builds the next block from the mempool at `timestamp`, seals it with `seal`, commits it (engines that seal alone: dev, PoW). */
   produce(opts: { timestamp: bigint; seal: (header: BlockHeader) => Promise<BlockHeader> }): Promise<Produced>
   /** Builds (executes, does not commit) the next block on the head from the mempool, with `presetSeal` in its header (engines that agree first: BFT). */
-  build(opts: { timestamp: bigint; producer: Uint8Array; presetSeal: Uint8Array; /** ms since the epoch: stop pulling txs after it. */ deadline?: number }): Promise<ExecutedBlock>
+  build(opts: {
+    timestamp: bigint
+    producer: Uint8Array
+    presetSeal: Uint8Array
+    /** ms since the epoch: stop pulling txs after it. */
+    deadline?: number
+    /** Build on this stored block instead of the head (attack labs: a leader that forks on purpose). */
+    parentHash?: Uint8Array
+  }): Promise<ExecutedBlock>
   /** Checks a block from elsewhere completely (chain rules, engine seal, re-execution) without committing. */
   validate(block: Block): Promise<ExecutedBlock>
   /** Commits a built or validated block durably (fsynced), with the proof that makes it final; it must extend the head. */
@@ -43,6 +51,8 @@ export interface EngineHost {
   onSideBlock(listener: (block: ImportedBlock) => void): () => void
   /** A stored block (canonical or not) by hash. */
   blockByHash(hash: Uint8Array): Block | undefined
+  /** Gossips a block without storing it (attack labs: a leader's second block for a slot). */
+  publishBlock(block: Block): void
 }
 
 /** An engine-specific JSON-RPC method (evm_mine on dev, ...); throw EngineParamsError on bad input. */
@@ -68,7 +78,7 @@ export type EngineReadings =
       slot(): number
       /** This node's PoH hashes per second (0 when it runs no clock). */
       hashrate(): number
-      stats(): { votesIn: number; votesRejected: number; votesSent: number; reorgs: number; produced: number; skippedOwn: number }
+      stats(): { votesIn: number; votesRejected: number; votesSent: number; reorgs: number; produced: number; skippedOwn: number; duplicates: number }
     }
 
 export interface ConsensusEngine {

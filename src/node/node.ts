@@ -58,7 +58,8 @@ export interface NodeConfig {
   /** A file holding this node's validator private key (hex), for BFT chains. */
   validatorKeyFile?: string
   /** Misbehave on purpose (attack lab, slashing tests): 'double-vote' signs conflicting prevotes. */
-  byzantine?: 'double-vote'
+  /** Misbehave on purpose (attack labs, slashing tests): BFT double votes, PoH double-signed blocks. */
+  byzantine?: 'double-vote' | 'double-sign' | 'bad-poh' | 'fork'
   /** PoW chains: mine blocks (to --coinbase). */
   mine?: boolean
   /** PoW chains: miner worker threads (default: one per core). */
@@ -289,8 +290,8 @@ export class CatenaNode {
         return produced
       },
       // What engines that propose before they commit (BFT) use: build, validate, commit.
-      build: async ({ timestamp, producer, presetSeal, deadline }) => {
-        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource(deadline) })
+      build: async ({ timestamp, producer, presetSeal, deadline, parentHash }) => {
+        const built = await importer.build({ timestamp, producer, presetSeal, source: mempoolSource(deadline), ...(parentHash ? { parentHash } : {}) })
         for (const r of built.execution.rejected) mempool.remove(r.tx.hash())
         return built
       },
@@ -324,6 +325,7 @@ export class CatenaNode {
         return () => chain.off('side', listener)
       },
       blockByHash: (hash: Uint8Array) => chain.getBlock(hash),
+      publishBlock: (block: Block) => void p2p?.sync.announce({ hash: blockHash(block.header), block, receipts: [] }),
     }
 
     const { url, wsUrl } = await rpc.listen()
@@ -420,7 +422,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         datadir: cfg.datadir,
         // PoS chains: validators and their power follow stake; permissioned chains: the on-chain votes.
         membership: chainMembership(deps.chain, spec.engine),
-        ...(cfg.byzantine ? { byzantine: cfg.byzantine } : {}),
+        ...(cfg.byzantine === 'double-vote' ? { byzantine: cfg.byzantine } : {}),
       })
     }
     case 'poh': {
@@ -440,6 +442,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
         },
         datadir: cfg.datadir,
         ...(privateKey ? { privateKey } : {}),
+        ...(cfg.byzantine && cfg.byzantine !== 'double-vote' ? { byzantine: cfg.byzantine } : {}),
         ...(deps.network ? { transport: gossipTransport(deps.network, cfg.logger, (await import('../net/index.ts')).GOSSIP_INLINE_BYTES) } : {}),
       })
     }

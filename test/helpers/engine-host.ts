@@ -33,7 +33,7 @@ export function engineHost(t: TestChain, opts: TestHostOptions = {}): EngineHost
       return () => t.chain.off('block', listener)
     },
     produce: ({ timestamp, seal }) => t.importer.produce({ timestamp, producer: opts.producer ?? PRODUCER, seal, source: source() }),
-    build: ({ timestamp, producer, presetSeal }) => t.importer.build({ timestamp, producer, presetSeal, source: source() }),
+    build: ({ timestamp, producer, presetSeal, parentHash }) => t.importer.build({ timestamp, producer, presetSeal, source: source(), ...(parentHash ? { parentHash } : {}) }),
     validate: (block) => t.importer.validate(block),
     commit: (executed, proof) => t.importer.commit(executed, { proof, durable: true }),
     blockAt: (height) => t.chain.getBlockAt(height),
@@ -47,5 +47,6 @@ export function engineHost(t: TestChain, opts: TestHostOptions = {}): EngineHost
       return () => t.chain.off('side', listener)
     },
     blockByHash: (hash) => t.chain.getBlock(hash),
+    publishBlock: () => {},
   }
 }

@@ -11,7 +11,8 @@ import { parseChainSpec, type ChainSpec } from '../../src/chain/spec/index.ts'
 import { presetJSON } from '../../src/chain/spec/presets.ts'
 import { PohRules } from '../../src/consensus/poh-engine/rules.ts'
 import { encodePohSeal, sealEntriesOf, signingHash, type PohSeal } from '../../src/consensus/poh-engine/seal.ts'
-import { PohVerifier, signSlotBlock, tick, txEntry, type PohEntry } from '../../src/consensus/poh/index.ts'
+import { PohVerifier, signSlotBlock, type PohEntry } from '../../src/consensus/poh/index.ts'
+import { entriesFrom } from '../../src/consensus/poh-engine/offline-entries.ts'
 import { KEYS, openTestChain, type TestChain } from './chain.ts'
 
 export const CLOCK = { hashesPerTick: 40, ticksPerSlot: 4 }
@@ -88,22 +89,5 @@ export async function makePohBlock(t: PohTestChain, o: MakeBlockOptions): Promis
 
 /** `slots` slots of ticks from `start`; the txs (if any) mixed in during the last slot's first tick, 8 per entry. */
 export function entriesFor(start: Uint8Array, slots: number, txHashes: Uint8Array[]): PohEntry[] {
-  const out: PohEntry[] = []
-  let h = start
-  const total = slots * CLOCK.ticksPerSlot
-  for (let n = 0; n < total; n++) {
-    let used = 0
-    if (n === total - CLOCK.ticksPerSlot) {
-      for (let j = 0; j < txHashes.length; j += 8) {
-        const e = txEntry(h, 1, txHashes.slice(j, j + 8))
-        out.push(e)
-        h = e.hash
-        used++
-      }
-    }
-    const e = tick(h, CLOCK.hashesPerTick - used)
-    out.push(e)
-    h = e.hash
-  }
-  return out
+  return entriesFrom(start, slots, CLOCK, txHashes, 8)
 }

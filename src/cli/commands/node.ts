@@ -22,7 +22,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--automine <bool>', 'dev engine: seal a block as soon as txs are pending', parseBoolOption)
     .option('--block-interval <ms>', 'dev engine: also seal a block every <ms> milliseconds (0 = off)', parseNonNegativeInt)
     .option('--validator-key-file <file>', 'BFT chains: file holding this validator\'s private key (hex); must be private (chmod 600)')
-    .addOption(new Option('--byzantine <behaviour>', 'misbehave on purpose, for attack labs and slashing tests: double-vote').choices(['double-vote']).hideHelp())
+    .addOption(new Option('--byzantine <behaviour>', 'misbehave on purpose, for attack labs and slashing tests: double-vote (BFT); double-sign, bad-poh, fork (PoH leader)').choices(['double-vote', 'double-sign', 'bad-poh', 'fork']).hideHelp())
     .option('--mine', 'PoW chains: mine blocks, crediting --coinbase')
     .option('--miner-threads <n>', 'PoW chains: miner worker threads (default: one per core)', parsePositiveThreads)
     .option('--sync-writes', 'fsync every block to disk (survives power loss; slower). Without it a killed process still loses nothing')

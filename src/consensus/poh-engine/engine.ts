@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path'
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import type { BlockHeader } from '../../chain/block.ts'
+import type { Block, BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
 import type { Finality as ChainFinality } from '../../chain/rules.ts'
 import type { PohEngineSpec } from '../../chain/spec/index.ts'
@@ -30,11 +30,12 @@ import {
   type SignedPohVote,
 } from '../poh/index.ts'
 import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
-import { PohLeader, type PohBase } from './leader.ts'
+import { PohLeader, type Byzantine, type PohBase } from './leader.ts'
 import { MAX_SKIPPED_SLOTS, PohRules } from './rules.ts'
 import type { ScheduleChain } from './schedule-source.ts'
-import { decodePohSeal, pohJSON } from './seal.ts'
+import { MAX_SEAL_EVIDENCE, decodePohSeal, pohJSON } from './seal.ts'
 import { VotePool } from './vote-pool.ts'
+import { DuplicateWatch } from './duplicate-watch.ts'
 import { readRootFile, writeRootFile } from './root-file.ts'
 
 /** Votes for slots further ahead of our head than this are not taken (they could only wait). */
@@ -54,6 +55,8 @@ export interface PohEngineOptions {
   datadir: string
   /** PoH verification threads (default 2). */
   verifierThreads?: number
+  /** Attack labs and slashing tests: how this validator misbehaves as a leader (leader.ts Byzantine). */
+  byzantine?: Byzantine
 }
 
 export class PohEngine implements ConsensusEngine {
@@ -69,6 +72,7 @@ export class PohEngine implements ConsensusEngine {
   private gen: PohGenerator | undefined
   private leader: PohLeader | undefined
   private readonly pool = new VotePool()
+  private readonly duplicates = new DuplicateWatch()
   private readonly offs: Array<() => void> = []
   private queue: Promise<void> = Promise.resolve()
   private stakesEpoch = -1n
@@ -84,7 +88,7 @@ export class PohEngine implements ConsensusEngine {
       kind: 'poh',
       slot: () => Number(this.leader?.currentSlot() ?? this.headSlot()),
       hashrate: () => this.gen?.hashrate() ?? 0,
-      stats: () => ({ ...this.counts, ...(this.leader?.stats() ?? { produced: 0, skippedOwn: 0 }) }),
+      stats: () => ({ ...this.counts, duplicates: this.duplicates.evidenceFound, ...(this.leader?.stats() ?? { produced: 0, skippedOwn: 0 }) }),
     }
   }
 
@@ -154,6 +158,7 @@ export class PohEngine implements ConsensusEngine {
       validator: this.o.privateKey ? bytesToHex(this.producer) : null,
       tower: this.tower ? { root: this.tower.root === null ? null : Number(this.tower.root), votes: this.tower.lockouts.map((l) => ({ slot: Number(l.slot), confirmations: l.confirmationCount })) } : null,
       ...this.counts,
+      duplicatesFound: this.duplicates.evidenceFound,
       ...(this.leader?.stats() ?? {}),
     }
   }
@@ -247,6 +252,8 @@ export class PohEngine implements ConsensusEngine {
   private onStored(b: ImportedBlock): void {
     if (this.stopped) return
     this.addToTree(this.fc, b.block.header, b.hash)
+    const ev = this.duplicates.observe(b.block.header)
+    if (ev) this.host.log.warn({ leader: bytesToHex(ev.a.leader), slot: Number(ev.a.slot), a: bytesToHex(ev.a.blockHash), b: bytesToHex(ev.b.blockHash) }, 'poh: a leader signed two blocks for one slot; evidence pooled for slashing')
     this.schedule()
   }
 
@@ -417,7 +424,16 @@ export class PohEngine implements ConsensusEngine {
         // e.g. a voter without stake in this block's epoch
       }
     }
-    return { votes, evidence: [] }
+    const evidence: Uint8Array[] = []
+    for (const bytes of this.duplicates.forBlock(slot, MAX_SEAL_EVIDENCE)) {
+      try {
+        this.rules.sealEvidence({ ...emptySeal(slot), evidence: [bytes] }, parentHash)
+        evidence.push(bytes)
+      } catch {
+        // e.g. expired, or a schedule this branch does not know
+      }
+    }
+    return { votes, evidence }
   }
 
   private loadTower(): void {
@@ -447,17 +463,44 @@ export class PohEngine implements ConsensusEngine {
       address: this.producer,
       privateKey,
       ticksPerSlot: spec.ticksPerSlot,
+      clock: { hashesPerTick: spec.hashesPerTick, ticksPerSlot: spec.ticksPerSlot },
       slotMs: this.rules.slotMs,
       maxSlots: MAX_SKIPPED_SLOTS,
       leaderOf: (slot, parentHash) => this.leaderBytes(slot, parentHash),
       head: () => host.head(),
-      build: ({ timestamp, presetSeal, deadline }) => host.build({ timestamp, producer: this.producer, presetSeal, deadline }),
+      build: ({ timestamp, presetSeal, deadline, parentHash }) => host.build({ timestamp, producer: this.producer, presetSeal, deadline, ...(parentHash ? { parentHash } : {}) }),
       commit: async (executed) => {
         await host.commit(executed, new Uint8Array(0))
       },
       sealExtras: (slot, parentHash) => this.sealExtras(slot, parentHash),
+      lastSigned: this.lastSignedFile(),
+      ...(this.o.byzantine ? { byzantine: this.o.byzantine, publish: (block: Block) => host.publishBlock(block), parentOf: (hash: Uint8Array) => this.parentBase(hash) } : {}),
     })
     this.leader.resetTo(base)
+  }
+
+  /** The last slot we signed a block for, in datadir/poh-last-signed (temp file, fsync, rename). */
+  private lastSignedFile(): { read(): bigint | undefined; write(slot: bigint): void } {
+    const file = new FileWalStorage(join(this.o.datadir, 'poh-last-signed'))
+    const bytes = file.read()
+    let last: bigint | undefined = bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0) : undefined
+    return {
+      read: () => last,
+      write: (slot) => {
+        const out = new Uint8Array(8)
+        new DataView(out.buffer).setBigUint64(0, slot)
+        file.replace(out)
+        last = slot
+      },
+    }
+  }
+
+  /** The stored parent of block `hash` as a clock base (undefined for genesis or unknown). */
+  private parentBase(hash: Uint8Array): PohBase | undefined {
+    const header = this.o.chain.getHeader(hash)
+    if (!header || header.height === 0n) return undefined
+    const parent = this.o.chain.getHeader(header.parentHash)
+    return parent && this.baseOf({ hash: header.parentHash, header: parent })
   }
 
   private baseOf(head: { hash: Uint8Array; header: BlockHeader }): PohBase {

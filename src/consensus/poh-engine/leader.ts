@@ -16,10 +16,11 @@
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import { blockHash, type BlockHeader } from '../../chain/block.ts'
+import { blockHash, type Block, type BlockHeader } from '../../chain/block.ts'
 import type { ExecutedBlock } from '../../chain/import.ts'
 import { PohGenerator, signSlotBlock, type GeneratedEntry, type PohEntry, type SlotEnd } from '../poh/index.ts'
 import { decodePohSeal, encodePohSeal, sealEntriesOf, signingHash, type PohSeal } from './seal.ts'
+import { entriesFrom } from './offline-entries.ts'
 
 /** Most tx hashes mixed in as one PoH entry. */
 export const TXS_PER_ENTRY = 64
@@ -38,6 +39,8 @@ export interface LeaderHooks {
   address: Uint8Array
   privateKey: Uint8Array
   ticksPerSlot: number
+  /** The clock's parameters (byzantine 'fork' hashes a slot here). */
+  clock: { hashesPerTick: number; ticksPerSlot: number }
   /** The slot length on a paced cluster (for timestamps), else undefined. */
   slotMs: number | undefined
   /** Most slots one block may cover. */
@@ -47,12 +50,32 @@ export interface LeaderHooks {
   /** The chain head now. */
   head(): { hash: Uint8Array }
   /** Builds the next block on the head (not committed); `deadline` (ms since epoch) bounds how long txs are pulled. */
-  build(opts: { timestamp: bigint; presetSeal: Uint8Array; deadline: number }): Promise<ExecutedBlock>
+  build(opts: { timestamp: bigint; presetSeal: Uint8Array; deadline: number; parentHash?: Uint8Array }): Promise<ExecutedBlock>
   /** Commits a sealed block of ours (it must extend the head). */
   commit(executed: ExecutedBlock): Promise<void>
   /** The votes and evidence to carry in a block of `slot` built on `parentHash`, already checked against the rules. */
   sealExtras(slot: bigint, parentHash: Uint8Array): { votes: Uint8Array[]; evidence: Uint8Array[] }
+  /** The last slot this validator signed a block for (persisted): it never signs another block for it or an earlier slot. */
+  lastSigned: { read(): bigint | undefined; write(slot: bigint): void }
+  /** Attack labs only (an honest leader never does any of this): see Byzantine. */
+  byzantine?: Byzantine
+  /** Gossips a block without storing it here (byzantine modes). */
+  publish?(block: Block): void
+  /** The parent of a stored block as a clock base (byzantine 'fork'). */
+  parentOf?(hash: Uint8Array): PohBase | undefined
 }
+
+/**
+ * Misbehaviour on purpose, for attack labs and slashing tests:
+ * - 'double-sign': each block also gets a signed twin (the same block carrying one vote fewer),
+ *   gossiped: a slashable offence.
+ * - 'bad-poh': each block also gets a copy with one PoH hash wrong, signed and gossiped: every
+ *   honest peer must refuse it and score the sender down.
+ * - 'fork': the first slot of each of its leader groups is built on the parent of the previous
+ *   leader's block (ignoring that block), signed and gossiped; two leaders then build on
+ *   different parents at once and the votes must settle it.
+ */
+export type Byzantine = 'double-sign' | 'bad-poh' | 'fork'
 
 interface Building {
   slot: bigint
@@ -125,8 +148,32 @@ export class PohLeader {
 
   private startIfOurs(base: PohBase, slot: bigint): void {
     if (slot - base.slot > this.o.maxSlots) return
+    // Never two blocks for one slot: after a reset to a late block the slot we already signed may come round again.
+    const signed = this.o.lastSigned.read()
+    if (signed !== undefined && slot <= signed) return
     const leader = this.o.leaderOf(slot, base.hash)
-    if (leader && equalsBytes(leader, this.o.address)) void this.start(base, slot)
+    if (!leader || !equalsBytes(leader, this.o.address)) return
+    if (this.o.byzantine === 'fork' && slot === base.slot + 1n && !equalsBytes(base.header.producer, this.o.address)) {
+      const grandparent = this.o.parentOf?.(base.hash)
+      if (grandparent) return void this.forkOn(grandparent, slot)
+    }
+    void this.start(base, slot)
+  }
+
+  /** Byzantine 'fork': the block of `slot` on `parent` (not the head), its PoH hashed here, gossiped, not stored. */
+  private async forkOn(parent: PohBase, slot: bigint): Promise<void> {
+    try {
+      this.o.lastSigned.write(slot)
+      const { votes, evidence } = this.o.sealExtras(slot, parent.hash)
+      const preset: PohSeal = { slot, parentSlot: parent.slot, pohStart: parent.end, pohEnd: new Uint8Array(32), entries: [], votes, evidence, signature: new Uint8Array(0) }
+      const built = await this.o.build({ timestamp: this.timestampFor(parent, slot), presetSeal: encodePohSeal(preset), deadline: Date.now() + 50, parentHash: parent.hash })
+      const entries = entriesFrom(parent.end, Number(slot - parent.slot), this.o.clock, built.block.txs.map((tx) => tx.hash()), TXS_PER_ENTRY)
+      const block = this.sealed(built.block, { ...preset, pohEnd: entries[entries.length - 1]!.hash, entries: sealEntriesOf(entries) }, slot)
+      this.o.publish?.(block)
+      this.o.log.warn({ slot: Number(slot), parentSlot: Number(parent.slot), hash: bytesToHex(blockHash(block.header)) }, 'byzantine: a block of our slot built beside the previous leader\'s, gossiped')
+    } catch (err) {
+      this.o.log.warn({ slot: Number(slot), err: (err as Error).message }, 'byzantine: the fork block failed')
+    }
   }
 
   /** Slot `slot` starts and is ours: build its block on the base, and mix its txs into the PoH. */
@@ -175,10 +222,20 @@ export class PohLeader {
       entries: sealEntriesOf(this.entries),
       signature: new Uint8Array(0),
     }
+    const last = this.o.lastSigned.read()
+    if (last !== undefined && b.slot <= last) return
+    // Written (durably) before the signature exists: a restart never signs this slot again.
+    this.o.lastSigned.write(b.slot)
     const unsigned: BlockHeader = { ...built.block.header, seal: encodePohSeal(seal) }
     const signed = signSlotBlock({ leader: this.o.address, slot: b.slot, blockHash: signingHash(unsigned, seal) }, this.o.privateKey, this.o.chainId)
     const header: BlockHeader = { ...unsigned, seal: encodePohSeal({ ...seal, signature: signed.signature }) }
     const executed: ExecutedBlock = { ...built, block: { ...built.block, header } }
+    if (this.o.byzantine === 'double-sign' && seal.votes.length > 0) this.o.publish?.(this.sealed(built.block, { ...seal, votes: seal.votes.slice(1) }, b.slot))
+    if (this.o.byzantine === 'bad-poh') {
+      const k = Math.floor(seal.entries.length / 2)
+      const entries = seal.entries.map((e, i) => (i === k ? { ...e, hash: Uint8Array.from(e.hash, (x, j) => (j === 0 ? x ^ 1 : x)) } : e))
+      this.o.publish?.(this.sealed(built.block, { ...seal, entries }, b.slot))
+    }
     // The clock goes on from this block's end: it becomes the base before the head event resets anything.
     this.base = { hash: blockHash(header), header, slot: b.slot, end: end.endHash }
     this.entries = []
@@ -189,6 +246,13 @@ export class PohLeader {
         this.o.log.info({ slot: Number(b.slot), height: Number(header.height), txs: built.block.txs.length, hash: bytesToHex(this.base!.hash) }, 'poh: produced the block of our slot')
       })
       .catch((err) => this.o.log.warn({ slot: Number(b.slot), err: (err as Error).message }, 'poh: committing our block failed'))
+  }
+
+  /** `block` with `seal`, signed by us. */
+  private sealed(block: Block, seal: PohSeal, slot: bigint): Block {
+    const unsigned: BlockHeader = { ...block.header, seal: encodePohSeal({ ...seal, signature: new Uint8Array(0) }) }
+    const signed = signSlotBlock({ leader: this.o.address, slot, blockHash: signingHash(unsigned) }, this.o.privateKey, this.o.chainId)
+    return { ...block, header: { ...unsigned, seal: encodePohSeal({ ...seal, signature: signed.signature }) } }
   }
 
   private giveUp(why: string): void {

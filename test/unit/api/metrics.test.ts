@@ -151,13 +151,14 @@ describe('NodeMetrics', () => {
   test('PoH families: slot and clock gauges, vote, reorg and leader-slot counters read live', async () => {
     const m = new NodeMetrics(readings(), { defaultMetrics: false })
     let slot = 41
-    const stats = { votesIn: 12, votesRejected: 2, votesSent: 5, reorgs: 1, produced: 7, skippedOwn: 3 }
+    const stats = { votesIn: 12, votesRejected: 2, votesSent: 5, reorgs: 1, produced: 7, skippedOwn: 3, duplicates: 1 }
     m.addPoh({ kind: 'poh', slot: () => slot, hashrate: () => 3_500_000, stats: () => stats })
     let e = await scrape(m)
     const want: Record<string, [string, number]> = {
       catena_poh_slot: ['gauge', 41],
       catena_poh_hashrate: ['gauge', 3_500_000],
       catena_poh_votes_received_total: ['counter', 12],
+      catena_poh_duplicate_blocks_total: ['counter', 1],
       catena_poh_votes_sent_total: ['counter', 5],
       catena_poh_votes_rejected_total: ['counter', 2],
       catena_poh_reorgs_total: ['counter', 1],
