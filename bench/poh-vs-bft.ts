@@ -4,7 +4,7 @@
  * submit-to-finalized.
  *
  *   node --import tsx bench/poh-vs-bft.ts [--rate 50[,100,...]] [--seconds 20] [--chains solana-like,consortium]
- *        [--batch 25] [--grace 120] [--poll-ms 100] [--out bench/RESULTS.md] [--logs DIR] ...
+ *        [--batch 25] [--grace 120] [--poll-ms 100] [--out bench/RESULTS.md] [--logs DIR] [--all-rates] ...
  *
  * Method, for each rate and each chain in turn (bench/bft.ts's machinery, bench/lib):
  * 1. Start the chain's 4 validators (fresh temp datadirs, validator 0 the bootnode) and wait
@@ -59,7 +59,7 @@ import {
 import { cpuUsed, type CpuSample } from './lib/cpu.ts'
 import { BenchError, errorCode, errorMessage } from './lib/errors.ts'
 import { checkFinalReceipts, waitTxsFinal } from './lib/final-receipts.ts'
-import { pohVsBftJsonLine, renderPohVsBftSection, runOk, type ChainRun, type PohCounts } from './lib/poh-vs-bft-report.ts'
+import { carried, pohVsBftJsonLine, renderPohVsBftSection, runOk, type ChainRun, type PohCounts } from './lib/poh-vs-bft-report.ts'
 import { ProgressLine } from './lib/progress.ts'
 import { commandLine, machineInfo, writeSection } from './lib/report.ts'
 import { quantity } from './lib/rpc.ts'
@@ -95,6 +95,8 @@ Options:
   --logs DIR          keep every run's validator logs in DIR/<chain>-<rate>/ (failed runs
                       keep theirs in bench/.work/ anyway)
   --start-timeout S   seconds to wait for a network to finalize blocks    (default 180)
+  --all-rates         run a chain at every rate, also above one it did not carry
+                      (default: skip those, they take minutes each)
   -h, --help          this text
 `
 
@@ -109,6 +111,7 @@ interface Args {
   runner: RunnerChoice
   logs?: string
   startTimeout: number
+  allRates: boolean
   help: boolean
 }
 
@@ -130,6 +133,7 @@ function parseCliArgs(argv: string[]): Args {
         runner: { type: 'string', default: 'auto' },
         logs: { type: 'string' },
         'start-timeout': { type: 'string', default: '180' },
+        'all-rates': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }))
@@ -153,6 +157,7 @@ function parseCliArgs(argv: string[]): Args {
     runner,
     logs: values.logs,
     startTimeout: positiveNumber('--start-timeout', values['start-timeout'], 3600),
+    allRates: values['all-rates'],
     help: values.help,
   }
   for (const rate of args.rates) {
@@ -214,6 +219,25 @@ function pohCounts(before: Array<PohStatusFields | undefined>, after: Array<PohS
   const n = (s: PohStatusFields | undefined, k: keyof PohStatusFields) => (typeof s?.[k] === 'number' ? (s[k] as number) : 0)
   const sum = (k: keyof PohStatusFields) => after.reduce((a, s, i) => a + n(s, k) - n(before[i], k), 0)
   return { slots: n(after[0], 'slot') - n(before[0], 'slot'), blocks, produced: sum('produced'), reorgs: sum('reorgs'), votesSent: sum('votesSent'), votesRejected: sum('votesRejected') }
+}
+
+/** One line per validator: head, finalized height and (PoH) its clock, confirmation levels, tower root and counters. */
+async function networkState(net: BftNetwork): Promise<string[]> {
+  const lines = await Promise.all(
+    net.validators.map(async (v) => {
+      const [head, fin, poh] = await Promise.all([
+        v.rpc.call('eth_blockNumber').then((h) => String(quantity(h, 'eth_blockNumber')), (e: unknown) => `? (${errorMessage(e)})`),
+        v.rpc.call<{ number?: unknown } | null>('eth_getBlockByNumber', ['finalized', false]).then((b) => String(quantity(b?.number, 'finalized')), () => '?'),
+        net.chain.engine === 'poh' ? v.rpc.call<Record<string, unknown>>('catena_pohStatus').catch(() => undefined) : Promise.resolve(undefined),
+      ])
+      const p = poh
+        ? ` slot ${String(poh.slot)} headSlot ${String(poh.headSlot)} confirmedSlot ${String(poh.confirmedSlot)} finalizedSlot ${String(poh.finalizedSlot)} rootSlot ${String(poh.rootSlot)}` +
+          ` tower root ${String((poh.tower as { root?: unknown } | null)?.root)} votes in/sent/rejected ${String(poh.votesIn)}/${String(poh.votesSent)}/${String(poh.votesRejected)} reorgs ${String(poh.reorgs)} produced ${String(poh.produced)}`
+        : ''
+      return `validator ${v.index}: head ${head} finalized ${fin}${p}`
+    }),
+  )
+  return lines
 }
 
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100)
@@ -324,6 +348,10 @@ async function runChain(chain: string, rate: number, c: RunContext): Promise<Cha
       const lastTxBlock = loadRun.outcomes.reduce((a, t) => Math.max(a, t.finalHeight ?? 0), 0)
       run.agreementCoversTxs = result.agreement.height >= lastTxBlock
       result.ok = runOk(run)
+      if (!result.ok) {
+        run.stateAtEnd = await networkState(network)
+        ui.log(`${tag} the validators at the end:\n  ${run.stateAtEnd.join('\n  ')}`)
+      }
       const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2))
       ui.done(
         `${tag} ${result.final}/${txs} final, ${result.finalTps?.toFixed(0) ?? '—'} final tx/s (steady ${result.steadyTps?.toFixed(0) ?? '—'}, offered ${result.offeredTps?.toFixed(0) ?? '—'}), ` +
@@ -337,6 +365,10 @@ async function runChain(chain: string, rate: number, c: RunContext): Promise<Cha
   } catch (err) {
     ui.log(`${tag} FAILED (${errorCode(err)}): ${errorMessage(err)}`)
     result.error = { code: errorCode(err), message: errorMessage(err) }
+    if (net) {
+      run.stateAtEnd = await networkState(net)
+      ui.log(`${tag} the validators now:\n  ${run.stateAtEnd.join('\n  ')}`)
+    }
   }
   if (net) {
     const logs = await net.stop()
@@ -369,7 +401,19 @@ async function main(): Promise<number> {
   const loadBefore = loadavg()
   ui.log(`[poh-vs-bft] ${args.chains.join(', ')} at ${args.rates.join(', ')} tx/s for ${args.seconds} s each, nodes from ${runner.reason}; load average ${loadBefore.join(' ')}`)
   const runs: ChainRun[] = []
-  for (const rate of args.rates) for (const chain of args.chains) runs.push(await runChain(chain, rate, { args, runner, ui, stamp }))
+  const skipped: Array<{ chain: string; rate: number; after: number }> = []
+  for (const rate of args.rates) {
+    for (const chain of args.chains) {
+      // A chain that did not carry a rate is not run at higher ones (minutes each, the answer known) unless --all-rates.
+      const failed = runs.find((r) => r.chain === chain && !carried(r))
+      if (failed && !args.allRates) {
+        skipped.push({ chain, rate, after: failed.result.rate })
+        ui.log(`[${chain} @${rate}/s] skipped: it did not carry ${failed.result.rate} tx/s (--all-rates runs it anyway)`)
+        continue
+      }
+      runs.push(await runChain(chain, rate, { args, runner, ui, stamp }))
+    }
+  }
   const load = { before: loadBefore, after: loadavg() }
   process.stdout.write(`${pohVsBftJsonLine({ runs, seconds: args.seconds, batch: args.batch, load })}\n`)
   const out = path.resolve(args.out)
@@ -377,7 +421,7 @@ async function main(): Promise<number> {
   await writeSection(
     out,
     'poh-vs-bft',
-    renderPohVsBftSection({ runs, seconds: args.seconds, batch: args.batch, graceSeconds: args.grace, pollMs: args.pollMs, machine: machineInfo(), command: commandLine(REPO_ROOT), runner: runner.reason, load }),
+    renderPohVsBftSection({ runs, skipped, seconds: args.seconds, batch: args.batch, graceSeconds: args.grace, pollMs: args.pollMs, machine: machineInfo(), command: commandLine(REPO_ROOT), runner: runner.reason, load }),
   )
   ui.log(`[poh-vs-bft] wrote the poh-vs-bft section of ${path.relative(process.cwd(), out) || out}`)
   return runs.every(runOk) ? 0 : 1

@@ -41,6 +41,8 @@ export interface ChainRun {
   logWarnings?: Record<string, number>
   /** Where the validators' logs were kept (failed runs, or --logs). */
   logsDir?: string
+  /** Runs that failed or lost txs: each validator's head, finalized height and PoH state at the end. */
+  stateAtEnd?: string[]
 }
 
 /** The run kept up: nothing lost, refused or mismatched, agreement, and final blocks at >= 90% of the offered rate. */
@@ -105,6 +107,7 @@ export function pohVsBftJsonLine(o: { runs: readonly ChainRun[]; seconds: number
         loadAfter: r.load.after?.map((v) => round(v, 2)) ?? null,
         ...(x.error ? { error: x.error } : {}),
         ...(r.logsDir ? { logsDir: r.logsDir } : {}),
+        ...(r.stateAtEnd ? { stateAtEnd: r.stateAtEnd } : {}),
       }
     }),
   })
@@ -112,6 +115,8 @@ export function pohVsBftJsonLine(o: { runs: readonly ChainRun[]; seconds: number
 
 export interface PohVsBftSection {
   runs: readonly ChainRun[]
+  /** Chain and rate not run because the chain did not carry a lower rate (`after`). */
+  skipped?: ReadonlyArray<{ chain: string; rate: number; after: number }>
   seconds: number
   batch: number
   graceSeconds: number
@@ -158,7 +163,9 @@ export function renderPohVsBftSection(s: PohVsBftSection): string {
         `${x.final ?? '—'}/${x.txs} | ${x.lost ?? '—'} | ${x.rejected ?? '—'} | ${x.blocks ?? '—'} | ${f(x.txsPerBlock, 1)} | ${agree} | ${carried(r) ? 'yes' : '**no**'} | ${load(r.load.before)} → ${load(r.load.after)} |`,
     )
   }
-  lines.push('', ...capacityLines(s.runs), '')
+  lines.push('', ...capacityLines(s.runs))
+  for (const k of s.skipped ?? []) lines.push(`${k.chain} was not run at ${k.rate} tx/s: it did not carry ${k.after} tx/s (\`--all-rates\` runs it).`)
+  lines.push('')
   for (const r of s.runs) {
     const x = r.result
     const notes: string[] = []
@@ -186,6 +193,7 @@ export function renderPohVsBftSection(s: PohVsBftSection): string {
     if (x.failures?.length) notes.push(`failures: ${failureCounts(x.failures).slice(0, 4).map((c) => `${c.count} ${mdCell(c.reason)}`).join('; ')}`)
     if (x.websocketProblem) notes.push(`new heads by polling only (${mdCell(x.websocketProblem)})`)
     if (x.error) notes.push(`**error** (${x.error.code}): ${mdCell(firstLine(x.error.message))}`)
+    if (r.stateAtEnd?.length) notes.push(`at the end: ${r.stateAtEnd.map(mdCell).join('; ')}`)
     if (r.logsDir) notes.push(`logs in \`${r.logsDir}\``)
     lines.push(`- ${r.chain} @ ${x.rate}/s: ${notes.join('; ')}.`)
   }
@@ -199,20 +207,22 @@ export function renderPohVsBftSection(s: PohVsBftSection): string {
   return lines.join('\n')
 }
 
-/** Per chain: the highest rate it carried and the lowest it did not, over the rates run. */
+/** Per chain: the rates it carried and the first it did not, and how latency grew with the rate. */
 export function capacityLines(runs: readonly ChainRun[]): string[] {
   const byChain = new Map<string, ChainRun[]>()
   for (const r of runs) byChain.set(r.chain, [...(byChain.get(r.chain) ?? []), r])
-  return [...byChain.entries()].map(([chain, rs]) => {
+  return [...byChain.entries()].map(([chain, unsorted]) => {
+    const rs = [...unsorted].sort((a, b) => a.result.rate - b.result.rate)
     const ok = rs.filter(carried).map((r) => r.result.rate)
     const not = rs.filter((r) => !carried(r)).map((r) => r.result.rate)
-    const best = ok.length ? Math.max(...ok) : undefined
-    const worst = not.length ? Math.min(...not) : undefined
-    const rates = rs.map((r) => r.result.rate).join(', ')
-    if (best === undefined) return `**${chain}**: carried none of the rates run (${rates} tx/s).`
-    if (worst === undefined) return `**${chain}**: carried every rate run (${rates} tx/s).`
-    const odd = worst < best ? ' (below a rate it carried: noise or a fault)' : ''
-    return `**${chain}**: carried ${best} tx/s, not ${worst} tx/s${odd}.`
+    let head: string
+    if (ok.length === 0) head = `carried none of the rates run (${not.join(', ')} tx/s)`
+    else if (not.length === 0) head = `carried every rate run (${ok.join(', ')} tx/s)`
+    else head = `carried ${ok.join(', ')} tx/s, not ${not.join(', ')} tx/s${Math.min(...not) < Math.max(...ok) ? ' (not monotonic: noise or a fault)' : ''}`
+    const lat = rs
+      .filter((r) => (r.result.latency?.count ?? 0) > 0)
+      .map((r) => `${(r.result.confirmLatency?.p50 ?? Number.NaN).toFixed(2)} / ${(r.result.latency?.p50 ?? Number.NaN).toFixed(2)} s at ${r.result.rate}`)
+    return `**${chain}**: ${head}.${lat.length ? ` p50 submit-to-confirmed / submit-to-finalized: ${lat.join(', ')}.` : ''}`
   })
 }
 

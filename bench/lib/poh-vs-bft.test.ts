@@ -251,7 +251,7 @@ describe('report', () => {
     ...o,
   })
   const poh50 = run({ result: result({}) })
-  const poh100 = run({ result: result({ rate: 100, txs: 2000, final: 1990, lost: 10, offeredTps: 100, steadyTps: 70, failures: Array.from({ length: 10 }, (_, i) => ({ hash: `0x${i}`, reason: 'not final within the grace period' })) }) })
+  const poh100 = run({ stateAtEnd: ['validator 0: head 90 finalized 58 slot 300'], result: result({ rate: 100, txs: 2000, final: 1990, lost: 10, offeredTps: 100, steadyTps: 70, failures: Array.from({ length: 10 }, (_, i) => ({ hash: `0x${i}`, reason: 'not final within the grace period' })) }) })
   const bft50 = run({ chain: 'consortium', engine: 'bft', chainId: '1338', blockTimeMs: undefined, commitMs: 1000, feeCap: '0', poh: undefined, result: result({ latency: { count: 1000, p50: 0.6, p90: 1.1, p99: 1.3, max: 1.5, mean: 0.7 }, confirmLatency: { count: 1000, p50: 0.6, p90: 1.1, p99: 1.3, max: 1.5, mean: 0.7 } }) })
 
   test('ok and carried: everything final and checked, and final blocks at 90% of the offered rate', () => {
@@ -267,13 +267,19 @@ describe('report', () => {
   })
 
   test('capacity per chain over the rates run', () => {
-    assert.deepEqual(capacityLines([poh50, bft50, poh100]), ['**solana-like**: carried 50 tx/s, not 100 tx/s.', '**consortium**: carried every rate run (50 tx/s).'])
-    assert.deepEqual(capacityLines([poh100]), ['**solana-like**: carried none of the rates run (100 tx/s).'])
+    assert.deepEqual(capacityLines([poh100, bft50, poh50]), [
+      '**solana-like**: carried 50 tx/s, not 100 tx/s. p50 submit-to-confirmed / submit-to-finalized: 1.20 / 14.20 s at 50, 1.20 / 14.20 s at 100.',
+      '**consortium**: carried every rate run (50 tx/s). p50 submit-to-confirmed / submit-to-finalized: 0.60 / 0.60 s at 50.',
+    ])
+    const nothingFinal = run({ result: result({ rate: 200, final: 0, lost: 1000, latency: { count: 0, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN } }) })
+    assert.deepEqual(capacityLines([nothingFinal]), ['**solana-like**: carried none of the rates run (200 tx/s).'])
+    assert.match(capacityLines([poh100, run({ result: result({ rate: 400 }) })])[0]!, /carried 400 tx\/s, not 100 tx\/s \(not monotonic/)
   })
 
   test('section: a row per chain and rate, PoH counts, failures, load, machine and command; between its markers', () => {
     const text = renderPohVsBftSection({
       runs: [poh50, bft50, poh100],
+      skipped: [{ chain: 'solana-like', rate: 200, after: 100 }],
       seconds: 20,
       batch: 25,
       graceSeconds: 120,
@@ -289,6 +295,8 @@ describe('report', () => {
     assert.match(text, /`solana-like` \(chain id 1342, PoH, 400 ms slots, EIP-1559 base fee: fee cap 10 gwei, tip 0, parallel execution\); `consortium` \(chain id 1338, BFT, 1000 ms commit wait, free gas: fee cap 0\)/)
     assert.match(text, /100 slots, 90 canonical blocks \(10 slots without one\), 92 blocks made by the leaders, 2 branch switches/)
     assert.match(text, /failures: 10 not final within the grace period/)
+    assert.match(text, /at the end: validator 0: head 90 finalized 58 slot 300/)
+    assert.match(text, /solana-like was not run at 200 tx\/s: it did not carry 100 tx\/s/)
     assert.match(text, /load average \(1\/5\/15 min\) 1\.00 2\.00 3\.00 before the run, 4\.00 5\.00 6\.00 after/)
     assert.match(text, /Command \(from the repo root\): `node --import tsx bench\/poh-vs-bft\.ts --rate 50,100`/)
     const file = replaceSection('# Benchmark results\n\n<!-- bft:start -->\nold bft\n<!-- bft:end -->\n', 'poh-vs-bft', text)
