@@ -11,12 +11,17 @@
  *   (no tx is lost). A node that is itself a target keeps them too, and then gossips nothing.
  * - txs a peer forwarded to a node that is a target: kept (it will put them in its block).
  *   When its slots have passed (it is no target any more) the ones still pending go to the
- *   then targets, once.
+ *   next leader (the last target), once: not to the current one, which got them from their
+ *   sender already when it was the next (each leader passes them on to a different one, so
+ *   honest leaders do not send each other txs they know, which would cost score); when the
+ *   next leader is not connected they stay in the pool, for this node's next slots.
  * - txs forwarded to a node that is no target (its view of the schedule differs, or the
  *   sender's): on to the targets' peers (not back to the sender), else gossip.
  * Every batch carries how many forwards its txs made; a node forwards a tx onward only below
  * MAX_FORWARD_HOPS (else it keeps or gossips it), and forwards one tx at most twice (on arrival,
- * and once after its own slots), so a tx crosses at most MAX_FORWARD_HOPS forwards.
+ * and once after its own slots), so a tx crosses at most MAX_FORWARD_HOPS forwards. At most
+ * MAX_IN_FLIGHT batches wait for answers; past that, batches are gossiped (memory stays bounded
+ * when leaders are slow). A kept tx is remembered by hash only; its bytes stay in the mempool.
  * @module
  */
 import { equalsBytes } from '@ethereumjs/util'
@@ -28,6 +33,8 @@ import { MAX_TX_BATCH, MAX_TX_BATCH_BYTES, encodeTxBatch } from './wire.ts'
 export const MAX_FORWARD_HOPS = 3
 /** Txs a target keeps for a later forward at most (beyond, the oldest are only not forwarded again). */
 export const MAX_HELD = 10_000
+/** Forwarded batches waiting for answers at most. */
+export const MAX_IN_FLIGHT = 64
 const FORWARD_TIMEOUT_MS = 5_000
 /** How often a node that kept txs checks whether its slots have passed (about a PoH slot). */
 const RECHECK_MS = 400
@@ -39,7 +46,7 @@ export interface ValidatorPeers {
 
 export interface TxForwardOptions {
   identities: ValidatorPeers
-  /** The validator addresses txs go to now (engine.txForwardTargets). */
+  /** The validator addresses txs go to now, the current leader first, the next last (engine.txForwardTargets). */
   targets(): Uint8Array[]
   /** This node's validator address, when it is a validator. */
   self?: Uint8Array
@@ -65,16 +72,17 @@ export interface ForwardStats {
 }
 
 export class TxForwarder {
-  /** Txs kept as a target, for one forward when our slots have passed; oldest first. */
-  private readonly held = new Map<string, { raw: Uint8Array; hops: number }>()
+  /** Txs kept as a target (hash -> forwards made), for one forward when our slots have passed; oldest first. */
+  private readonly held = new Map<string, number>()
+  private inFlight = 0
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   readonly stats: ForwardStats = { forwarded: 0, kept: 0, gossiped: 0 }
 
   constructor(
     private readonly network: Pick<Network, 'request'>,
-    /** Whether a tx (by hash) is still waiting in the mempool. */
-    private readonly pending: (hash: string) => boolean,
+    /** A tx's bytes while it is still waiting in the mempool. */
+    private readonly pending: (hash: string) => Uint8Array | undefined,
     /** The fallback: gossips a batch (with retries while no peer is in the mesh). */
     private readonly gossip: (raws: Uint8Array[]) => void,
     private readonly log: Logger,
@@ -102,8 +110,17 @@ export class TxForwarder {
    * peer that forwarded them (never sent back to it). Resolves once they went somewhere.
    */
   async route(txs: ForwardTx[], hops: number, from?: string): Promise<ForwardOutcome> {
+    return this.send(txs, hops, this.o.targets(), from, true)
+  }
+
+  /**
+   * route() to the given targets. Txs kept through our slots go to the next leader only, and
+   * are not gossiped when it is not reachable (`fallback` false): the leaders that had them keep
+   * them in their pools (and put them in their next blocks), while a gossiped batch of txs the
+   * current leader knows would cost the honest peers that relay it score there.
+   */
+  private async send(txs: ForwardTx[], hops: number, targets: Uint8Array[], from: string | undefined, fallback: boolean): Promise<ForwardOutcome> {
     if (this.stopped || txs.length === 0) return 'kept'
-    const targets = this.o.targets()
     const self = this.o.self
     const selfIsTarget = self !== undefined && targets.some((t) => equalsBytes(t, self))
     if (selfIsTarget) {
@@ -111,16 +128,22 @@ export class TxForwarder {
       // A leader keeps what was forwarded to it; what it took over RPC also goes to the other target.
       if (hops > 0) return this.count('kept', txs.length)
     }
-    const peers = hops >= MAX_FORWARD_HOPS ? [] : this.targetPeers(targets, from)
+    const peers = hops >= MAX_FORWARD_HOPS || this.inFlight >= MAX_IN_FLIGHT ? [] : this.targetPeers(targets, from)
     if (peers.length > 0) {
       const bytes = encodeTxBatch(txs.map((t) => t.raw), hops + 1)
-      const results = await Promise.allSettled(peers.map((p) => this.network.request(p, 'txForward', bytes, { timeoutMs: FORWARD_TIMEOUT_MS })))
+      this.inFlight++
+      let results: PromiseSettledResult<Uint8Array>[]
+      try {
+        results = await Promise.allSettled(peers.map((p) => this.network.request(p, 'txForward', bytes, { timeoutMs: FORWARD_TIMEOUT_MS })))
+      } finally {
+        this.inFlight--
+      }
       results.forEach((r, i) => {
         if (r.status === 'rejected') this.log.debug({ peer: peers[i], reason: (r.reason as Error).message }, 'tx forward failed')
       })
       if (results.some((r) => r.status === 'fulfilled')) return this.count('forwarded', txs.length)
     }
-    if (selfIsTarget) return this.count('kept', txs.length)
+    if (selfIsTarget || !fallback) return this.count('kept', txs.length)
     if (this.stopped) return 'kept'
     this.gossip(txs.map((t) => t.raw))
     return this.count('gossiped', txs.length)
@@ -145,20 +168,23 @@ export class TxForwarder {
   private hold(txs: ForwardTx[], hops: number): void {
     for (const t of txs) {
       this.held.delete(t.hash)
-      this.held.set(t.hash, { raw: t.raw, hops })
+      this.held.set(t.hash, hops)
       if (this.held.size > MAX_HELD) this.held.delete(this.held.keys().next().value!)
     }
   }
 
-  /** Once we are no target, the kept txs still pending go to the new targets (each once). */
+  /** Once we are no target, the kept txs still pending go to the next leader (each once). */
   private recheck(): void {
     if (this.stopped || this.held.size === 0) return
     const self = this.o.self
-    if (self !== undefined && this.o.targets().some((t) => equalsBytes(t, self))) return
+    const targets = this.o.targets()
+    if (self !== undefined && targets.some((t) => equalsBytes(t, self))) return
+    const next = targets.at(-1)
     // Batches per hop count, each within the batch limits.
     const byHops = new Map<number, { batches: ForwardTx[][]; bytes: number }>()
-    for (const [hash, { raw, hops }] of this.held) {
-      if (!this.pending(hash)) continue
+    for (const [hash, hops] of this.held) {
+      const raw = this.pending(hash)
+      if (raw === undefined) continue
       let group = byHops.get(hops)
       if (group === undefined) byHops.set(hops, (group = { batches: [], bytes: 0 }))
       const last = group.batches.at(-1)
@@ -173,7 +199,7 @@ export class TxForwarder {
     this.held.clear()
     for (const [hops, { batches }] of byHops) {
       for (const batch of batches) {
-        this.route(batch, hops).catch((err) => this.log.warn({ err }, 'forwarding kept txs failed'))
+        this.send(batch, hops, next === undefined ? [] : [next], undefined, false).catch((err) => this.log.warn({ err }, 'forwarding kept txs failed'))
       }
     }
   }

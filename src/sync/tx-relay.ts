@@ -93,7 +93,7 @@ export class TxRelay {
     opts: TxRelayOptions = {},
   ) {
     this.budget = new PeerBudget({ burst: USELESS_BURST, perSecond: USELESS_PER_SECOND, now: opts.now ?? Date.now })
-    this.forwarder = opts.forward && new TxForwarder(network, (hash) => mempool.has(hash), (raws) => this.send(raws, 0), log, opts.forward)
+    this.forwarder = opts.forward && new TxForwarder(network, (hash) => mempool.get(hash)?.raw, (raws) => this.send(raws, 0), log, opts.forward)
   }
 
   async start(): Promise<void> {

@@ -23,9 +23,10 @@ import { CHAIN_ID, GENESIS, startNode, waitFor } from '../net/helpers.ts'
 
 const [A, B, C] = KEYS as [Uint8Array, Uint8Array, Uint8Array]
 // Validator keys: the last of the mnemonic's first 20, apart from the tx senders.
-const [V1, V2] = deriveKeys(TEST_MNEMONIC, 20).slice(18).map((k) => k.privateKey) as [Uint8Array, Uint8Array]
+const [V1, V2, V3] = deriveKeys(TEST_MNEMONIC, 20).slice(17).map((k) => k.privateKey) as [Uint8Array, Uint8Array, Uint8Array]
 const ADDR1 = privateKeyToAddress(V1)
 const ADDR2 = privateKeyToAddress(V2)
+const ADDR3 = privateKeyToAddress(V3)
 const silent = pino({ level: 'silent' })
 const limits = { scoreDecayPerMinute: 0 }
 
@@ -151,29 +152,33 @@ describe('tx forwarding to the coming leaders', () => {
     assert.deepEqual(plain.forwardedFrom, [])
   })
 
-  test('a leader keeps forwarded txs and passes the pending ones on once, when its slots have passed', async (t) => {
-    const schedule: Schedule = { targets: [ADDR1] }
-    const next = await fwdNode(t, schedule, V2)
-    const leader = await fwdNode(t, schedule, V1, [next.net.multiaddrs()[0]!])
-    const origin = await fwdNode(t, schedule, undefined, [leader.net.multiaddrs()[0]!, next.net.multiaddrs()[0]!])
-    await waitFor(() => knows(origin, leader, ADDR1) && knows(leader, next, ADDR2), 'the validators to be known')
+  test('a leader keeps forwarded txs; when its slots have passed it passes the pending ones to the next leader only, once', async (t) => {
+    // L1 leads now and L2 next: the origin sends to both.
+    const schedule: Schedule = { targets: [ADDR1, ADDR2] }
+    const l3 = await fwdNode(t, schedule, V3)
+    const l2 = await fwdNode(t, schedule, V2)
+    const l1 = await fwdNode(t, schedule, V1, [l2.net.multiaddrs()[0]!, l3.net.multiaddrs()[0]!])
+    const origin = await fwdNode(t, schedule, undefined, [l1.net.multiaddrs()[0]!, l2.net.multiaddrs()[0]!])
+    await waitFor(() => knows(origin, l1, ADDR1) && knows(origin, l2, ADDR2) && knows(l1, l2, ADDR2) && knows(l1, l3, ADDR3), 'the validators to be known')
 
     const kept = tx1559(A, {})
     const mined = tx1559(B, {})
     await origin.pool.add(kept.serialize())
     await origin.pool.add(mined.serialize())
-    await waitFor(() => leader.pool.has(kept.hash()) && leader.pool.has(mined.hash()), 'the leader to get both')
-    assert.equal(next.pool.size, 0, 'while it is a leader, it sends nothing on')
-    // One of them goes into the leader's block; then its slots are over.
-    await leader.pool.remove(mined.hash())
-    schedule.targets = [ADDR2]
-    await waitFor(() => next.pool.has(kept.hash()), 'the next leader to get the pending tx')
-    await waitFor(() => leader.relay.forwarder!.stats.forwarded === 1 && next.relay.forwarder!.stats.kept === 1, 'both to count it')
-    assert.deepEqual(next.forwardedFrom, [leader.net.peerId])
-    assert.equal(next.pool.has(mined.hash()), false, 'a tx no longer pending is not passed on')
-    assert.equal(leader.relay.forwarder!.stats.forwarded, 1)
-    assert.equal(leader.relay.forwarder!.heldCount, 0, 'passed on once, then forgotten')
-    assert.equal(next.relay.forwarder!.stats.kept, 1)
+    for (const l of [l1, l2]) await waitFor(() => l.pool.has(kept.hash()) && l.pool.has(mined.hash()), 'the leaders to get both')
+    await waitFor(() => origin.relay.forwarder!.stats.forwarded === 2, 'the origin to count its forwards')
+    assert.equal(l3.pool.size, 0, 'while L1 is a leader, it sends nothing on')
+    // One of them goes into L1's block; then its slots are over: L2 leads, L3 is next.
+    await l1.pool.remove(mined.hash())
+    schedule.targets = [ADDR2, ADDR3]
+    await waitFor(() => l3.pool.has(kept.hash()), 'the next leader to get the pending tx')
+    await waitFor(() => l1.relay.forwarder!.stats.forwarded === 1 && l3.relay.forwarder!.stats.kept === 1, 'both to count it')
+    assert.deepEqual(l3.forwardedFrom, [l1.net.peerId])
+    assert.deepEqual(l2.forwardedFrom, [origin.net.peerId], 'not to the current leader, which had it from the origin')
+    assert.equal(l3.pool.has(mined.hash()), false, 'a tx no longer pending is not passed on')
+    assert.equal(l1.relay.forwarder!.heldCount, 0, 'passed on once, then forgotten')
+    assert.equal(l2.relay.forwarder!.heldCount, 2, 'the current leader keeps both')
+    for (const l of [l2, l3]) assert.equal(l.net.penaltyOf(l1.net.peerId), 0)
   })
 
   test(`a node that is no target passes forwarded txs on, below ${MAX_FORWARD_HOPS} forwards, not back to the sender`, async (t) => {
