@@ -15,8 +15,10 @@
  *   sender already when it was the next (each leader passes them on to a different one, so
  *   honest leaders do not send each other txs they know, which would cost score); when the
  *   next leader is not connected they stay in the pool, for this node's next slots.
- * - txs forwarded to a node that is no target (its view of the schedule differs, or the
- *   sender's): on to the targets' peers (not back to the sender), else gossip.
+ * - txs forwarded to a node that is no target (the sender's view of the schedule is behind,
+ *   as a node without a clock's is, or ours is): on to the next leader, which the sender did
+ *   not reach (it sent them to its current and next: us and the current leader), else to the
+ *   current leader (not back to the sender), else gossip.
  * Every batch carries how many forwards its txs made; a node forwards a tx onward only below
  * MAX_FORWARD_HOPS (else it keeps or gossips it), and forwards one tx at most twice (on arrival,
  * and once after its own slots), so a tx crosses at most MAX_FORWARD_HOPS forwards. At most
@@ -110,26 +112,28 @@ export class TxForwarder {
    * peer that forwarded them (never sent back to it). Resolves once they went somewhere.
    */
   async route(txs: ForwardTx[], hops: number, from?: string): Promise<ForwardOutcome> {
-    return this.send(txs, hops, this.o.targets(), from, true)
+    const targets = this.o.targets()
+    const selfIsTarget = this.isSelf(targets)
+    // Taken over RPC: to every target. Forwarded to us though we are no target: to the next leader first.
+    const onward = hops > 0 && !selfIsTarget ? this.peersOf(targets.slice(-1), from) : []
+    return this.send(txs, hops, selfIsTarget, onward.length > 0 ? onward : this.peersOf(targets, from), true)
   }
 
   /**
-   * route() to the given targets. Txs kept through our slots go to the next leader only, and
-   * are not gossiped when it is not reachable (`fallback` false): the leaders that had them keep
-   * them in their pools (and put them in their next blocks), while a gossiped batch of txs the
-   * current leader knows would cost the honest peers that relay it score there.
+   * Sends txs to `peers`, or keeps them when we are a target (`selfIsTarget`), or gossips them
+   * (`fallback`). Txs kept through our slots are not gossiped when the next leader is not
+   * reachable: the leaders that had them keep them in their pools (and put them in their next
+   * blocks), while a gossiped batch of txs the current leader knows would cost the honest
+   * peers that relay it score there.
    */
-  private async send(txs: ForwardTx[], hops: number, targets: Uint8Array[], from: string | undefined, fallback: boolean): Promise<ForwardOutcome> {
+  private async send(txs: ForwardTx[], hops: number, selfIsTarget: boolean, peers: string[], fallback: boolean): Promise<ForwardOutcome> {
     if (this.stopped || txs.length === 0) return 'kept'
-    const self = this.o.self
-    const selfIsTarget = self !== undefined && targets.some((t) => equalsBytes(t, self))
     if (selfIsTarget) {
       this.hold(txs, hops)
       // A leader keeps what was forwarded to it; what it took over RPC also goes to the other target.
       if (hops > 0) return this.count('kept', txs.length)
     }
-    const peers = hops >= MAX_FORWARD_HOPS || this.inFlight >= MAX_IN_FLIGHT ? [] : this.targetPeers(targets, from)
-    if (peers.length > 0) {
+    if (hops < MAX_FORWARD_HOPS && this.inFlight < MAX_IN_FLIGHT && peers.length > 0) {
       const bytes = encodeTxBatch(txs.map((t) => t.raw), hops + 1)
       this.inFlight++
       let results: PromiseSettledResult<Uint8Array>[]
@@ -149,13 +153,18 @@ export class TxForwarder {
     return this.count('gossiped', txs.length)
   }
 
+  private isSelf(targets: Uint8Array[]): boolean {
+    const self = this.o.self
+    return self !== undefined && targets.some((t) => equalsBytes(t, self))
+  }
+
   private count(outcome: ForwardOutcome, n: number): ForwardOutcome {
     this.stats[outcome] += n
     return outcome
   }
 
-  /** The peers of the targets other than us, at most a few per target, without `from`. */
-  private targetPeers(targets: Uint8Array[], from: string | undefined): string[] {
+  /** The peers of these targets other than us, at most a few per target, without `from`. */
+  private peersOf(targets: Uint8Array[], from: string | undefined): string[] {
     const self = this.o.self
     const out = new Set<string>()
     for (const t of targets) {
@@ -176,10 +185,9 @@ export class TxForwarder {
   /** Once we are no target, the kept txs still pending go to the next leader (each once). */
   private recheck(): void {
     if (this.stopped || this.held.size === 0) return
-    const self = this.o.self
     const targets = this.o.targets()
-    if (self !== undefined && targets.some((t) => equalsBytes(t, self))) return
-    const next = targets.at(-1)
+    if (this.isSelf(targets)) return
+    const peers = this.peersOf(targets.slice(-1), undefined)
     // Batches per hop count, each within the batch limits.
     const byHops = new Map<number, { batches: ForwardTx[][]; bytes: number }>()
     for (const [hash, hops] of this.held) {
@@ -199,7 +207,7 @@ export class TxForwarder {
     this.held.clear()
     for (const [hops, { batches }] of byHops) {
       for (const batch of batches) {
-        this.send(batch, hops, next === undefined ? [] : [next], undefined, false).catch((err) => this.log.warn({ err }, 'forwarding kept txs failed'))
+        this.send(batch, hops, false, peers, false).catch((err) => this.log.warn({ err }, 'forwarding kept txs failed'))
       }
     }
   }

@@ -181,24 +181,29 @@ describe('tx forwarding to the coming leaders', () => {
     for (const l of [l2, l3]) assert.equal(l.net.penaltyOf(l1.net.peerId), 0)
   })
 
-  test(`a node that is no target passes forwarded txs on, below ${MAX_FORWARD_HOPS} forwards, not back to the sender`, async (t) => {
-    const schedule: Schedule = { targets: [ADDR1] }
-    const leader = await fwdNode(t, schedule, V1)
-    const relayNode = await fwdNode(t, schedule, undefined, [leader.net.multiaddrs()[0]!])
+  test(`a node that is no target passes forwarded txs on to the next leader, below ${MAX_FORWARD_HOPS} forwards, not back to the sender`, async (t) => {
+    const schedule: Schedule = { targets: [ADDR1, ADDR2] }
+    const current = await fwdNode(t, schedule, V1)
+    const next = await fwdNode(t, schedule, V2)
+    const relayNode = await fwdNode(t, schedule, undefined, [current.net.multiaddrs()[0]!, next.net.multiaddrs()[0]!])
     const sender = await startNode(t, { bootnodes: [relayNode.net.multiaddrs()[0]!], limits })
-    await waitFor(() => knows(relayNode, leader, ADDR1) && relayNode.net.peer(sender.net.peerId) !== undefined, 'the peers to connect')
+    await waitFor(() => knows(relayNode, current, ADDR1) && knows(relayNode, next, ADDR2) && relayNode.net.peer(sender.net.peerId) !== undefined, 'the peers to connect')
 
+    // The sender (a node whose view of the schedule is behind) sent it to us and to its next: the current leader.
     const once = tx1559(A, {})
     assert.deepEqual(await sender.net.request(relayNode.net.peerId, 'txForward', encodeTxBatch([once.serialize()], 1)), new Uint8Array(0))
-    await waitFor(() => leader.pool.has(once.hash()), 'the leader to get the tx from the relay node')
-    assert.deepEqual(leader.forwardedFrom, [relayNode.net.peerId])
+    await waitFor(() => next.pool.has(once.hash()), 'the next leader to get the tx from the relay node')
+    await waitFor(() => relayNode.relay.forwarder!.stats.forwarded === 1, 'the relay node to count it')
+    assert.deepEqual(next.forwardedFrom, [relayNode.net.peerId])
+    assert.deepEqual(current.forwardedFrom, [], 'not to the current leader, which the sender reached')
 
-    // At the bound: not forwarded again; gossiped instead, so it still reaches the leader.
+    // At the bound: not forwarded again; gossiped instead, so it still reaches the leaders.
     const many = tx1559(B, {})
     await sender.net.request(relayNode.net.peerId, 'txForward', encodeTxBatch([many.serialize()], MAX_FORWARD_HOPS))
     await waitFor(() => relayNode.relay.forwarder!.stats.gossiped === 1, 'the relay node to gossip it')
-    await waitFor(() => leader.pool.has(many.hash()), 'the leader to get it by gossip')
-    assert.deepEqual(leader.forwardedFrom, [relayNode.net.peerId], 'no second forward')
+    await waitFor(() => next.pool.has(many.hash()) && current.pool.has(many.hash()), 'the leaders to get it by gossip')
+    assert.deepEqual(next.forwardedFrom, [relayNode.net.peerId], 'no second forward')
+    assert.deepEqual(current.forwardedFrom, [])
     assert.equal(relayNode.net.penaltyOf(sender.net.peerId), 0)
   })
 })
