@@ -101,8 +101,8 @@ export interface ConsensusEngine {
   txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
   /**
    * Engines whose block producers are known ahead (PoH: the leader schedule): the validator
-   * addresses txs should be sent to (the current and next leaders) instead of flooding every
-   * peer. Undefined: txs are gossiped to all.
+   * addresses txs should be sent to instead of flooding every peer, distinct, in slot order:
+   * the current leader first, the next one last. Undefined: txs are gossiped to all.
    */
   txForwardTargets?(): Uint8Array[]
 }
