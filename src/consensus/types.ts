@@ -62,6 +62,11 @@ export class EngineParamsError extends Error {
   readonly code = 'INVALID_PARAMS'
 }
 
+/** The engine cannot answer now (starting, stopped): the RPC answers -32000, REST 503. */
+export class EngineUnavailableError extends Error {
+  readonly code = 'UNAVAILABLE'
+}
+
 /** Numbers an engine family reports for metrics: what it has, typed, instead of being probed for. */
 export type EngineReadings =
   | { kind: 'pow'; /** This node's mining speed, hashes per second (0 when not mining). */ hashrate(): number }

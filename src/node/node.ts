@@ -19,12 +19,12 @@ import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon } from '../executio
 import { ParallelExecutor } from '../execution/parallel/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
-import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
+import { DevEngine, DEV_COINBASE, EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { DEFAULT_WORK_BUDGET } from '../api/rpc/work-budget.ts'
 import { registerOperations } from '../api/health.ts'
-import { invalidParams } from '../api/rpc/errors.ts'
+import { RpcError, RpcErrorCode, invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
 import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/block.ts'
 import type { Network, ValidatorIdentities } from '../net/index.ts'
@@ -194,6 +194,7 @@ export class CatenaNode {
           return await fn(params)
         } catch (err) {
           if (err instanceof EngineParamsError) throw invalidParams(err.message)
+          if (err instanceof EngineUnavailableError) throw new RpcError(RpcErrorCode.SERVER_ERROR, err.message)
           throw err
         }
       }

@@ -29,7 +29,7 @@ import {
   verifyPohVote,
   type SignedPohVote,
 } from '../poh/index.ts'
-import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
+import { EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
 import { PohLeader, type Byzantine, type PohBase } from './leader.ts'
 import { MAX_SKIPPED_SLOTS, PohRules } from './rules.ts'
 import type { ScheduleChain } from './schedule-source.ts'
@@ -143,7 +143,7 @@ export class PohEngine implements ConsensusEngine {
 
   /** What the explorer and RPC show: slots, leader, confirmation levels, the clock. */
   status() {
-    if (!this.fc) throw new EngineParamsError('the poh engine is starting: ask again in a moment')
+    if (!this.fc) throw new EngineUnavailableError('the poh engine is starting: ask again in a moment')
     const fin = this.fc.finality()
     const slot = this.leader?.currentSlot() ?? this.headSlot()
     const head = this.host.head()
