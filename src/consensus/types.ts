@@ -62,6 +62,11 @@ export class EngineParamsError extends Error {
   readonly code = 'INVALID_PARAMS'
 }
 
+/** The engine cannot answer now (starting, stopped): the RPC answers -32000, REST 503. */
+export class EngineUnavailableError extends Error {
+  readonly code = 'UNAVAILABLE'
+}
+
 /** Numbers an engine family reports for metrics: what it has, typed, instead of being probed for. */
 export type EngineReadings =
   | { kind: 'pow'; /** This node's mining speed, hashes per second (0 when not mining). */ hashrate(): number }
@@ -101,8 +106,8 @@ export interface ConsensusEngine {
   txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
   /**
    * Engines whose block producers are known ahead (PoH: the leader schedule): the validator
-   * addresses txs should be sent to (the current and next leaders) instead of flooding every
-   * peer. Undefined: txs are gossiped to all.
+   * addresses txs should be sent to instead of flooding every peer, distinct, in slot order:
+   * the current leader first, the next one last. Undefined: txs are gossiped to all.
    */
   txForwardTargets?(): Uint8Array[]
 }

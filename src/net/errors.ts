@@ -64,4 +64,6 @@ export const PENALTY = {
   unfulfilledClaim: 20,
   /** each message past a peer's allowance of messages nobody can use (a flood) */
   uselessFlood: 10,
+  /** a validator identity claim that does not verify for this peer and chain (only a forger sends one) */
+  forgedIdentity: 50,
 } as const

@@ -33,3 +33,7 @@ export {
 } from './protocols.ts'
 export type { GossipTopic, ReqRespLimits, ReqRespProtocol, ServedProtocol } from './protocols.ts'
 export { NODE_KEY_FILE, loadOrCreateNodeKey } from './node-key.ts'
+export { ValidatorIdentities, MAX_IDENTITIES, MAX_PEERS_PER_VALIDATOR } from './validator-identity.ts'
+export type { ValidatorIdentitiesOptions } from './validator-identity.ts'
+export { IdentityClaimError, claimSignBytes, signIdentityClaim, verifyIdentityClaim } from './identity-claim.ts'
+export type { ClaimContext, IdentityClaimErrorCode } from './identity-claim.ts'

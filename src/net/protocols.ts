@@ -13,7 +13,18 @@ import { NetError } from './errors.ts'
  * Request/response protocols. The network serves 'status' (handshake) and 'peers' (peer
  * exchange) itself; the sync and light-client layers register handlers for the others.
  */
-export const REQRESP_PROTOCOLS = ['status', 'peers', 'headersByRange', 'headersByLocator', 'blocksByRange', 'blocksByHash', 'proposedBlock', 'stateProof'] as const
+export const REQRESP_PROTOCOLS = [
+  'status',
+  'peers',
+  'headersByRange',
+  'headersByLocator',
+  'blocksByRange',
+  'blocksByHash',
+  'proposedBlock',
+  'stateProof',
+  'validatorIdentity',
+  'txForward',
+] as const
 export type ReqRespProtocol = (typeof REQRESP_PROTOCOLS)[number]
 
 /** The protocols other layers serve. */
@@ -46,6 +57,10 @@ export const DEFAULT_REQRESP_LIMITS: Readonly<Record<ReqRespProtocol, ReqRespLim
   /** A BFT proposal's block by hash: one hash in, one block out. */
   proposedBlock: { maxRequestBytes: 64, maxResponseBytes: 16 * MiB },
   stateProof: { maxRequestBytes: 16 * KiB, maxResponseBytes: 4 * MiB },
+  /** Who a peer is as a validator (chains that forward txs to leaders): nothing in, RLP [address, signature] out. */
+  validatorIdentity: { maxRequestBytes: 16, maxResponseBytes: 256 },
+  /** A tx batch sent to a leader: as big as a tx gossip message; the answer is only a status. */
+  txForward: { maxRequestBytes: 1 * MiB, maxResponseBytes: 256 },
 }
 
 /** Largest gossip message per topic, in bytes: txs travel in batches, blocks up to the byte limit. */

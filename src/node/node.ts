@@ -19,20 +19,21 @@ import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon } from '../executio
 import { ParallelExecutor } from '../execution/parallel/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
-import { DevEngine, DEV_COINBASE, EngineParamsError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
+import { DevEngine, DEV_COINBASE, EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { DEFAULT_WORK_BUDGET } from '../api/rpc/work-budget.ts'
 import { registerOperations } from '../api/health.ts'
-import { invalidParams } from '../api/rpc/errors.ts'
+import { RpcError, RpcErrorCode, invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
 import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/block.ts'
-import type { Network } from '../net/index.ts'
+import type { Network, ValidatorIdentities } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
 import type { CommonSchedule, Commons } from '../execution/common.ts'
 import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
 import { networkLimitsFor } from './network-limits.ts'
 import { gossipTransport } from './consensus-transport.ts'
+import { txForwarding } from './tx-forwarding.ts'
 import { assertPrivateFile, preparePrivateDir, readPrivateFile } from './private-files.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
@@ -101,7 +102,7 @@ export class CatenaNode {
     private readonly datadir: string,
     readonly rpcUrl: string,
     readonly wsUrl: string,
-    private readonly p2p?: { network: Network; sync: BlockSync; relay: TxRelay },
+    private readonly p2p?: { network: Network; sync: BlockSync; relay: TxRelay; identities?: ValidatorIdentities },
     /** Parallel-execution chains: the block runner, whose worker threads stop with the node. */
     private readonly parallel?: ParallelExecutor,
   ) {}
@@ -156,7 +157,9 @@ export class CatenaNode {
     })
 
     const network = cfg.p2pPort === undefined ? undefined : await startNetwork(cfg, chain, log)
-    const engine = await createEngine(spec, cfg, { network, common: commons, chain })
+    // Read once: the engine signs with it, and tx forwarding proves this node's validator identity with it.
+    const validatorKey = cfg.validatorKeyFile ? await readValidatorKey(cfg.validatorKeyFile) : undefined
+    const engine = await createEngine(spec, cfg, { network, common: commons, chain, validatorKey })
     // A chain spec with execution.parallel builds and replays every block in parallel batches
     // (its own worker threads, apart from the RPC's call threads): a rule of the chain, so the
     // producer and every validator run the same batches.
@@ -165,7 +168,7 @@ export class CatenaNode {
     // Set before sync starts: a catch-up at start-up may already switch branches.
     requeueOnReorg(chain, mempool, log)
     warnOnEvictions(mempool, log)
-    const p2p = network ? await startSync(network, chain, importer, mempool, log) : undefined
+    const p2p = network ? await startSync(network, chain, importer, mempool, log, engine, validatorKey) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
     const backend: EthBackend = {
@@ -191,6 +194,7 @@ export class CatenaNode {
           return await fn(params)
         } catch (err) {
           if (err instanceof EngineParamsError) throw invalidParams(err.message)
+          if (err instanceof EngineUnavailableError) throw new RpcError(RpcErrorCode.SERVER_ERROR, err.message)
           throw err
         }
       }
@@ -355,6 +359,7 @@ export class CatenaNode {
     await this.engine.stop()
     if (this.p2p) {
       this.p2p.relay.stop()
+      await this.p2p.identities?.stop()
       await this.p2p.sync.stop()
       await this.p2p.network.stop()
     }
@@ -386,13 +391,15 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
   return network
 }
 
-async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, log: Logger) {
+async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, log: Logger, engine: ConsensusEngine, validatorKey?: Uint8Array) {
   const { BlockSync, TxRelay } = await import('../sync/index.ts')
   const sync = new BlockSync({ network, chain, importer, log })
-  const relay = new TxRelay(network, mempool, log)
+  // Engines that know the coming leaders (PoH): txs go to the leaders' peers, which prove who they are.
+  const fwd = await txForwarding(network, chain, engine, log, validatorKey)
+  const relay = new TxRelay(network, mempool, log, fwd ? { forward: fwd.forward } : {})
   await sync.start()
-  relay.start()
-  return { network, sync, relay }
+  await relay.start()
+  return { network, sync, relay, ...(fwd ? { identities: fwd.identities } : {}) }
 }
 
 /**
@@ -400,7 +407,7 @@ async function startSync(network: Network, chain: Chain, importer: BlockImporter
  * (those also in the new branch are refused as already mined, or dropped by the 'block' events
  * that follow).
  */
-async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Commons; chain: Chain }): Promise<ConsensusEngine> {
+async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Commons; chain: Chain; validatorKey?: Uint8Array }): Promise<ConsensusEngine> {
   switch (spec.engine.type) {
     case 'dev':
       return new DevEngine({
@@ -410,7 +417,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
       })
     case 'bft': {
       if (!deps.network) throw new Error('a bft chain needs the network: pass --p2p-port (and --bootnodes)')
-      const privateKey = cfg.validatorKeyFile ? await readValidatorKey(cfg.validatorKeyFile) : undefined
+      const privateKey = deps.validatorKey
       if (!privateKey) cfg.logger.info('no --validator-key-file: following consensus without voting')
       const { BftEngine, chainMembership } = await import('../consensus/bft-engine/index.ts')
       return new BftEngine({
@@ -426,7 +433,7 @@ async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: 
       })
     }
     case 'poh': {
-      const privateKey = cfg.validatorKeyFile ? await readValidatorKey(cfg.validatorKeyFile) : undefined
+      const privateKey = deps.validatorKey
       if (!privateKey) cfg.logger.info('no --validator-key-file: following the PoH chain without leading or voting')
       const { PohEngine } = await import('../consensus/poh-engine/index.ts')
       const chain = deps.chain

@@ -15,6 +15,12 @@
  * multiply the work), in chunks with a yield between them, so one peer's flood cannot hold up
  * RPC, consensus or block import for its whole length; a peer with too many batches waiting
  * has the next ones dropped unread.
+ *
+ * On engines that know the coming leaders (PoH: `forward`), txs are not flooded: the ones taken
+ * over RPC go to the leaders' peers by request/response (txForward, see tx-forward.ts), and a
+ * forwarded batch is checked here exactly as a gossiped one, in the same lane, against the same
+ * allowances, at the same penalties (an invalid tx: PENALTY.rejectedGossip). Gossip stays the
+ * fallback when no leader is connected, and txs gossiped by others are still checked and relayed.
  */
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
@@ -22,13 +28,13 @@ import { keccak256 } from '../crypto/hash.ts'
 import { MempoolError } from '../mempool/errors.ts'
 import type { Mempool } from '../mempool/pool.ts'
 import type { PoolEntry } from '../mempool/entry.ts'
-import type { GossipVerdict, Network } from '../net/index.ts'
+import { PENALTY, invalidRequest, resourceUnavailable, type GossipVerdict, type Network } from '../net/index.ts'
 import { PeerBudget } from '../net/peer-budget.ts'
-import { MAX_TX_BATCH, decodeTxBatch, encodeTxBatch } from './wire.ts'
+import { TxForwarder, type ForwardTx, type TxForwardOptions } from './tx-forward.ts'
+import { MAX_TX_BATCH, MAX_TX_BATCH_BYTES, decodeTxBatch, decodeTxForward, encodeTxBatch } from './wire.ts'
 
 /** Hashes of txs that came from peers: those are not announced again by us, nor decoded twice. */
 const REMEMBERED = 50_000
-const MAX_BATCH_BYTES = 512 * 1024
 /** Retries back off from 250 ms to 2 s, for about a minute in all. */
 const RETRY_MS = 250
 const RETRY_MAX_MS = 2000
@@ -50,9 +56,18 @@ const MAX_WAITING_BYTES = 32 * 1024 * 1024
 /** What one tx of a peer's batch turned out to be. */
 type Outcome = 'useful' | 'useless' | 'neutral' | 'malformed'
 
+/** What came of a peer's batch: the gossip verdict, the txs that entered the pool, and why it was dropped unfinished. */
+interface Admitted {
+  verdict: GossipVerdict
+  useful: ForwardTx[]
+  dropped?: string
+}
+
 export interface TxRelayOptions {
   /** The clock of the per-peer allowance, in ms. Default Date.now. */
   now?: () => number
+  /** Engines that know the coming leaders (PoH): forward txs to them instead of gossiping (see tx-forward.ts). */
+  forward?: TxForwardOptions
 }
 
 export class TxRelay {
@@ -62,12 +77,14 @@ export class TxRelay {
   private lane: Promise<unknown> = Promise.resolve()
   private readonly waiting = new Map<string, number>()
   private waitingBytes = 0
-  private batch: Uint8Array[] = []
+  private batch: ForwardTx[] = []
   private batchBytes = 0
   private flushScheduled = false
   private stopped = false
   private unsubscribe?: () => void
   private readonly onAdded = (entry: PoolEntry) => this.queue(entry)
+  /** Set when txs are forwarded to the coming leaders. */
+  readonly forwarder: TxForwarder | undefined
 
   constructor(
     private readonly network: Network,
@@ -76,23 +93,32 @@ export class TxRelay {
     opts: TxRelayOptions = {},
   ) {
     this.budget = new PeerBudget({ burst: USELESS_BURST, perSecond: USELESS_PER_SECOND, now: opts.now ?? Date.now })
+    this.forwarder = opts.forward && new TxForwarder(network, (hash) => mempool.get(hash)?.raw, (raws) => this.send(raws, 0), log, opts.forward)
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.unsubscribe = this.network.subscribe('txs', (data, from) => this.onGossip(data, from))
     this.mempool.on('added', this.onAdded)
+    if (this.forwarder) {
+      await this.network.handle('txForward', (request, peer) => this.onForward(request, peer))
+      this.forwarder.start()
+    }
   }
 
   stop(): void {
     this.stopped = true
     this.unsubscribe?.()
     this.mempool.off('added', this.onAdded)
+    if (this.forwarder) {
+      this.forwarder.stop()
+      this.network.unhandle('txForward').catch(() => undefined)
+    }
   }
 
   private queue(entry: PoolEntry): void {
     if (this.fromPeers.has(entry.hashHex)) return
-    if (this.batch.length >= MAX_TX_BATCH || this.batchBytes + entry.raw.length > MAX_BATCH_BYTES) this.flush()
-    this.batch.push(entry.raw)
+    if (this.batch.length >= MAX_TX_BATCH || this.batchBytes + entry.raw.length > MAX_TX_BATCH_BYTES) this.flush()
+    this.batch.push({ raw: entry.raw, hash: entry.hashHex })
     this.batchBytes += entry.raw.length
     if (!this.flushScheduled) {
       this.flushScheduled = true
@@ -103,10 +129,11 @@ export class TxRelay {
   private flush(): void {
     this.flushScheduled = false
     if (this.batch.length === 0) return
-    const raws = this.batch
+    const txs = this.batch
     this.batch = []
     this.batchBytes = 0
-    this.send(raws, 0)
+    if (this.forwarder === undefined) this.send(txs.map((t) => t.raw), 0)
+    else this.forwarder.route(txs, 0).catch((err) => this.log.warn({ err }, 'tx forwarding failed'))
   }
 
   /**
@@ -136,11 +163,37 @@ export class TxRelay {
     } catch {
       return 'reject'
     }
-    const size = data.length
+    return (await this.admit(raws, data.length, from)).verdict
+  }
+
+  /**
+   * A batch a peer forwarded to us (we are, or it thinks we are, a coming leader): the same
+   * checks and allowances as gossip; an invalid tx costs what it costs on gossip. The txs that
+   * entered the pool go on their way (kept, or on to the leaders: tx-forward.ts).
+   */
+  private async onForward(request: Uint8Array, from: string): Promise<Uint8Array> {
+    let batch: { hops: number; raws: Uint8Array[] }
+    try {
+      batch = decodeTxForward(request)
+    } catch (err) {
+      throw invalidRequest(`forwarded tx batch: ${(err as Error).message}`, PENALTY.rejectedGossip)
+    }
+    const admitted = await this.admit(batch.raws, request.length, from)
+    if (admitted.verdict === 'reject') throw invalidRequest('forwarded tx batch holds an invalid tx', PENALTY.rejectedGossip)
+    if (admitted.useful.length > 0) {
+      this.forwarder?.route(admitted.useful, batch.hops, from).catch((err) => this.log.warn({ err }, 'tx forwarding failed'))
+    }
+    // Dropped unread or unfinished (we are behind, or past the peer's allowance, which it paid for already).
+    if (admitted.dropped !== undefined) throw resourceUnavailable(`forwarded tx batch dropped: ${admitted.dropped}`)
+    return new Uint8Array(0)
+  }
+
+  /** A peer's batch, in the one lane, within the waiting bounds. */
+  private async admit(raws: Uint8Array[], size: number, from: string): Promise<Admitted> {
     const queued = this.waiting.get(from) ?? 0
     if (queued + size > MAX_WAITING_BYTES_PER_PEER || this.waitingBytes + size > MAX_WAITING_BYTES) {
-      this.log.debug({ peer: from, queued, total: this.waitingBytes }, 'tx gossip dropped: too much waiting to be checked')
-      return 'ignore'
+      this.log.debug({ peer: from, queued, total: this.waitingBytes }, 'tx batch dropped: too much waiting to be checked')
+      return { verdict: 'ignore', useful: [], dropped: 'too many txs waiting to be checked' }
     }
     this.waiting.set(from, queued + size)
     this.waitingBytes += size
@@ -156,22 +209,25 @@ export class TxRelay {
     }
   }
 
-  private async checkBatch(raws: Uint8Array[], from: string): Promise<GossipVerdict> {
+  private async checkBatch(raws: Uint8Array[], from: string): Promise<Admitted> {
+    const useful: ForwardTx[] = []
     // A peer banned while its batches waited gets no more work done for it.
-    if (this.stopped || this.network.isBanned(from)) return 'ignore'
+    if (this.stopped || this.network.isBanned(from)) return { verdict: 'ignore', useful, dropped: 'the sender is banned' }
     // Useless txs past this share of the batch, or past what the peer has left of its allowance
     // (spent tx by tx), drop the batch unfinished: the work on it is bounded.
     const perBatch = USELESS_FREE + Math.floor(raws.length * USELESS_SHARE)
-    let useful = 0
     let useless = 0
     for (let i = 0; i < raws.length; i++) {
       if (i > 0 && i % CHUNK === 0) {
         await new Promise((resolve) => setImmediate(resolve))
-        if (this.stopped || this.network.isBanned(from)) return 'ignore'
+        if (this.stopped || this.network.isBanned(from)) return { verdict: 'ignore', useful, dropped: 'the sender is banned' }
       }
-      const outcome = await this.check(raws[i] as Uint8Array)
-      if (outcome === 'malformed') return 'reject'
-      if (outcome === 'useful') useful++
+      const raw = raws[i] as Uint8Array
+      // A tx hash is keccak-256 of its serialized bytes, for every tx type.
+      const hash = bytesToHex(keccak256(raw))
+      const outcome = await this.check(raw, hash)
+      if (outcome === 'malformed') return { verdict: 'reject', useful }
+      if (outcome === 'useful') useful.push({ raw, hash })
       if (outcome !== 'useless') continue
       const broke = ++useless > perBatch || this.budget.available(from) < 1
       this.budget.spend(from, 1)
@@ -179,17 +235,15 @@ export class TxRelay {
         const reason = `tx gossip past the allowance of useless txs: ${useless} of the first ${i + 1} of a ${raws.length}-tx batch are stale, underpriced or known`
         this.log.debug({ peer: from, useless, checked: i + 1, txs: raws.length }, 'useless tx gossip dropped')
         this.network.penalize(from, reason, USELESS_TX_PENALTY)
-        return 'ignore'
+        return { verdict: 'ignore', useful, dropped: 'past the allowance of useless txs' }
       }
     }
     // Accepting forwards the batch to our mesh peers; a batch with nothing new stops here.
-    return useful > 0 ? 'accept' : 'ignore'
+    return { verdict: useful.length > 0 ? 'accept' : 'ignore', useful }
   }
 
   /** One tx of a peer's batch: known hashes first (no decoding), then the mempool's checks, cheapest first. */
-  private async check(raw: Uint8Array): Promise<Outcome> {
-    // A tx hash is keccak-256 of its serialized bytes, for every tx type.
-    const hash = bytesToHex(keccak256(raw))
+  private async check(raw: Uint8Array, hash: string): Promise<Outcome> {
     if (this.fromPeers.has(hash) || this.mempool.has(hash)) return 'useless'
     // Remembered before the pool announces the tx, so we do not gossip it back.
     this.remember(hash)

@@ -113,6 +113,8 @@ export function decodeBlockList(bytes: Uint8Array): Uint8Array[] {
  * is refused whole before any tx in it is looked at.
  */
 export const MAX_TX_BATCH = 1024
+/** Bytes of txs a node puts in one batch it sends (half the tx topic's limit: room for framing). */
+export const MAX_TX_BATCH_BYTES = 512 * 1024
 
 /**
  * Txs travel in batches: RLP [attempt, [raw tx, ...]]. `attempt` makes a re-sent batch a new
@@ -125,6 +127,15 @@ export function encodeTxBatch(raws: Uint8Array[], attempt = 0): Uint8Array {
 }
 
 export function decodeTxBatch(bytes: Uint8Array, maxTxs = MAX_TX_BATCH): Uint8Array[] {
+  return decodeTxForward(bytes, maxTxs).raws
+}
+
+/**
+ * A batch sent to a leader by request/response (txForward) is the same RLP [n, [raw tx, ...]],
+ * where n counts the forwards the txs already made (0 from the node that took them over RPC):
+ * receivers stop forwarding at a bound. Checked exactly as a gossiped batch.
+ */
+export function decodeTxForward(bytes: Uint8Array, maxTxs = MAX_TX_BATCH): { hops: number; raws: Uint8Array[] } {
   const parts = decodeList(bytes, 'tx batch')
   const [attempt, list] = parts
   if (parts.length !== 2 || !(attempt instanceof Uint8Array) || attempt.length > 4 || !Array.isArray(list)) {
@@ -132,7 +143,7 @@ export function decodeTxBatch(bytes: Uint8Array, maxTxs = MAX_TX_BATCH): Uint8Ar
   }
   if (list.length > maxTxs) throw new WireError(`tx batch holds ${list.length} txs, limit ${maxTxs}`)
   if (!list.every((p) => p instanceof Uint8Array)) throw new WireError('tx batch txs must be byte strings')
-  return list as Uint8Array[]
+  return { hops: Number(bytesToBigInt(attempt)), raws: list as Uint8Array[] }
 }
 
 type Nested = Uint8Array | Nested[]

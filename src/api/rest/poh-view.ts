@@ -11,7 +11,7 @@
  */
 import type { Block, BlockHeader } from '../../chain/block.ts'
 import type { PohEngineSpec } from '../../chain/spec/index.ts'
-import { EngineParamsError, type EngineRpcMethod } from '../../consensus/types.ts'
+import { EngineParamsError, EngineUnavailableError, type EngineRpcMethod } from '../../consensus/types.ts'
 import { badRequest, RestError } from './errors.ts'
 import { checksum } from './format.ts'
 
@@ -144,6 +144,7 @@ export async function pohView(spec: PohEngineSpec, engine: PohEngineLike): Promi
       return (await fn(params)) as T
     } catch (err) {
       if (err instanceof EngineParamsError) throw badRequest(err.message)
+      if (err instanceof EngineUnavailableError) throw new RestError('UNAVAILABLE', err.message)
       // Before the engine has started (the API listens first) or after it stopped.
       throw new RestError('UNAVAILABLE', `the PoH engine did not answer: ${(err as Error).message}`)
     }

@@ -29,14 +29,14 @@ import {
   verifyPohVote,
   type SignedPohVote,
 } from '../poh/index.ts'
-import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
+import { EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
 import { PohLeader, type Byzantine, type PohBase } from './leader.ts'
 import { MAX_SKIPPED_SLOTS, PohRules } from './rules.ts'
 import type { ScheduleChain } from './schedule-source.ts'
 import { MAX_SEAL_EVIDENCE, decodePohSeal, pohJSON } from './seal.ts'
 import { VotePool } from './vote-pool.ts'
 import { DuplicateWatch } from './duplicate-watch.ts'
-import { readRootFile, writeRootFile } from './root-file.ts'
+import { lastSignedSlotFile, readRootFile, writeRootFile } from './engine-files.ts'
 
 /** Votes for slots further ahead of our head than this are not taken (they could only wait). */
 const VOTE_WINDOW_SLOTS = 256n
@@ -143,7 +143,7 @@ export class PohEngine implements ConsensusEngine {
 
   /** What the explorer and RPC show: slots, leader, confirmation levels, the clock. */
   status() {
-    if (!this.fc) throw new EngineParamsError('the poh engine is starting: ask again in a moment')
+    if (!this.fc) throw new EngineUnavailableError('the poh engine is starting: ask again in a moment')
     const fin = this.fc.finality()
     const slot = this.leader?.currentSlot() ?? this.headSlot()
     const head = this.host.head()
@@ -363,7 +363,8 @@ export class PohEngine implements ConsensusEngine {
     }
     // Below the tree's root (finalized, on the head's branch) the ancestors are the canonical blocks.
     const root = this.fc.root
-    const ancestors = (s: bigint) => inTree.has(s) || (s <= root.slot && this.canonicalHasSlot(s, root.hash))
+    const rootHeight = this.o.chain.getHeader(root.hash)?.height ?? 0n
+    const ancestors = (s: bigint) => inTree.has(s) || (s <= root.slot && this.rules.schedules.canonicalHasSlot(s, rootHeight))
     if (!tower.canVote(slot, ancestors).ok) return
     const threshold = tower.thresholdSlot(slot)
     if (threshold !== undefined && !this.confirmedAt(head.hash, threshold)) return
@@ -378,25 +379,6 @@ export class PohEngine implements ConsensusEngine {
     this.pool.add(vote)
     this.o.transport?.broadcast(this.pool.bytesOf(vote))
     this.counts.votesSent++
-  }
-
-  /** Whether the canonical chain up to block `upTo` holds a block of exactly `slot` (binary search: slots grow with height). */
-  private canonicalHasSlot(slot: bigint, upTo: Uint8Array): boolean {
-    const top = this.o.chain.getHeader(upTo)
-    if (!top || !this.o.chain.isCanonical(upTo)) return false
-    let lo = 0n
-    let hi = top.height
-    while (lo <= hi) {
-      const mid = (lo + hi) / 2n
-      const hash = this.o.chain.getHashAt(mid)
-      const header = hash && this.o.chain.getHeader(hash)
-      if (!header) return false
-      const s = this.rules.schedules.slotOf(header)
-      if (s === slot) return true
-      if (s < slot) lo = mid + 1n
-      else hi = mid - 1n
-    }
-    return false
   }
 
   /** Whether the ancestor of `hash` at `slot` (or the nearest one below it) has more than 2/3 of the stake voting on it. */
@@ -473,26 +455,10 @@ export class PohEngine implements ConsensusEngine {
         await host.commit(executed, new Uint8Array(0))
       },
       sealExtras: (slot, parentHash) => this.sealExtras(slot, parentHash),
-      lastSigned: this.lastSignedFile(),
+      lastSigned: lastSignedSlotFile(join(this.o.datadir, 'poh-last-signed')),
       ...(this.o.byzantine ? { byzantine: this.o.byzantine, publish: (block: Block) => host.publishBlock(block), parentOf: (hash: Uint8Array) => this.parentBase(hash) } : {}),
     })
     this.leader.resetTo(base)
-  }
-
-  /** The last slot we signed a block for, in datadir/poh-last-signed (temp file, fsync, rename). */
-  private lastSignedFile(): { read(): bigint | undefined; write(slot: bigint): void } {
-    const file = new FileWalStorage(join(this.o.datadir, 'poh-last-signed'))
-    const bytes = file.read()
-    let last: bigint | undefined = bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0) : undefined
-    return {
-      read: () => last,
-      write: (slot) => {
-        const out = new Uint8Array(8)
-        new DataView(out.buffer).setBigUint64(0, slot)
-        file.replace(out)
-        last = slot
-      },
-    }
   }
 
   /** The stored parent of block `hash` as a clock base (undefined for genesis or unknown). */

@@ -75,15 +75,26 @@ export class ScheduleSource {
       hash = header.parentHash
       header = this.header(hash)
     }
-    // Canonical from here down: the highest height at or below it with a slot below `slot` (slots grow with height).
+    const height = this.lastCanonicalBelow(slot, header.height)
+    return { hash: this.chain.getHashAt(height)!, height }
+  }
+
+  /** Whether the canonical chain up to `maxHeight` holds a block of exactly `slot`. */
+  canonicalHasSlot(slot: bigint, maxHeight: bigint): boolean {
+    const below = this.lastCanonicalBelow(slot + 1n, maxHeight)
+    return this.slotOf(this.header(this.chain.getHashAt(below)!)) === slot
+  }
+
+  /** The highest canonical height at or below `maxHeight` whose slot is below `slot` (binary search: slots grow with height). */
+  private lastCanonicalBelow(slot: bigint, maxHeight: bigint): bigint {
     let lo = 0n
-    let hi = header.height
+    let hi = maxHeight
     while (lo < hi) {
       const mid = (lo + hi + 1n) / 2n
       if (this.slotOf(this.header(this.chain.getHashAt(mid)!)) < slot) lo = mid
       else hi = mid - 1n
     }
-    return { hash: this.chain.getHashAt(lo)!, height: lo }
+    return lo
   }
 
   private header(hash: Uint8Array): BlockHeader {
