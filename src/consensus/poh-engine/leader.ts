@@ -11,7 +11,10 @@
  *   here and gossiped. A leader whose previous leaders were silent covers their slots with its
  *   ticks: the PoH proves the time passed.
  * - A slot is given up (its txs stay in the pool) when its build or records did not finish
- *   within it, or the head moved under it.
+ *   within it, or the head moved under it. A slot given up after its txs were mixed in leaves
+ *   them in the PoH since the head, where no block will carry them: the clock is rewound to the
+ *   head's end (as a new head would reset it), so no later block of ours holds entries of txs
+ *   that are not in its body.
  * @module
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
@@ -81,7 +84,10 @@ interface Building {
   slot: bigint
   built?: ExecutedBlock
   failed?: boolean
-  recordsLeft: number
+  /** The first tx hash (hex) of each record of this block not yet mixed in. */
+  recordsLeft: Set<string>
+  /** Records were sent to the generator: the PoH since the base holds (some of) this block's txs. */
+  mixed: boolean
 }
 
 export class PohLeader {
@@ -134,12 +140,14 @@ export class PohLeader {
     // Past the most slots a block may cover, nothing built on this base can be valid: stop collecting.
     if (BigInt(e.slot) - this.base.slot > this.o.maxSlots) return
     this.entries.push(e.entry)
-    if (e.entry.txHashes.length > 0 && this.building) this.building.recordsLeft--
+    // Only this block's own records count: one of an earlier, given-up build is never taken for it.
+    if (e.entry.txHashes.length > 0) this.building?.recordsLeft.delete(bytesToHex(e.entry.txHashes[0]!))
   }
 
   private onSlotEnd(end: SlotEnd): void {
     const slot = BigInt(end.slot)
-    if (this.building?.slot === slot) this.finish(end)
+    // A rewound clock is back at the slot after the base: rewind() started it.
+    if (this.building?.slot === slot && this.finish(end) === 'rewound') return
     // After finish: our block of this slot, if we made one, is the base now.
     const base = this.base
     if (!base) return
@@ -178,7 +186,7 @@ export class PohLeader {
 
   /** Slot `slot` starts and is ours: build its block on the base, and mix its txs into the PoH. */
   private async start(base: PohBase, slot: bigint): Promise<void> {
-    const b: Building = { slot, recordsLeft: 0 }
+    const b: Building = { slot, recordsLeft: new Set(), mixed: false }
     this.building = b
     // Our previous slot's block is still being committed: build on it once it is the head.
     await this.committing
@@ -193,7 +201,8 @@ export class PohLeader {
       const hashes = built.block.txs.map((tx) => tx.hash())
       for (let i = 0; i < hashes.length; i += TXS_PER_ENTRY) {
         const chunk = hashes.slice(i, i + TXS_PER_ENTRY)
-        b.recordsLeft++
+        b.recordsLeft.add(bytesToHex(chunk[0]!))
+        b.mixed = true
         this.gen.record(chunk).catch((err) => {
           b.failed = true
           this.o.log.debug({ slot: Number(slot), err: (err as Error).message }, 'poh: a record failed')
@@ -207,13 +216,13 @@ export class PohLeader {
   }
 
   /** Slot `end.slot` ended: seal, sign and commit its block, if it is complete. */
-  private finish(end: SlotEnd): void {
+  private finish(end: SlotEnd): 'rewound' | undefined {
     const b = this.building!
     this.building = undefined
-    if (!b.built || b.failed || b.recordsLeft !== 0) {
+    if (!b.built || b.failed || b.recordsLeft.size !== 0) {
       this.skippedOwn++
-      this.o.log.info({ slot: Number(b.slot), building: !b.built, recordsLeft: b.recordsLeft }, 'poh: our slot ended before its block was ready: skipped')
-      return
+      this.o.log.info({ slot: Number(b.slot), building: !b.built, recordsLeft: b.recordsLeft.size }, 'poh: our slot ended before its block was ready: skipped')
+      return b.mixed ? this.rewind() : undefined
     }
     const built = b.built
     const seal: PohSeal = {
@@ -223,7 +232,7 @@ export class PohLeader {
       signature: new Uint8Array(0),
     }
     const last = this.o.lastSigned.read()
-    if (last !== undefined && b.slot <= last) return
+    if (last !== undefined && b.slot <= last) return this.rewind()
     // Written (durably) before the signature exists: a restart never signs this slot again.
     this.o.lastSigned.write(b.slot)
     const unsigned: BlockHeader = { ...built.block.header, seal: encodePohSeal(seal) }
@@ -246,6 +255,20 @@ export class PohLeader {
         this.o.log.info({ slot: Number(b.slot), height: Number(header.height), txs: built.block.txs.length, hash: bytesToHex(this.base!.hash) }, 'poh: produced the block of our slot')
       })
       .catch((err) => this.o.log.warn({ slot: Number(b.slot), err: (err as Error).message }, 'poh: committing our block failed'))
+  }
+
+  /**
+   * Restarts the clock at the base's end (cancelling records still in flight): the entries since
+   * the base hold txs of a given-up block, and every block of ours must carry exactly the entries
+   * since its parent's end. Our slots after the base come round again.
+   */
+  private rewind(): 'rewound' {
+    const base = this.base!
+    this.entries = []
+    this.gen.reset(base.end, Number((base.slot + 1n) * BigInt(this.o.ticksPerSlot)))
+    this.o.log.info({ baseSlot: Number(base.slot) }, 'poh: the clock rewound to the head after a slot given up with its txs mixed in')
+    this.startIfOurs(base, base.slot + 1n)
+    return 'rewound'
   }
 
   /** `block` with `seal`, signed by us. */
