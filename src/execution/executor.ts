@@ -107,6 +107,11 @@ export interface BlockExecution {
 export interface TxSource {
   next(): TypedTransaction | undefined
   skipSender(sender: Uint8Array): void
+  /**
+   * When set (ms since the epoch), next() hands out nothing after it. A builder that pulls txs
+   * ahead of running them (the parallel one) pulls no more than it expects to run by then.
+   */
+  deadline?: number
 }
 
 /**

@@ -262,6 +262,7 @@ export class CatenaNode {
       const source = mempool.executable(nextFee())
       const iter = source[Symbol.iterator]()
       return {
+        ...(deadline !== undefined ? { deadline } : {}),
         next: () => {
           if (deadline !== undefined && Date.now() > deadline) return undefined
           const r = iter.next()

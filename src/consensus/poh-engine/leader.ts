@@ -95,6 +95,8 @@ export class PohLeader {
   private entries: PohEntry[] = []
   private building: Building | undefined
   private committing: Promise<void> = Promise.resolve()
+  /** The last build, settled either way: a build given up still runs to its end, and the next waits for it. */
+  private lastBuild: Promise<void> = Promise.resolve()
   private produced = 0
   private skippedOwn = 0
   private readonly offs: Array<() => void> = []
@@ -188,15 +190,25 @@ export class PohLeader {
   private async start(base: PohBase, slot: bigint): Promise<void> {
     const b: Building = { slot, recordsLeft: new Set(), mixed: false }
     this.building = b
-    // Our previous slot's block is still being committed: build on it once it is the head.
+    // Txs are pulled for half a slot from its start, wherever the waits below end.
+    const deadline = Date.now() + (this.o.slotMs ?? 400) / 2
+    // Our previous slot's block is still being committed: build on it once it is the head. A
+    // build given up (its slot ended) still runs: one build at a time, or on a loaded machine
+    // every slot would start another and none would finish.
     await this.committing
+    await this.lastBuild
     if (this.building !== b) return
+    if (Date.now() >= deadline) return this.giveUp('the builds before it took half of it')
     if (!equalsBytes(this.o.head().hash, base.hash)) return this.giveUp(`the head is not the block slot ${slot} builds on`)
     const { votes, evidence } = this.o.sealExtras(slot, base.hash)
     const preset: PohSeal = { slot, parentSlot: base.slot, pohStart: base.end, pohEnd: new Uint8Array(32), entries: [], votes, evidence, signature: new Uint8Array(0) }
-    const slotMs = this.o.slotMs ?? 400
     try {
-      const built = await this.o.build({ timestamp: this.timestampFor(base, slot), presetSeal: encodePohSeal(preset), deadline: Date.now() + slotMs / 2 })
+      const building = this.o.build({ timestamp: this.timestampFor(base, slot), presetSeal: encodePohSeal(preset), deadline })
+      this.lastBuild = building.then(
+        () => undefined,
+        () => undefined,
+      )
+      const built = await building
       if (this.building !== b) return
       const hashes = built.block.txs.map((tx) => tx.hash())
       for (let i = 0; i < hashes.length; i += TXS_PER_ENTRY) {

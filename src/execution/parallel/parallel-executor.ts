@@ -99,6 +99,8 @@ export const DEFAULT_PARALLEL_THREADS = 2
 const DEFAULT_INLINE_BELOW = 2
 const DEFAULT_MAX_WINDOW = 4096
 const DEFAULT_CHUNK_SIZE = 256
+/** The first guess of a tx's cost in the tx phase, ms (until a build measured it). */
+const FIRST_MS_PER_TX = 0.5
 /** BLOCKHASH reaches back this far. */
 const HASH_WINDOW = 256n
 
@@ -143,6 +145,16 @@ export class ParallelExecutor {
   private readonly pool?: CallPool
   private readonly commons = new Map<bigint, Common>()
   private readonly local = new ChunkRunner((chainId) => this.commons.get(chainId)!)
+  /**
+   * One execution at a time (a leader's build and a block's replay may be asked for at once):
+   * the calling thread's runner (one warm VM, one guard) and the pool's bounded queue serve a
+   * single block, and a build that waits its turn is not also competing for the cores.
+   */
+  private turn: Promise<void> = Promise.resolve()
+  /** The calling thread's runner, one chunk at a time (chunks that fell back from the workers). */
+  private localTurn: Promise<void> = Promise.resolve()
+  /** Recent ms of the tx phase per tx (sizes windows to a build's deadline). */
+  private msPerTx = FIRST_MS_PER_TX
 
   constructor(
     private readonly executor: Executor,
@@ -185,18 +197,45 @@ export class ParallelExecutor {
   }
 
   private async execute(params: BlockExecutionParams, mode: 'build' | 'replay', source: TxSource): Promise<ParallelBlockExecution> {
-    let failures: UndeclaredFailure[] = []
-    let plan = noPlan()
-    const execution = await this.executor.executeWith(params, mode, async (ctx) => {
-      const started = performance.now()
-      const run = this.startRun(ctx, source)
-      const result = await this.runTxs(run)
-      failures = result.failures
-      plan = run.plan
-      plan.timing.phaseMs = performance.now() - started
-      return result
-    })
-    return { ...execution, failures, plan }
+    const release = await this.takeTurn()
+    try {
+      let failures: UndeclaredFailure[] = []
+      let plan = noPlan()
+      const execution = await this.executor.executeWith(params, mode, async (ctx) => {
+        const started = performance.now()
+        const run = this.startRun(ctx, source)
+        const result = await this.runTxs(run)
+        failures = result.failures
+        plan = run.plan
+        plan.timing.phaseMs = performance.now() - started
+        return result
+      })
+      return { ...execution, failures, plan }
+    } finally {
+      release()
+    }
+  }
+
+  /** Waits for the executions before this one; the returned function lets the next one go. */
+  private async takeTurn(): Promise<() => void> {
+    const before = this.turn
+    let release!: () => void
+    this.turn = new Promise<void>((resolve) => (release = resolve))
+    await before
+    return release
+  }
+
+  /** `fn` on the calling thread's runner once the chunks before it there are done. */
+  private async onLocal<T>(fn: () => Promise<T>): Promise<T> {
+    const before = this.localTurn
+    let release!: () => void
+    this.localTurn = new Promise<void>((resolve) => (release = resolve))
+    await before
+    try {
+      return await fn()
+    } finally {
+      release()
+    }
   }
 
   private startRun(ctx: TxPhaseContext, source: TxSource): BlockRun {
@@ -229,12 +268,14 @@ export class ParallelExecutor {
     let carried: TypedTransaction | undefined
     for (;;) {
       const t0 = performance.now()
-      const { window, carry } = this.fillWindow(run, carried, params.gasLimit - gasUsed, params.maxTxBytes - bytes)
+      const { window, carry, exhausted } = this.fillWindow(run, carried, params.gasLimit - gasUsed, params.maxTxBytes - bytes, this.windowLimit(run))
       run.plan.timing.fillMs += performance.now() - t0
       carried = carry
       if (window.length === 0) break
       run.plan.windows++
+      const t1 = performance.now()
       await this.runWindow(run, window)
+      this.measured(window, performance.now() - t1)
       for (const c of window) {
         if (c.refused !== undefined) {
           rejected.push({ tx: c.tx, reason: c.refused })
@@ -260,7 +301,7 @@ export class ParallelExecutor {
       if (mode === 'replay' && out.length !== window.at(-1)!.index + 1) {
         throw new ParallelExecutionError('WORKER_FAILED', 'a replayed window did not account for every tx')
       }
-      if (!carried && window.length < this.maxWindow) break
+      if (!carried && exhausted) break
     }
     const t0 = performance.now()
     await run.tips.pay()
@@ -269,29 +310,54 @@ export class ParallelExecutor {
   }
 
   /**
-   * Pulls the txs that certainly fit in `gasLeft` and `bytesLeft` (exact: everything before is
-   * accounted); returns the first that might not, to start the next window.
+   * The most txs the next window may pull: a build with a deadline pulls about what it can run
+   * before it (at the cost measured lately), so the window in hand, not the whole block, is
+   * what may run past the deadline; windows go on until the source hands out no more.
    */
-  private fillWindow(run: BlockRun, carried: TypedTransaction | undefined, gasLeft: bigint, bytesLeft: number): { window: Candidate[]; carry?: TypedTransaction } {
+  private windowLimit(run: BlockRun): number {
+    const deadline = run.source.deadline
+    if (run.ctx.mode !== 'build' || deadline === undefined) return this.maxWindow
+    return Math.max(1, Math.min(this.maxWindow, Math.floor((deadline - Date.now()) / this.msPerTx)))
+  }
+
+  /** Folds a window's run time into the per-tx cost estimate. */
+  private measured(window: Candidate[], ms: number): void {
+    const ran = window.reduce((n, c) => n + (c.access !== undefined && !c.dropped ? 1 : 0), 0)
+    if (ran < 8) return // too few to say anything about the next window
+    this.msPerTx = 0.7 * this.msPerTx + 0.3 * (ms / ran)
+  }
+
+  /**
+   * Pulls at most `limit` txs that certainly fit in `gasLeft` and `bytesLeft` (exact:
+   * everything before is accounted); returns the first that might not, to start the next
+   * window, and whether the source ran dry.
+   */
+  private fillWindow(
+    run: BlockRun,
+    carried: TypedTransaction | undefined,
+    gasLeft: bigint,
+    bytesLeft: number,
+    limit: number,
+  ): { window: Candidate[]; carry?: TypedTransaction; exhausted: boolean } {
     const { params, mode, common } = run.ctx
     const chainId = common.chainId()
     const window: Candidate[] = []
     let gasBound = 0n
     let bytesBound = 0
     let next = carried
-    while (window.length < this.maxWindow) {
+    while (window.length < limit) {
       const tx = next ?? run.source.next()
       next = undefined
-      if (tx === undefined) break
+      if (tx === undefined) return { window, exhausted: true }
       const size = txBytes(tx).length + (params.perTxFraming ?? 0)
       const index = run.pulled
       if (mode === 'build') {
         // Cannot fit whatever the txs before use: in-order building skips it too.
         if (tx.gasLimit > gasLeft || size > bytesLeft) continue
-        if (gasBound + tx.gasLimit > gasLeft || bytesBound + size > bytesLeft) return { window, carry: tx }
+        if (gasBound + tx.gasLimit > gasLeft || bytesBound + size > bytesLeft) return { window, carry: tx, exhausted: false }
       } else if (gasBound + tx.gasLimit > gasLeft) {
         if (window.length === 0) throw new TxExecutionError(index, `its gas limit exceeds the block's remaining gas`)
-        return { window, carry: tx }
+        return { window, carry: tx, exhausted: false }
       }
       const admitted = admitTx(tx, chainId)
       if ('reason' in admitted) {
@@ -315,7 +381,7 @@ export class ParallelExecutor {
       window.push({ tx, size, index, sender, access: declaredAccess(tx, sender, run.coinbase, run.precompiles) })
       run.pulled++
     }
-    return { window }
+    return { window, exhausted: false }
   }
 
   private skipSender(run: BlockRun, sender: Uint8Array): void {
@@ -357,7 +423,7 @@ export class ParallelExecutor {
     const timing = run.plan.timing
     let t0 = performance.now()
     if (!this.pool || members.length < this.inlineBelow) {
-      const outcomes = await this.local.runInPlace(ctx.common, ctx.state, ctx.block, ctx.hashAt, members.map((c) => ({ tx: c.tx, access: c.access! })))
+      const outcomes = await this.onLocal(() => this.local.runInPlace(ctx.common, ctx.state, ctx.block, ctx.hashAt, members.map((c) => ({ tx: c.tx, access: c.access! }))))
       timing.inPlaceMs += performance.now() - t0
       t0 = performance.now()
       for (let i = 0; i < members.length; i++) await this.settle(run, members[i]!, outcomes[i]!)
@@ -396,7 +462,7 @@ export class ParallelExecutor {
     } catch (err) {
       if (!(err instanceof CallPoolError)) throw err
       this.o.logger?.warn({ err }, 'parallel execution: a worker failed, running its chunk on the main thread')
-      return this.local.run(job)
+      return this.onLocal(() => this.local.run(job))
     }
   }
 

@@ -220,4 +220,40 @@ describe('parallel execution against in-order execution', () => {
     assert.deepEqual(built.plan.batches, [2, 1])
     assert.equal(await nonceOf(0), 0n, 'nothing was committed')
   })
+  test('builds and replays asked for at once run one after another, each with the in-order result', async () => {
+    // A PoH leader's build given up at its slot's end still runs while the next build and a
+    // replay start: they shared the calling thread's guard and overflowed the pool's queue.
+    const transfers = RECIPIENTS.slice(0, 9).map((to, i) => tx({ from: i, nonce: 0n, to, value: 50n + BigInt(i) }))
+    const calls = [0n, 1n, 2n, 3n].map((k) => tx({ from: Number(k), nonce: 0n, to: store(), data: call('put', [70n + k, k]), gasLimit: 200_000n, accessList: [list(store(), 70n + k)] }))
+    const params = nextParams(f.t)
+    const wantA = await f.t.executor.build(params, listSource(transfers))
+    const wantB = await f.t.executor.build(params, listSource(calls))
+    for (const ex of [workers, inline]) {
+      const runs = await Promise.all([
+        ex.build(params, listSource(transfers)),
+        ex.build(params, listSource(calls)),
+        ex.replay(params, wantA.txs.map((e) => e.tx)),
+        ex.build(params, listSource(transfers)),
+      ])
+      assertSameResult(runs[0], wantA, 'first build')
+      assertSameResult(runs[1], wantB, 'second build')
+      assertSameResult(runs[2], wantA, 'replay')
+      assertSameResult(runs[3], wantA, 'third build')
+    }
+  })
+
+  test('a build with a deadline pulls txs in windows sized to it, not the whole block at once', async () => {
+    const txs = RECIPIENTS.slice(0, 30).map((to, i) => tx({ from: i % 9, nonce: BigInt(Math.floor(i / 9)), to, value: 1n }))
+    const params = nextParams(f.t)
+    const source = listSource(txs)
+    const all = await workers.build(params, { deadline: Date.now() + 60_000, next: () => source.next(), skipSender: (s) => source.skipSender(s) })
+    assert.equal(all.txs.length, 30, 'a far deadline: every tx')
+    assertSameResult(all, await f.t.executor.build(params, listSource(txs)), 'deadline build vs in order')
+    assert.equal(all.plan.windows, 1, 'a far deadline: one window')
+    // A deadline already past (and a source that still hands txs out): windows of one tx each.
+    const gone = listSource(txs)
+    const late = await workers.build(params, { deadline: Date.now() - 1, next: () => gone.next(), skipSender: (s) => gone.skipSender(s) })
+    assert.equal(late.plan.windows, 30)
+    assertSameResult(late, all, 'one-tx windows vs one window')
+  })
 })
