@@ -9,7 +9,8 @@
  * price) before the one signature recovery and the account lookup. The sender pays for what it
  * wastes: a tx that can never be valid rejects the batch (gossip penalty) and ends the work on
  * it; useless txs (stale nonce, underpriced, already known, unfunded) are free only up to an
- * allowance per batch and per peer (honest relays race with blocks), past which the batch is
+ * allowance per batch and per peer (honest relays race with blocks; a known tx, caught by its
+ * hash alone, counts a sixteenth), past which the batch is
  * dropped unfinished and the peer penalized. Batches are checked one at a time, in the order
  * they came (a sender's nonces stay in order across batches, and concurrent batches cannot
  * multiply the work), in chunks with a yield between them, so one peer's flood cannot hold up
@@ -41,6 +42,13 @@ const RETRY_MAX_MS = 2000
 const RETRIES = 35
 /** Txs checked between two yields to the event loop. */
 const CHUNK = 64
+/**
+ * What a tx we already know (its hash seen: nothing decoded) costs against the allowances, in
+ * useless txs. Honest relays send such txs all the time (a PoH node forwards a tx to the current
+ * and the next leader, and the current one forwards it on; a tx crosses a block in flight), and
+ * one costs us a hash; counted in full they got honest validators banned at 400 tx/s.
+ */
+const KNOWN_COST = 1 / 16
 /** Useless txs a batch may carry for free: this many, plus this share of the batch. */
 const USELESS_FREE = 16
 const USELESS_SHARE = 0.5
@@ -54,7 +62,7 @@ const MAX_WAITING_BYTES_PER_PEER = 4 * 1024 * 1024
 const MAX_WAITING_BYTES = 32 * 1024 * 1024
 
 /** What one tx of a peer's batch turned out to be. */
-type Outcome = 'useful' | 'useless' | 'neutral' | 'malformed'
+type Outcome = 'useful' | 'known' | 'useless' | 'neutral' | 'malformed'
 
 /** What came of a peer's batch: the gossip verdict, the txs that entered the pool, and why it was dropped unfinished. */
 interface Admitted {
@@ -228,11 +236,13 @@ export class TxRelay {
       const outcome = await this.check(raw, hash)
       if (outcome === 'malformed') return { verdict: 'reject', useful }
       if (outcome === 'useful') useful.push({ raw, hash })
-      if (outcome !== 'useless') continue
-      const broke = ++useless > perBatch || this.budget.available(from) < 1
-      this.budget.spend(from, 1)
+      if (outcome !== 'useless' && outcome !== 'known') continue
+      const cost = outcome === 'known' ? KNOWN_COST : 1
+      useless += cost
+      const broke = useless > perBatch || this.budget.available(from) < cost
+      this.budget.spend(from, cost)
       if (broke) {
-        const reason = `tx gossip past the allowance of useless txs: ${useless} of the first ${i + 1} of a ${raws.length}-tx batch are stale, underpriced or known`
+        const reason = `tx gossip past the allowance of useless txs: ${Math.ceil(useless)} of the first ${i + 1} of a ${raws.length}-tx batch are stale, underpriced or known`
         this.log.debug({ peer: from, useless, checked: i + 1, txs: raws.length }, 'useless tx gossip dropped')
         this.network.penalize(from, reason, USELESS_TX_PENALTY)
         return { verdict: 'ignore', useful, dropped: 'past the allowance of useless txs' }
@@ -244,7 +254,7 @@ export class TxRelay {
 
   /** One tx of a peer's batch: known hashes first (no decoding), then the mempool's checks, cheapest first. */
   private async check(raw: Uint8Array, hash: string): Promise<Outcome> {
-    if (this.fromPeers.has(hash) || this.mempool.has(hash)) return 'useless'
+    if (this.fromPeers.has(hash) || this.mempool.has(hash)) return 'known'
     // Remembered before the pool announces the tx, so we do not gossip it back.
     this.remember(hash)
     try {

@@ -280,8 +280,9 @@ export class PohGenerator {
   private onEntries(m: Extract<GeneratorReport, { type: 'entries' }>): void {
     Atomics.add(this.control, CTL_TAKEN, 1)
     Atomics.notify(this.control, CTL_TAKEN)
-    if (m.gen !== this.gen || this.closed) return // made before a reset: another fork
     for (const made of m.entries) {
+      // Made before a reset (another fork), also one a listener did in the middle of this batch.
+      if (m.gen !== this.gen || this.closed) return
       const rec = made.recordId === undefined ? undefined : this.records.get(made.recordId)
       if (made.recordId !== undefined) {
         this.records.delete(made.recordId)

@@ -135,11 +135,27 @@ describe('tx gossip: cheap checks first, and the sender pays', () => {
     assert.equal(penalty(), USELESS_TX_PENALTY)
     assert.ok(codes.length < 300, `checked ${codes.length} of 400 stale txs`)
     assert.ok(codes.every((c) => c === 'NONCE_TOO_LOW'))
-    // The same txs again (a new message: another attempt number): dropped as known, before decoding.
+    // The same txs again (a new message: another attempt number): known, not decoded again, and
+    // cheap (an honest relay sends known txs all the time): no penalty for one such batch.
     const decoded = codes.length
     assert.equal(await send(batch.slice(0, decoded)), 'ignore')
     assert.equal(codes.length, decoded, 'known hashes are not decoded again')
-    assert.equal(penalty(), 2 * USELESS_TX_PENALTY)
+    assert.equal(penalty(), USELESS_TX_PENALTY)
+  })
+
+  test('known txs cost a sixteenth of a useless one: a relay that races is not penalized, a flood of them still runs dry', async (t) => {
+    // A stopped clock: the peer earns nothing back while the test runs.
+    const { pool, send, penalty } = await relayPair(t, { maxPerSender: 512 }, () => 0)
+    const batch = stale(A, 200)
+    assert.equal(await send(batch), 'accept')
+    assert.equal(pool.size, 200)
+    const codes = refusals(pool)
+    let batches = 0
+    for (; batches < 1000 && penalty() === 0; batches++) assert.equal(await send(batch), 'ignore')
+    assert.equal(penalty(), USELESS_TX_PENALTY)
+    // 200 known txs cost 12.5 of the 1,024 useless txs a peer may save up: about 80 batches.
+    assert.ok(batches > 60 && batches < 100, `penalized after ${batches} batches of 200 known txs`)
+    assert.deepEqual(codes, [], 'known txs are never decoded')
   })
 
   test('many small useless batches add up: the allowance is per peer, not per batch', async (t) => {

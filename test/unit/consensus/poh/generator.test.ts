@@ -264,6 +264,35 @@ describe('PohGenerator (on its own thread)', () => {
     }
   })
 
+  it('a reset from a listener, in the middle of a batch of entries, drops the rest of that batch (no unknown record)', async () => {
+    // A PoH leader rewinds its clock from the slot-end listener: entries after that point in the
+    // same batch belong to the old chain, and their records were cancelled by the reset.
+    const gen = new PohGenerator({ startHash: START, ...clock })
+    const failures: Error[] = []
+    gen.onError((e) => failures.push(e))
+    try {
+      await gen.ready()
+      for (let round = 0; round < 30; round++) {
+        const hashes = Array.from({ length: 8 }, (_, i) => [bytes32(100 + round * 8 + i)])
+        let resetOnce = false
+        const off = gen.onEntry((e) => {
+          if (resetOnce || e.entry.txHashes.length === 0) return
+          resetOnce = true
+          gen.reset(bytes32(7), (round + 1) * 100 * clock.ticksPerSlot)
+        })
+        const outcomes = await Promise.allSettled(hashes.map((h) => gen.record(h)))
+        off()
+        assert.equal(outcomes[0]!.status, 'fulfilled', 'the first record was made before the reset')
+        for (const o of outcomes.slice(1)) if (o.status === 'rejected') assert.ok(isPohError('CANCELLED')(o.reason), String(o.reason))
+        assert.deepEqual(failures, [], `round ${round}`)
+      }
+      // Still alive: a record after all that is made.
+      await gen.record([bytes32(99)])
+    } finally {
+      await gen.close()
+    }
+  })
+
   it('when this thread does not take its entries, the clock waits (bounded backlog) and loses nothing', async () => {
     const gen = new PohGenerator({ startHash: START, ...clock, maxBacklog: 4, checkEvery: 256 })
     try {
