@@ -261,7 +261,7 @@ describe('a forwarded batch is checked and charged as gossip is', () => {
     assert.equal(node.pool.size, 0)
   })
 
-  test('useless txs past the allowance cost the sender as on gossip; the same txs again are not decoded', async (t) => {
+  test('useless txs past the allowance cost the sender as on gossip; the same txs again are not decoded and cost little', async (t) => {
     const { node, codes, send, penalty } = await target(t)
     // Sender A's nonces below 1000 are spent: every tx is stale.
     node.state.set(ADDRS[0]!, 1000n)
@@ -269,10 +269,11 @@ describe('a forwarded batch is checked and charged as gossip is', () => {
     await assert.rejects(send(encodeTxBatch(stale)), refused('resourceUnavailable', /allowance of useless txs/))
     assert.equal(penalty(), USELESS_TX_PENALTY)
     assert.ok(codes.length < 300 && codes.every((c) => c === 'NONCE_TOO_LOW'), `checked ${codes.length} of 400 stale txs`)
+    // Known txs (a leader forwarding on what another forwarder also sent) count a sixteenth each.
     const decoded = codes.length
-    await assert.rejects(send(encodeTxBatch(stale.slice(0, decoded))), refused('resourceUnavailable', /allowance of useless txs/))
+    await send(encodeTxBatch(stale.slice(0, decoded)))
     assert.equal(codes.length, decoded, 'known hashes are not decoded again')
-    assert.equal(penalty(), 2 * USELESS_TX_PENALTY)
+    assert.equal(penalty(), USELESS_TX_PENALTY)
     assert.equal(node.pool.size, 0)
   })
 })
