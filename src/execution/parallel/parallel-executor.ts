@@ -38,6 +38,7 @@ import { declaredAccess, hexOf, type Hex, type TxAccess } from './access.ts'
 import { ChunkRunner, type ChunkJob, type ChunkResult, type TxOutcome } from './chunk.ts'
 import { ParallelExecutionError, UndeclaredAccessError } from './errors.ts'
 import { CoinbaseTips, applyWrites } from './merge.ts'
+import { OneAtATime } from './one-at-a-time.ts'
 import { gatherPreState } from './prestate.ts'
 import { scheduleBatches } from './schedule.ts'
 
@@ -150,9 +151,9 @@ export class ParallelExecutor {
    * the calling thread's runner (one warm VM, one guard) and the pool's bounded queue serve a
    * single block, and a build that waits its turn is not also competing for the cores.
    */
-  private turn: Promise<void> = Promise.resolve()
+  private readonly blocks = new OneAtATime()
   /** The calling thread's runner, one chunk at a time (chunks that fell back from the workers). */
-  private localTurn: Promise<void> = Promise.resolve()
+  private readonly localRuns = new OneAtATime()
   /** Recent ms of the tx phase per tx (sizes windows to a build's deadline). */
   private msPerTx = FIRST_MS_PER_TX
 
@@ -196,9 +197,8 @@ export class ParallelExecutor {
     await this.pool?.close()
   }
 
-  private async execute(params: BlockExecutionParams, mode: 'build' | 'replay', source: TxSource): Promise<ParallelBlockExecution> {
-    const release = await this.takeTurn()
-    try {
+  private execute(params: BlockExecutionParams, mode: 'build' | 'replay', source: TxSource): Promise<ParallelBlockExecution> {
+    return this.blocks.run(async () => {
       let failures: UndeclaredFailure[] = []
       let plan = noPlan()
       const execution = await this.executor.executeWith(params, mode, async (ctx) => {
@@ -211,31 +211,7 @@ export class ParallelExecutor {
         return result
       })
       return { ...execution, failures, plan }
-    } finally {
-      release()
-    }
-  }
-
-  /** Waits for the executions before this one; the returned function lets the next one go. */
-  private async takeTurn(): Promise<() => void> {
-    const before = this.turn
-    let release!: () => void
-    this.turn = new Promise<void>((resolve) => (release = resolve))
-    await before
-    return release
-  }
-
-  /** `fn` on the calling thread's runner once the chunks before it there are done. */
-  private async onLocal<T>(fn: () => Promise<T>): Promise<T> {
-    const before = this.localTurn
-    let release!: () => void
-    this.localTurn = new Promise<void>((resolve) => (release = resolve))
-    await before
-    try {
-      return await fn()
-    } finally {
-      release()
-    }
+    })
   }
 
   private startRun(ctx: TxPhaseContext, source: TxSource): BlockRun {
@@ -423,7 +399,7 @@ export class ParallelExecutor {
     const timing = run.plan.timing
     let t0 = performance.now()
     if (!this.pool || members.length < this.inlineBelow) {
-      const outcomes = await this.onLocal(() => this.local.runInPlace(ctx.common, ctx.state, ctx.block, ctx.hashAt, members.map((c) => ({ tx: c.tx, access: c.access! }))))
+      const outcomes = await this.localRuns.run(() => this.local.runInPlace(ctx.common, ctx.state, ctx.block, ctx.hashAt, members.map((c) => ({ tx: c.tx, access: c.access! }))))
       timing.inPlaceMs += performance.now() - t0
       t0 = performance.now()
       for (let i = 0; i < members.length; i++) await this.settle(run, members[i]!, outcomes[i]!)
@@ -462,7 +438,7 @@ export class ParallelExecutor {
     } catch (err) {
       if (!(err instanceof CallPoolError)) throw err
       this.o.logger?.warn({ err }, 'parallel execution: a worker failed, running its chunk on the main thread')
-      return this.onLocal(() => this.local.run(job))
+      return this.localRuns.run(() => this.local.run(job))
     }
   }
 
