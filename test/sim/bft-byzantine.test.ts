@@ -8,7 +8,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Simulation, SimViolation, type Behavior } from './cluster.ts'
+import { Simulation, SimViolation, type Behavior } from '../../src/lab/sim/bft-cluster.ts'
 import { equalPowers, runAndAssertLiveness, seeds } from './helpers.ts'
 
 const NET = { minDelayMs: 5, maxDelayMs: 80, loss: 0.05, duplicate: 0.05 }

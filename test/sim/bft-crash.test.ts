@@ -7,9 +7,9 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Simulation, SimViolation, type Crash } from './cluster.ts'
+import { Simulation, SimViolation, type Crash } from '../../src/lab/sim/bft-cluster.ts'
 import { equalPowers, runAndAssertLiveness, seeds } from './helpers.ts'
-import { Prng } from './prng.ts'
+import { Prng } from '../../src/lab/sim/prng.ts'
 
 const NET = { minDelayMs: 5, maxDelayMs: 80, loss: 0.05, duplicate: 0.05 }
 

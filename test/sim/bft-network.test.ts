@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Simulation } from './cluster.ts'
+import { Simulation } from '../../src/lab/sim/bft-cluster.ts'
 import { equalPowers, runAndAssertLiveness, seeds } from './helpers.ts'
 
 const LOSSY = { minDelayMs: 5, maxDelayMs: 150, loss: 0.1, duplicate: 0.1 }

@@ -7,9 +7,9 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Simulation, type Partition } from './cluster.ts'
+import { Simulation, type Partition } from '../../src/lab/sim/bft-cluster.ts'
 import { commitsBetween, equalPowers, runAndAssertLiveness, seeds } from './helpers.ts'
-import { Prng } from './prng.ts'
+import { Prng } from '../../src/lab/sim/prng.ts'
 
 const NET = { minDelayMs: 5, maxDelayMs: 80, loss: 0.05, duplicate: 0.05 }
 /** Margin for messages in flight when a partition starts. */

@@ -3,7 +3,7 @@
  * replay a failure) and the liveness assertion.
  */
 import assert from 'node:assert/strict'
-import { Simulation } from './cluster.ts'
+import { Simulation } from '../../src/lab/sim/bft-cluster.ts'
 
 /** The seeds to run: SIM_SEEDS (comma-separated) replaces the defaults for every test. */
 export function seeds(defaults: number[]): number[] {

@@ -10,6 +10,7 @@ import { registerStatusCommand } from './status.ts'
 import { registerWalletCommands } from './wallet.ts'
 import { registerTxCommands } from './tx.ts'
 import { registerPohCommands } from './poh.ts'
+import { registerLabCommand } from './lab.ts'
 
 export function registerOptionalCommands(program: Command): void {
   registerInitCommand(program)
@@ -22,4 +23,5 @@ export function registerOptionalCommands(program: Command): void {
   registerWalletCommands(program)
   registerTxCommands(program)
   registerPohCommands(program)
+  registerLabCommand(program)
 }

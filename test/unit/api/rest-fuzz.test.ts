@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Prng } from '../../sim/prng.ts'
+import { Prng } from '../../../src/lab/sim/prng.ts'
 import { restApp, type RestApp } from './rest-helpers.ts'
 import { raw, type RawResponse } from './rpc-helpers.ts'
 

@@ -11,7 +11,7 @@
  * verifies; no honest node ever signs two different messages for one (height, round, step);
  * per-node lock invariants. Liveness is asserted by the tests from the commit log.
  */
-import { sha256 } from '../../src/crypto/hash.ts'
+import { sha256 } from '../../crypto/hash.ts'
 import {
   BftDriver,
   MemoryWalStorage,
@@ -29,13 +29,13 @@ import {
   type Decision,
   type TimeoutConfig,
   type TimeoutInfo,
-} from '../../src/consensus/bft/index.ts'
-import { privateKeyToAddress } from '../../src/crypto/secp256k1.ts'
-import { forge, type Behavior } from './byzantine.ts'
+} from '../../consensus/bft/index.ts'
+import { privateKeyToAddress } from '../../crypto/secp256k1.ts'
+import { forge, type Behavior } from './bft-byzantine.ts'
 import { EventQueue } from './event-queue.ts'
 import { Prng } from './prng.ts'
 
-export type { Behavior } from './byzantine.ts'
+export type { Behavior } from './bft-byzantine.ts'
 
 export interface NetConfig {
   minDelayMs: number

@@ -3,7 +3,7 @@
  * an honest state machine so it stays in step with the chain; only its outgoing messages are
  * rewritten, signed with its own key.
  */
-import { signProposal, signVote, type ConsensusMessage } from '../../src/consensus/bft/index.ts'
+import { signProposal, signVote, type ConsensusMessage } from '../../consensus/bft/index.ts'
 import type { Prng } from './prng.ts'
 
 /**
