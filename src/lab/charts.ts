@@ -24,10 +24,25 @@ export function renderChartSvg(spec: ChartSpec): string {
       title: { text: spec.title, left: 'center', textStyle: { fontSize: 14 } },
       ...spec.option,
     })
-    return chart.renderToSVGString()
+    return stableClassNames(chart.renderToSVGString())
   } finally {
     chart.dispose()
   }
+}
+
+/**
+ * zrender names its hover-style CSS classes and its clip-path ids from process-wide counters
+ * (zr3-cls-17, zr3-c0): renumber them so the same chart gives the same bytes whatever was drawn before.
+ */
+function stableClassNames(svg: string): string {
+  const ids = new Map<string, number>()
+  const classes = svg.replace(/zr\d+-cls-\d+/g, (name) => {
+    let id = ids.get(name)
+    if (id === undefined) ids.set(name, (id = ids.size))
+    return `zr-cls-${id}`
+  })
+  // Ids of clip paths and gradients carry the instance number (zr3-c0): one SVG per file, so drop it.
+  return classes.replace(/\bzr\d+-/g, 'zr-')
 }
 
 /** A line series from [x, y] points. */

@@ -25,7 +25,10 @@ export function proportion(successes: number, trials: number): Proportion {
   const denom = 1 + z2 / trials
   const centre = (p + z2 / (2 * trials)) / denom
   const half = (Z95 * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denom
-  return { successes, trials, p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) }
+  // At 0 or all successes the bound is exactly 0 or 1 (rounding would leave a speck).
+  const low = successes === 0 ? 0 : Math.max(0, centre - half)
+  const high = successes === trials ? 1 : Math.min(1, centre + half)
+  return { successes, trials, p, low, high }
 }
 
 export interface MeanEstimate {
