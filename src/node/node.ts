@@ -19,7 +19,7 @@ import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon } from '../executio
 import { ParallelExecutor } from '../execution/parallel/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
-import { DevEngine, DEV_COINBASE, EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
+import { EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost } from '../consensus/index.ts'
 import { createRpcServer, type RpcHandler, type RpcServer } from '../api/rpc/server.ts'
 import { SubscriptionHub } from '../api/rpc/subscriptions.ts'
 import { DEFAULT_WORK_BUDGET } from '../api/rpc/work-budget.ts'
@@ -29,11 +29,10 @@ import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth
 import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/block.ts'
 import type { Network, ValidatorIdentities } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
-import type { CommonSchedule, Commons } from '../execution/common.ts'
 import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
 import { networkLimitsFor } from './network-limits.ts'
-import { gossipTransport } from './consensus-transport.ts'
 import { txForwarding } from './tx-forwarding.ts'
+import { createEngine } from './engine-factory.ts'
 import { assertPrivateFile, preparePrivateDir, readPrivateFile } from './private-files.ts'
 
 export const CLIENT_VERSION = `Catena/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`
@@ -403,73 +402,6 @@ async function startSync(network: Network, chain: Chain, importer: BlockImporter
   return { network, sync, relay, ...(fwd ? { identities: fwd.identities } : {}) }
 }
 
-/**
- * A branch switch: txs of the blocks that left the chain go back to the pool if still valid
- * (those also in the new branch are refused as already mined, or dropped by the 'block' events
- * that follow).
- */
-async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Commons; chain: Chain; validatorKey?: Uint8Array }): Promise<ConsensusEngine> {
-  switch (spec.engine.type) {
-    case 'dev':
-      return new DevEngine({
-        automine: cfg.automine ?? spec.engine.automine,
-        intervalMs: cfg.blockIntervalMs ?? spec.engine.intervalMs,
-        producer: hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`),
-      })
-    case 'bft': {
-      if (!deps.network) throw new Error('a bft chain needs the network: pass --p2p-port (and --bootnodes)')
-      const privateKey = deps.validatorKey
-      if (!privateKey) cfg.logger.info('no --validator-key-file: following consensus without voting')
-      const { BftEngine, chainMembership } = await import('../consensus/bft-engine/index.ts')
-      return new BftEngine({
-        chainId: spec.chainId,
-        config: spec.engine,
-        privateKey,
-        transport: gossipTransport(deps.network, cfg.logger, (await import('../net/index.ts')).GOSSIP_INLINE_BYTES),
-        common: deps.common,
-        datadir: cfg.datadir,
-        // PoS chains: validators and their power follow stake; permissioned chains: the on-chain votes.
-        membership: chainMembership(deps.chain, spec.engine),
-        ...(cfg.byzantine === 'double-vote' ? { byzantine: cfg.byzantine } : {}),
-      })
-    }
-    case 'poh': {
-      const privateKey = deps.validatorKey
-      if (!privateKey) cfg.logger.info('no --validator-key-file: following the PoH chain without leading or voting')
-      const { PohEngine } = await import('../consensus/poh-engine/index.ts')
-      const chain = deps.chain
-      return new PohEngine({
-        chainId: spec.chainId,
-        spec: spec.engine,
-        chain: {
-          genesisHash: chain.genesisHash,
-          getHeader: (hash) => chain.getHeader(hash),
-          getHashAt: (height) => chain.getHashAt(height),
-          isCanonical: (hash) => chain.isCanonical(hash),
-          stakesAfter: (height) => chain.stakes.after(height),
-        },
-        datadir: cfg.datadir,
-        ...(privateKey ? { privateKey } : {}),
-        ...(cfg.byzantine && cfg.byzantine !== 'double-vote' ? { byzantine: cfg.byzantine } : {}),
-        ...(deps.network ? { transport: gossipTransport(deps.network, cfg.logger, (await import('../net/index.ts')).GOSSIP_INLINE_BYTES) } : {}),
-      })
-    }
-    case 'pow': {
-      const { PowEngine } = await import('../consensus/pow/engine.ts')
-      return new PowEngine({
-        spec: spec.engine,
-        blockTimeMs: spec.blockTimeMs,
-        headers: deps.chain,
-        coinbase: hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`),
-        mine: cfg.mine ?? false,
-        ...(cfg.minerThreads ? { threads: cfg.minerThreads } : {}),
-        // After a fork that changes the chain id, seals commit to it: the two sides never merge.
-        ...(deps.chain.commons.forksChainId ? { sealChainId: (h: bigint) => forkChainId(deps.chain.commons, h) } : {}),
-      })
-    }
-  }
-}
-
 async function readValidatorKey(file: string): Promise<Uint8Array> {
   const text = (await readPrivateFile(file, 'validator key file')).trim()
   if (!/^(0x)?[0-9a-fA-F]{64}$/.test(text)) throw new Error(`${file} must hold a 32-byte hex private key`)
@@ -492,10 +424,4 @@ function permissionsJSON(chain: Chain) {
     nodesRestricted: s.nodesRestricted,
     nodes: s.nodes,
   }
-}
-
-/** The chain id a block commits to in its PoW seal: the fork's, once one changed it (else none). */
-function forkChainId(commons: CommonSchedule, height: bigint): bigint | undefined {
-  const id = commons.chainIdAt(height)
-  return id === commons.genesis.chainId() ? undefined : id
 }

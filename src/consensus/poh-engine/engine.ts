@@ -9,7 +9,7 @@
  * @module
  */
 import { join } from 'node:path'
-import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Block, BlockHeader } from '../../chain/block.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
 import type { Finality as ChainFinality } from '../../chain/rules.ts'
@@ -29,11 +29,12 @@ import {
   verifyPohVote,
   type SignedPohVote,
 } from '../poh/index.ts'
-import { EngineParamsError, EngineUnavailableError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
+import { EngineUnavailableError, type ConsensusEngine, type EngineHost, type EngineReadings, type EngineRpcMethod } from '../types.ts'
 import { PohLeader, type Byzantine, type PohBase } from './leader.ts'
 import { MAX_SKIPPED_SLOTS, PohRules } from './rules.ts'
 import type { ScheduleChain } from './schedule-source.ts'
-import { MAX_SEAL_EVIDENCE, decodePohSeal, pohJSON } from './seal.ts'
+import { MAX_SEAL_EVIDENCE, decodePohSeal } from './seal.ts'
+import { blockPohView, leaderScheduleView } from './rpc-views.ts'
 import { VotePool } from './vote-pool.ts'
 import { DuplicateWatch } from './duplicate-watch.ts'
 import { lastSignedSlotFile, readRootFile, writeRootFile } from './engine-files.ts'
@@ -163,47 +164,13 @@ export class PohEngine implements ConsensusEngine {
     }
   }
 
-  /** The leaders of an epoch (default: the head's) on the head's branch, one per group of slotsPerLeader slots. */
+  /** The leaders of an epoch (default: the head's) on the head's branch. */
   leaderScheduleJSON(epochParam: unknown) {
-    const headSlot = this.headSlot()
-    const current = epochOf(headSlot, this.o.spec.slotsPerEpoch)
-    let epoch = current
-    if (epochParam !== undefined && epochParam !== null) {
-      if (typeof epochParam !== 'number' || !Number.isSafeInteger(epochParam) || epochParam < 0) throw new EngineParamsError('epoch must be a whole number')
-      epoch = BigInt(epochParam)
-    }
-    if (epoch > current + 1n) throw new EngineParamsError(`the schedule of epoch ${epoch} is not known yet (the head is in epoch ${current})`)
-    const perEpoch = BigInt(this.o.spec.slotsPerEpoch)
-    let schedule
-    try {
-      schedule = this.rules.schedules.scheduleFor(epoch * perEpoch, this.host.head().hash)
-    } catch (err) {
-      throw new EngineParamsError(`no schedule for epoch ${epoch}: ${(err as Error).message}`)
-    }
-    const leaders: string[] = []
-    for (let s = schedule.firstSlot; s <= schedule.lastSlot; s += BigInt(schedule.slotsPerLeader)) leaders.push(bytesToHex(schedule.leaderAt(s)))
-    return {
-      epoch: Number(epoch),
-      firstSlot: Number(schedule.firstSlot),
-      slotsPerLeader: schedule.slotsPerLeader,
-      leaders,
-      stakes: schedule.stakes.entries.map((e) => ({ address: bytesToHex(e.address), stake: `0x${e.stake.toString(16)}` })),
-    }
+    return leaderScheduleView(this.rules.schedules, this.o.spec.slotsPerEpoch, this.headSlot(), this.host.head().hash, epochParam)
   }
 
-  /**
-   * A block's PoH as anyone can re-check it without Catena's code: the start hash, then each
-   * entry's numHashes, hash and tx hashes (h = sha256(h) numHashes times, the last mixed with
-   * the RFC 6962 root of the tx hashes when there are any). By block hash or canonical height.
-   */
   blockPohJSON(id: unknown) {
-    let block
-    if (typeof id === 'string' && /^0x[0-9a-fA-F]{64}$/.test(id)) block = this.host.blockByHash(hexToBytes(id as `0x${string}`))
-    else if (typeof id === 'string' && /^0x[0-9a-fA-F]{1,16}$/.test(id)) block = this.host.blockAt(BigInt(id))
-    else if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) block = this.host.blockAt(BigInt(id))
-    else throw new EngineParamsError('give a block hash (0x + 64 hex) or a height (number or 0x-hex)')
-    if (!block) return null
-    return pohJSON(block)
+    return blockPohView(this.host, id)
   }
 
   // ---------- fork tree ----------
