@@ -20,6 +20,8 @@ export interface PeerNetwork extends BanSource {
   bans(): BanEntry[]
   ban(peer: string, reason: string, ms?: number): BanEntry
   unban(peer: string): boolean
+  /** Dials an address (an operator's addPeer) and resolves with the peer id once the handshake completed. */
+  connect(addr: string): Promise<string>
 }
 
 export interface RestApiOptions {

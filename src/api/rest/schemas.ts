@@ -278,6 +278,15 @@ export const banResultSchema = object(
   { id: str(), banned: { type: 'boolean' }, until: nullable(int('unix ms')), reason: nullable(str()), wasBanned: { type: 'boolean', description: 'unban: whether a ban was in force' } },
   ['wasBanned'],
 )
+export const addPeerBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['addr'],
+  properties: {
+    addr: { type: 'string', minLength: 1, maxLength: 512, pattern: '^/', description: 'a libp2p multiaddr, e.g. /ip4/127.0.0.1/tcp/30303/p2p/<peer id>' },
+  },
+} as const
+export const addPeerResultSchema = object({ id: str(), connected: { type: 'boolean' } })
 export const shutdownSchema = object({ stopping: { type: 'boolean' }, message: str() })
 
 export const permissionsTxBody = {

@@ -287,6 +287,21 @@ describe('REST API admin routes and limits', () => {
     assert.equal(a.shutdowns, 1, 'shut down once the answer was sent')
   })
 
+  test('connect to a peer: needs a key; a refused dial is 503, a bad address 400', async () => {
+    const a = await open({ network: true, apiKeys: [KEY] })
+    const post = (addr: unknown, headers: Record<string, string> = { 'x-api-key': KEY }) => a.app.inject({ method: 'POST', url: '/v1/admin/peers', headers, payload: { addr } })
+    const good = `/ip4/127.0.0.1/tcp/30301/p2p/${PEER}`
+    assertError(await post(good, {}), 401, 'UNAUTHORIZED', /needs an API key/)
+    const ok = await post(good)
+    assert.equal(ok.statusCode, 200, ok.body)
+    assert.deepEqual(ok.json(), { id: PEER, connected: true })
+    assertError(await post('/ip4/127.0.0.1/tcp/1'), 503, 'UNAVAILABLE', /ECONNREFUSED/)
+    assertError(await post('/dns9/nowhere'), 400, 'BAD_REQUEST', /not a valid multiaddr/)
+    assertError(await post('not-an-address'), 400, 'BAD_REQUEST', /addr/)
+    assertError(await post('/' + 'a'.repeat(600)), 400, 'BAD_REQUEST', /addr/)
+    assert.deepEqual(a.network!.dialed, [good], 'only the good address was dialed')
+  })
+
   test('peer routes without networking: an empty list, and 503 for bans', async () => {
     const a = await open({ apiKeys: [KEY] })
     assert.deepEqual((await a.get('/v1/peers')).json(), { items: [], banned: [] })

@@ -51,6 +51,16 @@ export class FakeNetwork extends EventEmitter implements PeerNetwork {
   unban(peer: string): boolean {
     return this.banned.delete(peer)
   }
+
+  /** Addresses dialed; one with port 1 fails as a refused dial does. */
+  readonly dialed: string[] = []
+
+  async connect(addr: string): Promise<string> {
+    if (!addr.startsWith('/ip4/')) throw Object.assign(new Error(`address: "${addr}" is not a valid multiaddr`), { code: 'BAD_CONFIG' })
+    if (addr.includes('/tcp/1/') || addr.endsWith('/tcp/1')) throw Object.assign(new Error(`cannot connect to ${addr}: ECONNREFUSED`), { code: 'DIAL_FAILED' })
+    this.dialed.push(addr)
+    return PEER
+  }
 }
 
 export interface RestApp {

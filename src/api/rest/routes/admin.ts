@@ -1,5 +1,5 @@
 /**
- * Admin routes, behind an API key: ban and unban a peer, submit a permission change
+ * Admin routes, behind an API key: connect to a peer, ban and unban one, submit a permission change
  * (governance vote) on a permissioned chain, shut the node down. The key check runs first
  * (onRequest), so a caller without a key learns nothing about the input.
  */
@@ -11,7 +11,7 @@ import { PERMISSIONS_ABI, PERMISSIONS_ADDRESS, permissionsRevertReason } from '.
 import { MempoolError } from '../../../mempool/errors.ts'
 import type { RestContext } from '../context.ts'
 import { RestError, badRequest } from '../errors.ts'
-import { banBodySchema, banResultSchema, peerIdParams, permissionsTxBody, permissionsTxResult, responses, shutdownSchema } from '../schemas.ts'
+import { addPeerBodySchema, addPeerResultSchema, banBodySchema, banResultSchema, peerIdParams, permissionsTxBody, permissionsTxResult, responses, shutdownSchema } from '../schemas.ts'
 
 const GOVERNANCE_CALLS = new Set(['propose', 'vote', 'execute'])
 
@@ -20,7 +20,7 @@ const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKey:
 export function adminRoutes(app: FastifyInstance, ctx: RestContext): void {
   const guard = ctx.keys.guard()
   const network = () => {
-    if (!ctx.network) throw new RestError('UNAVAILABLE', 'networking is off on this node (start it with --p2p-port): there are no peers to ban')
+    if (!ctx.network) throw new RestError('UNAVAILABLE', 'networking is off on this node (start it with --p2p-port): there are no peers')
     return ctx.network
   }
   /** Net errors for a malformed peer id become 400s. */
@@ -32,6 +32,32 @@ export function adminRoutes(app: FastifyInstance, ctx: RestContext): void {
       throw err
     }
   }
+
+  // Bitcoin Core's `addnode ... onetry`, geth's admin_addPeer: the operator names a peer to dial.
+  app.post('/admin/peers', {
+    onRequest: guard,
+    schema: {
+      tags: ['admin'],
+      summary: 'Connect to a peer (dials it and waits for the status handshake)',
+      security,
+      body: addPeerBodySchema,
+      response: responses(addPeerResultSchema),
+    },
+  }, async (request) => {
+    const { addr } = request.body as { addr: string }
+    const net = network()
+    let id: string
+    try {
+      id = await net.connect(addr)
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (code === 'BAD_CONFIG') throw badRequest((err as Error).message)
+      if (code === 'DIAL_FAILED') throw new RestError('UNAVAILABLE', (err as Error).message)
+      throw err
+    }
+    ctx.opts.logger.info({ peer: id, addr }, 'connected to a peer through the admin API')
+    return { id, connected: true }
+  })
 
   app.post('/admin/peers/:id/ban', {
     onRequest: guard,
