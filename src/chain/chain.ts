@@ -18,7 +18,7 @@ import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Blo
 import { decodeReceipts, encodeReceipts, type Receipt } from '../execution/index.ts'
 import { BlockError } from './errors.ts'
 import { loadPermissionsHistory, type Permissions } from './permissions.ts'
-import { SnapshotHistory } from './snapshots.ts'
+import { SnapshotHistory, type SnapshotKind } from './snapshots.ts'
 import { decodeStakeSnapshot, type StakeSnapshot } from '../contracts/index.ts'
 import { buildGenesis, u256 } from './genesis.ts'
 import { addressIndexOps } from './address-index.ts'
@@ -335,7 +335,12 @@ export class Chain extends EventEmitter {
       const hash = blockHash(block.header)
       if (this.store.get(keys.header(hash))) throw new BlockError('ALREADY_KNOWN', `block ${bytesToHex(hash)} is already stored`)
       if (!this.store.get(keys.header(block.header.parentHash))) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
-      await this.store.batch([...commit.stateOps, ...this.storedBlockOps(hash, block, commit)])
+      // Its snapshots, kept by hash when they differ from its parent's: a reorg to its branch restores them.
+      const snapshotOps = [
+        ...(commit.permissions ? this.permissions.sideOps(hash, commit.permissions, this.snapshotRawAfter(this.permissions, 'permissions', block.header.parentHash)) : []),
+        ...(commit.stakes ? this.stakes.sideOps(hash, commit.stakes, this.snapshotRawAfter(this.stakes, 'staking', block.header.parentHash)) : []),
+      ]
+      await this.store.batch([...commit.stateOps, ...this.storedBlockOps(hash, block, commit), ...snapshotOps])
       const imported = this.remembered(hash, block, commit.receipts, commit.proof)
       this.emit('side', imported)
       return imported
@@ -399,13 +404,37 @@ export class Chain extends EventEmitter {
       }
       for (const x of inn) ops.push(...this.canonicalOps(x.hash, x.block))
       ops.push({ type: 'put', key: keys.meta('head'), value: tip })
+      // The stakes and permissions in force follow the branch (a PoH schedule or PoS set is read from them).
+      const leavingAt = new Map(out.map((x) => [x.block.header.height, x.hash]))
+      const joining = inn.map((x) => ({ hash: x.hash, height: x.block.header.height }))
+      const get = (key: Uint8Array) => this.store.get(key)
+      const snapshots = [this.permissions, this.stakes].map((h) => h.reorgOps(a.header.height, (height) => leavingAt.get(height), joining, get))
+      for (const sn of snapshots) ops.push(...sn.ops)
       await this.store.batch(ops)
+      for (const sn of snapshots) sn.adopt()
       this.headState = { hash: tip, header: tipHeader }
       const reorg: Reorg = { forkPoint: a, disconnected: out, connected: inn }
       this.emit('reorg', reorg)
       for (const x of inn) this.emit('block', x)
       return reorg
     })
+  }
+
+  /**
+   * The raw snapshot in force after stored block `hash` on its own branch: the canonical
+   * history for canonical blocks, else the nearest by-hash record walking back to the branch's
+   * fork point (side branches are bounded by the importer's maxReorgDepth).
+   */
+  private snapshotRawAfter<T>(history: SnapshotHistory<T>, kind: SnapshotKind, hash: Uint8Array): Uint8Array | undefined {
+    let at = hash
+    for (;;) {
+      if (this.isCanonical(at)) return history.rawAfter(this.getHeightOf(at)!)
+      const raw = this.store.get(keys.blockSnapshot(kind, at))
+      if (raw) return raw
+      const header = this.getHeader(at)
+      if (!header) return undefined
+      at = header.parentHash
+    }
   }
 
   private parentOf(x: { hash: Uint8Array; header: BlockHeader }): { hash: Uint8Array; header: BlockHeader } {

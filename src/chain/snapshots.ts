@@ -4,6 +4,12 @@
  * keeps it only when it changed, in the block's atomic batch, with an index of the heights
  * (meta key) so opening the chain reloads the history in one pass. What is in force for
  * block h is the latest snapshot at or below h-1, so every node decides alike.
+ *
+ * The history by height describes the canonical chain only. Blocks off it keep their snapshot
+ * by hash when it differs from their parent's (side blocks when stored, canonical ones when a
+ * reorg disconnects them), and a reorg rewrites the heights above the fork point from the new
+ * branch's blocks, in the reorg's own batch: after any branch switch the stakes in force are
+ * the new branch's, as on a node that only ever saw that branch.
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToBytes, bytesToBigInt, equalsBytes } from '@ethereumjs/util'
@@ -72,6 +78,55 @@ export class SnapshotHistory<T> {
       adopt: () => {
         while (this.entries.length > 0 && this.entries[this.entries.length - 1]!.height >= height) this.entries.pop()
         this.entries.push({ height, raw, value })
+      },
+    }
+  }
+
+  /**
+   * The store ops that keep a side block's snapshot (by hash), given its parent's raw snapshot:
+   * none when unchanged.
+   */
+  sideOps(hash: Uint8Array, raw: Uint8Array, parentRaw: Uint8Array | undefined): BatchOp[] {
+    if (parentRaw && equalsBytes(parentRaw, raw)) return []
+    return [{ type: 'put', key: keys.blockSnapshot(this.kind, hash), value: raw }]
+  }
+
+  /** The raw snapshot after the canonical block at `height`. */
+  rawAfter(height: bigint): Uint8Array | undefined {
+    return this.entryAt(height)?.raw
+  }
+
+  /**
+   * A branch switch at `forkHeight`: the canonical snapshots above it move to their blocks'
+   * by-hash records (`disconnectedHash(height)` names the block leaving at a height), and the
+   * connected blocks' by-hash records become the heights above it. The ops go into the reorg's
+   * batch; adopt() once it is committed.
+   */
+  reorgOps(forkHeight: bigint, disconnectedHash: (height: bigint) => Uint8Array | undefined, connected: ReadonlyArray<{ hash: Uint8Array; height: bigint }>, get: (key: Uint8Array) => Uint8Array | undefined): { ops: BatchOp[]; adopt: () => void } {
+    const kept = this.entries.filter((e) => e.height <= forkHeight)
+    const leaving = this.entries.filter((e) => e.height > forkHeight)
+    const ops: BatchOp[] = []
+    for (const e of leaving) {
+      const hash = disconnectedHash(e.height)
+      if (hash) ops.push({ type: 'put', key: keys.blockSnapshot(this.kind, hash), value: e.raw })
+      ops.push({ type: 'del', key: keys.snapshot(this.kind, e.height) })
+    }
+    const next = [...kept]
+    for (const b of connected) {
+      const raw = get(keys.blockSnapshot(this.kind, b.hash))
+      if (!raw) continue
+      const last = next[next.length - 1]
+      if (last && equalsBytes(last.raw, raw)) continue
+      next.push({ height: b.height, raw, value: this.decode(raw) })
+      ops.push({ type: 'put', key: keys.snapshot(this.kind, b.height), value: raw })
+    }
+    if (leaving.length === 0 && next.length === kept.length) return { ops: [], adopt: () => {} }
+    ops.push({ type: 'put', key: keys.meta(this.kind), value: RLP.encode(next.map((e) => (e.height === 0n ? new Uint8Array(0) : bigIntToBytes(e.height)))) })
+    return {
+      ops,
+      adopt: () => {
+        this.entries.length = 0
+        this.entries.push(...next)
       },
     }
   }

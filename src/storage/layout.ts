@@ -21,6 +21,9 @@
  *                              data after the block at that height, written only at genesis and
  *                              when it changed; meta 'permissions' lists those heights (RLP)
  *   'k' + height(8)            PoS chains: the staking contract's snapshot() likewise; meta 'staking'
+ *   'P' / 'K' + hash(32)       the permissions / stakes snapshot after a block that is off the
+ *                              canonical chain (a side block, or one a reorg disconnected), when
+ *                              it differs from its parent's: a later reorg back restores it
  *   'w' + hash(32)             total work of the chain ending at that block (u256): fork choice
  *                              picks the most. PoW: the sum of each block's expected hashes;
  *                              other engines: one per block (absent in old stores: the height)
@@ -50,6 +53,7 @@ const WORK = P('w')
 const ADDRESS_TX = P('a')
 const PROOF = P('f')
 const SNAPSHOTS = { permissions: P('p'), staking: P('k') }
+const BLOCK_SNAPSHOTS = { permissions: P('P'), staking: P('K') }
 
 /** 2: blocks are stored with the proof their engine requires ('f' + hash). */
 export const SCHEMA_VERSION = 2
@@ -72,6 +76,7 @@ export const keys = {
   work: (hash: Uint8Array) => concatBytes(WORK, hash),
   proof: (hash: Uint8Array) => concatBytes(PROOF, hash),
   snapshot: (kind: 'permissions' | 'staking', height: bigint) => concatBytes(SNAPSHOTS[kind], heightKey(height)),
+  blockSnapshot: (kind: 'permissions' | 'staking', hash: Uint8Array) => concatBytes(BLOCK_SNAPSHOTS[kind], hash),
   /** Address index entry; `addressTxs(address)` alone is the prefix of all its entries. */
   addressTx: (address: Uint8Array, height: bigint, txIndex: number) => concatBytes(ADDRESS_TX, address, heightKey(height), u32(txIndex)),
   addressTxs: (address: Uint8Array) => concatBytes(ADDRESS_TX, address),
