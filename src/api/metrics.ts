@@ -180,6 +180,21 @@ export class NodeMetrics {
     total('duplicate_blocks_total', 'Leaders caught signing two blocks for one slot (evidence pooled for slashing)', (s) => s.duplicates)
   }
 
+  /** Tx forwarding to the coming leaders (PoH): what became of the txs this node routed. */
+  addTxForward(stats: () => Readonly<Record<'forwarded' | 'kept' | 'gossiped' | 'resent', number>>): void {
+    new Counter({
+      name: `${METRICS_PREFIX}tx_forward_total`,
+      help: 'Txs this node routed to the coming leaders, by outcome: forwarded (a leader took them), kept (we lead), gossiped (no leader reachable), resent (still pending after a forward)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        const s = stats()
+        this.reset()
+        for (const outcome of ['forwarded', 'kept', 'gossiped', 'resent'] as const) this.inc({ outcome }, s[outcome])
+      },
+    })
+  }
+
   get contentType(): string {
     return this.registry.contentType
   }
@@ -206,6 +221,8 @@ export interface InstrumentedNode {
   network?: Network
   /** What the RPC reports as the finalized block's height. */
   finalizedHeight(): bigint
+  /** Engines that forward txs to the coming leaders (PoH): the forwarder's totals. */
+  txForwardStats?: () => Readonly<Record<'forwarded' | 'kept' | 'gossiped' | 'resent', number>>
 }
 
 /** Builds a node's metrics: live gauges over its parts, and listeners for its events. */
@@ -232,6 +249,7 @@ export function instrumentNode(node: InstrumentedNode, opts: NodeMetricsOptions 
   if (readings?.kind === 'pow') metrics.addPow(readings)
   if (readings?.kind === 'bft') metrics.addBft(readings)
   if (readings?.kind === 'poh') metrics.addPoh(readings)
+  if (node.txForwardStats) metrics.addTxForward(node.txForwardStats)
   return metrics
 }
 

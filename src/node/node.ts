@@ -230,7 +230,8 @@ export class CatenaNode {
     }
     // -- http surfaces: metrics/health --
     // (set up before listen(), so it exists by the first request the onRequest hook above sees)
-    const operations = registerOperations(rpc.app, { chain, mempool, engine, importer, spec, network, sync: p2p?.sync, bootnodes: cfg.bootnodes ?? [], finalizedHeight: () => backend.finality().finalized })
+    const operations = registerOperations(rpc.app, { chain, mempool, engine, importer, spec, network, sync: p2p?.sync, bootnodes: cfg.bootnodes ?? [], finalizedHeight: () => backend.finality().finalized,
+      ...(p2p?.relay.forwarder ? { txForwardStats: () => p2p.relay.forwarder!.stats } : {}) })
     // -- http surfaces: explorer --
     const { registerExplorer } = await import('../api/explorer.ts')
     registerExplorer(rpc, { logger: log })

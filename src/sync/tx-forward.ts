@@ -19,6 +19,9 @@
  *   as a node without a clock's is, or ours is): on to the next leader, which the sender did
  *   not reach (it sent them to its current and next: us and the current leader), else to the
  *   current leader (not back to the sender), else gossip.
+ * - txs taken over RPC and forwarded, still in our pool after resendAfterMs (both leaders
+ *   dropped them, or crashed before their slots): sent again to the leaders of that moment, at
+ *   most MAX_RESENDS times (a tx with a nonce gap can wait for ever: it is not resent for ever).
  * Every batch carries how many forwards its txs made; a node forwards a tx onward only below
  * MAX_FORWARD_HOPS (else it keeps or gossips it), and forwards one tx at most twice (on arrival,
  * and once after its own slots), so a tx crosses at most MAX_FORWARD_HOPS forwards. At most
@@ -40,6 +43,12 @@ export const MAX_IN_FLIGHT = 64
 const FORWARD_TIMEOUT_MS = 5_000
 /** How often a node that kept txs checks whether its slots have passed (about a PoH slot). */
 const RECHECK_MS = 400
+/** A forwarded RPC tx still in our pool this long after (more than two leaders' 4 slots of 400 ms) is sent again. */
+export const RESEND_AFTER_MS = 4_000
+/** Times a tx taken over RPC is sent again to the leaders of the moment. */
+export const MAX_RESENDS = 2
+/** Forwarded RPC txs watched for a resend at most (beyond, the oldest are not watched). */
+export const MAX_WATCHED = 10_000
 
 /** Which connected peers proved they run a validator address (net/validator-identity.ts). */
 export interface ValidatorPeers {
@@ -54,6 +63,9 @@ export interface TxForwardOptions {
   self?: Uint8Array
   /** How often kept txs are checked for a forward after our slots, in ms. */
   recheckMs?: number
+  /** How long a forwarded RPC tx may stay in our pool before it is sent again, in ms. */
+  resendAfterMs?: number
+  now?: () => number
 }
 
 /** A tx on its way: its bytes and its hash (0x hex, as the mempool keys it). */
@@ -71,15 +83,19 @@ export interface ForwardStats {
   kept: number
   /** Txs gossiped because no target's peer took them. */
   gossiped: number
+  /** RPC txs sent again because they were still pending after resendAfterMs. */
+  resent: number
 }
 
 export class TxForwarder {
   /** Txs kept as a target (hash -> forwards made), for one forward when our slots have passed; oldest first. */
   private readonly held = new Map<string, number>()
+  /** RPC txs forwarded (hash -> when, resends so far), oldest first, watched for a resend. */
+  private readonly watched = new Map<string, { at: number; resends: number }>()
   private inFlight = 0
   private timer: NodeJS.Timeout | undefined
   private stopped = false
-  readonly stats: ForwardStats = { forwarded: 0, kept: 0, gossiped: 0 }
+  readonly stats: ForwardStats = { forwarded: 0, kept: 0, gossiped: 0, resent: 0 }
 
   constructor(
     private readonly network: Pick<Network, 'request'>,
@@ -100,6 +116,7 @@ export class TxForwarder {
     this.stopped = true
     clearInterval(this.timer)
     this.held.clear()
+    this.watched.clear()
   }
 
   /** Txs kept for a forward after our slots. */
@@ -116,7 +133,9 @@ export class TxForwarder {
     const selfIsTarget = this.isSelf(targets)
     // Taken over RPC: to every target. Forwarded to us though we are no target: to the next leader first.
     const onward = hops > 0 && !selfIsTarget ? this.peersOf(targets.slice(-1), from) : []
-    return this.send(txs, hops, selfIsTarget, onward.length > 0 ? onward : this.peersOf(targets, from), true)
+    const outcome = await this.send(txs, hops, selfIsTarget, onward.length > 0 ? onward : this.peersOf(targets, from), true)
+    if (hops === 0 && outcome === 'forwarded') this.watch(txs, 0)
+    return outcome
   }
 
   /**
@@ -158,7 +177,7 @@ export class TxForwarder {
     return self !== undefined && targets.some((t) => equalsBytes(t, self))
   }
 
-  private count(outcome: ForwardOutcome, n: number): ForwardOutcome {
+  private count<K extends keyof ForwardStats>(outcome: K, n: number): K {
     this.stats[outcome] += n
     return outcome
   }
@@ -182,33 +201,90 @@ export class TxForwarder {
     }
   }
 
-  /** Once we are no target, the kept txs still pending go to the next leader (each once). */
+  private watch(txs: ForwardTx[], resends: number): void {
+    const at = (this.o.now ?? Date.now)()
+    for (const t of txs) {
+      this.watched.delete(t.hash)
+      this.watched.set(t.hash, { at, resends })
+      if (this.watched.size > MAX_WATCHED) this.watched.delete(this.watched.keys().next().value!)
+    }
+  }
+
   private recheck(): void {
-    if (this.stopped || this.held.size === 0) return
+    if (this.stopped) return
+    this.resendStale()
+    this.passOnHeld()
+  }
+
+  /**
+   * RPC txs still in our pool resendAfterMs after their forward go to the leaders of now (the
+   * ones they went to dropped them or missed their slots), at most MAX_RESENDS times each.
+   */
+  private resendStale(): void {
+    if (this.watched.size === 0) return
+    const cutoff = (this.o.now ?? Date.now)() - (this.o.resendAfterMs ?? RESEND_AFTER_MS)
+    const due: ForwardTx[] = []
+    const resends = new Map<string, number>()
+    for (const [hash, w] of this.watched) {
+      if (w.at > cutoff) break // oldest first: the rest are younger
+      this.watched.delete(hash)
+      const raw = this.pending(hash)
+      if (raw === undefined) continue // in a block (or dropped): done
+      due.push({ raw, hash })
+      resends.set(hash, w.resends + 1)
+    }
+    if (due.length === 0) return
+    const targets = this.o.targets()
+    const selfIsTarget = this.isSelf(targets)
+    const peers = this.peersOf(targets, undefined)
+    for (const batch of batchesOf(due)) {
+      this.count('resent', batch.length)
+      this.send(batch, 0, selfIsTarget, peers, true)
+        .then((outcome) => {
+          if (outcome !== 'forwarded') return
+          for (const t of batch) if (resends.get(t.hash)! < MAX_RESENDS) this.watch([t], resends.get(t.hash)!)
+        })
+        .catch((err) => this.log.warn({ err }, 'resending txs failed'))
+    }
+  }
+
+  /** Once we are no target, the kept txs still pending go to the next leader (each once). */
+  private passOnHeld(): void {
+    if (this.held.size === 0) return
     const targets = this.o.targets()
     if (this.isSelf(targets)) return
     const peers = this.peersOf(targets.slice(-1), undefined)
     // Batches per hop count, each within the batch limits.
-    const byHops = new Map<number, { batches: ForwardTx[][]; bytes: number }>()
+    const byHops = new Map<number, ForwardTx[]>()
     for (const [hash, hops] of this.held) {
       const raw = this.pending(hash)
       if (raw === undefined) continue
       let group = byHops.get(hops)
-      if (group === undefined) byHops.set(hops, (group = { batches: [], bytes: 0 }))
-      const last = group.batches.at(-1)
-      if (last === undefined || last.length >= MAX_TX_BATCH || group.bytes + raw.length > MAX_TX_BATCH_BYTES) {
-        group.batches.push([{ raw, hash }])
-        group.bytes = raw.length
-      } else {
-        last.push({ raw, hash })
-        group.bytes += raw.length
-      }
+      if (group === undefined) byHops.set(hops, (group = []))
+      group.push({ raw, hash })
     }
     this.held.clear()
-    for (const [hops, { batches }] of byHops) {
-      for (const batch of batches) {
+    for (const [hops, txs] of byHops) {
+      for (const batch of batchesOf(txs)) {
         this.send(batch, hops, false, peers, false).catch((err) => this.log.warn({ err }, 'forwarding kept txs failed'))
       }
     }
   }
+}
+
+/** Txs in order, cut into batches within the batch limits (count and bytes). */
+function batchesOf(txs: ForwardTx[]): ForwardTx[][] {
+  const batches: ForwardTx[][] = []
+  let bytes = 0
+  for (const t of txs) {
+    const last = batches.at(-1)
+    if (last === undefined || last.length >= MAX_TX_BATCH || bytes + t.raw.length > MAX_TX_BATCH_BYTES) {
+      batches.push([t])
+      bytes = t.raw.length
+    } else {
+      last.push(t)
+      bytes += t.raw.length
+    }
+  }
+  return batches
 }

@@ -178,6 +178,18 @@ describe('NodeMetrics', () => {
     assert.equal(valueOf(e, 'catena_poh_votes_received_total'), 20)
     assert.equal(valueOf(e, 'catena_poh_own_slots_skipped_total'), 4)
   })
+
+  test('tx forwarding (PoH): what became of the routed txs, by outcome, read live', async () => {
+    const m = new NodeMetrics(readings(), { defaultMetrics: false })
+    const stats = { forwarded: 9, kept: 2, gossiped: 1, resent: 0 }
+    m.addTxForward(() => stats)
+    let e = await scrape(m)
+    assert.equal(e.types.get('catena_tx_forward_total'), 'counter')
+    for (const [outcome, n] of Object.entries(stats)) assert.equal(valueOf(e, 'catena_tx_forward_total', { outcome }), n, outcome)
+    stats.resent = 3
+    e = await scrape(m)
+    assert.equal(valueOf(e, 'catena_tx_forward_total', { outcome: 'resent' }), 3)
+  })
 })
 
 describe('RPC observer', () => {

@@ -14,7 +14,7 @@ import { SECP256K1_ORDER, bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import pino from 'pino'
 import { privateKeyToAddress } from '../../../src/crypto/secp256k1.ts'
 import { PENALTY, RemoteError, ValidatorIdentities, type Network } from '../../../src/net/index.ts'
-import { MAX_FORWARD_HOPS } from '../../../src/sync/tx-forward.ts'
+import { MAX_FORWARD_HOPS, MAX_RESENDS } from '../../../src/sync/tx-forward.ts'
 import { TxRelay, USELESS_TX_PENALTY } from '../../../src/sync/tx-relay.ts'
 import { MAX_TX_BATCH, decodeTxBatch, encodeTxBatch } from '../../../src/sync/wire.ts'
 import { TEST_MNEMONIC, deriveKeys } from '../../../src/wallet/hd.ts'
@@ -49,7 +49,7 @@ interface FwdNode {
 }
 
 /** A node with a pool, tx relay in forwarding mode and identities; a validator when given a key. */
-async function fwdNode(t: TestContext, schedule: Schedule, key?: Uint8Array, bootnodes: string[] = []): Promise<FwdNode> {
+async function fwdNode(t: TestContext, schedule: Schedule, key?: Uint8Array, bootnodes: string[] = [], resendAfterMs = 600_000): Promise<FwdNode> {
   const stops: Array<() => unknown> = []
   // After-hooks run in order: relay and identities stop before the network does (added first below).
   t.after(async () => {
@@ -81,7 +81,7 @@ async function fwdNode(t: TestContext, schedule: Schedule, key?: Uint8Array, boo
   await ids.start()
   stops.push(() => ids.stop())
   const relay = new TxRelay(node.net, pool, silent, {
-    forward: { identities: ids, targets: () => schedule.targets, ...(key ? { self: privateKeyToAddress(key) } : {}), recheckMs: 20 },
+    forward: { identities: ids, targets: () => schedule.targets, ...(key ? { self: privateKeyToAddress(key) } : {}), recheckMs: 20, resendAfterMs },
   })
   await relay.start()
   stops.push(() => relay.stop())
@@ -179,6 +179,33 @@ describe('tx forwarding to the coming leaders', () => {
     assert.equal(l1.relay.forwarder!.heldCount, 0, 'passed on once, then forgotten')
     assert.equal(l2.relay.forwarder!.heldCount, 2, 'the current leader keeps both')
     for (const l of [l2, l3]) assert.equal(l.net.penaltyOf(l1.net.peerId), 0)
+  })
+
+  test(`a forwarded tx the leaders dropped is sent again to the leaders of the moment, at most ${MAX_RESENDS} times; a mined one is not`, async (t) => {
+    const schedule: Schedule = { targets: [ADDR1] }
+    const l1 = await fwdNode(t, schedule, V1)
+    const l2 = await fwdNode(t, schedule, V2)
+    const origin = await fwdNode(t, schedule, undefined, [l1.net.multiaddrs()[0]!, l2.net.multiaddrs()[0]!], 300)
+    await waitFor(() => knows(origin, l1, ADDR1) && knows(origin, l2, ADDR2), 'the validators to be known')
+    const dropped = tx1559(A, {})
+    const mined = tx1559(B, {})
+    await origin.pool.add(dropped.serialize())
+    await origin.pool.add(mined.serialize())
+    await waitFor(() => l1.pool.has(dropped.hash()) && l1.pool.has(mined.hash()), 'the leader to get both')
+    // L1 drops one (a full pool, a crash before its slots); the other goes into a block everywhere.
+    await l1.pool.remove(dropped.hash())
+    await l1.pool.remove(mined.hash())
+    await origin.pool.remove(mined.hash())
+    schedule.targets = [ADDR2]
+    await waitFor(() => l2.pool.has(dropped.hash()), 'the leader of the moment to get the dropped tx')
+    assert.equal(l2.pool.has(mined.hash()), false, 'a tx no longer in our pool is not sent again')
+    // It stays pending (L2 never builds here): it is resent up to the bound, then no more.
+    await waitFor(() => origin.relay.forwarder!.stats.resent === MAX_RESENDS, 'the resends')
+    await new Promise((r) => setTimeout(r, 1_000))
+    assert.equal(origin.relay.forwarder!.stats.resent, MAX_RESENDS, 'no resend past the bound')
+    assert.deepEqual(l1.forwardedFrom, [origin.net.peerId], 'L1 got it once, before its slots passed')
+    assert.ok(l2.forwardedFrom.length >= 1 && l2.forwardedFrom.every((p) => p === origin.net.peerId))
+    assert.equal(origin.relay.forwarder!.stats.gossiped, 0)
   })
 
   test(`a node that is no target passes forwarded txs on to the next leader, below ${MAX_FORWARD_HOPS} forwards, not back to the sender`, async (t) => {
