@@ -163,6 +163,8 @@ export class CatenaNode {
     // (its own worker threads, apart from the RPC's call threads): a rule of the chain, so the
     // producer and every validator run the same batches.
     const parallel = spec.execution?.parallel ? new ParallelExecutor(executor, { store, hashAt: (h) => chain.getHashAt(h), logger: log }) : undefined
+    // Its threads load in the background while the node starts: the first parallel block must not wait a second or more for them.
+    parallel?.warm().catch((err) => log.warn({ err }, 'starting the parallel execution threads failed (they start at the first block instead)'))
     const importer = new BlockImporter(chain, executor, engine.rules, parallel ? { parallel } : {})
     // Set before sync starts: a catch-up at start-up may already switch branches.
     requeueOnReorg(chain, mempool, log)

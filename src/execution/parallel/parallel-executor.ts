@@ -192,6 +192,11 @@ export class ParallelExecutor {
     return this.execute(params, 'replay', { next: () => txs[i++], skipSender: () => {} })
   }
 
+  /** Loads the worker threads now (see CallPool.warm), so the first parallel block does not wait for them. */
+  async warm(): Promise<void> {
+    await this.pool?.warm()
+  }
+
   /** Stops the worker threads. */
   async close(): Promise<void> {
     await this.pool?.close()

@@ -119,6 +119,25 @@ describe('CallPool against the in-process CallRunner', () => {
     await assert.rejects(pool.call(root, ctx, { to: token }, GAS, { deadline: Date.now() - 1 }), CallTimeoutError)
   })
 
+  test('warm() loads every thread before any job; a job right after it shares the load', async () => {
+    const warmed = new CallPool({ store: t.store, hashAt: (h) => t.chain.getHashAt(h), chainIdAt: () => t.common.chainId(), threads: 2 })
+    try {
+      assert.equal(warmed.stats().live, 0, 'threads start lazily')
+      const warming = warmed.warm()
+      const { root, ctx } = head()
+      const during = warmed.call(root, ctx, cases()[0]![1], GAS)
+      await warming
+      assert.equal(warmed.stats().live, 2, 'both threads are up')
+      assert.equal((await during).success, true)
+      await warmed.warm() // again: nothing to do
+      assert.equal(warmed.stats().live, 2)
+    } finally {
+      await warmed.close()
+    }
+    await warmed.warm() // closed: does nothing
+    assert.equal(warmed.stats().live, 0)
+  })
+
   test('a full queue refuses at once', async () => {
     const small = new CallPool({ store: t.store, hashAt: (h) => t.chain.getHashAt(h), chainIdAt: () => t.common.chainId(), threads: 1, maxQueued: 1 })
     try {
