@@ -6,6 +6,7 @@ import type { RpcHandler } from '../rpc/server.ts'
 import type { EthBackend } from './backend.ts'
 import { chainMethods } from './chain-methods.ts'
 import { stateMethods } from './state-methods.ts'
+import { proofMethods } from './proof-methods.ts'
 
 export function ethMethods(b: EthBackend): Record<string, RpcHandler> {
   // The chain id txs must be signed with now: the one in force for the next block.
@@ -36,5 +37,6 @@ export function ethMethods(b: EthBackend): Record<string, RpcHandler> {
     eth_maxPriorityFeePerGas: noParams(() => toQuantity(b.suggestedTip())),
     ...chainMethods(b),
     ...stateMethods(b),
+    ...proofMethods(b),
   }
 }

@@ -39,6 +39,7 @@ import { openWalStorage } from './files.ts'
 import { ValidatorSchedule, toTimeoutConfig, type BftEngineConfig, type MembershipAt } from './config.ts'
 import { encodeSeal, decodeSeal } from './seal.ts'
 import { BftRules } from './rules.ts'
+import { commitView } from './commit-view.ts'
 import { ProposedBlocks } from './proposed-blocks.ts'
 import { EvidencePool } from './evidence-pool.ts'
 import { Incoming } from './incoming.ts'
@@ -195,7 +196,10 @@ export class BftEngine implements ConsensusEngine {
   async txSubmitted(): Promise<void> {}
 
   rpcMethods(): Record<string, EngineRpcMethod> {
-    return { catena_consensusState: () => this.consensusState() }
+    return {
+      catena_consensusState: () => this.consensusState(),
+      catena_getCommit: (params) => commitView(this.requireHost(), this.schedule, params[0]),
+    }
   }
 
   consensusState() {

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { blockHash } from '../../../../src/chain/block.ts'
-import { verifyCertificate } from '../../../../src/consensus/bft/index.ts'
+import { decodeCertificate, verifyCertificate } from '../../../../src/consensus/bft/index.ts'
 import { MemoryNetwork, decodeSeal } from '../../../../src/consensus/bft-engine/index.ts'
 import { Signer, addressOf } from '../../../helpers/chain.ts'
 import { TestValidator, consortiumChainSpec, fastConfig, startCluster, waitFor } from './harness.ts'
@@ -59,6 +59,21 @@ describe('bft engine: 4 validators over an in-memory network', () => {
     const head = nodes[1].t.chain.head
     const latest = nodes[1].engine!.latestCertificate()
     assert.ok(latest && latest.height <= head.header.height)
+
+    // catena_getCommit: the stored certificate and the set, enough for a light client to check the block.
+    const getCommit = nodes[1].engine!.rpcMethods().catena_getCommit!
+    const commit = (await getCommit([5])) as { blockHash: string; certificate: string; signatures: unknown[]; validators: Array<{ address: string; power: string }>; totalPower: string; signedPower: string }
+    const five = nodes[1].t.chain.getBlockAt(5n)!
+    assert.equal(commit.blockHash, bytesToHex(blockHash(five.header)))
+    const cert = decodeCertificate(hexToBytes(commit.certificate as `0x${string}`))
+    const checked = verifyCertificate(cert, blockHash(five.header), 5n, schedule.at(5n), spec.chainId)
+    assert.equal(commit.signatures.length, checked.signers)
+    assert.equal(BigInt(commit.signedPower), checked.power)
+    assert.ok(3n * BigInt(commit.signedPower) > 2n * BigInt(commit.totalPower), 'more than 2/3 of the power signed')
+    assert.deepEqual(commit.validators.map((v) => v.address), schedule.at(5n).validators.map((v) => bytesToHex(v.address)))
+    assert.equal(await getCommit(['0x3e8']), null, 'a height not reached yet')
+    assert.throws(() => getCommit([0]), /genesis/)
+    assert.throws(() => getCommit(['five']), /height/)
   })
 
   test('one validator stopped: the other three keep finalizing', async () => {
