@@ -8,8 +8,9 @@
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { PERMISSIONS_ADDRESS, SNAPSHOT_CALLDATA } from '../contracts/index.ts'
 import { merkleRoot } from '../crypto/merkle.ts'
+import { checkHeaderSanity } from './header-rules.ts'
 import { TxExecutionError, type BlockExecution, type BlockExecutionParams, type Executor, type TxSource } from '../execution/index.ts'
-import { checkHeaderShape, decodeRawBody, toRawBlock, type Block, type BlockHeader, type RawBlock } from './block.ts'
+import { decodeRawBody, toRawBlock, type Block, type BlockHeader, type RawBlock } from './block.ts'
 import type { BlockCommit, Chain, ImportedBlock, Reorg } from './chain.ts'
 import { BlockError } from './errors.ts'
 import { nextBaseFee } from './basefee.ts'
@@ -384,19 +385,9 @@ export class BlockImporter {
     if (raw.size > limit) throw new BlockError('TOO_LARGE', `block is ${raw.size} bytes, limit ${limit}`)
   }
 
-  /** The chain's rules for a header alone: shape, height, time, gas limit, base fee. */
+  /** The chain's rules for a header alone: shape, height, time, gas limit, base fee (header-rules.ts). */
   private checkHeaderSanity(h: BlockHeader, parent: BlockHeader): void {
-    checkHeaderShape(h)
-    if (h.height !== parent.height + 1n) throw new BlockError('BAD_HEIGHT', `height ${h.height} does not follow parent height ${parent.height}`)
-    if (h.timestamp < parent.timestamp) throw new BlockError('TIME_TOO_OLD', `timestamp ${h.timestamp} is before the parent's ${parent.timestamp}`)
-    const drift = this.rules.maxFutureSeconds
-    if (drift !== undefined && h.timestamp > this.now() + drift) {
-      throw new BlockError('TIME_TOO_NEW', `timestamp ${h.timestamp} is more than ${drift}s in the future`)
-    }
-    const p = paramsAt(this.chain.spec, h.height)
-    if (h.gasLimit !== p.limits.blockGasLimit) throw new BlockError('GAS_LIMIT', `gas limit ${h.gasLimit} differs from the chain spec's ${p.limits.blockGasLimit}`)
-    const baseFee = nextBaseFee(parent, this.chain.spec.feeMarket)
-    if (h.baseFee !== baseFee) throw new BlockError('BAD_BASE_FEE', `base fee ${h.baseFee} should be ${baseFee}`)
+    checkHeaderSanity(h, parent, this.chain.spec, { now: this.now(), maxFutureSeconds: this.rules.maxFutureSeconds })
   }
 
   private executionParams(parentHash: Uint8Array, parent: BlockHeader, height: bigint, timestamp: bigint, producer: Uint8Array, seal: Uint8Array): BlockExecutionParams {

@@ -1,0 +1,144 @@
+/**
+ * A light client's PoW header chain against real mined headers (easy target, real double
+ * SHA-256 proofs, Bitcoin's retarget every 10 blocks so the bits rule is exercised): a full
+ * node's chain verifies header by header; a header with a bad proof, lowered bits, a future
+ * time or an unknown parent is refused with the rule's error, and the headers before it stay;
+ * of two sources, the chain with more work is the head whatever the order they came in, and a
+ * longer chain with less work loses.
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { bytesToHex } from '@ethereumjs/util'
+import { blockHash, type BlockHeader } from '../../../../src/chain/block.ts'
+import { parseChainSpec, type ChainSpec } from '../../../../src/chain/spec/index.ts'
+import { presetJSON } from '../../../../src/chain/spec/presets.ts'
+import { powHash } from '../../../../src/consensus/pow/pow-hash.ts'
+import { PowRules } from '../../../../src/consensus/pow/rules.ts'
+import { decodePowSeal, encodePowSeal, sealHash } from '../../../../src/consensus/pow/seal.ts'
+import { compactToTarget, targetToCompact } from '../../../../src/consensus/pow/target.ts'
+import { LightHeaderChain } from '../../../../src/sync/light/header-chain.ts'
+import { openTestChain, type TestChain } from '../../../helpers/chain.ts'
+
+const EASY = targetToCompact((1n << 256n) / 8n) // ~8 attempts a block
+const T0 = 1_700_000_000n
+
+function specWith(): ChainSpec {
+  const json = presetJSON('bitcoin-like')!
+  json.engine = { type: 'pow', initialBits: EASY, powLimitBits: targetToCompact((1n << 256n) / 2n), retarget: { kind: 'bitcoin', interval: 10 }, coinbaseMaturity: 0, maxReorgDepth: 1000 } as typeof json.engine
+  json.blockTimeMs = 60_000
+  return parseChainSpec(json)
+}
+
+/** Grinds the nonce in-process until the real proof of work holds. */
+function mine(header: BlockHeader, bits: number): BlockHeader {
+  const target = compactToTarget(bits)
+  const sh = sealHash({ ...header, seal: new Uint8Array(0) })
+  for (let nonce = 0n; ; nonce++) {
+    const h = powHash(sh, bits, nonce)
+    if (BigInt(bytesToHex(h)) <= target) return { ...header, seal: encodePowSeal({ bits, nonce }) }
+  }
+}
+
+interface FullNode {
+  t: TestChain
+  rules: PowRules
+}
+
+async function fullNode(spec: ChainSpec): Promise<FullNode> {
+  const view = { getHeader: (h: Uint8Array) => node.t.chain.getHeader(h), getHashAt: (h: bigint) => node.t.chain.getHashAt(h) }
+  const rules = new PowRules(spec.engine as never, spec.blockTimeMs, view, () => T0 + 1_000_000n)
+  const node = { t: await openTestChain({ spec, engine: rules }), rules } as FullNode
+  return node
+}
+
+/** Mines `n` blocks on `node`, `spacing` seconds apart; returns their headers. */
+async function mineBlocks(node: FullNode, n: number, spacing: bigint): Promise<BlockHeader[]> {
+  const out: BlockHeader[] = []
+  for (let i = 0; i < n; i++) {
+    const parent = node.t.chain.head
+    const bits = node.rules.expectedBits(parent.hash, parent.header)
+    const r = await node.t.importer.produce({
+      timestamp: parent.header.timestamp + spacing,
+      producer: new Uint8Array(20),
+      seal: async (h) => mine(h, bits),
+      source: { next: () => undefined, skipSender: () => {} },
+    })
+    out.push(r.imported.block.header)
+  }
+  return out
+}
+
+function lightClient(spec: ChainSpec, genesis: FullNode): LightHeaderChain {
+  const g = genesis.t.chain.getHeader(genesis.t.chain.getHashAt(0n)!)!
+  const rules = new PowRules(spec.engine as never, spec.blockTimeMs, { getHeader: () => undefined, getHashAt: () => undefined }, () => T0 + 1_000_000n)
+  return new LightHeaderChain(spec, rules, { hash: blockHash(g), header: g, work: 0n }, () => T0 + 1_000_000n)
+}
+
+describe('light client: PoW headers', () => {
+  test("a full node's chain verifies; the head and its work match the full node's", async () => {
+    const spec = specWith()
+    const full = await fullNode(spec)
+    const headers = await mineBlocks(full, 25, 60n) // crosses two retargets
+    const light = lightClient(spec, full)
+    const out = light.add(headers)
+    assert.equal(out.added, 25)
+    assert.equal(out.head, true)
+    assert.equal(bytesToHex(light.head.hash), bytesToHex(full.t.chain.head.hash))
+    assert.equal(light.head.work, full.t.chain.getWork(full.t.chain.head.hash))
+    assert.equal(bytesToHex(light.at(10n)!.hash), bytesToHex(full.t.chain.getHashAt(10n)!))
+    assert.equal(light.add(headers.slice(5, 9)).added, 0, 'headers seen before are not checked again')
+  })
+
+  test('bad proof, lowered bits, a time too far ahead, an unknown parent: refused, the headers before kept', async () => {
+    const spec = specWith()
+    const full = await fullNode(spec)
+    const headers = await mineBlocks(full, 6, 60n)
+    const cases: Array<[string, (h: BlockHeader) => BlockHeader, RegExp]> = [
+      ['a nonce that does not meet the target', (h) => badNonce(h), /proof of work|target|BAD_POW|pow/i],
+      ['bits easier than the retarget rule gives', (h) => mine({ ...h, seal: new Uint8Array(0) }, targetToCompact((1n << 256n) / 2n)), /bits/i],
+      ['a timestamp far in the future', (h) => mine({ ...h, timestamp: T0 + 10_000_000n, seal: new Uint8Array(0) }, decodePowSeal(h.seal).bits), /future/],
+    ]
+    for (const [what, forge, pattern] of cases) {
+      const light = lightClient(spec, full)
+      const forged = [...headers.slice(0, 3), forge(headers[3]!)]
+      assert.throws(() => light.add(forged), pattern, what)
+      assert.equal(light.head.header.height, 3n, `${what}: the three good headers before it are kept`)
+      assert.equal(light.get(blockHash(forged[3]!)), undefined, `${what}: the forged header is not`)
+    }
+    const light = lightClient(spec, full)
+    assert.throws(() => light.add(headers.slice(2)), /UNKNOWN_PARENT|unknown/)
+    assert.equal(light.size, 1, 'only the checkpoint')
+  })
+
+  test('of two sources the chain with more work is the head; a longer chain with less work loses', async () => {
+    const spec = specWith()
+    const a = await fullNode(spec)
+    const b = await fullNode(spec)
+    const heavy = await mineBlocks(a, 12, 60n) // crosses the retarget at 10 on schedule: the target stays
+    const light = lightClient(spec, a)
+    // B mines slower blocks: after its retarget at 10 its blocks are easier (less work each).
+    const slow = await mineBlocks(b, 14, 240n)
+    assert.ok(b.t.chain.getWork(b.t.chain.head.hash) < a.t.chain.getWork(a.t.chain.head.hash), 'B is longer but lighter')
+    light.add(slow)
+    assert.equal(bytesToHex(light.head.hash), bytesToHex(b.t.chain.head.hash), 'alone, B is the best chain')
+    const out = light.add(heavy)
+    assert.equal(out.head, true)
+    assert.equal(bytesToHex(light.head.hash), bytesToHex(a.t.chain.head.hash), 'A has more work: A is the head')
+    assert.equal(light.head.header.height, 12n)
+    assert.equal(light.isBest(blockHash(slow[13]!)), false)
+    // The other order gives the same head.
+    const other = lightClient(spec, a)
+    other.add(heavy)
+    assert.equal(other.add(slow).head, false)
+    assert.equal(bytesToHex(other.head.hash), bytesToHex(a.t.chain.head.hash))
+  })
+})
+
+function badNonce(h: BlockHeader): BlockHeader {
+  const { bits, nonce } = decodePowSeal(h.seal)
+  const target = compactToTarget(bits)
+  const sh = sealHash({ ...h, seal: new Uint8Array(0) })
+  for (let n = nonce + 1n; ; n++) {
+    if (BigInt(bytesToHex(powHash(sh, bits, n))) > target) return { ...h, seal: encodePowSeal({ bits, nonce: n }) }
+  }
+}
