@@ -1,7 +1,7 @@
 /**
  * What a light client needs from a full node to check its answers without trusting it:
  * `catena_getHeader` (a block's header exactly as its hash commits to it: RLP, double
- * SHA-256 is the block hash) and `catena_getTransactionProof` (a tx and its receipt with RFC
+ * SHA-256 is the block hash), `catena_getBlockBody` (its raw txs) and `catena_getTransactionProof` (a tx and its receipt with RFC
  * 6962 audit paths to the header's txRoot and receiptsRoot). eth_getProof (state) lives with
  * the state methods; the BFT engine serves catena_getCommit.
  * @module
@@ -22,6 +22,13 @@ export function proofMethods(b: EthBackend): Record<string, RpcHandler> {
       expectParams(params, 1)
       const r = resolveBlockRef(b, parseBlockTag(params[0], 'block'))
       return r ? bytesToHex(encodeHeader(r.header)) : null
+    },
+    /** A block's txs as raw bytes (their RFC 6962 root is the header's txRoot); null when unknown. */
+    catena_getBlockBody: (params) => {
+      expectParams(params, 1)
+      const r = resolveBlockRef(b, parseBlockTag(params[0], 'block'))
+      const block = r && b.chain.getBlock(r.hash)
+      return block ? block.txs.map((tx) => bytesToHex(txBytes(tx))) : null
     },
     /**
      * A canonical tx with the audit paths of its bytes (leaf of txRoot) and of its encoded

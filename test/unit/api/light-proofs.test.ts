@@ -10,7 +10,7 @@ import { describe, test } from 'node:test'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { blockHash, decodeHeader } from '../../../src/chain/block.ts'
 import { ethMethods, type EthBackend } from '../../../src/api/eth/index.ts'
-import { verifyMerkleProof } from '../../../src/crypto/merkle.ts'
+import { merkleRoot, verifyMerkleProof } from '../../../src/crypto/merkle.ts'
 import { decodeReceipt } from '../../../src/execution/receipt.ts'
 import { Signer, addressOf, openTestChain, produceBlock } from '../../helpers/chain.ts'
 
@@ -42,6 +42,10 @@ describe('light client proofs served by a full node', () => {
     assert.equal(bytesToHex(blockHash(header)), bytesToHex(t.chain.head.hash), 'the header hashes to the block hash')
     assert.equal(await call('catena_getHeader', [bytesToHex(t.chain.head.hash)]), headerHex, 'by hash too')
     assert.equal(await call('catena_getHeader', ['0x99']), null)
+    const body = (await call('catena_getBlockBody', ['latest'])) as Hex[]
+    assert.deepEqual(body, txs.map((tx) => bytesToHex(tx.serialize())))
+    assert.equal(bytesToHex(merkleRoot(body.map((x) => hexToBytes(x)))), bytesToHex(header.txRoot), 'the body re-hashes to the header')
+    assert.equal(await call('catena_getBlockBody', ['0x99']), null)
 
     for (const [i, tx] of txs.entries()) {
       const p = (await call('catena_getTransactionProof', [bytesToHex(tx.hash())])) as TxProof
