@@ -134,7 +134,8 @@ function rawTxList(bytes: Uint8Array): Uint8Array[] {
   return decoded as Uint8Array[]
 }
 
-function decodeTxs(raws: Uint8Array[], common: Common): TypedTransaction[] {
+/** Decodes raw txs (each checked for an allowed type first); throws BlockError BAD_TX naming the first that fails. */
+export function decodeTxs(raws: Uint8Array[], common: Common): TypedTransaction[] {
   return raws.map((raw, i) => {
     try {
       // The type byte first (EIP-2718: a first byte below 0x7f is a type; a legacy tx is an RLP list).

@@ -3,7 +3,7 @@ import { Address, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import { CallBusyError, CallError, CallPoolError, CallTimeoutError, type CallOutcome, type CallRequest } from '../../execution/index.ts'
 import { getAccountProof } from '../../state/index.ts'
 import { executionReverted, invalidParams, limitExceeded, serverError } from '../rpc/errors.ts'
-import { expectParams, parseAddress, parseBlockTag, parseTxCallObject, toData, toQuantity, type TxCallObject } from '../rpc/params.ts'
+import { expectParams, parseAddress, parseBlockTag, parseStorageSlot, parseTxCallObject, toData, toQuantity, type TxCallObject } from '../rpc/params.ts'
 import type { RpcHandler } from '../rpc/server.ts'
 import { withBudget } from '../rpc/work-budget.ts'
 import { requireBlock, stateAt, type EthBackend } from './backend.ts'
@@ -140,13 +140,5 @@ function throwIfFailed(out: CallOutcome): void {
   if (out.success) return
   if (out.reverted) throw executionReverted(out.returnValue)
   throw serverError(out.error ?? 'execution failed')
-}
-
-/** A storage slot as geth takes it: 0x-hex of up to 32 bytes, leading zeros and odd length allowed. */
-function parseStorageSlot(v: unknown, name: string): Uint8Array {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
-    throw invalidParams(`invalid ${name}: expected 0x-prefixed hex of at most 32 bytes`)
-  }
-  return Uint8Array.from(Buffer.from(v.slice(2).padStart(64, '0'), 'hex'))
 }
 

@@ -321,3 +321,11 @@ export function toQuantity(n: bigint | number): `0x${string}` {
 export function toData(bytes: Uint8Array): `0x${string}` {
   return bytesToHex(bytes)
 }
+
+/** A storage slot as geth takes it: 0x-hex of up to 32 bytes, leading zeros and odd length allowed. */
+export function parseStorageSlot(v: unknown, name: string): Uint8Array {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
+    throw invalidParams(`invalid ${name}: expected 0x-prefixed hex of at most 32 bytes`)
+  }
+  return Uint8Array.from(Buffer.from(v.slice(2).padStart(64, '0'), 'hex'))
+}

@@ -11,6 +11,7 @@ import { registerWalletCommands } from './wallet.ts'
 import { registerTxCommands } from './tx.ts'
 import { registerPohCommands } from './poh.ts'
 import { registerLabCommand } from './lab.ts'
+import { registerLightCommand } from './light.ts'
 
 export function registerOptionalCommands(program: Command): void {
   registerInitCommand(program)
@@ -24,4 +25,5 @@ export function registerOptionalCommands(program: Command): void {
   registerTxCommands(program)
   registerPohCommands(program)
   registerLabCommand(program)
+  registerLightCommand(program)
 }

@@ -37,6 +37,8 @@ export class ProofError extends Error {
 const MAX_PROOF_NODES = 64
 
 async function proven(root: Uint8Array, key: Uint8Array, nodes: PrefixedHexString[], what: string): Promise<Uint8Array | null> {
+  // An empty trie (an account without storage) holds nothing: its proof of absence is no nodes.
+  if (Array.isArray(nodes) && nodes.length === 0 && equalsBytes(root, KECCAK256_RLP)) return null
   if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > MAX_PROOF_NODES) throw new ProofError(`${what}: the proof has ${Array.isArray(nodes) ? nodes.length : 'no'} nodes`)
   let bytes: Uint8Array[]
   try {

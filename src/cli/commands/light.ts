@@ -1,0 +1,41 @@
+/**
+ * `catena light --chain <preset|file> --rpc <url>[,<url>...] [--rpc-port 8555]`: a light
+ * client that follows untrusted full nodes' headers, checks them by the chain's consensus
+ * rules, and serves a JSON-RPC on 127.0.0.1 whose answers are proven against them.
+ * @module
+ */
+import type { Command } from 'commander'
+import { parseList, parsePort } from './options.ts'
+
+export function registerLightCommand(program: Command): void {
+  program
+    .command('light')
+    .description("a light client: verifies full nodes' headers and proves every answer it serves against them (PoW chains)")
+    .requiredOption('--chain <preset|file>', 'chain spec (the genesis it trusts)')
+    .requiredOption('--rpc <urls>', 'full nodes to ask, comma-separated JSON-RPC URLs (none of them is trusted)', parseList)
+    .option('--rpc-port <port>', 'port of its JSON-RPC on 127.0.0.1', parsePort, 8555)
+    .option('--log-level <level>', 'log level (trace, debug, info, warn, error)', 'info')
+    .action(async (opts: { chain: string; rpc: string[]; rpcPort: number; logLevel: string }) => {
+      const { loadChainSpec } = await import('../../chain/spec/index.ts')
+      const { createLogger, CLIENT_VERSION } = await import('../../node/index.ts')
+      const { startLightClient } = await import('../../sync/light/start.ts')
+      const spec = loadChainSpec(opts.chain)
+      const log = createLogger({ level: opts.logLevel, name: 'light' })
+      const running = await startLightClient({
+        spec,
+        rpcUrls: opts.rpc,
+        rpcPort: opts.rpcPort,
+        log,
+        clientVersion: CLIENT_VERSION.replace('Catena/', 'Catena-light/'),
+        progress: (line) => process.stderr.write(line + '\n'),
+      })
+      const head = running.client.headers.head
+      console.log(`Catena light client on ${spec.name}: verified head ${head.header.height}, RPC ${running.url} (sources: ${opts.rpc.join(', ')})`)
+      const stop = async () => {
+        await running.stop()
+        process.exit(0)
+      }
+      process.on('SIGINT', () => void stop())
+      process.on('SIGTERM', () => void stop())
+    })
+}

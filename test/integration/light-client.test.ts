@@ -1,0 +1,184 @@
+/**
+ * The light client against a real PoW full node process, asked directly and through a proxy
+ * that rewrites the node's answers as a lying or hacked node would. Correct answers pass
+ * unchanged (and viem uses the light client's RPC as a node's: balance, block number, a
+ * transfer sent and its receipt awaited); each lie is refused with an error naming what did
+ * not check: a wrong balance, a proof for another account, a forged storage value, a receipt
+ * not in the block, a header with a bad proof of work; with an honest source beside the liar
+ * the answer comes from the honest one and the lie is reported; a second chain that is
+ * longer but has less work does not become the head.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:http'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import pino from 'pino'
+import { createPublicClient, createWalletClient, http, parseEther, defineChain } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { decodeHeader, encodeHeader } from '../../src/chain/block.ts'
+import { parseChainSpec } from '../../src/chain/spec/index.ts'
+import { presetJSON } from '../../src/chain/spec/presets.ts'
+import { decodePowSeal, encodePowSeal } from '../../src/consensus/pow/seal.ts'
+import { targetToCompact } from '../../src/consensus/pow/target.ts'
+import { startLightClient, type RunningLightClient } from '../../src/sync/light/start.ts'
+import { KEYS } from '../helpers/chain.ts'
+import { makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+
+type Hex = `0x${string}`
+const { dirs, running, cleanup } = trackNodes()
+const lights: RunningLightClient[] = []
+const servers: Server[] = []
+after(async () => {
+  for (const l of lights) await l.stop()
+  for (const s of servers) await new Promise((r) => s.close(r))
+  await cleanup()
+})
+
+const silent = pino({ level: 'silent' })
+
+/** A JSON-RPC proxy to `target` that lets `rewrite` change each answer (by method and params). */
+async function lyingProxy(target: string, rewrite: (method: string, params: unknown[], result: unknown) => unknown): Promise<string> {
+  const server = createServer(async (req, res) => {
+    let body = ''
+    for await (const chunk of req) body += chunk
+    const forwarded = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const answer = (await forwarded.json()) as unknown
+    const requests = JSON.parse(body) as unknown
+    const fix = (reqOne: { method: string; params: unknown[] }, a: { result?: unknown }) => ('result' in a ? { ...a, result: rewrite(reqOne.method, reqOne.params, a.result) } : a)
+    const out = Array.isArray(requests) ? (answer as { result?: unknown }[]).map((a, i) => fix((requests as { method: string; params: unknown[] }[])[i]!, a)) : fix(requests as { method: string; params: unknown[] }, answer as { result?: unknown })
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify(out))
+  })
+  servers.push(server)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+async function light(urls: string[]): Promise<RunningLightClient> {
+  const l = await startLightClient({ spec, rpcUrls: urls, rpcPort: 0, log: silent, clientVersion: 'test', syncEveryMs: 300 })
+  lights.push(l)
+  return l
+}
+
+async function rpc<T>(url: string, method: string, params: unknown[]): Promise<{ result?: T; error?: { message: string } }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  return (await res.json()) as { result?: T; error?: { message: string } }
+}
+
+const json = presetJSON('bitcoin-like')!
+json.name = 'light-test'
+json.engine = { type: 'pow', initialBits: targetToCompact((1n << 256n) / 100_000n), powLimitBits: targetToCompact((1n << 256n) / 1000n), retarget: { kind: 'bitcoin', interval: 100_000 }, coinbaseMaturity: 100, maxReorgDepth: 1000 } as typeof json.engine
+json.blockTimeMs = 1000
+const spec = parseChainSpec(json)
+let node: NodeProcess
+let genesisFile: string
+const alice = privateKeyToAccount(bytesToHex(KEYS[3]!) as Hex)
+const chain = defineChain({ id: Number(spec.chainId), name: 'light-test', nativeCurrency: { name: 'C', symbol: 'C', decimals: 18 }, rpcUrls: { default: { http: ['http://127.0.0.1'] } } })
+
+describe('light client against a PoW full node', () => {
+  before(async () => {
+    const dir = await makeDatadir()
+    dirs.push(dir)
+    genesisFile = join(dir, 'genesis.json')
+    await writeFile(genesisFile, JSON.stringify(json))
+    node = await startNode({ datadir: dir, chain: genesisFile, args: ['--mine', '--miner-threads', '1', '--coinbase', '0x00000000000000000000000000000000000000aa'] })
+    running.add(node)
+    await waitFor('a few blocks', async () => BigInt(await node.rpc<Hex>('eth_blockNumber', [])) >= 3n, { timeoutMs: 60_000 })
+  })
+
+  test('true answers pass, and viem uses it as a node: balance, block number, a transfer and its receipt', async () => {
+    const l = await light([node.rpcUrl])
+    assert.ok(l.client.headers.head.header.height >= 3n)
+    const direct = await node.rpc<Hex>('eth_getBalance', [alice.address, bytesToHex(l.client.headers.head.hash).length ? { blockHash: bytesToHex(l.client.headers.head.hash) } : 'latest'])
+    const viaLight = await rpc<Hex>(l.url, 'eth_getBalance', [alice.address, 'latest'])
+    assert.equal(viaLight.result, direct)
+
+    const pub = createPublicClient({ chain, transport: http(l.url) })
+    const wallet = createWalletClient({ account: alice, chain, transport: http(l.url) })
+    assert.ok((await pub.getBlockNumber()) >= 3n)
+    const to = '0x000000000000000000000000000000000000beef'
+    const hash = await wallet.sendTransaction({ to, value: parseEther('0.5') })
+    const receipt = await pub.waitForTransactionReceipt({ hash, pollingInterval: 300, timeout: 60_000 })
+    assert.equal(receipt.status, 'success')
+    assert.equal(await pub.getBalance({ address: to }), parseEther('0.5'))
+    const tx = await pub.getTransaction({ hash })
+    assert.equal(tx.from.toLowerCase(), alice.address.toLowerCase())
+    const logs = await rpc<unknown[]>(l.url, 'eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest' }])
+    assert.deepEqual(logs.result, [], 'no contract: no logs, checked block by block')
+    const status = await rpc<{ lies: unknown[] }>(l.url, 'catena_lightStatus', [])
+    assert.deepEqual(status.result?.lies, [])
+  })
+
+  test('each lie is refused with what did not check; beside an honest source, the honest answer wins and the liar is reported', async () => {
+    const head = BigInt(await node.rpc<Hex>('eth_blockNumber', []))
+    const lies: Array<[string, (method: string, params: unknown[], result: unknown) => unknown, string, unknown[], RegExp]> = [
+      ['a wrong balance', (m, _p, r) => (m === 'eth_getProof' ? { ...(r as object), balance: '0x1' } : r), 'eth_getBalance', [alice.address, 'latest'], /balance 1 does not match the proof/],
+      ['a proof for another account', (m, _p, r) => (m === 'eth_getProof' ? { ...(r as object), address: '0x000000000000000000000000000000000000dead' } : r), 'eth_getBalance', [alice.address, 'latest'], /is for account 0x0+dead/],
+      ['a forged storage value', (m, _p, r) => (m === 'eth_getProof' ? { ...(r as { storageProof: { value: string }[] }), storageProof: (r as { storageProof: object[] }).storageProof.map((s) => ({ ...s, value: '0x2a' })) } : r), 'eth_getStorageAt', [alice.address, '0x0', 'latest'], /storage value 42 of slot .* does not match/],
+      ['a receipt not in the block', (m, _p, r) => (m === 'eth_getBlockReceipts' && Array.isArray(r) ? [...r, { type: '0x2', status: '0x1', cumulativeGasUsed: '0x5208', logs: [] }] : r), 'eth_getBlockByNumber', ['0x1', false], /receipts/],
+    ]
+    for (const [what, rewrite, method, params, pattern] of lies) {
+      const liar = await lyingProxy(node.rpcUrl, rewrite)
+      const alone = await light([liar])
+      const refused = await rpc(alone.url, method, params)
+      assert.ok(refused.error, `${what}: refused (got ${JSON.stringify(refused.result)})`)
+      assert.match(refused.error!.message, pattern, what)
+      assert.match(refused.error!.message, new RegExp(liar.replace(/[.:/]/g, '\\$&')), `${what}: the error names the source`)
+      const both = await light([liar, node.rpcUrl])
+      const answered = await rpc(both.url, method, params)
+      assert.equal(answered.error, undefined, `${what}: the honest source answers`)
+      const status = await rpc<{ sources: Array<{ url: string; lies: number }> }>(both.url, 'catena_lightStatus', [])
+      assert.equal(status.result!.sources.find((s) => s.url === liar)!.lies, 1, `${what}: the liar is reported`)
+    }
+    // A header with a bad proof of work: its nonce changed.
+    const badPow = await lyingProxy(node.rpcUrl, (m, p, r) => {
+      if (m !== 'catena_getHeader' || typeof r !== 'string' || BigInt(p[0] as string) !== 2n) return r
+      const h = decodeHeader(hexToBytes(r as Hex))
+      const seal = decodePowSeal(h.seal)
+      return bytesToHex(encodeHeader({ ...h, seal: encodePowSeal({ ...seal, nonce: seal.nonce + 1n }) }))
+    })
+    const fooled = await light([badPow])
+    assert.equal(fooled.client.headers.head.header.height, 1n, 'it stops at the last good header')
+    assert.match(fooled.client.lies[0]!.what, /invalid header/)
+    const honestToo = await light([badPow, node.rpcUrl])
+    assert.ok(honestToo.client.headers.head.header.height >= head, 'the honest source carries it on')
+  })
+
+  test('a chain with less work does not become the head; headers made easier than the rule allows are refused', async () => {
+    // Another miner on the same genesis that never met this node: its own chain, shorter, less work.
+    const dir = await makeDatadir()
+    dirs.push(dir)
+    const other = await startNode({ datadir: dir, chain: genesisFile, args: ['--mine', '--miner-threads', '1', '--coinbase', '0x00000000000000000000000000000000000000bb'] })
+    running.add(other)
+    await waitFor('the other chain to have 2 blocks', async () => BigInt(await other.rpc<Hex>('eth_blockNumber', [])) >= 2n, { timeoutMs: 60_000 })
+    await other.kill()
+    running.delete(other)
+    const otherHead = await other.rpc<{ hash: Hex; number: Hex }>('eth_getBlockByNumber', ['latest', false]).catch(() => undefined)
+    assert.equal(otherHead, undefined, 'stopped')
+    const restarted = await startNode({ datadir: dir, chain: genesisFile })
+    running.add(restarted)
+    const lighter = await restarted.rpc<{ hash: Hex; number: Hex; totalDifficulty: Hex }>('eth_getBlockByNumber', ['latest', false])
+    const heavier = await node.rpc<{ hash: Hex; number: Hex; totalDifficulty: Hex }>('eth_getBlockByNumber', ['latest', false])
+    assert.ok(BigInt(lighter.totalDifficulty) < BigInt(heavier.totalDifficulty))
+    const l = await light([restarted.rpcUrl, node.rpcUrl])
+    assert.ok(l.client.headers.get(hexToBytes(lighter.hash)), 'the lighter chain was checked and kept aside')
+    assert.equal(l.client.headers.isBest(hexToBytes(lighter.hash)), false)
+    assert.ok(l.client.headers.head.work >= BigInt(heavier.totalDifficulty), 'the head is on the heavier chain')
+
+    // Headers whose bits claim an easier target than the retarget rule gives (a cheap chain dressed up).
+    const easier = await lyingProxy(node.rpcUrl, (m, _p, r) => {
+      if (m !== 'catena_getHeader' || typeof r !== 'string') return r
+      const h = decodeHeader(hexToBytes(r as Hex))
+      if (h.height < 2n) return r
+      const seal = decodePowSeal(h.seal)
+      return bytesToHex(encodeHeader({ ...h, seal: encodePowSeal({ ...seal, bits: targetToCompact((1n << 256n) / 1000n) }) }))
+    })
+    const both = await light([easier, node.rpcUrl])
+    assert.ok(both.client.headers.head.header.height >= 3n)
+    const honestAt = await node.rpc<{ hash: Hex }>('eth_getBlockByNumber', [`0x${both.client.headers.head.header.height.toString(16)}`, false])
+    assert.equal(bytesToHex(both.client.headers.head.hash), honestAt.hash)
+    assert.ok(both.client.lies.some((x) => x.source === easier && /bits/.test(x.what)), JSON.stringify(both.client.lies))
+  })
+})
