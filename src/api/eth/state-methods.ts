@@ -107,7 +107,7 @@ function callContext(b: EthBackend, block: { hash: Uint8Array; header: import('.
   }
 }
 
-function toCallRequest(o: TxCallObject): CallRequest {
+export function toCallRequest(o: TxCallObject): CallRequest {
   return {
     from: o.from,
     to: o.to,
@@ -136,7 +136,7 @@ async function runOrReject<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function throwIfFailed(out: CallOutcome): void {
+export function throwIfFailed(out: CallOutcome): void {
   if (out.success) return
   if (out.reverted) throw executionReverted(out.returnValue)
   throw serverError(out.error ?? 'execution failed')

@@ -72,6 +72,10 @@ export class LightClient {
     return this.o.sources
   }
 
+  get commons(): Commons {
+    return this.o.commons
+  }
+
   /** One round: every source's headers past ours, checked; returns how many were added. */
   async sync(): Promise<number> {
     let added = 0

@@ -2,9 +2,8 @@
  * The JSON-RPC a light client serves on 127.0.0.1: the methods wallets use, each answered
  * only from verified headers and data proven against them (client.ts). An answer that does
  * not check is an error naming what failed, never a value. eth_sendRawTransaction goes to
- * the sources as is (the network checks txs); eth_call and eth_estimateGas of contract calls
- * need local execution over proven state, which this client does not do yet: they are
- * refused with a clear error rather than passed on unchecked.
+ * the sources as is (the network checks txs); eth_call and eth_estimateGas run here, in the
+ * EVM, over state proven against the header (local-call.ts).
  * @module
  */
 import { bytesToHex } from '@ethereumjs/util'
@@ -36,6 +35,9 @@ import type { BlockRules } from '../../chain/rules.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
 import { LightHeaderChain, type VerifiedHeader } from './header-chain.ts'
 import { VerificationError, type LightClient } from './client.ts'
+import { localCall } from './local-call.ts'
+import { throwIfFailed, toCallRequest } from '../../api/eth/state-methods.ts'
+import type { CallOutcome } from '../../execution/index.ts'
 
 export const MAX_LIGHT_LOG_RANGE = 2_000n
 export const MAX_LIGHT_LOG_RESULTS = 10_000
@@ -209,19 +211,30 @@ export function lightMethods(o: LightMethodsOptions): Record<string, RpcHandler>
       }
       throw serverError(failures.join('; ') || 'no source to send to')
     },
-    eth_call: () => {
-      throw serverError('eth_call is not served by this light client yet: it would need local execution over proven state, and it never passes on an unchecked answer')
+    eth_call: (params) => {
+      expectParams(params, 1, 3)
+      const req = toCallRequest(parseTxCallObject(params[0]))
+      if (params[2] !== undefined && params[2] !== null) throw invalidParams('state overrides are not supported')
+      return checked(async () => {
+        const out = (await localCall(client, spec, client.commons, at(params, 1), req, 'call')) as CallOutcome
+        throwIfFailed(out)
+        return toData(out.returnValue)
+      })
     },
     eth_estimateGas: (params) => {
       expectParams(params, 1, 2)
       const call = parseTxCallObject(params[0])
       return checked(async () => {
+        const header = at(params, 1)
         // A plain value transfer to an account proven to have no code costs exactly the intrinsic 21000.
-        if (call.to && (!call.data || call.data.length === 0) && !call.accessList?.length) {
-          const code = await client.code(call.to, at(params, 1))
-          if (code.length === 0) return toQuantity(21_000n)
+        if (call.to && (!call.data || call.data.length === 0) && !call.accessList?.length && (await client.code(call.to, header)).length === 0) return toQuantity(21_000n)
+        try {
+          return toQuantity((await localCall(client, spec, client.commons, header, toCallRequest(call), 'estimate')) as bigint)
+        } catch (err) {
+          const outcome = (err as { outcome?: CallOutcome }).outcome
+          if (outcome) throwIfFailed(outcome)
+          throw err
         }
-        throw serverError('eth_estimateGas of a contract call or creation is not served by this light client yet (it needs local execution over proven state); set the gas limit yourself')
       })
     },
     catena_lightStatus: (params) => {

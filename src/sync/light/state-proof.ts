@@ -28,6 +28,8 @@ export interface VerifiedAccount {
   codeHash: Uint8Array
   /** Storage values by slot (0x, 32 bytes) as proven. */
   storage: Map<string, bigint>
+  /** Every trie node of the proofs (each hashed back to the root): enough to run code over this state. */
+  nodes: Uint8Array[]
 }
 
 export class ProofError extends Error {
@@ -36,7 +38,7 @@ export class ProofError extends Error {
 
 const MAX_PROOF_NODES = 64
 
-async function proven(root: Uint8Array, key: Uint8Array, nodes: PrefixedHexString[], what: string): Promise<Uint8Array | null> {
+async function proven(root: Uint8Array, key: Uint8Array, nodes: PrefixedHexString[], what: string, keep?: Uint8Array[]): Promise<Uint8Array | null> {
   // An empty trie (an account without storage) holds nothing: its proof of absence is no nodes.
   if (Array.isArray(nodes) && nodes.length === 0 && equalsBytes(root, KECCAK256_RLP)) return null
   if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > MAX_PROOF_NODES) throw new ProofError(`${what}: the proof has ${Array.isArray(nodes) ? nodes.length : 'no'} nodes`)
@@ -47,7 +49,9 @@ async function proven(root: Uint8Array, key: Uint8Array, nodes: PrefixedHexStrin
     throw new ProofError(`${what}: a proof node is not hex`)
   }
   try {
-    return await verifyMerkleProof(key, bytes, { root, useKeyHashing: true })
+    const value = await verifyMerkleProof(key, bytes, { root, useKeyHashing: true })
+    keep?.push(...bytes)
+    return value
   } catch (err) {
     throw new ProofError(`${what}: the proof does not lead to the root ${bytesToHex(root)} (${(err as Error).message})`)
   }
@@ -65,7 +69,8 @@ const quantity = (v: unknown, what: string): bigint => {
 export async function verifyAccountProof(stateRoot: Uint8Array, address: Uint8Array, p: AccountProofJSON): Promise<VerifiedAccount> {
   if (typeof p !== 'object' || p === null) throw new ProofError('the answer is not a proof')
   if (typeof p.address !== 'string' || !equalsBytes(hexToBytes(p.address), address)) throw new ProofError(`the proof is for account ${String(p.address)}, not ${bytesToHex(address)}`)
-  const value = await proven(stateRoot, address, p.accountProof, 'account proof')
+  const nodes: Uint8Array[] = []
+  const value = await proven(stateRoot, address, p.accountProof, 'account proof', nodes)
   const claimed = {
     nonce: quantity(p.nonce, 'nonce'),
     balance: quantity(p.balance, 'balance'),
@@ -88,11 +93,11 @@ export async function verifyAccountProof(stateRoot: Uint8Array, address: Uint8Ar
   const storage = new Map<string, bigint>()
   for (const s of p.storageProof ?? []) {
     const slot = setLengthLeft(hexToBytes(s.key), 32)
-    const raw = await proven(account.storageRoot, slot, s.proof, `storage proof of slot ${s.key}`)
+    const raw = await proven(account.storageRoot, slot, s.proof, `storage proof of slot ${s.key}`, nodes)
     const held = raw === null ? 0n : bytesToBigInt(RLP.decode(raw) as Uint8Array)
     const said = quantity(s.value, `storage value of slot ${s.key}`)
     if (held !== said) throw new ProofError(`storage value ${said} of slot ${s.key} does not match the proof (the state holds ${held})`)
     storage.set(bytesToHex(slot), held)
   }
-  return { ...account, storage }
+  return { ...account, storage, nodes }
 }
