@@ -9,6 +9,7 @@ files=()
 for tier in $tiers; do
   # "bench" is the benchmark scripts' own unit tests (argument parsing, load plans, reports).
   dir="test/$tier"; [ "$tier" = bench ] && dir=bench/lib
+  [ -d "$dir" ] || { echo "no directory $dir for tier $tier" >&2; exit 1; }
   while IFS= read -r f; do files+=("$f"); done < <(find "$dir" -name '*.test.ts' | sort)
 done
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found for: $tiers" >&2; exit 1; fi
