@@ -142,7 +142,9 @@ export function sections(r: SweepResult, runs: number): Section[] {
 
 **Crash**: f validators send nothing from the start and never come back (withholding). *Live*: every running validator commits ${LIVE_HEIGHTS} heights within ${LIVE_WINDOW_MS / 1000} s.
 
-**PoS slashing**: for each n and each 1 ≤ f < n/3, the first attack run's evidence (earliest piece per offender) goes into the seal of a block on a real PoS chain (src/lab/sim/pos-chain.ts: the \`ethereum-like\` preset with the run's validators bonded 32 ETH each, the node's Chain, Executor and BlockImporter with the PoS engine's production rules). The block is imported through \`importBlock\` with the honest validators' commit certificate, as a block from a peer is; the staking contract is then read back with eth_call.`,
+**PoS slashing**: for each n and each 1 ≤ f < n/3, the first attack run's evidence (earliest piece per offender) goes into the seal of a block on a real PoS chain (src/lab/sim/pos-chain.ts: the \`ethereum-like\` preset with the run's validators bonded 32 ETH each, the node's Chain, Executor and BlockImporter with the PoS engine's production rules). The block is imported through \`importBlock\` with the honest validators' commit certificate, as a block from a peer is; the staking contract is then read back with eth_call.
+
+**Real code, no model**: every run drives the node's own BFT state machine and signatures, so there is no fast model to cross-check against the real code. The one thing stood in for is consensus on the PoS chain: its outcome (a block the honest validators certify) is built directly, and everything the chain does with it (certificate, seal and evidence checks, execution of the slash, the new validator set) is the node's import path.`,
     },
     {
       title: 'Why the attack needs f ≥ n/3: quorum intersection',
@@ -185,7 +187,7 @@ function readingText(r: SweepResult): string {
   }
   lines.push(
     '',
-    'The simulation matches the quorum-intersection bound, not a probability: below 2q − n no schedule can fork, and every run agrees; at and above it the adversary forks whenever a byzantine validator proposes while both halves are at the same height and unlocked, which happens within a few rounds, so nearly every run forks. Runs at f = n − 1 cannot fork by definition (one honest node). Liveness after the heal holds at every f under this attack: the byzantine validators keep voting, so each side keeps finding quorums, and above the bound the forks keep growing (forked heights per run). The crash sweep shows the other side of the 1/3 bound: the chain halts exactly when the crashed power reaches n/3, because the rest is no quorum.',
+    'The simulation matches the quorum-intersection bound, not a probability: below 2q − n no schedule can fork, and every run agrees; at and above it the adversary forks whenever a byzantine validator proposes while both halves are at the same height and unlocked, which happens within a few rounds, so nearly every run forks. Runs at f = n − 1 cannot fork by definition (one honest node), and name nobody: with a single honest node the other side is empty, so no honest node ever sees both votes of a byzantine validator. Liveness after the heal holds at every f under this attack: the byzantine validators keep voting, so each side keeps finding quorums, and above the bound the forks keep growing (forked heights per run). The crash sweep shows the other side of the 1/3 bound: the chain halts exactly when the crashed power reaches n/3, because the rest is no quorum.',
   )
   return lines.join('\n')
 }
