@@ -15,7 +15,7 @@ export const bftBounds: Experiment = {
   name: 'bft-bounds',
   title: 'BFT safety and liveness bounds: forks from f = n/3 byzantine, stalls from f = n/3 crashed, slashing',
   summary: 'n = 4, 7, 10 validators, f = 0..n byzantine (split votes under an adversarial partition) or crashed: safe below n/3, forked from ceil(n/3); equivocators slashed on PoS',
-  defaultRuns: 25,
+  defaultRuns: 20,
   async run(opts: ExperimentOptions): Promise<ExperimentResult> {
     const result = await sweep({ sizes: SIZES, runs: opts.runs, seed: opts.seed, progress: opts.progress })
     return {

@@ -169,6 +169,18 @@ The evidence honest nodes collected names only byzantine validators, and the PoS
   ]
 }
 
+/** Liveness under the attack, from the numbers: after the heal below the bound, and above it. */
+function livenessText(r: SweepResult): string {
+  const sum = (cs: Cell[], k: (c: Cell) => number) => cs.reduce((s, c) => s + k(c), 0)
+  const below = r.cells.filter((c) => c.belowThird && c.attack.runs > 0)
+  const above = r.cells.filter((c) => !c.belowThird && c.attack.runs > 0)
+  const smallest = [...new Set(r.cells.map((c) => c.n))].map((n) => {
+    const c = r.cells.find((x) => x.n === n && x.attack.violations > 0)
+    return c ? `f = ${c.f} for n = ${n} (${c.attack.violations}/${c.attack.runs} runs)` : `none for n = ${n}`
+  })
+  return `Smallest f at which the attack breaks safety: ${smallest.join(', ')}. Liveness under the attack: after the heal (GST) the honest validators commit ${LIVE_HEIGHTS} new heights within ${LIVE_WINDOW_MS / 1000} s in ${sum(below, (c) => c.attack.liveAfterHeal)}/${sum(below, (c) => c.attack.runs)} runs with f < n/3, as partial synchrony promises; during the partition neither half of the honest validators is a quorum, so the chain waits (safety over liveness). Above the bound the byzantine validators keep voting after the heal, so each side keeps finding quorums (${sum(above, (c) => c.attack.liveAfterHeal)}/${sum(above, (c) => c.attack.runs)} runs commit on), and the forks keep growing (forked heights per run). Liveness above the bound is whatever the adversary makes of it; this one prefers forks to stalls.`
+}
+
 function readingText(r: SweepResult): string {
   const lines: string[] = []
   const sizes = [...new Set(r.cells.map((c) => c.n))]
@@ -187,7 +199,9 @@ function readingText(r: SweepResult): string {
   }
   lines.push(
     '',
-    'The simulation matches the quorum-intersection bound, not a probability: below 2q − n no schedule can fork, and every run agrees; at and above it the adversary forks whenever a byzantine validator proposes while both halves are at the same height and unlocked, which happens within a few rounds, so nearly every run forks. Runs at f = n − 1 cannot fork by definition (one honest node), and name nobody: with a single honest node the other side is empty, so no honest node ever sees both votes of a byzantine validator. Liveness after the heal holds at every f under this attack: the byzantine validators keep voting, so each side keeps finding quorums, and above the bound the forks keep growing (forked heights per run). The crash sweep shows the other side of the 1/3 bound: the chain halts exactly when the crashed power reaches n/3, because the rest is no quorum.',
+    'The simulation matches the quorum-intersection bound, not a probability: below 2q − n no schedule can fork, and every run agrees; at and above it the adversary forks whenever a byzantine validator proposes while both halves are at the same height and unlocked, which happens within a few rounds, so nearly every run forks. Runs at f = n − 1 cannot fork by definition (one honest node), and name nobody: with a single honest node the other side is empty, so no honest node ever sees both votes of a byzantine validator. The crash sweep shows the other side of the 1/3 bound: the chain halts exactly when the crashed power reaches n/3, because the rest is no quorum.',
+    '',
+    livenessText(r),
   )
   return lines.join('\n')
 }
