@@ -5,6 +5,7 @@
  * @module
  */
 import { loadChainSpec } from '../../../chain/spec/index.ts'
+import { loadArtifact } from '../../../contracts/index.ts'
 import { progressCounter } from '../../progress.ts'
 import { attackCanFork, liveUnderCrash, quorum, tolerated } from './quorum.ts'
 import { attackRun, crashRun, type AttackOutcome, type CrashOutcome } from './runs.ts'
@@ -91,6 +92,8 @@ function addCrash(cell: Cell, o: CrashOutcome): void {
 
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const chainId = loadChainSpec('ethereum-like').chainId
+  // The PoS chain deploys the compiled staking contract: say it is missing before minutes of runs, not after.
+  if (o.slashing !== false) loadArtifact('Staking')
   const fsOf = o.fs ?? ((n: number) => Array.from({ length: n + 1 }, (_, f) => f))
   const plan = o.sizes.flatMap((n) => fsOf(n).map((f) => ({ n, f })))
   const counter = progressCounter('bft-bounds runs', plan.length * o.runs * 2, o.progress)
