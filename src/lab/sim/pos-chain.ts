@@ -111,9 +111,4 @@ export class PosChain {
       active: this.rules.schedule.at(head.header.height + 1n).get(address) !== undefined,
     }
   }
-
-  /** Wei held by the staking contract (bonded stake; a slash burns part of it). */
-  async stakingBalance(): Promise<bigint> {
-    return (await this.executor.readAccount(this.chain.head.header.stateRoot, createAddressFromString(STAKING_ADDRESS)))?.balance ?? 0n
-  }
 }
