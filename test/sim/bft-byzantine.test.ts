@@ -1,6 +1,7 @@
 /**
  * Simulation: up to f byzantine validators (f = floor((n-1)/3)) that equivocate as proposers,
- * double vote, collude to show two halves of the network different blocks, or stay silent.
+ * double vote, collude to show two halves of the network different blocks (also split-voting
+ * under the partition they choose), or stay silent.
  * Safety must hold, honest nodes must keep committing, and every double voter must be caught
  * with evidence that verifies (checked as it is reported). With f + 1 colluders the safety
  * checker must fire: proof that it is not vacuous.
@@ -63,6 +64,34 @@ describe('sim: byzantine validators', () => {
       const sim = new Simulation({ seed, powers: equalPowers(7), net: NET, partitions, byzantine: byzantine([1, 5], ['equivocate', 'double-vote']) })
       runAndAssertLiveness(sim, 5_000, { heights: 6, withinMs: 30_000, maxRound: 5 })
     }
+  })
+
+  for (const seed of seeds([271, 272])) {
+    test(`7 validators, 2 split voters with the partition they choose (3|2 honest, themselves in both): no fork, live after the heal, both caught, seed ${seed}`, () => {
+      const sides: [number[], number[]] = [[0, 2, 4], [5, 6]]
+      const partitions = [{ fromMs: 0, toMs: 3_000, groups: [[...sides[0], 1, 3], [...sides[1], 1, 3]] }]
+      const sim = new Simulation({ seed, powers: equalPowers(7), net: NET, partitions, splitSides: sides, byzantine: byzantine([1, 3], ['split-vote']) })
+      runAndAssertLiveness(sim, 3_000, { heights: 5, withinMs: 20_000, maxRound: 6 })
+      assert.deepEqual([...accused(sim)].sort(), [1, 3].map((i) => hex(sim.nodes[i].address)).sort())
+    })
+  }
+
+  test('recordViolations: the run that throws on its first fork instead records it and every later one, and goes on', () => {
+    const seed = 261
+    const config = { seed, powers: equalPowers(4), net: NET, byzantine: byzantine([0, 1], ['fork-attack']) }
+    let thrown: SimViolation | undefined
+    try {
+      new Simulation(config).run(60_000)
+    } catch (err) {
+      thrown = err as SimViolation
+    }
+    assert.ok(thrown instanceof SimViolation && thrown.kind === 'safety')
+    const recorded = new Simulation({ ...config, recordViolations: true })
+    recorded.run(20_000)
+    assert.equal(recorded.violations[0]?.message, thrown.message, 'the same first violation')
+    assert.equal(recorded.violations[0]?.atMs, thrown.atMs)
+    assert.ok(recorded.violations.filter((v) => v.kind === 'safety').length > 1, 'later forks recorded too')
+    assert.ok(recorded.now === 20_000, 'ran to the end')
   })
 
   test('negative control: f + 1 colluders break safety on 4 validators, and the checker says so', () => {

@@ -9,7 +9,8 @@
  * Invariants are checked as the run goes (the first violation throws a SimViolation carrying
  * the seed): no two honest nodes commit different blocks at a height; every certificate
  * verifies; no honest node ever signs two different messages for one (height, round, step);
- * per-node lock invariants. Liveness is asserted by the tests from the commit log.
+ * per-node lock invariants. Liveness is asserted by the tests from the commit log. The lab
+ * sets `recordViolations` to run on past violations and count them (`violations`).
  */
 import { sha256 } from '../../crypto/hash.ts'
 import {
@@ -27,72 +28,19 @@ import {
   type CommitCertificate,
   type ConsensusMessage,
   type Decision,
+  type DuplicateVoteEvidence,
   type TimeoutConfig,
   type TimeoutInfo,
 } from '../../consensus/bft/index.ts'
 import { privateKeyToAddress } from '../../crypto/secp256k1.ts'
-import { forge, type Behavior } from './bft-byzantine.ts'
+import { forge, withholdsRelay, type Behavior } from './bft-byzantine.ts'
 import { EventQueue } from './event-queue.ts'
 import { Prng } from './prng.ts'
+import { DEFAULT_CHAIN_ID, DEFAULT_NET, SIM_TIMEOUTS, SimViolation, type NetConfig, type SimConfig, type ViolationKind } from './bft-sim-config.ts'
 
 export type { Behavior } from './bft-byzantine.ts'
-
-export interface NetConfig {
-  minDelayMs: number
-  maxDelayMs: number
-  /** Probability a message is lost. */
-  loss: number
-  /** Probability a message is delivered twice. */
-  duplicate: number
-}
-
-export interface Partition {
-  fromMs: number
-  toMs: number
-  /** Nodes in different groups cannot reach each other; nodes in no group reach nobody. */
-  groups: number[][]
-}
-
-export interface Crash {
-  node: number
-  atMs: number
-  /** Omit to stay down. */
-  restartAtMs?: number
-}
-
-export interface SimConfig {
-  seed: number
-  powers: bigint[]
-  byzantine?: Record<number, Behavior[]>
-  net?: Partial<NetConfig>
-  partitions?: Partition[]
-  crashes?: Crash[]
-  timeouts?: TimeoutConfig
-  gossipMs?: number
-  /** Negative control: a restarted node gets an empty WAL (what the WAL prevents then happens). */
-  forgetfulWal?: boolean
-}
-
-export class SimViolation extends Error {
-  constructor(
-    readonly seed: number,
-    readonly kind: 'safety' | 'double-sign' | 'certificate' | 'evidence' | 'lock-invariant',
-    message: string,
-  ) {
-    super(`[seed ${seed}] ${kind}: ${message}`)
-    this.name = 'SimViolation'
-  }
-}
-
-export const SIM_TIMEOUTS: TimeoutConfig = {
-  propose: { baseMs: 300, deltaMs: 150 },
-  prevote: { baseMs: 150, deltaMs: 100 },
-  precommit: { baseMs: 150, deltaMs: 100 },
-  commitMs: 50,
-}
-
-const DEFAULT_NET: NetConfig = { minDelayMs: 5, maxDelayMs: 60, loss: 0.05, duplicate: 0.05 }
-const CHAIN_ID = 4242n
+export { SIM_TIMEOUTS, SimViolation } from './bft-sim-config.ts'
+export type { Crash, NetConfig, Partition, SimConfig, ViolationKind } from './bft-sim-config.ts'
 
 type Envelope =
   | { kind: 'consensus'; from: number; to: number; bytes: Uint8Array }
@@ -126,8 +74,8 @@ export interface SimNode {
   driver: BftDriver
   walStorage: MemoryWalStorage
   commits: Map<bigint, Commit>
-  /** Byzantine messages beyond what the driver signed, re-gossiped each tick. */
-  forged: ConsensusMessage[]
+  /** Byzantine messages beyond what the driver signed, re-gossiped each tick (to `to`, or to everyone). */
+  forged: Array<{ message: ConsensusMessage; to?: number[] }>
   lastSyncAsk: number
 }
 
@@ -142,7 +90,12 @@ export class Simulation {
   readonly decided = new Map<bigint, { hash: string; round: number; atMs: number }>()
   /** Offences reported (and verified) by honest nodes: offenceKey -> reporters. */
   readonly evidence = new Map<string, Set<number>>()
+  /** The first piece of evidence reported for each offence (what a PoS chain would slash with). */
+  readonly evidencePieces = new Map<string, DuplicateVoteEvidence>()
   readonly stats = { delivered: 0, dropped: 0, rejected: 0, events: 0, syncCommits: 0 }
+  /** With recordViolations: every violation, in order. */
+  readonly violations: SimViolation[] = []
+  readonly chainId: bigint
   private readonly queue = new EventQueue<SimEvent>()
   private readonly validBlocks = new Map<string, bigint>()
   private readonly valsets: ValidatorSet[] = []
@@ -154,6 +107,7 @@ export class Simulation {
 
   constructor(readonly config: SimConfig) {
     this.rng = new Prng(config.seed)
+    this.chainId = config.chainId ?? DEFAULT_CHAIN_ID
     this.net = { ...DEFAULT_NET, ...config.net }
     this.timeouts = config.timeouts ?? SIM_TIMEOUTS
     this.gossipMs = config.gossipMs ?? 200
@@ -228,7 +182,7 @@ export class Simulation {
     const incarnation = node.incarnation
     const silent = node.behaviors.has('silent')
     return new BftDriver({
-      chainId: CHAIN_ID,
+      chainId: this.chainId,
       privateKey: node.key,
       wal: VoteWal.open(node.walStorage),
       timeouts: this.timeouts,
@@ -242,20 +196,21 @@ export class Simulation {
       onEvidence: (ev) => {
         if (!node.honest) return
         try {
-          verifyEvidence(ev, this.valset(ev.voteA.height), CHAIN_ID)
+          verifyEvidence(ev, this.valset(ev.voteA.height), this.chainId)
         } catch (err) {
-          throw new SimViolation(this.config.seed, 'evidence', `node ${node.index} reported evidence that does not verify: ${(err as Error).message}`)
+          return this.violate('evidence', `node ${node.index} reported evidence that does not verify: ${(err as Error).message}`)
         }
         const key = offenceKey(ev)
         if (!this.evidence.has(key)) this.evidence.set(key, new Set())
         this.evidence.get(key)!.add(node.index)
+        if (!this.evidencePieces.has(key)) this.evidencePieces.set(key, ev)
       },
       onRejected: () => {
         this.stats.rejected++
       },
       // Gossip relays what a node accepts (as gossipsub would); its own messages went out already.
       onAccepted: (m) => {
-        if (silent || !node.alive) return
+        if (withholdsRelay(node.behaviors) || !node.alive) return
         const signer = m.kind === 'proposal' ? m.proposal.proposer : m.vote.validator
         if (hex(signer) !== hex(node.address)) this.broadcastRaw(node.index, m)
       },
@@ -299,8 +254,12 @@ export class Simulation {
         this.gossipTicks++
         for (const n of this.nodes) {
           if (!n.alive || n.behaviors.has('silent')) continue
-          for (const m of n.driver.ownMessages()) this.broadcastRaw(n.index, m)
-          for (const m of n.forged) this.broadcastRaw(n.index, m)
+          // A node that withholds relays re-sends only what its forger chose, to whom it chose.
+          if (!withholdsRelay(n.behaviors)) for (const m of n.driver.ownMessages()) this.broadcastRaw(n.index, m)
+          for (const f of n.forged) {
+            if (!f.to) this.broadcastRaw(n.index, f.message)
+            else for (const to of f.to) this.send({ kind: 'consensus', from: n.index, to, bytes: encodeMessage(f.message) })
+          }
           if (n.honest && this.gossipTicks % 5 === 0) {
             const peer = this.rng.int(0, this.nodes.length - 2)
             const to = peer >= n.index ? peer + 1 : peer
@@ -330,9 +289,9 @@ export class Simulation {
 
   private onDecide(node: SimNode, d: Decision): void {
     try {
-      verifyCertificate(d.certificate, d.blockHash, d.height, this.valset(d.height), CHAIN_ID)
+      verifyCertificate(d.certificate, d.blockHash, d.height, this.valset(d.height), this.chainId)
     } catch (err) {
-      throw new SimViolation(this.config.seed, 'certificate', `node ${node.index} decided height ${d.height} with a bad certificate: ${(err as Error).message}`)
+      this.violate('certificate', `node ${node.index} decided height ${d.height} with a bad certificate: ${(err as Error).message}`, d.height)
     }
     this.commit(node, d.height, d.blockHash, d.certificate, d.round, false)
     this.queue.push(this.now + this.timeouts.commitMs, { kind: 'startHeight', node: node.index, incarnation: node.incarnation, height: d.height + 1n })
@@ -342,7 +301,7 @@ export class Simulation {
     const hash = hex(blockHash)
     const had = node.commits.get(height)
     if (had) {
-      if (had.hash !== hash) throw new SimViolation(this.config.seed, 'safety', `node ${node.index} committed two blocks at height ${height}`)
+      if (had.hash !== hash) this.violate('safety', `node ${node.index} committed two blocks at height ${height}`, height)
       return
     }
     if (height !== this.nextHeight(node)) throw new Error(`node ${node.index} commits height ${height} out of order`)
@@ -350,11 +309,18 @@ export class Simulation {
       const first = this.decided.get(height)
       if (!first) this.decided.set(height, { hash, round, atMs: this.now })
       else if (first.hash !== hash) {
-        throw new SimViolation(this.config.seed, 'safety', `height ${height}: node ${node.index} committed ${hash.slice(0, 12)} but another honest node committed ${first.hash.slice(0, 12)}`)
+        this.violate('safety', `height ${height}: node ${node.index} committed ${hash.slice(0, 12)} but another honest node committed ${first.hash.slice(0, 12)}`, height)
       }
     }
     node.commits.set(height, { hash, certificate, round, atMs: this.now, viaSync })
     if (viaSync) this.stats.syncCommits++
+  }
+
+  /** Throws the violation, or with recordViolations records it and lets the run go on. */
+  private violate(kind: ViolationKind, message: string, height?: bigint): void {
+    const v = new SimViolation(this.config.seed, kind, message, this.now, height)
+    if (!this.config.recordViolations) throw v
+    this.violations.push(v)
   }
 
   private checkLocks(node: SimNode): void {
@@ -366,7 +332,7 @@ export class Simulation {
       (s.lockedRound === -1) === (s.lockedValue === null) &&
       (s.validRound === -1) === (s.validValue === null)
     if (!ok) {
-      throw new SimViolation(this.config.seed, 'lock-invariant', `node ${node.index} at ${s.height}/${s.round}: locked ${s.lockedRound}, valid ${s.validRound}`)
+      this.violate('lock-invariant', `node ${node.index} at ${s.height}/${s.round}: locked ${s.lockedRound}, valid ${s.validRound}`, s.height)
     }
   }
 
@@ -377,12 +343,14 @@ export class Simulation {
     if (node.honest || node.behaviors.has('silent')) return this.broadcastRaw(node.index, m)
     const deliveries = forge(node, m, {
       rng: this.rng,
-      chainId: CHAIN_ID,
+      chainId: this.chainId,
       peers: this.nodes.filter((n) => n.index !== node.index).map((n) => ({ index: n.index, honest: n.honest })),
+      ...(this.config.splitSides ? { sides: this.config.splitSides } : {}),
       mint: (label, height) => this.mintBlock(label, height),
     })
     for (const d of deliveries) {
-      if (d.message !== m) node.forged.push(d.message)
+      if (d.targeted) node.forged.push({ message: d.message, to: d.to })
+      else if (d.message !== m) node.forged.push({ message: d.message })
       const bytes = encodeMessage(d.message)
       for (const to of d.to) this.send({ kind: 'consensus', from: node.index, to, bytes })
     }
@@ -397,7 +365,7 @@ export class Simulation {
     const prev = this.signedByHonest.get(key)
     if (prev === undefined) this.signedByHonest.set(key, block)
     else if (prev !== block) {
-      throw new SimViolation(this.config.seed, 'double-sign', `honest node ${node.index} signed two different ${step} messages at ${h}/${r}`)
+      this.violate('double-sign', `honest node ${node.index} signed two different ${step} messages at ${h}/${r}`, h)
     }
   }
 
@@ -409,9 +377,7 @@ export class Simulation {
   private reachable(a: number, b: number): boolean {
     for (const p of this.config.partitions ?? []) {
       if (this.now < p.fromMs || this.now >= p.toMs) continue
-      const ga = p.groups.findIndex((g) => g.includes(a))
-      const gb = p.groups.findIndex((g) => g.includes(b))
-      if (ga === -1 || gb === -1 || ga !== gb) return false
+      if (!p.groups.some((g) => g.includes(a) && g.includes(b))) return false
     }
     return true
   }
@@ -450,7 +416,7 @@ export class Simulation {
       case 'syncRequest': {
         const certs: Uint8Array[] = []
         for (let h = env.height; h < env.height + 10n && node.commits.has(h); h++) certs.push(encodeCertificate(node.commits.get(h)!.certificate))
-        if (certs.length > 0 && !node.behaviors.has('silent')) this.send({ kind: 'syncResponse', from: node.index, to: env.from, certs })
+        if (certs.length > 0 && !withholdsRelay(node.behaviors)) this.send({ kind: 'syncResponse', from: node.index, to: env.from, certs })
         return
       }
       case 'syncResponse':
@@ -467,7 +433,7 @@ export class Simulation {
       if (cert.height !== h) continue
       if (this.validBlocks.get(hex(cert.blockHash)) !== h) continue
       try {
-        verifyCertificate(cert, cert.blockHash, h, this.valset(h), CHAIN_ID)
+        verifyCertificate(cert, cert.blockHash, h, this.valset(h), this.chainId)
       } catch {
         continue // a bad certificate from a peer: ignore it (a real node would penalize the peer)
       }
