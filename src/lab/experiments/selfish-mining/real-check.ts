@@ -1,0 +1,151 @@
+/**
+ * The real-code cross-check: the selfish pool (adversaries/selfish-miner.ts) against honest
+ * miners on a simulated PoW network whose nodes are real Catena chains (lab/sim/pow-network.ts:
+ * real blocks with real proofs of work, the real BlockImporter choosing the branch). γ is not a
+ * parameter there: it comes from delivery order. The pool hears an honest block first and
+ * releases its own at once; the honest nodes in the set S get the pool's block before the honest
+ * one and, keeping the first seen, mine on the pool's branch. The finder of the honest block
+ * always has its own first, so with n equal honest nodes and S = all of them γ = 1 − 1/n.
+ *
+ * The same schedule (who finds each block) drives the real network and the model: with
+ * first-seen tie-breaking the model must reproduce the real chain block for block; with random
+ * tie-breaking (the countermeasure, each node's coin from the seeded PRNG) the coins are the
+ * nodes', so the real revenue is checked against the model's 99% range for races of that length.
+ * @module
+ */
+import type { TieBreak } from '../../../chain/spec/index.ts'
+import { SelfishMiner } from '../../adversaries/selfish-miner.ts'
+import { PowNetwork, replaySchedule, type MinerConfig } from '../../sim/pow-network.ts'
+import { labPowSpec } from '../../sim/pow-spec.ts'
+import { Prng } from '../../sim/prng.ts'
+import { randomSchedule, revenue, runRace, SelfishRace, type Finder, type Schedule, type Tally } from './model.ts'
+
+export interface RealCase {
+  alpha: number
+  /** The honest nodes that get the pool's released block first: 'none' (γ = 0) or 'all' (γ = 1 − 1/n). */
+  poolFirst: 'none' | 'all'
+  tieBreak: TieBreak
+  /** Blocks found before the race is played out. */
+  blocks: number
+  honestNodes: number
+}
+
+export interface RealResult {
+  case: RealCase
+  /** The γ the delivery order and tie-break give: what the model runs with. */
+  gamma: number
+  /** The final canonical chain (every honest node's, all equal). */
+  real: { pool: number; honest: number; found: number; revenue: number; reorgs: number; deepestReorg: number }
+  /** The model on the same schedule (first-seen only: random tie-breaks are the nodes' coins). */
+  replay?: Tally
+  /** The model's central 99% of revenue for races of this length at this α and γ. */
+  range: { low: number; high: number; races: number }
+  agrees: boolean
+  pool: SelfishMiner['stats']
+}
+
+/** The pool is miner 0; honest miners 1..n share 1 − α equally. */
+const POOL = 0
+/** Seconds: honest nodes hear each other after 2 ms, the pool hears them after 0.5 ms and reaches S 0.5 ms later, the rest after 10 ms. Blocks come every 600 s, so honest blocks never race each other. */
+const HONEST_DELAY = 0.002
+const TO_POOL_DELAY = 0.0005
+const FAST = 0.0005
+const SLOW = 0.01
+
+export function effectiveGamma(c: Pick<RealCase, 'poolFirst' | 'tieBreak' | 'honestNodes'>): number {
+  if (c.tieBreak === 'random') return 0.5
+  return c.poolFirst === 'all' ? 1 - 1 / c.honestNodes : 0
+}
+
+/** Who finds each block: the pool with probability α, else an honest miner drawn uniformly. */
+export function drawFinders(alpha: number, honestNodes: number, count: number, prng: Prng): number[] {
+  return Array.from({ length: count }, () => (prng.chance(alpha) ? POOL : 1 + Math.floor(prng.next() * honestNodes)))
+}
+
+/**
+ * The model fed the real schedule: in a tie the honest finder j mines on the pool's branch when
+ * it got the pool's block first: j is in S and did not find the competing honest block itself.
+ */
+export function replayToModel(finders: readonly number[], poolFirst: RealCase['poolFirst']): Schedule & { used: () => number } {
+  let i = 0
+  let current = -1
+  let previousHonest = -1
+  return {
+    next(): Finder {
+      if (i >= finders.length) throw new Error('the schedule ran out of blocks')
+      if (current > POOL) previousHonest = current
+      current = finders[i++]!
+      return current === POOL ? 'pool' : 'honest'
+    },
+    onPoolBranch: () => poolFirst === 'all' && current !== previousHonest,
+    used: () => i,
+  }
+}
+
+/** The model's central 99% of revenue over `races` races of `blocks` blocks: where one real race should land. */
+export function modelRange(alpha: number, gamma: number, blocks: number, races: number, seed: number): { low: number; high: number; races: number } {
+  const prng = new Prng(seed)
+  const xs: number[] = []
+  for (let r = 0; r < races; r++) xs.push(revenue(runRace(randomSchedule(alpha, gamma, prng), blocks)))
+  xs.sort((a, b) => a - b)
+  return { low: xs[Math.floor(0.005 * (races - 1))]!, high: xs[Math.ceil(0.995 * (races - 1))]!, races }
+}
+
+export async function runRealCase(c: RealCase, seed: number, onBlock?: () => void): Promise<RealResult> {
+  const prng = new Prng(seed)
+  // Enough finders for the run and for playing the race out afterwards.
+  const finders = drawFinders(c.alpha, c.honestNodes, c.blocks + 1000, prng)
+  const gamma = effectiveGamma(c)
+  const selfish = new SelfishMiner({ publishDelay: () => (c.poolFirst === 'all' ? FAST : SLOW) })
+  const base = labPowSpec()
+  if (base.engine.type !== 'pow') throw new Error('the lab PoW spec is not pow')
+  const spec = { ...base, engine: { ...base.engine, tieBreak: c.tieBreak } }
+  const miners: MinerConfig[] = [
+    { hashrate: c.alpha, strategy: selfish, name: 'selfish pool' },
+    ...Array.from({ length: c.honestNodes }, (_, k) => ({ hashrate: (1 - c.alpha) / c.honestNodes, name: `honest ${k + 1}` })),
+  ]
+  const net = await PowNetwork.create({
+    seed: prng.nextU32(),
+    spec,
+    miners,
+    schedule: replaySchedule(finders, spec.blockTimeMs / 1000),
+    delay: (_from, to) => (to === POOL ? TO_POOL_DELAY : HONEST_DELAY),
+  })
+  for (let i = 0; i < c.blocks; i++) {
+    await net.run({ blocks: 1 })
+    onBlock?.()
+  }
+  // Play the race out as the model does: a lead of two or more is published and wins.
+  while (selfish.branchLength > 0) {
+    if (!selfish.inTie && selfish.lead >= 2) {
+      selfish.publishAll()
+      break
+    }
+    await net.run({ blocks: 1 })
+  }
+  await net.settle()
+  const chains = net.nodes.slice(1).map((_, k) => net.canonical(k + 1))
+  const heads = new Set(chains.map((ch) => (ch.length ? Buffer.from(ch.at(-1)!.hash).toString('hex') : 'genesis')))
+  if (heads.size !== 1) throw new Error(`the honest nodes ended on ${heads.size} different heads`)
+  const canonical = chains[0]!
+  const pool = canonical.filter((b) => b.miner === POOL).length
+  const real = {
+    pool,
+    honest: canonical.length - pool,
+    found: net.totalBlocks,
+    revenue: canonical.length ? pool / canonical.length : 0,
+    reorgs: net.reorgs.filter((r) => r.node !== POOL).length,
+    deepestReorg: Math.max(0, ...net.reorgs.map((r) => r.depth)),
+  }
+  let replay: Tally | undefined
+  if (c.tieBreak === 'first-seen') {
+    const schedule = replayToModel(finders, c.poolFirst)
+    const race = new SelfishRace()
+    for (let i = 0; i < c.blocks; i++) race.step(schedule.next(), schedule)
+    replay = race.finish(schedule)
+  }
+  const range = modelRange(c.alpha, gamma, c.blocks, 2000, prng.nextU32())
+  const inRange = real.revenue >= range.low && real.revenue <= range.high
+  const exact = replay === undefined || (replay.pool === real.pool && replay.honest === real.honest && replay.found === real.found)
+  return { case: c, gamma, real, ...(replay ? { replay } : {}), range, agrees: inRange && exact, pool: { ...selfish.stats } }
+}
