@@ -14,7 +14,7 @@
  * `tieBreak: 'random'`): the pool only chooses when its blocks reach whom (`publishDelay`).
  * @module
  */
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { MinerContext, MinerStrategy } from '../sim/pow-network.ts'
 
 export interface SelfishMinerOptions {
@@ -34,6 +34,9 @@ export interface SelfishMinerStats {
   overrides: number
   /** Honest blocks that ended the pool's branch (it adopted the public chain). */
   adopted: number
+  /** Ties ended by an honest block: on the pool's block (the realised γ's numerator) or on the honest one. */
+  tieHonestOnPool: number
+  tieHonestOnHonest: number
 }
 
 export class SelfishMiner implements MinerStrategy {
@@ -43,7 +46,7 @@ export class SelfishMiner implements MinerStrategy {
   private published = 0
   /** Height of the longest public chain the pool knows (its own published blocks included). */
   private publicHeight = 0n
-  readonly stats: SelfishMinerStats = { ties: 0, overrides: 0, adopted: 0 }
+  readonly stats: SelfishMinerStats = { ties: 0, overrides: 0, adopted: 0, tieHonestOnPool: 0, tieHonestOnHonest: 0 }
   /** Set by a handler: the context to publish through when a run is finished (publishAll). */
   private ctx?: MinerContext
 
@@ -61,7 +64,11 @@ export class SelfishMiner implements MinerStrategy {
 
   /** State 0': the pool's one block published against an honest block of the same height. */
   get inTie(): boolean {
-    return this.privateBranch.length === 1 && this.published === 1 && this.lead === 0
+    return this.inTieAt(this.lead)
+  }
+
+  private inTieAt(lead: number): boolean {
+    return this.privateBranch.length === 1 && this.published === 1 && lead === 0
   }
 
   miningParent(ctx: MinerContext): Uint8Array {
@@ -87,6 +94,11 @@ export class SelfishMiner implements MinerStrategy {
     if (height <= this.publicHeight) return // not a new public height: nothing for the strategy
     const deltaPrev = this.lead
     this.publicHeight = height
+    if (this.inTieAt(deltaPrev)) {
+      const onPool = equalsBytes(ctx.info(hash).block.header.parentHash, this.privateBranch[0]!)
+      if (onPool) this.stats.tieHonestOnPool++
+      else this.stats.tieHonestOnHonest++
+    }
     if (this.privateBranch.length === 0 || deltaPrev <= 0) {
       // They win (or we had nothing): mine on the public chain, which our node follows.
       if (this.privateBranch.length > 0) this.stats.adopted++

@@ -154,7 +154,9 @@ export class PowNetwork {
     // Every node's clock is the network's virtual clock (genesis time + elapsed seconds).
     const net: { value?: PowNetwork } = {}
     const clock = () => (net.value ? net.value.unixNow() : 0n)
-    for (let i = 0; i < opts.miners.length; i++) nodes.push(await PowSimNode.open(i, spec, clock))
+    // A spec with tieBreak 'random': the nodes' coins come from the network's seeded PRNG.
+    const coin = () => net.value!.prng.next()
+    for (let i = 0; i < opts.miners.length; i++) nodes.push(await PowSimNode.open(i, spec, clock, coin))
     net.value = new PowNetwork(spec, nodes, opts.miners, opts)
     net.value.scheduleNextFind()
     return net.value

@@ -46,15 +46,15 @@ export class PowSimNode {
     private readonly clock: () => bigint,
   ) {}
 
-  /** A node with its own store; `clock` = the network's virtual time in unix seconds. */
-  static async open(id: number, spec: ChainSpec, clock: () => bigint): Promise<PowSimNode> {
+  /** A node with its own store; `clock` = the network's virtual time in unix seconds; `random` = the coin of `tieBreak: 'random'` (seeded in the lab). */
+  static async open(id: number, spec: ChainSpec, clock: () => bigint, random?: () => number): Promise<PowSimNode> {
     if (spec.engine.type !== 'pow') throw new Error(`the PoW lab network needs a pow chain spec, got ${spec.engine.type}`)
     const common = makeCommon(spec.chainId, ethereumCustomCrypto())
     const store = new MemoryStore()
     const chain = await Chain.open(store, spec, common)
     const executor = new Executor(store, chain.commons, (h) => chain.getHashAt(h))
     const headers = { getHeader: (h: Uint8Array) => chain.getHeader(h), getHashAt: (h: bigint) => chain.getHashAt(h) }
-    const rules = new PowRules(spec.engine as PowEngineSpec, spec.blockTimeMs, headers, clock)
+    const rules = new PowRules(spec.engine as PowEngineSpec, spec.blockTimeMs, headers, clock, undefined, random)
     const importer = new BlockImporter(chain, executor, rules, { now: clock })
     return new PowSimNode(id, chain, importer, rules, clock)
   }

@@ -10,14 +10,16 @@
  * The same schedule (who finds each block) drives the real network and the model: with
  * first-seen tie-breaking the model must reproduce the real chain block for block; with random
  * tie-breaking (the countermeasure, each node's coin from the seeded PRNG) the coins are the
- * nodes', so the real revenue is checked against the model's 99% range for races of that length.
+ * nodes', so the mean real revenue is checked against the model's 99% range for the mean of as
+ * many races of that length (the first-seen rows too).
  * @module
  */
 import type { TieBreak } from '../../../chain/spec/index.ts'
-import { SelfishMiner } from '../../adversaries/selfish-miner.ts'
+import { SelfishMiner, type SelfishMinerStats } from '../../adversaries/selfish-miner.ts'
 import { PowNetwork, replaySchedule, type MinerConfig } from '../../sim/pow-network.ts'
 import { labPowSpec } from '../../sim/pow-spec.ts'
 import { Prng } from '../../sim/prng.ts'
+import { meanEstimate, type MeanEstimate } from '../../stats.ts'
 import { randomSchedule, revenue, runRace, SelfishRace, type Finder, type Schedule, type Tally } from './model.ts'
 
 export interface RealCase {
@@ -30,18 +32,36 @@ export interface RealCase {
   honestNodes: number
 }
 
+/** One race on the real network. */
+export interface RealRace {
+  /** The final canonical chain (every honest node's, all equal). */
+  pool: number
+  honest: number
+  found: number
+  revenue: number
+  /** Branch switches of honest nodes, and the deepest of any node. */
+  reorgs: number
+  deepestReorg: number
+  /** The model on the same schedule (first-seen only: random tie-breaks are the nodes' coins). */
+  replay?: Tally
+  /** The model's tally equals the real chain's. */
+  exact?: boolean
+  stats: SelfishMinerStats
+}
+
 export interface RealResult {
   case: RealCase
   /** The γ the delivery order and tie-break give: what the model runs with. */
   gamma: number
-  /** The final canonical chain (every honest node's, all equal). */
-  real: { pool: number; honest: number; found: number; revenue: number; reorgs: number; deepestReorg: number }
-  /** The model on the same schedule (first-seen only: random tie-breaks are the nodes' coins). */
-  replay?: Tally
-  /** The model's central 99% of revenue for races of this length at this α and γ. */
-  range: { low: number; high: number; races: number }
+  races: RealRace[]
+  /** Mean revenue over the races, with its 95% interval. */
+  revenue: MeanEstimate
+  /** γ as it happened: the share of ties ended by an honest block in which that block extended the pool's. */
+  realisedGamma: number | undefined
+  /** The model at this α and γ, races of the same length: where the mean of this many races lands (99%). */
+  model: { mean: number; low: number; high: number; races: number }
+  /** Every first-seen race replayed exactly, and the real mean within the model's range. */
   agrees: boolean
-  pool: SelfishMiner['stats']
 }
 
 /** The pool is miner 0; honest miners 1..n share 1 − α equally. */
@@ -66,7 +86,7 @@ export function drawFinders(alpha: number, honestNodes: number, count: number, p
  * The model fed the real schedule: in a tie the honest finder j mines on the pool's branch when
  * it got the pool's block first: j is in S and did not find the competing honest block itself.
  */
-export function replayToModel(finders: readonly number[], poolFirst: RealCase['poolFirst']): Schedule & { used: () => number } {
+export function replayToModel(finders: readonly number[], poolFirst: RealCase['poolFirst']): Schedule {
   let i = 0
   let current = -1
   let previousHonest = -1
@@ -78,24 +98,45 @@ export function replayToModel(finders: readonly number[], poolFirst: RealCase['p
       return current === POOL ? 'pool' : 'honest'
     },
     onPoolBranch: () => poolFirst === 'all' && current !== previousHonest,
-    used: () => i,
   }
 }
 
-/** The model's central 99% of revenue over `races` races of `blocks` blocks: where one real race should land. */
-export function modelRange(alpha: number, gamma: number, blocks: number, races: number, seed: number): { low: number; high: number; races: number } {
+/**
+ * The model's distribution of the mean revenue of `n` races of `blocks` blocks (from `races`
+ * model races): its mean and central 99% (normal, from the races' spread), where the real mean
+ * should land.
+ */
+export function modelRange(alpha: number, gamma: number, blocks: number, n: number, races: number, seed: number): RealResult['model'] {
   const prng = new Prng(seed)
   const xs: number[] = []
   for (let r = 0; r < races; r++) xs.push(revenue(runRace(randomSchedule(alpha, gamma, prng), blocks)))
-  xs.sort((a, b) => a - b)
-  return { low: xs[Math.floor(0.005 * (races - 1))]!, high: xs[Math.ceil(0.995 * (races - 1))]!, races }
+  const m = meanEstimate(xs)
+  const sd = m.se * Math.sqrt(races)
+  const half = (Z99 * sd) / Math.sqrt(n)
+  return { mean: m.mean, low: m.mean - half, high: m.mean + half, races }
 }
 
-export async function runRealCase(c: RealCase, seed: number, onBlock?: () => void): Promise<RealResult> {
+const Z99 = 2.5758293035489
+
+/** `races` races of case `c`, each with its own schedule, checked against the model. */
+export async function runRealCase(c: RealCase, races: number, seed: number, onBlock?: () => void): Promise<RealResult> {
+  const prng = new Prng(seed)
+  const out: RealRace[] = []
+  for (let r = 0; r < races; r++) out.push(await runRealRace(c, prng.nextU32(), onBlock))
+  const gamma = effectiveGamma(c)
+  const model = modelRange(c.alpha, gamma, c.blocks, races, 2000, prng.nextU32())
+  const rev = meanEstimate(out.map((x) => x.revenue))
+  const onPool = out.reduce((a, x) => a + x.stats.tieHonestOnPool, 0)
+  const ended = onPool + out.reduce((a, x) => a + x.stats.tieHonestOnHonest, 0)
+  const agrees = out.every((x) => x.exact !== false) && rev.mean >= model.low && rev.mean <= model.high
+  return { case: c, gamma, races: out, revenue: rev, realisedGamma: ended > 0 ? onPool / ended : undefined, model, agrees }
+}
+
+/** One race through the real network (a fresh network of real chains), played out to a settled state. */
+export async function runRealRace(c: RealCase, seed: number, onBlock?: () => void): Promise<RealRace> {
   const prng = new Prng(seed)
   // Enough finders for the run and for playing the race out afterwards.
   const finders = drawFinders(c.alpha, c.honestNodes, c.blocks + 1000, prng)
-  const gamma = effectiveGamma(c)
   const selfish = new SelfishMiner({ publishDelay: () => (c.poolFirst === 'all' ? FAST : SLOW) })
   const base = labPowSpec()
   if (base.engine.type !== 'pow') throw new Error('the lab PoW spec is not pow')
@@ -129,23 +170,21 @@ export async function runRealCase(c: RealCase, seed: number, onBlock?: () => voi
   if (heads.size !== 1) throw new Error(`the honest nodes ended on ${heads.size} different heads`)
   const canonical = chains[0]!
   const pool = canonical.filter((b) => b.miner === POOL).length
-  const real = {
+  const race: RealRace = {
     pool,
     honest: canonical.length - pool,
     found: net.totalBlocks,
     revenue: canonical.length ? pool / canonical.length : 0,
     reorgs: net.reorgs.filter((r) => r.node !== POOL).length,
     deepestReorg: Math.max(0, ...net.reorgs.map((r) => r.depth)),
+    stats: { ...selfish.stats },
   }
-  let replay: Tally | undefined
   if (c.tieBreak === 'first-seen') {
     const schedule = replayToModel(finders, c.poolFirst)
-    const race = new SelfishRace()
-    for (let i = 0; i < c.blocks; i++) race.step(schedule.next(), schedule)
-    replay = race.finish(schedule)
+    const model = new SelfishRace()
+    for (let i = 0; i < c.blocks; i++) model.step(schedule.next(), schedule)
+    race.replay = model.finish(schedule)
+    race.exact = race.replay.pool === race.pool && race.replay.honest === race.honest && race.replay.found === race.found
   }
-  const range = modelRange(c.alpha, gamma, c.blocks, 2000, prng.nextU32())
-  const inRange = real.revenue >= range.low && real.revenue <= range.high
-  const exact = replay === undefined || (replay.pool === real.pool && replay.honest === real.honest && replay.found === real.found)
-  return { case: c, gamma, real, ...(replay ? { replay } : {}), range, agrees: inRange && exact, pool: { ...selfish.stats } }
+  return race
 }

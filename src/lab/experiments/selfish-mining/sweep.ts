@@ -25,6 +25,8 @@ export interface SweepOptions {
   runs: number
   /** Blocks found per race. */
   blocks: number
+  /** Blocks per race at a given α, if not `blocks` everywhere. */
+  blocksAt?: (alpha: number) => number
   seed: number
   /** Called after each race. */
   tick?: () => void
@@ -41,7 +43,7 @@ export function sweep(o: SweepOptions): SweepPoint[] {
     const revenues: number[] = []
     const tally: Tally = { pool: 0, honest: 0, orphanedPool: 0, orphanedHonest: 0, ties: 0, tiesWon: 0, found: 0 }
     for (let run = 0; run < o.runs; run++) {
-      const t = runRace(randomSchedule(alpha, o.gamma, new Prng(raceSeed(o.seed, o.gamma, index, run))), o.blocks)
+      const t = runRace(randomSchedule(alpha, o.gamma, new Prng(raceSeed(o.seed, o.gamma, index, run))), o.blocksAt?.(alpha) ?? o.blocks)
       revenues.push(revenue(t))
       for (const k of Object.keys(tally) as (keyof Tally)[]) tally[k] += t[k]
       o.tick?.()
