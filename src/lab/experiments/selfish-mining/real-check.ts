@@ -66,11 +66,17 @@ export interface RealResult {
 
 /** The pool is miner 0; honest miners 1..n share 1 − α equally. */
 const POOL = 0
-/** Seconds: honest nodes hear each other after 2 ms, the pool hears them after 0.5 ms and reaches S 0.5 ms later, the rest after 10 ms. Blocks come every 600 s, so honest blocks never race each other. */
-const HONEST_DELAY = 0.002
-const TO_POOL_DELAY = 0.0005
-const FAST = 0.0005
-const SLOW = 0.01
+/**
+ * Propagation is negligible against the block interval, as in the paper's model (no two honest
+ * blocks race): blocks come every 600 s on average; honest nodes hear each other after 2 µs, the
+ * pool hears them after 0.5 µs and reaches the nodes it favours 0.5 µs later (before the honest
+ * block does), the others after 10 µs. Only the order of arrival matters, and that is γ.
+ */
+export const MEAN_BLOCK_SECONDS = 600
+const HONEST_DELAY = 2e-6
+const TO_POOL_DELAY = 5e-7
+const FAST = 5e-7
+const SLOW = 1e-5
 
 export function effectiveGamma(c: Pick<RealCase, 'poolFirst' | 'tieBreak' | 'honestNodes'>): number {
   if (c.tieBreak === 'random') return 0.5
@@ -149,7 +155,7 @@ export async function runRealRace(c: RealCase, seed: number, onBlock?: () => voi
     seed: prng.nextU32(),
     spec,
     miners,
-    schedule: replaySchedule(finders, spec.blockTimeMs / 1000),
+    schedule: replaySchedule(finders, MEAN_BLOCK_SECONDS),
     delay: (_from, to) => (to === POOL ? TO_POOL_DELAY : HONEST_DELAY),
   })
   for (let i = 0; i < c.blocks; i++) {
