@@ -288,7 +288,8 @@ export class BlockImporter {
    * side-branch policy, the seal, then the body), and applies fork choice: a block on the head
    * extends it; a block on another branch that could still become canonical is stored, and
    * when its chain has more work than ours the canonical chain switches to it (one atomic
-   * batch). Txs of disconnected blocks are the caller's to re-queue.
+   * batch); on equal work the engine's tie-break decides (default: the first seen stays).
+   * Txs of disconnected blocks are the caller's to re-queue.
    */
   async importRaw(raw: RawBlock, opts: ImportOptions = {}): Promise<ImportOutcome> {
     const { hash } = raw
@@ -310,7 +311,8 @@ export class BlockImporter {
     const commit = { ...this.blockCommit(executed), ...(proof ? { proof } : {}) }
     const imported = await this.chain.storeSideBlock(block, commit)
     if (this.rules.forkChoice === 'engine') return { status: 'side', imported }
-    if (commit.work! <= this.chain.getWork(this.chain.head.hash)) return { status: 'side', imported }
+    const headWork = this.chain.getWork(this.chain.head.hash)
+    if (commit.work! < headWork || (commit.work === headWork && !this.rules.switchOnTie?.())) return { status: 'side', imported }
     let reorg: Reorg
     try {
       reorg = await this.chain.reorganize(hash, this.rules.maxReorgDepth)

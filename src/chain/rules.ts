@@ -88,6 +88,12 @@ export interface BlockRules {
    * EngineHost.reorganize.
    */
   readonly forkChoice?: 'work' | 'engine'
+  /**
+   * Fork choice between the head and a newly stored branch of exactly the head's work: true
+   * moves the head to the new branch. Absent: the first seen stays (Bitcoin Core). Asked once
+   * per such block; PoW with `tieBreak: 'random'` flips a coin an attacker cannot predict.
+   */
+  switchOnTie?(): boolean
   /** Which heights are final and safe when the head is at `head` (default: the head itself). */
   finality?(head: bigint): Finality
 }

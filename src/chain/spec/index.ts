@@ -24,6 +24,7 @@ export type {
   PowEngineSpec,
   RetargetSpec,
   StakingSpec,
+  TieBreak,
 } from './types.ts'
 export { ChainArgumentError, ChainSpecError, maxBlockBytesEver, paramsAt, toHeight } from './types.ts'
 export type { BftEngineJSON, PohEngineJSON, ChainSpecJSON, EngineJSON, ExecutionJSON, ForkChangesJSON, GenesisAccountJSON, JsonInteger, PermissionsJSON, StakingJSON } from './schema.ts'

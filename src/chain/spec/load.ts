@@ -294,6 +294,7 @@ function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
         retarget: { ...json.retarget },
         coinbaseMaturity: json.coinbaseMaturity,
         maxReorgDepth: json.maxReorgDepth,
+        ...(json.tieBreak !== undefined ? { tieBreak: json.tieBreak } : {}),
       }
     case 'bft': {
       const seen = new Map<string, number>()
@@ -388,6 +389,7 @@ function engineToJSON(engine: EngineSpec): EngineJSON {
         retarget: { ...engine.retarget },
         coinbaseMaturity: engine.coinbaseMaturity,
         maxReorgDepth: engine.maxReorgDepth,
+        ...(engine.tieBreak !== undefined ? { tieBreak: engine.tieBreak } : {}),
       }
     case 'bft': {
       const validators = engine.validators.map((v) =>

@@ -30,6 +30,8 @@ export interface PowEngineJSON {
   retarget: { kind: 'bitcoin'; interval: number } | { kind: 'asert'; halfLifeSeconds: number }
   coinbaseMaturity: number
   maxReorgDepth: number
+  /** Fork choice between branches of equal work: keep the first seen (default) or pick one at random. */
+  tieBreak?: 'first-seen' | 'random'
 }
 export interface PohEngineJSON {
   type: 'poh'
@@ -180,6 +182,7 @@ const engineSchemas = {
       },
       coinbaseMaturity: ref('count'),
       maxReorgDepth: ref('positiveCount'),
+      tieBreak: { enum: ['first-seen', 'random'], description: '"first-seen" or "random"' },
     },
   },
   poh: {

@@ -86,7 +86,15 @@ export interface PowEngineSpec {
   coinbaseMaturity: number
   /** The deepest branch switch a node accepts; deeper ones are refused with a log line. */
   maxReorgDepth: number
+  /**
+   * Fork choice between branches of equal work. 'first-seen' (default, Bitcoin Core): the head
+   * stays. 'random': a coin flip per tie, Eyal and Sirer's countermeasure to selfish mining
+   * (a selfish pool then wins half the ties whatever its place in the network).
+   */
+  tieBreak?: TieBreak
 }
+
+export type TieBreak = 'first-seen' | 'random'
 
 /**
  * Proof of History (the solana-like chain): a SHA-256 clock of ticks and slots, one block per

@@ -3,10 +3,12 @@
  * the bits must be what the chain spec's retarget rule gives for the block's branch, the proof
  * must meet them (seal.ts), the time must be past the median of the last 11 blocks and not too
  * far ahead of the clock (time-rules.ts). Fork choice follows the most expected hashes; a
- * block's subsidy and fees mature after coinbaseMaturity blocks; finality is probabilistic:
+ * block's subsidy and fees mature after coinbaseMaturity blocks; a tie in work keeps the first
+ * seen branch, or with `tieBreak: 'random'` flips a coin; finality is probabilistic:
  * a block with POW_CONFIRMATIONS blocks on top of it counts as final and safe.
  * @module
  */
+import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
 import type { BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
@@ -20,6 +22,9 @@ import { MEDIAN_TIME_SPAN, maxFutureSeconds, medianTimePast } from './time-rules
 
 /** Confirmations after which a PoW block counts as final (Bitcoin's customary six), capped by maxReorgDepth. */
 export const POW_CONFIRMATIONS = 6
+
+/** A uniform draw in [0, 1) from the OS's CSPRNG: an attacker cannot predict a node's tie-breaks. */
+export const cryptoRandom = (): number => randomBytes(4).readUInt32BE(0) / 0x100000000
 
 /** Ancestors this close to a block are found by walking its own branch; older ones by the canonical index. */
 const BRANCH_WALK = 4096n
@@ -38,6 +43,8 @@ export class PowRules implements BlockRules {
     private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
     /** Chains with a chain-id fork: what each height's seal commits to (see sealHash). */
     readonly sealChainId?: SealChainId,
+    /** The coin of `tieBreak: 'random'`, uniform in [0, 1): the OS's randomness; the lab injects its seeded PRNG. */
+    private readonly random: () => number = cryptoRandom,
   ) {
     this.spacing = BigInt(Math.max(1, Math.round(blockTimeMs / 1000)))
     this.maxFutureSeconds = maxFutureSeconds(Number(this.spacing))
@@ -48,7 +55,16 @@ export class PowRules implements BlockRules {
 
   /** These rules reading headers from `view` (a peer's branch not stored yet, over the chain): headers-first sync. */
   withHeaders(view: HeaderView): PowRules {
-    return new PowRules(this.spec, this.blockTimeMs, view, this.now, this.sealChainId)
+    return new PowRules(this.spec, this.blockTimeMs, view, this.now, this.sealChainId, this.random)
+  }
+
+  /**
+   * Equal work: 'random' switches to the new branch half the time (Eyal and Sirer's uniform
+   * tie-breaking: a selfish pool that releases its block against an honest one wins the honest
+   * hashrate's half, not all the nodes its block reaches first); 'first-seen' keeps the head.
+   */
+  switchOnTie(): boolean {
+    return this.spec.tieBreak === 'random' && this.random() < 0.5
   }
 
   /** The bits the child of `parent` (stored, with hash `parentHash`) must carry. */
