@@ -14,8 +14,9 @@ export function registerLightCommand(program: Command): void {
     .requiredOption('--chain <preset|file>', 'chain spec (the genesis it trusts)')
     .requiredOption('--rpc <urls>', 'full nodes to ask, comma-separated JSON-RPC URLs (none of them is trusted)', parseList)
     .option('--rpc-port <port>', 'port of its JSON-RPC on 127.0.0.1', parsePort, 8555)
+    .option('--datadir <dir>', 'where verified headers are kept (default ./.catena/light-<chain>)')
     .option('--log-level <level>', 'log level (trace, debug, info, warn, error)', 'info')
-    .action(async (opts: { chain: string; rpc: string[]; rpcPort: number; logLevel: string }) => {
+    .action(async (opts: { chain: string; rpc: string[]; rpcPort: number; datadir?: string; logLevel: string }) => {
       const { loadChainSpec } = await import('../../chain/spec/index.ts')
       const { createLogger, CLIENT_VERSION } = await import('../../node/index.ts')
       const { startLightClient } = await import('../../sync/light/start.ts')
@@ -25,6 +26,7 @@ export function registerLightCommand(program: Command): void {
         spec,
         rpcUrls: opts.rpc,
         rpcPort: opts.rpcPort,
+        datadir: opts.datadir ?? `./.catena/light-${/^[a-z0-9-]+$/.test(spec.name) ? spec.name : 'custom'}`,
         log,
         clientVersion: CLIENT_VERSION.replace('Catena/', 'Catena-light/'),
         progress: (line) => process.stderr.write(line + '\n'),

@@ -19,12 +19,15 @@ import { createRpcServer, type RpcServer } from '../../api/rpc/server.ts'
 import { LightClient } from './client.ts'
 import { lightMethods } from './methods.ts'
 import { RpcSource } from './source.ts'
+import { LightHeaderStore } from './store.ts'
 
 export interface LightStartOptions {
   spec: ChainSpec
   rpcUrls: string[]
   rpcPort: number
   rpcHost?: string
+  /** Where verified headers are kept across restarts (re-checked when loaded); none: memory only. */
+  datadir?: string
   syncEveryMs?: number
   log: Logger
   clientVersion: string
@@ -59,11 +62,20 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
     log: o.log,
     ...(o.progress ? { progress: o.progress } : {}),
   })
-  await client.sync()
+  const store = o.datadir ? await LightHeaderStore.open(o.datadir, client.headers.checkpoint.hash) : undefined
+  if (store) {
+    const loaded = store.load(client.headers)
+    if (loaded > 0) o.progress?.(`headers: ${loaded} loaded from ${o.datadir} and checked again, head ${client.headers.head.header.height}`)
+  }
+  const syncRound = async () => {
+    await client.sync()
+    await store?.save(client.headers)
+  }
+  await syncRound()
   let stopped = false
   let round: Promise<unknown> = Promise.resolve()
   const timer = setInterval(() => {
-    round = round.then(() => (stopped ? undefined : client.sync())).catch((err) => o.log.warn({ err }, 'light sync round failed'))
+    round = round.then(() => (stopped ? undefined : syncRound())).catch((err) => o.log.warn({ err }, 'light sync round failed'))
   }, o.syncEveryMs ?? 2_000)
   const rpc = createRpcServer({ host: o.rpcHost ?? '127.0.0.1', port: o.rpcPort, methods: lightMethods({ client, spec: o.spec, rules, clientVersion: o.clientVersion }), logger: o.log })
   const { url } = await rpc.listen()
@@ -76,6 +88,7 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
       clearInterval(timer)
       await round
       await rpc.close()
+      await store?.close()
     },
   }
 }

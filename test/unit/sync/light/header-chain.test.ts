@@ -9,7 +9,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex } from '@ethereumjs/util'
-import { blockHash, type BlockHeader } from '../../../../src/chain/block.ts'
+import { blockHash, encodeHeader, type BlockHeader } from '../../../../src/chain/block.ts'
 import { parseChainSpec, type ChainSpec } from '../../../../src/chain/spec/index.ts'
 import { presetJSON } from '../../../../src/chain/spec/presets.ts'
 import { powHash } from '../../../../src/consensus/pow/pow-hash.ts'
@@ -17,6 +17,11 @@ import { PowRules } from '../../../../src/consensus/pow/rules.ts'
 import { decodePowSeal, encodePowSeal, sealHash } from '../../../../src/consensus/pow/seal.ts'
 import { compactToTarget, targetToCompact } from '../../../../src/consensus/pow/target.ts'
 import { LightHeaderChain } from '../../../../src/sync/light/header-chain.ts'
+import { LightHeaderStore } from '../../../../src/sync/light/store.ts'
+import { LevelStore, heightKey } from '../../../../src/storage/index.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { openTestChain, type TestChain } from '../../../helpers/chain.ts'
 
 const EASY = targetToCompact((1n << 256n) / 8n) // ~8 attempts a block
@@ -131,6 +136,41 @@ describe('light client: PoW headers', () => {
     other.add(heavy)
     assert.equal(other.add(slow).head, false)
     assert.equal(bytesToHex(other.head.hash), bytesToHex(a.t.chain.head.hash))
+  })
+
+  test('the datadir keeps the best chain across restarts; loading checks every header again', async () => {
+    const spec = specWith()
+    const full = await fullNode(spec)
+    const headers = await mineBlocks(full, 30, 60n)
+    const dir = await mkdtemp(join(tmpdir(), 'light-store-'))
+    try {
+      const first = lightClient(spec, full)
+      first.add(headers)
+      const store = await LightHeaderStore.open(dir, first.checkpoint.hash)
+      await store.save(first)
+      await store.close()
+
+      const again = lightClient(spec, full)
+      const reopened = await LightHeaderStore.open(dir, again.checkpoint.hash)
+      assert.equal(reopened.load(again), 30)
+      assert.equal(bytesToHex(again.head.hash), bytesToHex(first.head.hash))
+      await reopened.close()
+
+      await assert.rejects(LightHeaderStore.open(dir, new Uint8Array(32).fill(7)), /another chain/)
+
+      // A header damaged on disk: loading stops before it; the headers below it stay.
+      const raw = await LevelStore.open(join(dir, 'light-headers'))
+      await raw.batch([{ type: 'put', key: Uint8Array.of(0x6e, ...heightKey(20n)), value: encodeHeader(badNonce(headers[19]!)) }])
+      await raw.close()
+      const third = lightClient(spec, full)
+      const damaged = await LightHeaderStore.open(dir, third.checkpoint.hash)
+      damaged.load(third)
+      assert.equal(third.head.header.height, 19n, 'stopped just below the damaged header')
+      assert.equal(third.get(blockHash(badNonce(headers[19]!))), undefined)
+      await damaged.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
