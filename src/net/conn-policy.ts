@@ -72,19 +72,21 @@ function evictionGroup(c: ConnView): string {
 
 /** Decides an inbound connection from `ip` given the open connections. */
 export function admitInbound<C extends ConnView>(conns: readonly C[], ip: string | undefined, limits: AdmissionLimits, groupKey: GroupKey): InboundVerdict<C> {
-  if (ip !== undefined) {
-    const fromIp = conns.filter((c) => c.ip === ip).length
-    if (fromIp >= limits.maxConnectionsPerIp) return { accept: false, reason: 'too many connections from this IP' }
-    const group = netGroup(ip)
-    if (group !== undefined && limits.maxInboundPerGroup > 0) {
-      const fromGroup = conns.filter((c) => c.direction === 'inbound' && c.ip !== undefined && netGroup(c.ip) === group).length
-      if (fromGroup >= limits.maxInboundPerGroup) return { accept: false, reason: `too many inbound connections from ${group}` }
-    }
+  const group = ip === undefined || limits.maxInboundPerGroup <= 0 ? undefined : netGroup(ip)
+  let fromIp = 0
+  let fromGroup = 0
+  let inbound = 0
+  for (const c of conns) {
+    if (ip !== undefined && c.ip === ip) fromIp++
+    if (c.direction !== 'inbound') continue
+    inbound++
+    if (group !== undefined && c.ip !== undefined && netGroup(c.ip) === group) fromGroup++
   }
-  const inbound = conns.filter((c) => c.direction === 'inbound')
-  if (inbound.length < limits.maxPeers - limits.outboundPeers && conns.length < limits.maxPeers) return { accept: true }
+  if (fromIp >= limits.maxConnectionsPerIp) return { accept: false, reason: 'too many connections from this IP' }
+  if (group !== undefined && fromGroup >= limits.maxInboundPerGroup) return { accept: false, reason: `too many inbound connections from ${group}` }
+  if (inbound < limits.maxPeers - limits.outboundPeers && conns.length < limits.maxPeers) return { accept: true }
   if (!limits.evictInbound) return { accept: false, reason: 'no free inbound slot' }
-  const evict = selectEviction(inbound, groupKey)
+  const evict = selectEviction(conns.filter((c) => c.direction === 'inbound'), groupKey)
   return evict === undefined ? { accept: false, reason: 'no free inbound slot and every inbound peer is protected' } : { accept: true, evict }
 }
 

@@ -9,8 +9,20 @@
  * @module
  */
 
+/** Groups of recent addresses: the gater asks for every open connection at each inbound one. */
+const memo = new Map<string, string | undefined>()
+const MEMO_MAX = 4096
+
 /** The group of an IP address, or undefined for a non-routable (local or private) address. */
 export function netGroup(ip: string): string | undefined {
+  if (memo.has(ip)) return memo.get(ip)
+  if (memo.size >= MEMO_MAX) memo.clear()
+  const g = computeGroup(ip)
+  memo.set(ip, g)
+  return g
+}
+
+function computeGroup(ip: string): string | undefined {
   const v4 = parseIpv4(ip.startsWith('::ffff:') ? ip.slice(7) : ip)
   if (v4 !== undefined) return isRoutableIpv4(v4) ? `ip4:${v4[0]}.${v4[1]}` : undefined
   const v6 = parseIpv6(ip)

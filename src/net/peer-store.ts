@@ -18,7 +18,6 @@ import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
-import { ipOf } from './gater.ts'
 import type { CatenaLibp2p } from './host.ts'
 import { netGroup } from './netgroup.ts'
 import { PeerTable, type TableEntry } from './peer-table.ts'
@@ -36,15 +35,11 @@ const P2P_CODE = 421
 
 export type StoredPeer = TableEntry
 
-/** The address group of a stored peer: that of its first address with one. */
+/** The address group of a stored peer: that of its first address with an IP (stored addresses are canonical multiaddr strings). */
 export function storedPeerGroup(p: { addrs: readonly string[] }): string | undefined {
   for (const a of p.addrs) {
-    try {
-      const ip = ipOf(multiaddr(a))
-      if (ip !== undefined) return netGroup(ip)
-    } catch {
-      // not an address: no group
-    }
+    const ip = /^\/ip[46]\/([^/]+)/.exec(a)?.[1]
+    if (ip !== undefined) return netGroup(ip)
   }
   return undefined
 }

@@ -36,9 +36,16 @@ export interface PeerTableOptions {
 
 export class PeerTable {
   private readonly peers = new Map<string, TableEntry>()
+  /** Each entry's group, computed once per insert. */
+  private readonly groups = new Map<string, string | undefined>()
 
   constructor(private readonly opts: PeerTableOptions, loaded: readonly TableEntry[] = []) {
-    for (const p of loaded) this.peers.set(p.peerId, p)
+    for (const p of loaded) this.set(p)
+  }
+
+  private set(p: TableEntry): void {
+    this.peers.set(p.peerId, p)
+    this.groups.set(p.peerId, this.opts.maxPerGroup > 0 ? this.opts.groupOf(p) : undefined)
   }
 
   get size(): number {
@@ -64,17 +71,18 @@ export class PeerTable {
   insert(entry: TableEntry): boolean {
     const old = this.peers.get(entry.peerId)
     if (old !== undefined) {
-      this.peers.set(entry.peerId, { ...entry, ...(old.dialed || entry.dialed ? { dialed: true } : {}) })
+      this.set({ ...entry, ...(old.dialed || entry.dialed ? { dialed: true } : {}) })
       return true
     }
     const victim = this.victimFor(entry)
     if (victim === null) return false
-    if (victim !== undefined) this.peers.delete(victim.peerId)
-    this.peers.set(entry.peerId, entry)
+    if (victim !== undefined) this.remove(victim.peerId)
+    this.set(entry)
     return true
   }
 
   remove(peerId: string): boolean {
+    this.groups.delete(peerId)
     return this.peers.delete(peerId)
   }
 
@@ -82,15 +90,21 @@ export class PeerTable {
   private victimFor(entry: TableEntry): TableEntry | undefined | null {
     const { max, maxPerGroup, protectDialed, groupOf, isConnected } = this.opts
     const group = maxPerGroup > 0 ? groupOf(entry) : undefined
-    const sameGroup = group === undefined ? [] : this.list().filter((p) => groupOf(p) === group)
+    const sameGroup = group === undefined ? [] : [...this.peers.values()].filter((p) => this.groups.get(p.peerId) === group)
     const full = group !== undefined && sameGroup.length >= maxPerGroup
     if (!full && this.peers.size < max) return undefined
-    const pool = full ? sameGroup : this.list()
-    const oldestFirst = pool.reverse()
+    const pool = full ? sameGroup : [...this.peers.values()]
     const replaceable = (p: TableEntry) => !(protectDialed && p.dialed && !entry.dialed)
-    const idle = oldestFirst.find((p) => replaceable(p) && !isConnected(p.peerId))
+    const idle = leastRecentlySeen(pool, (p) => replaceable(p) && !isConnected(p.peerId))
     if (idle !== undefined) return idle
-    if (protectDialed || full) return oldestFirst.find(replaceable) ?? null
-    return oldestFirst[0]
+    if (protectDialed || full) return leastRecentlySeen(pool, replaceable) ?? null
+    return leastRecentlySeen(pool, () => true)
   }
+}
+
+/** The least recently seen entry that passes `ok` (ties: the later inserted, as the first peer store chose). */
+function leastRecentlySeen(pool: readonly TableEntry[], ok: (p: TableEntry) => boolean): TableEntry | undefined {
+  let best: TableEntry | undefined
+  for (const p of pool) if (ok(p) && (best === undefined || p.lastSeen <= best.lastSeen)) best = p
+  return best
 }
