@@ -94,11 +94,16 @@ export class PeerTable {
     const full = group !== undefined && sameGroup.length >= maxPerGroup
     if (!full && this.peers.size < max) return undefined
     const pool = full ? sameGroup : [...this.peers.values()]
-    const replaceable = (p: TableEntry) => !(protectDialed && p.dialed && !entry.dialed)
-    const idle = leastRecentlySeen(pool, (p) => replaceable(p) && !isConnected(p.peerId))
-    if (idle !== undefined) return idle
-    if (protectDialed || full) return leastRecentlySeen(pool, replaceable) ?? null
-    return leastRecentlySeen(pool, () => true)
+    const idle = (p: TableEntry) => !isConnected(p.peerId)
+    // In order: who may make room. Inbound-only entries go before dialed ones, which only a dialed newcomer may push out.
+    const tiers: ((p: TableEntry) => boolean)[] = !protectDialed
+      ? [idle, () => true]
+      : [(p) => !p.dialed && idle(p), ...(entry.dialed ? [idle] : []), (p) => !p.dialed, ...(entry.dialed ? [() => true] : [])]
+    for (const ok of tiers) {
+      const victim = leastRecentlySeen(pool, ok)
+      if (victim !== undefined) return victim
+    }
+    return null
   }
 }
 
