@@ -59,7 +59,7 @@ The attack (Heilman et al. §3-4), on a virtual clock of ${sc.tickMs / 1000} s t
 - **All together** (the node's defaults now): ${b('all').eclipsedAtEnd.successes}/${runs} botnet and ${i('all').eclipsedAtEnd.successes}/${runs} infrastructure runs eclipsed; in the last hour the botnet holds ${pct(b('all').shareLastHour)} of the connections (the inbound side), and at the end ${b('all').final[3].toFixed(1)} of the victim's ${k} outbound connections are honest on average (${i('all').final[3].toFixed(1)} against the infrastructure attacker). Leaving one out: ${points
         .filter((p) => p.config.startsWith('-'))
         .map((p) => `${p.label.replace('all but ', 'no ')} ${pct(p.eclipsedAtEnd.p)} (${p.attacker})`)
-        .join(', ')}.`,
+        .join(', ')}. ${loadBearing(points)}`,
     },
     {
       title: 'The countermeasures now in the node',
@@ -88,6 +88,21 @@ ${markdownTable({
   ]
 }
 
+/** Which countermeasures the full set cannot do without in this scenario, and which are depth. */
+function loadBearing(points: PointResult[]): string {
+  const without = points.filter((p) => p.config.startsWith('-'))
+  const keys = [...new Set(without.map((p) => p.config))]
+  const label = (k: string) => without.find((p) => p.config === k)!.label.replace('all but ', '')
+  const needed = keys.filter((k) => without.some((p) => p.config === k && p.eclipsedAtEnd.successes > 0))
+  const spare = keys.filter((k) => !needed.includes(k))
+  if (needed.length === 0) return 'No single countermeasure is needed when the others are on: each is depth against this attack.'
+  const alone = spare
+    .map((k) => points.filter((p) => p.config === `+${k.slice(1)}`))
+    .filter((ps) => ps.length > 0)
+    .map((ps) => `${ps[0]!.label.replace('before + ', '')} ${ps.map((p) => `${Math.round(100 * p.eclipsedAtEnd.p)}% ${p.attacker}`).join(', ')}`)
+  return `Here the set cannot do without ${needed.map(label).join(' and ')}: ${needed.length > 1 ? 'together they give' : 'it gives'} the victim outbound connections that the attacker can neither take nor poison. ${spare.map(label).join(', ')} change nothing once those are on in this scenario; alone they give (eclipsed runs) ${alone.join('; ')}, and they cover what this scenario does not test (an attacker that gets dialed, a store poisoned before the node ever dialed anyone).`
+}
+
 export function eclipseCharts(points: PointResult[], sc: Scenario): ChartSpec[] {
   const at = (config: string, attacker: string) => points.find((p) => p.config === config && p.attacker === attacker)!
   const xy = (p: PointResult): [number, number][] => p.shareSeries.map((s, i) => [Number(h((i + 1) * sc.sampleMs).toFixed(3)), Number(s.toFixed(4))])
@@ -106,8 +121,8 @@ export function eclipseCharts(points: PointResult[], sc: Scenario): ChartSpec[] 
       name: 'share',
       title: "Attacker's share of the victim's connections (mean over runs)",
       option: {
-        legend: { top: 28 },
-        grid: { top: 90, left: 60, right: 30, bottom: 50 },
+        legend: { top: 36 },
+        grid: { top: 110, left: 60, right: 30, bottom: 50 },
         xAxis: { type: 'value', name: 'hours', nameLocation: 'middle', nameGap: 28, min: 0, max: Number(h(sc.warmupMs + sc.attackMs + sc.downtimeMs + sc.observeMs).toFixed(2)) },
         yAxis: { type: 'value', name: 'share', min: 0, max: 1 },
         series: lines,
@@ -119,9 +134,9 @@ export function eclipseCharts(points: PointResult[], sc: Scenario): ChartSpec[] 
       name: 'rate',
       title: 'Eclipse rate at the end of the run, per configuration',
       option: {
-        legend: { top: 28 },
-        grid: { top: 70, left: 290, right: 40, bottom: 40 },
-        xAxis: { type: 'value', min: 0, max: 1, name: 'eclipsed runs' },
+        legend: { top: 36 },
+        grid: { top: 70, left: 290, right: 40, bottom: 55 },
+        xAxis: { type: 'value', min: 0, max: 1, name: 'share of runs eclipsed at the end', nameLocation: 'middle', nameGap: 28 },
         yAxis: { type: 'category', data: labels, inverse: true },
         series: bars,
       },
