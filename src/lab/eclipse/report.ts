@@ -4,8 +4,7 @@
  * countermeasures now on by default.
  * @module
  */
-import { DEFAULT_LIMITS } from '../../net/limits.ts'
-import { CONNECTION_HEADROOM } from '../../net/network.ts'
+import { CONNECTION_HEADROOM, DEFAULT_LIMITS } from '../../net/index.ts'
 import { lineSeries, type ChartSpec } from '../charts.ts'
 import type { Section } from '../experiment.ts'
 import { markdownTable } from '../report.ts'

@@ -11,16 +11,22 @@
  * (inbound before outbound, newest first: connection-pruner.js with equal tags and streams).
  * @module
  */
-import { chooseAnchors } from '../../net/anchors.ts'
-import { admitInbound, type AdmissionLimits, type GroupKey } from '../../net/conn-policy.ts'
-import { chooseDials, countGroups, dialsWanted } from '../../net/dial-policy.ts'
-import { knownPeerBackoffMs } from '../../net/dialer.ts'
-import type { NetworkLimits } from '../../net/limits.ts'
-import { netGroup } from '../../net/netgroup.ts'
-import { CONNECTION_HEADROOM } from '../../net/network.ts'
-import { storedPeerGroup } from '../../net/peer-store.ts'
-import { PeerTable } from '../../net/peer-table.ts'
-import { PeerScores } from '../../net/peers.ts'
+import {
+  admitInbound,
+  chooseAnchors,
+  chooseDials,
+  CONNECTION_HEADROOM,
+  countGroups,
+  dialsWanted,
+  knownPeerBackoffMs,
+  netGroup,
+  PeerScores,
+  PeerTable,
+  storedPeerGroup,
+  type AdmissionLimits,
+  type GroupKey,
+  type NetworkLimits,
+} from '../../net/index.ts'
 import type { Remote, World } from './world.ts'
 
 export interface SimConn {
