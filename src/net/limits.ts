@@ -26,7 +26,7 @@ export interface NetworkLimits extends Required<GaterLimits> {
    * countermeasure; 0 turns it off). Default 10, at most half of maxPeers when only maxPeers is set.
    */
   outboundPeers: number
-  /** Inbound connections per address group (IPv4 /16, IPv6 /32; routable addresses only); 0: no limit. */
+  /** Inbound connections per address group (IPv4 /16, IPv6 /32; routable addresses only); 0: no limit. The three group limits are off on permissioned networks (an allowlist). */
   maxInboundPerGroup: number
   /** Peers dialed (remembered or learned by exchange) per address group; 0: no limit. Bootnodes and anchors are exempt. */
   maxOutboundPerGroup: number

@@ -107,7 +107,11 @@ export function parsePeerId(peer: string): PeerId {
 
 /** Builds the network (not started): loads or creates the node key, checks every option. */
 export async function createNetwork(opts: NetworkOptions): Promise<Network> {
-  const limits = resolveLimits(opts.limits)
+  const resolved = resolveLimits(opts.limits)
+  // A permissioned network's allowlist already keeps Sybils out, and its members often share a
+  // cloud provider's /16: address-group limits would only cut them off from each other.
+  const permissioned = opts.allowlist !== undefined || opts.isAllowed !== undefined
+  const limits = permissioned ? { ...resolved, maxInboundPerGroup: 0, maxOutboundPerGroup: 0, maxStoredPerGroup: 0 } : resolved
   const tag = chainTag(opts.genesisHash)
   parseMultiaddrs(opts.listen, 'listen')
   const bootnodes = parseBootnodes(opts.bootnodes)

@@ -68,7 +68,7 @@ ${markdownTable({
   columns: ['option', 'default', 'what it does', 'where'],
   rows: [
     ['outboundPeers', DEFAULT_LIMITS.outboundPeers, 'inbound connections get at most maxPeers - outboundPeers slots; the dialer dials until this many peers are ones it dialed', 'conn-policy.ts, dial-policy.ts'],
-    ['maxInboundPerGroup', DEFAULT_LIMITS.maxInboundPerGroup, 'inbound connections per /16 (IPv4) or /32 (IPv6); private and loopback addresses exempt', 'conn-policy.ts, netgroup.ts'],
+    ['maxInboundPerGroup', DEFAULT_LIMITS.maxInboundPerGroup, 'inbound connections per /16 (IPv4) or /32 (IPv6); private and loopback addresses exempt, and the three group limits are off on permissioned networks (allowlist)', 'conn-policy.ts, netgroup.ts'],
     ['maxOutboundPerGroup', DEFAULT_LIMITS.maxOutboundPerGroup, 'peers dialed from the store or peer exchange per group (bootnodes and anchors exempt)', 'dial-policy.ts'],
     ['maxStoredPerGroup', DEFAULT_LIMITS.maxStoredPerGroup, 'peer store entries per group', 'peer-table.ts'],
     ['preferDialedPeers', String(DEFAULT_LIMITS.preferDialedPeers), "peers the node dialed are never replaced by inbound-only ones and are redialed first (Bitcoin's tried table)", 'peer-table.ts'],

@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_LIMITS, LEGACY_PEER_LIMITS, resolveLimits } from '../../../src/net/limits.ts'
+import { startNode } from './helpers.ts'
 
 const code = (c: string, msg?: RegExp) => (err: unknown) => (err as { code?: string }).code === c && (msg === undefined || msg.test((err as Error).message))
 
@@ -36,5 +37,12 @@ describe('eclipse countermeasure limits', () => {
     assert.throws(() => resolveLimits({ maxInboundPerGroup: -1 }), code('BAD_CONFIG', /limits.maxInboundPerGroup must be a number >= 0/))
     assert.throws(() => resolveLimits({ anchorPeers: 1.5 }), code('BAD_CONFIG', /limits.anchorPeers must be a whole number/))
     assert.throws(() => resolveLimits({ outboundPeers: Number.NaN }), code('BAD_CONFIG', /limits.outboundPeers/))
+  })
+  test('a permissioned network (allowlist) keeps no address-group limits: its members often share a /16', async (t) => {
+    const open = await startNode(t, {}, false)
+    assert.equal(open.net.limits.maxInboundPerGroup, 4)
+    const closed = await startNode(t, { allowlist: [open.net.peerId] }, false)
+    assert.deepEqual([closed.net.limits.maxInboundPerGroup, closed.net.limits.maxOutboundPerGroup, closed.net.limits.maxStoredPerGroup], [0, 0, 0])
+    assert.equal(closed.net.limits.outboundPeers, 10, 'the other countermeasures stay')
   })
 })
