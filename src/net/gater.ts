@@ -92,31 +92,42 @@ export function createConnectionGater(opts: GaterOptions): ConnectionGater {
       return id !== undefined && deny(id, 'outbound')
     },
 
+    // The address checks run before the handshake (cheap, and no crypto for a refused address);
+    // an eviction waits until the newcomer's identity passed the ban and allowlist checks, so a
+    // banned or unlisted peer cannot push anyone out.
     denyInboundConnection: (maConn: MultiaddrConnection) => {
       const ip = ipOf(maConn.remoteAddr)
       const verdict = admitInbound(connections().map(connView), ip, admission, groupKey)
-      if (!verdict.accept) {
-        log.debug({ ip }, `connection refused: ${verdict.reason}`)
-        return true
-      }
-      if (verdict.evict !== undefined) {
-        const { conn } = verdict.evict
-        log.debug({ ip, evicted: verdict.evict.peerId, evictedAddr: conn.remoteAddr.toString() }, 'inbound slots full: evicting an inbound peer for a newcomer')
-        void conn.close().catch((err: Error) => conn.abort(err))
-      }
-      return false
+      if (verdict.accept) return false
+      log.debug({ ip }, `connection refused: ${verdict.reason}`)
+      return true
     },
 
     // Dials to a bare address learn the peer id here, after the handshake.
     denyOutboundEncryptedConnection: (peerId: PeerId) => deny(peerId.toString(), 'outbound'),
 
-    denyInboundEncryptedConnection: (peerId: PeerId) => {
+    denyInboundEncryptedConnection: (peerId: PeerId, maConn: MultiaddrConnection) => {
       const id = peerId.toString()
       if (deny(id, 'inbound')) return true
-      const open = connections().filter((c) => c.remotePeer.toString() === id).length
-      if (open < limits.maxConnectionsPerPeer) return false
-      log.debug({ peer: id, open }, 'connection refused: too many connections from this peer')
-      return true
+      const open = connections()
+      const fromPeer = open.filter((c) => c.remotePeer.toString() === id).length
+      if (fromPeer >= limits.maxConnectionsPerPeer) {
+        log.debug({ peer: id, open: fromPeer }, 'connection refused: too many connections from this peer')
+        return true
+      }
+      // The slots may have filled during the handshake: decide again, now evicting if need be.
+      const ip = maConn === undefined ? undefined : ipOf(maConn.remoteAddr)
+      const verdict = admitInbound(open.map(connView), ip, admission, groupKey)
+      if (!verdict.accept) {
+        log.debug({ peer: id, ip }, `connection refused: ${verdict.reason}`)
+        return true
+      }
+      if (verdict.evict !== undefined) {
+        const { conn } = verdict.evict
+        log.debug({ peer: id, evicted: verdict.evict.peerId, evictedAddr: conn.remoteAddr.toString() }, 'inbound slots full: evicting an inbound peer for a newcomer')
+        void conn.close().catch((err: Error) => conn.abort(err))
+      }
+      return false
     },
   }
 }
