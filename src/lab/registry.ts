@@ -2,8 +2,9 @@
 import type { Experiment } from './experiment.ts'
 import { selfishMining } from './experiments/selfish-mining/index.ts'
 import { bftBounds } from './experiments/bft-bounds/index.ts'
+import { eclipse } from './eclipse/experiment.ts'
 
-export const EXPERIMENTS: readonly Experiment[] = [selfishMining, bftBounds]
+export const EXPERIMENTS: readonly Experiment[] = [selfishMining, bftBounds, eclipse]
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name)

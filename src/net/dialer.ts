@@ -6,13 +6,15 @@
  * Peers remembered from earlier runs (the peer store) are dialed too, most recently seen
  * first, while the node has fewer peers than it wants: so a network whose bootnodes are all
  * down still comes back together. A remembered peer that does not answer is retried with a
- * growing delay, not every interval.
+ * growing delay, not every interval. Anchors (anchors.ts: the outbound peers held at the last
+ * shutdown) are dialed once, first. Which remembered peers are dialed is dial-policy.ts's choice.
  * @module
  */
 import './polyfill.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
+import { chooseDials } from './dial-policy.ts'
 import { NetError } from './errors.ts'
 import { parseMultiaddrs, type CatenaLibp2p } from './host.ts'
 
@@ -45,6 +47,11 @@ export interface KnownPeer {
 /** The longest wait between two dials of a remembered peer that does not answer. */
 export const MAX_KNOWN_PEER_BACKOFF_MS = 5 * 60_000
 
+/** The wait before redialing a remembered peer after `fails` failed dials in a row. */
+export function knownPeerBackoffMs(fails: number, intervalMs: number): number {
+  return Math.min(Math.max(intervalMs, 1000) * 2 ** (fails - 1), MAX_KNOWN_PEER_BACKOFF_MS)
+}
+
 export interface DialerOptions {
   libp2p: CatenaLibp2p
   bootnodes: Bootnode[]
@@ -53,6 +60,13 @@ export interface DialerOptions {
   /** How many more peers this node wants (0 or less: dial no remembered peer). */
   wanted?(): number
   isBanned(peer: string): boolean
+  /** Peers dialed once at start, before any other (see anchors.ts). */
+  anchors?: readonly KnownPeer[]
+  /** The address group of a peer (dial-policy.ts), and our outbound connections per group. */
+  groupOf?(p: { addrs: readonly string[] }): string | undefined
+  outboundGroups?(): ReadonlyMap<string, number>
+  /** Dialed peers per address group; 0 or absent: no limit. */
+  maxOutboundPerGroup?: number
   intervalMs: number
   dialTimeoutMs: number
   log: Logger
@@ -69,6 +83,7 @@ export class Dialer {
   constructor(private readonly opts: DialerOptions) {}
 
   start(): void {
+    this.dialAnchors()
     this.tick()
     if (this.opts.intervalMs > 0 && (this.opts.bootnodes.length > 0 || this.opts.known !== undefined)) {
       this.timer = setInterval(() => this.tick(), this.opts.intervalMs)
@@ -110,20 +125,41 @@ export class Dialer {
     this.dialKnown()
   }
 
+  private dialAnchors(): void {
+    const { libp2p, anchors = [] } = this.opts
+    const self = libp2p.peerId.toString()
+    for (const p of anchors) {
+      if (p.peerId === self || this.opts.isBanned(p.peerId) || this.dialing.has(p.peerId)) continue
+      this.dialing.add(p.peerId)
+      libp2p
+        .dial(p.addrs.map((a) => multiaddr(a).encapsulate(`/p2p/${p.peerId}`)), { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) })
+        .then(() => this.opts.log.info({ peer: p.peerId }, 'reconnected to an anchor peer'))
+        .catch((err: Error) => this.opts.log.debug({ peer: p.peerId, reason: err.message }, 'cannot reach an anchor peer'))
+        .finally(() => this.dialing.delete(p.peerId))
+    }
+  }
+
   private dialKnown(): void {
     const { libp2p, known, wanted } = this.opts
     if (known === undefined || wanted === undefined) return
-    let budget = wanted() - this.dialing.size
+    const budget = wanted() - this.dialing.size
     if (budget <= 0) return
     const self = libp2p.peerId.toString()
     const boot = new Set(this.opts.bootnodes.map((b) => b.peerId))
     const now = Date.now()
-    for (const p of known()) {
-      if (budget <= 0) break
-      if (p.peerId === self || boot.has(p.peerId) || this.dialing.has(p.peerId) || this.opts.isBanned(p.peerId)) continue
-      if ((this.backoff.get(p.peerId)?.next ?? 0) > now) continue
-      if (libp2p.getConnections(peerIdFromString(p.peerId)).length > 0) continue
-      budget--
+    const picks = chooseDials(known(), budget, {
+      skip: (peer) =>
+        peer === self ||
+        boot.has(peer) ||
+        this.dialing.has(peer) ||
+        this.opts.isBanned(peer) ||
+        (this.backoff.get(peer)?.next ?? 0) > now ||
+        libp2p.getConnections(peerIdFromString(peer)).length > 0,
+      groupOf: (p) => this.opts.groupOf?.(p),
+      outboundGroups: this.opts.outboundGroups?.() ?? new Map(),
+      maxOutboundPerGroup: this.opts.maxOutboundPerGroup ?? 0,
+    })
+    for (const p of picks) {
       this.dialing.add(p.peerId)
       libp2p
         .dial(p.addrs.map((a) => multiaddr(a).encapsulate(`/p2p/${p.peerId}`)), { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) })
@@ -133,7 +169,7 @@ export class Dialer {
         })
         .catch((err: Error) => {
           const fails = (this.backoff.get(p.peerId)?.fails ?? 0) + 1
-          const wait = Math.min(Math.max(this.opts.intervalMs, 1000) * 2 ** (fails - 1), MAX_KNOWN_PEER_BACKOFF_MS)
+          const wait = knownPeerBackoffMs(fails, this.opts.intervalMs)
           this.backoff.set(p.peerId, { fails, next: Date.now() + wait })
           this.opts.log.debug({ peer: p.peerId, reason: err.message, retryInMs: wait }, 'cannot reach a remembered peer')
         })

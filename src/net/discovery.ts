@@ -13,6 +13,7 @@ import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
+import { chooseDials } from './dial-policy.ts'
 import { NetError, PENALTY } from './errors.ts'
 import { ipOf } from './gater.ts'
 import type { CatenaLibp2p } from './host.ts'
@@ -73,6 +74,10 @@ export interface DiscoveryOptions {
   readyPeers(): string[]
   isBanned(peer: string): boolean
   targetPeers: number
+  /** The address group of a shared peer, our outbound connections per group, and the cap (see dial-policy.ts). */
+  groupOf?(p: { peerId: string; addrs: readonly string[] }): string | undefined
+  outboundGroups?(): ReadonlyMap<string, number>
+  maxOutboundPerGroup?: number
   timeoutMs: number
   dialTimeoutMs: number
   penalize(peer: string, points: number, reason: string): void
@@ -138,15 +143,21 @@ export class Discovery {
     }
     const { libp2p } = this.opts
     const self = libp2p.peerId.toString()
-    for (const p of shared) {
-      if (this.deficit() <= 0) break
-      if (p.peerId === self || this.dialing.has(p.peerId) || this.opts.isBanned(p.peerId)) continue
-      const id: PeerId = peerIdFromString(p.peerId)
-      if (libp2p.getConnections(id).length > 0) continue
+    const candidates = shared.map((p) => ({ peerId: p.peerId, addrs: p.addrs.map(String), multiaddrs: p.addrs }))
+    const picks = chooseDials(candidates, this.deficit(), {
+      skip: (peer) => {
+        const id: PeerId = peerIdFromString(peer)
+        return peer === self || this.dialing.has(peer) || this.opts.isBanned(peer) || libp2p.getConnections(id).length > 0
+      },
+      groupOf: (p) => this.opts.groupOf?.(p),
+      outboundGroups: this.opts.outboundGroups?.() ?? new Map(),
+      maxOutboundPerGroup: this.opts.maxOutboundPerGroup ?? 0,
+    })
+    for (const { multiaddrs, ...p } of picks) {
       this.dialing.add(p.peerId)
       libp2p
         .dial(
-          p.addrs.map((a) => (a.getComponents().some((c) => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${p.peerId}`))),
+          multiaddrs.map((a) => (a.getComponents().some((c) => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${p.peerId}`))),
           { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) },
         )
         .then(() => this.opts.log.debug({ peer: p.peerId, via: from }, 'dialed a peer learned by exchange'))

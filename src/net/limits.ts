@@ -15,11 +15,29 @@ import {
   type ReqRespProtocol,
 } from './protocols.ts'
 
-export interface NetworkLimits extends GaterLimits {
-  /** Connections at which libp2p starts pruning. */
+export interface NetworkLimits extends Required<GaterLimits> {
+  /** Connections kept: inbound ones are refused (or evict one, see evictInbound) past it; libp2p prunes a few above. */
   maxPeers: number
   /** Peers to reach through peer exchange; 0 turns the exchange off (bootnodes only). */
   targetPeers: number
+  /**
+   * Outbound-only slots: the node keeps dialing until this many of its peers are ones it
+   * dialed, and inbound peers may take only maxPeers - outboundPeers slots (eclipse
+   * countermeasure; 0 turns it off). Default 10, at most half of maxPeers when only maxPeers is set.
+   */
+  outboundPeers: number
+  /** Inbound connections per address group (IPv4 /16, IPv6 /32; routable addresses only); 0: no limit. The three group limits are off on permissioned networks (an allowlist). */
+  maxInboundPerGroup: number
+  /** Peers dialed (remembered or learned by exchange) per address group; 0: no limit. Bootnodes and anchors are exempt. */
+  maxOutboundPerGroup: number
+  /** Entries of the peer store per address group; 0: no limit. */
+  maxStoredPerGroup: number
+  /** Peers we dialed are never replaced in the peer store by inbound-only ones, and are redialed first. */
+  preferDialedPeers: boolean
+  /** With the inbound slots full, evict an unprotected inbound peer for a newcomer (Bitcoin Core's rule) instead of refusing it. */
+  evictInbound: boolean
+  /** Outbound peers written at shutdown (anchors.json) and dialed first at the next start; 0: none. */
+  anchorPeers: number
   /** New inbound connections accepted per second from one IP. */
   inboundConnectionsPerSecond: number
   /** Penalty points at which a peer is banned. */
@@ -52,6 +70,13 @@ export type NetworkLimitsInput = Partial<Omit<NetworkLimits, 'reqresp' | 'topics
 export const DEFAULT_LIMITS: Readonly<Omit<NetworkLimits, 'reqresp' | 'topics'>> = {
   maxPeers: 50,
   targetPeers: 25,
+  outboundPeers: 10,
+  maxInboundPerGroup: 4,
+  maxOutboundPerGroup: 1,
+  maxStoredPerGroup: 4,
+  preferDialedPeers: true,
+  evictInbound: true,
+  anchorPeers: 2,
   maxConnectionsPerPeer: 2,
   maxConnectionsPerIp: 16,
   inboundConnectionsPerSecond: 5,
@@ -64,6 +89,22 @@ export const DEFAULT_LIMITS: Readonly<Omit<NetworkLimits, 'reqresp' | 'topics'>>
   requestTimeoutMs: 10_000,
   redialMs: 5_000,
   dialTimeoutMs: 5_000,
+}
+
+/** Options that are switches rather than numbers. */
+const BOOLEAN_LIMITS = new Set(['preferDialedPeers', 'evictInbound'])
+/** Options where 0 turns something off. */
+const ZERO_ALLOWED = new Set(['statusRefreshMs', 'redialMs', 'scoreDecayPerMinute', 'targetPeers', 'outboundPeers', 'maxInboundPerGroup', 'maxOutboundPerGroup', 'maxStoredPerGroup', 'anchorPeers'])
+
+/** The eclipse countermeasures all off: Catena's peer management before them (the lab's baseline). */
+export const LEGACY_PEER_LIMITS: Readonly<NetworkLimitsInput> = {
+  outboundPeers: 0,
+  maxInboundPerGroup: 0,
+  maxOutboundPerGroup: 0,
+  maxStoredPerGroup: 0,
+  preferDialedPeers: false,
+  evictInbound: false,
+  anchorPeers: 0,
 }
 
 function check(value: unknown, option: string, min: number): number {
@@ -79,8 +120,19 @@ export function resolveLimits(input: NetworkLimitsInput = {}): NetworkLimits {
   for (const [key, value] of Object.entries(flat)) {
     if (!(key in DEFAULT_LIMITS)) throw new NetError('BAD_CONFIG', `limits.${key} is not a network limit`)
     if (value === undefined) continue
-    const min = key === 'statusRefreshMs' || key === 'redialMs' || key === 'scoreDecayPerMinute' || key === 'targetPeers' ? 0 : 1
-    ;(out as unknown as Record<string, number>)[key] = check(value, key, min)
+    if (BOOLEAN_LIMITS.has(key)) {
+      if (typeof value !== 'boolean') throw new NetError('BAD_CONFIG', `limits.${key} must be true or false, got ${String(value)}`)
+      ;(out as unknown as Record<string, boolean>)[key] = value
+      continue
+    }
+    ;(out as unknown as Record<string, number>)[key] = check(value, key, ZERO_ALLOWED.has(key) ? 0 : 1)
+  }
+  if (flat.outboundPeers === undefined) out.outboundPeers = Math.min(DEFAULT_LIMITS.outboundPeers, Math.floor(out.maxPeers / 2))
+  if (out.outboundPeers >= out.maxPeers) {
+    throw new NetError('BAD_CONFIG', `limits.outboundPeers must be below limits.maxPeers (${out.maxPeers}), got ${out.outboundPeers}: inbound peers need a slot`)
+  }
+  for (const key of ['outboundPeers', 'maxInboundPerGroup', 'maxOutboundPerGroup', 'maxStoredPerGroup', 'anchorPeers'] as const) {
+    if (!Number.isInteger(out[key])) throw new NetError('BAD_CONFIG', `limits.${key} must be a whole number, got ${out[key]}`)
   }
   out.reqresp = {} as NetworkLimits['reqresp']
   for (const name of REQRESP_PROTOCOLS) {

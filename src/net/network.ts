@@ -19,8 +19,10 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import { NetError } from './errors.ts'
-import { createConnectionGater } from './gater.ts'
-import { Dialer, parseBootnodes } from './dialer.ts'
+import { chooseAnchors, takeAnchors, writeAnchors } from './anchors.ts'
+import { countGroups, dialsWanted } from './dial-policy.ts'
+import { connView, createConnectionGater, ipOf } from './gater.ts'
+import { Dialer, parseBootnodes, type KnownPeer } from './dialer.ts'
 import { Discovery } from './discovery.ts'
 import { Gossip, type GossipValidator } from './gossip.ts'
 import { Handshake } from './handshake.ts'
@@ -28,7 +30,8 @@ import { createHost, parseMultiaddrs, type CatenaLibp2p } from './host.ts'
 import { resolveLimits, type NetworkLimits, type NetworkLimitsInput } from './limits.ts'
 import { loadOrCreateNodeKey } from './node-key.ts'
 import { PeerScores, type BanEntry, type PenaltyOutcome } from './peers.ts'
-import { PeerStore } from './peer-store.ts'
+import { netGroup } from './netgroup.ts'
+import { dialableAddrs, PeerStore, storedPeerGroup } from './peer-store.ts'
 import {
   chainTag,
   GOSSIP_TOPICS,
@@ -42,6 +45,12 @@ import { ReqResp, type RequestHandler, type RequestOptions } from './reqresp.ts'
 import type { ChainStatus } from './status.ts'
 
 export const USER_AGENT = 'catena/0.1.0'
+/**
+ * Connections libp2p allows above maxPeers before it prunes (or refuses inbound ones itself):
+ * room for an evicting newcomer and dials in flight, so the gater's rules (conn-policy.ts),
+ * not libp2p's oldest-first refusal, decide who holds the slots.
+ */
+export const CONNECTION_HEADROOM = 8
 
 export interface NetworkOptions {
   /** Holds node.key (the persistent identity) and peers.json (peers met before, see peer-store.ts). */
@@ -98,7 +107,11 @@ export function parsePeerId(peer: string): PeerId {
 
 /** Builds the network (not started): loads or creates the node key, checks every option. */
 export async function createNetwork(opts: NetworkOptions): Promise<Network> {
-  const limits = resolveLimits(opts.limits)
+  const resolved = resolveLimits(opts.limits)
+  // A permissioned network's allowlist already keeps Sybils out, and its members often share a
+  // cloud provider's /16: address-group limits would only cut them off from each other.
+  const permissioned = opts.allowlist !== undefined || opts.isAllowed !== undefined
+  const limits = permissioned ? { ...resolved, maxInboundPerGroup: 0, maxOutboundPerGroup: 0, maxStoredPerGroup: 0 } : resolved
   const tag = chainTag(opts.genesisHash)
   parseMultiaddrs(opts.listen, 'listen')
   const bootnodes = parseBootnodes(opts.bootnodes)
@@ -117,7 +130,7 @@ export async function createNetwork(opts: NetworkOptions): Promise<Network> {
     listen: opts.listen,
     ...(opts.announce !== undefined ? { announce: opts.announce } : {}),
     gater,
-    maxConnections: limits.maxPeers,
+    maxConnections: limits.maxPeers + CONNECTION_HEADROOM,
     inboundConnectionsPerSecond: limits.inboundConnectionsPerSecond,
     topics: GOSSIP_TOPICS.map((t) => topicId(tag, t)),
     // js-gossipsub answers IWANT with several messages in one frame (it does not split them):
@@ -125,10 +138,17 @@ export async function createNetwork(opts: NetworkOptions): Promise<Network> {
     maxGossipFrameBytes: 2 * Math.max(...Object.values(limits.topics)) + 1024 * 1024,
     userAgent: USER_AGENT,
   })
-  const peerStore = await PeerStore.load({ datadir: opts.datadir, libp2p: host, log })
-  const network = new Network(host, opts, limits, tag, scores, bootnodes, log, peerStore)
+  const peerStore = await PeerStore.load({ datadir: opts.datadir, libp2p: host, maxPerGroup: limits.maxStoredPerGroup, protectDialed: limits.preferDialedPeers, log })
+  const anchors = limits.anchorPeers > 0 ? await takeAnchors(opts.datadir, limits.anchorPeers, log) : []
+  if (anchors.length > 0) log.info({ anchors: anchors.length }, 'dialing the anchor peers of the last run first')
+  const network = new Network(host, opts, limits, tag, scores, bootnodes, log, peerStore, anchors)
   await network.init()
   return network
+}
+
+function netGroupOf(addr: Parameters<typeof ipOf>[0]): string | undefined {
+  const ip = ipOf(addr)
+  return ip === undefined ? undefined : netGroup(ip)
 }
 
 export class Network extends EventEmitter<NetworkEvents> {
@@ -157,6 +177,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     private readonly log: Logger,
     /** Peers met before, kept in the datadir and dialed beside the bootnodes (see peer-store.ts). */
     private readonly peerStore: PeerStore,
+    /** Outbound peers held at the last shutdown, dialed first (see anchors.ts). */
+    anchors: readonly KnownPeer[] = [],
   ) {
     super()
     this.peerId = libp2p.peerId.toString()
@@ -181,12 +203,21 @@ export class Network extends EventEmitter<NetworkEvents> {
         wrongChain: (peer, reason) => this.banned(this.scores.ban(peer, limits.wrongChainBanMs, `on another chain: ${reason}`), false),
       },
     })
+    const outboundGroups = () => countGroups(this.outboundConnections().map((c) => netGroupOf(c.remoteAddr)))
     this.dialer = new Dialer({
       libp2p,
       bootnodes,
-      known: () => peerStore.list(),
-      wanted: () => limits.targetPeers - new Set(libp2p.getConnections().map((c) => c.remotePeer.toString())).size,
+      known: () => peerStore.dialOrder(),
+      wanted: () => {
+        const outbound = new Set(this.outboundConnections().map((c) => c.remotePeer.toString())).size
+        const connected = new Set(libp2p.getConnections().map((c) => c.remotePeer.toString())).size
+        return dialsWanted({ targetPeers: limits.targetPeers, outboundPeers: limits.outboundPeers, connected, outbound })
+      },
       isBanned: (peer) => scores.isBanned(peer),
+      anchors,
+      groupOf: storedPeerGroup,
+      outboundGroups,
+      maxOutboundPerGroup: limits.maxOutboundPerGroup,
       intervalMs: limits.redialMs,
       dialTimeoutMs: limits.dialTimeoutMs,
       log,
@@ -197,6 +228,9 @@ export class Network extends EventEmitter<NetworkEvents> {
       readyPeers: () => this.peers().map((p) => p.peerId),
       isBanned: (peer) => scores.isBanned(peer),
       targetPeers: limits.targetPeers,
+      groupOf: storedPeerGroup,
+      outboundGroups,
+      maxOutboundPerGroup: limits.maxOutboundPerGroup,
       timeoutMs: limits.statusTimeoutMs,
       dialTimeoutMs: limits.dialTimeoutMs,
       penalize,
@@ -246,6 +280,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.dialer.stop()
     clearInterval(this.discoveryTimer)
     clearInterval(this.refreshTimer)
+    await this.saveAnchors()
     await this.peerStore.flush()
     await this.libp2p.stop()
     this.log.info('network stopped')
@@ -409,6 +444,19 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.emit('peer:banned', entry)
     this.peerStore.forget(entry.peerId)
     if (misbehaved) void this.libp2p.hangUp(parsePeerId(entry.peerId)).catch(() => {})
+  }
+
+  private outboundConnections() {
+    return this.libp2p.getConnections().filter((c) => c.direction === 'outbound')
+  }
+
+  /** Writes the outbound peers held longest (that passed the handshake) as the next start's anchors. */
+  private async saveAnchors(): Promise<void> {
+    if (this.limits.anchorPeers <= 0) return
+    const ready = this.libp2p.getConnections().filter((c) => this.handshake.status(c.remotePeer.toString()) !== undefined)
+    const picked = chooseAnchors(ready.map(connView), this.limits.anchorPeers)
+    const anchors = picked.map((v) => ({ peerId: v.peerId, addrs: dialableAddrs([v.conn.remoteAddr]) })).filter((a) => a.addrs.length > 0)
+    await writeAnchors(this.opts.datadir, anchors).catch((err: Error) => this.log.warn({ reason: err.message }, `cannot save the anchor peers: ${err.message}`))
   }
 
   private onReady(peer: string): void {

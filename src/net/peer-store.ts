@@ -3,7 +3,9 @@
  * them at, kept in <datadir>/peers.json so a restarted node finds its network again even when
  * its bootnodes are down (Bitcoin Core's peers.dat, geth's node database). It is a cache:
  * - bounded: at most `maxPeers` entries; a new peer replaces the least recently seen one
- *   that is not connected, so a stream of fresh identities cannot push out live peers;
+ *   that is not connected, so a stream of fresh identities cannot push out live peers; with
+ *   the eclipse countermeasures (peer-table.ts) at most `maxPerGroup` entries per address
+ *   group, and peers this node dialed are never replaced by peers only met inbound;
  * - written atomically: a private temp file (0600), fsynced, then renamed over the old one;
  * - never trusted: a file that does not parse is ignored with a warning and replaced at the
  *   next save; every dial still goes through the gater (bans, allowlist) and Noise proves
@@ -17,6 +19,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import type { CatenaLibp2p } from './host.ts'
+import { netGroup } from './netgroup.ts'
+import { PeerTable, type TableEntry } from './peer-table.ts'
 
 export const PEER_STORE_FILE = 'peers.json'
 export const DEFAULT_MAX_STORED_PEERS = 64
@@ -29,12 +33,15 @@ const FORMAT_VERSION = 1
 /** The multicodec of the /p2p/<peer id> component. */
 const P2P_CODE = 421
 
-export interface StoredPeer {
-  peerId: string
-  /** Dialable addresses, without the /p2p/<peer id> part. */
-  addrs: string[]
-  /** Unix ms of the last completed handshake. */
-  lastSeen: number
+export type StoredPeer = TableEntry
+
+/** The address group of a stored peer: that of its first address with an IP (stored addresses are canonical multiaddr strings). */
+export function storedPeerGroup(p: { addrs: readonly string[] }): string | undefined {
+  for (const a of p.addrs) {
+    const ip = /^\/ip[46]\/([^/]+)/.exec(a)?.[1]
+    if (ip !== undefined) return netGroup(ip)
+  }
+  return undefined
 }
 
 export class PeerStoreError extends Error {
@@ -79,7 +86,7 @@ export function parsePeerStore(text: string, max = DEFAULT_MAX_STORED_PEERS): St
     } catch (err) {
       throw new PeerStoreError(`peer ${i}: ${(err as Error).message}`)
     }
-    if (addrs.length > 0) out.set(peerId, { peerId, addrs, lastSeen: e.lastSeen })
+    if (addrs.length > 0) out.set(peerId, { peerId, addrs, lastSeen: e.lastSeen, ...(e.dialed === true ? { dialed: true as const } : {}) })
   }
   return [...out.values()].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, max)
 }
@@ -98,23 +105,34 @@ export interface PeerStoreOptions {
   libp2p: CatenaLibp2p
   /** Entries kept (default 64). */
   maxPeers?: number
+  /** Entries per address group (default 0: no limit; see peer-table.ts). */
+  maxPerGroup?: number
+  /** Peers this node dialed are not replaced by inbound-only ones and are dialed first (default false). */
+  protectDialed?: boolean
   /** Changes within this window are written together (default 1000 ms). */
   saveDelayMs?: number
   log: Logger
 }
 
 export class PeerStore {
-  private readonly peers = new Map<string, StoredPeer>()
+  private readonly table: PeerTable
   private readonly path: string
-  private readonly max: number
   private timer: NodeJS.Timeout | undefined
   private saving: Promise<void> = Promise.resolve()
   private dirty = false
 
   private constructor(private readonly opts: PeerStoreOptions, loaded: StoredPeer[]) {
     this.path = join(opts.datadir, PEER_STORE_FILE)
-    this.max = opts.maxPeers ?? DEFAULT_MAX_STORED_PEERS
-    for (const p of loaded) this.peers.set(p.peerId, p)
+    this.table = new PeerTable(
+      {
+        max: opts.maxPeers ?? DEFAULT_MAX_STORED_PEERS,
+        maxPerGroup: opts.maxPerGroup ?? 0,
+        protectDialed: opts.protectDialed ?? false,
+        groupOf: storedPeerGroup,
+        isConnected: (peer) => opts.libp2p.getConnections(peerIdFromString(peer)).length > 0,
+      },
+      loaded,
+    )
   }
 
   /** Loads <datadir>/peers.json; a missing file is an empty store, a corrupt one is ignored with a warning. */
@@ -132,7 +150,12 @@ export class PeerStore {
 
   /** Stored peers, most recently seen first. */
   list(): StoredPeer[] {
-    return [...this.peers.values()].sort((a, b) => b.lastSeen - a.lastSeen)
+    return this.table.list()
+  }
+
+  /** Stored peers in the order to dial them after a restart (see peer-table.ts). */
+  dialOrder(): StoredPeer[] {
+    return this.table.dialOrder()
   }
 
   /**
@@ -148,14 +171,12 @@ export class PeerStore {
     const announced = (certified.length > 0 ? certified : (known?.addresses ?? [])).map((a) => a.multiaddr)
     const addrs = dialableAddrs([...dialed, ...announced])
     if (addrs.length === 0) return
-    if (!this.peers.has(peer)) this.makeRoom()
-    this.peers.set(peer, { peerId: peer, addrs, lastSeen: Date.now() })
-    this.changed()
+    if (this.table.insert({ peerId: peer, addrs, lastSeen: Date.now(), ...(dialed.length > 0 ? { dialed: true as const } : {}) })) this.changed()
   }
 
   /** Drops a peer (it was banned): it is not dialed again after a restart. */
   forget(peer: string): void {
-    if (this.peers.delete(peer)) this.changed()
+    if (this.table.remove(peer)) this.changed()
   }
 
   /** Waits until every change made so far is on disk. */
@@ -164,14 +185,6 @@ export class PeerStore {
     this.timer = undefined
     if (this.dirty) this.save()
     await this.saving
-  }
-
-  private makeRoom(): void {
-    if (this.peers.size < this.max) return
-    const { libp2p } = this.opts
-    const byAge = this.list().reverse()
-    const idle = byAge.find((p) => libp2p.getConnections(peerIdFromString(p.peerId)).length === 0)
-    this.peers.delete((idle ?? byAge[0]!).peerId)
   }
 
   private changed(): void {
@@ -194,7 +207,7 @@ export class PeerStore {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`
   try {
     const fh = await open(tmp, 'w', 0o600)
