@@ -2,7 +2,7 @@
 import type { Experiment } from './experiment.ts'
 import { selfishMining } from './experiments/selfish-mining/index.ts'
 import { bftBounds } from './experiments/bft-bounds/index.ts'
-import { eclipse } from './eclipse/experiment.ts'
+import { eclipse } from './experiments/eclipse/experiment.ts'
 
 export const EXPERIMENTS: readonly Experiment[] = [selfishMining, bftBounds, eclipse]
 

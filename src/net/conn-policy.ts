@@ -1,7 +1,7 @@
 /**
  * Who may take an inbound slot: the decision the connection gater makes for every inbound
  * connection, as a pure function of the open connections, so the node and the lab's eclipse
- * experiment (src/lab/eclipse) run the same code. An attacker with many addresses (a Sybil) can
+ * experiment (src/lab/experiments/eclipse) run the same code. An attacker with many addresses (a Sybil) can
  * open connections faster than honest peers; these rules keep it from holding every slot
  * (Heilman et al. 2015, "Eclipse Attacks on Bitcoin's Peer-to-Peer Network"):
  * - per IP and per address group (netgroup.ts) caps on inbound connections;

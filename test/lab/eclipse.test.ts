@@ -7,9 +7,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { findExperiment } from '../../src/lab/registry.ts'
-import { ATTACKERS, configs } from '../../src/lab/eclipse/configs.ts'
-import { runPoint } from '../../src/lab/eclipse/experiment.ts'
-import { runEclipse, SCENARIO } from '../../src/lab/eclipse/scenario.ts'
+import { ATTACKERS, configs } from '../../src/lab/experiments/eclipse/configs.ts'
+import { runPoint } from '../../src/lab/experiments/eclipse/experiment.ts'
+import { runEclipse, SCENARIO } from '../../src/lab/experiments/eclipse/scenario.ts'
 import { resolveLimits } from '../../src/net/limits.ts'
 
 const RUNS = 3

@@ -6,9 +6,9 @@
  * the attack and configs.ts for what is compared.
  * @module
  */
-import type { Experiment, ExperimentOptions, ExperimentResult, Check } from '../experiment.ts'
-import { progressCounter } from '../progress.ts'
-import { proportion, fmt, type Proportion } from '../stats.ts'
+import type { Experiment, ExperimentOptions, ExperimentResult, Check } from '../../experiment.ts'
+import { progressCounter } from '../../progress.ts'
+import { proportion, fmt, type Proportion } from '../../stats.ts'
 import { ATTACKERS, configs, type Config } from './configs.ts'
 import { eclipseCharts, eclipseSections } from './report.ts'
 import { runEclipse, SCENARIO, type Scenario } from './scenario.ts'

@@ -8,8 +8,8 @@
  * handful of machines; an attacker can take them down too). A pure function of its seed.
  * @module
  */
-import type { GroupKey, NetworkLimits } from '../../net/index.ts'
-import { Prng } from '../sim/prng.ts'
+import type { GroupKey, NetworkLimits } from '../../../net/index.ts'
+import { Prng } from '../../sim/prng.ts'
 import { Victim } from './victim.ts'
 import { World, type AttackerSpec, type WorldParams } from './world.ts'
 

@@ -4,11 +4,11 @@
  * countermeasures now on by default.
  * @module
  */
-import { CONNECTION_HEADROOM, DEFAULT_LIMITS } from '../../net/index.ts'
-import { lineSeries, type ChartSpec } from '../charts.ts'
-import type { Section } from '../experiment.ts'
-import { markdownTable } from '../report.ts'
-import { fmt } from '../stats.ts'
+import { CONNECTION_HEADROOM, DEFAULT_LIMITS } from '../../../net/index.ts'
+import { lineSeries, type ChartSpec } from '../../charts.ts'
+import type { Section } from '../../experiment.ts'
+import { markdownTable } from '../../report.ts'
+import { fmt } from '../../stats.ts'
 import { ATTACKERS } from './configs.ts'
 import type { PointResult } from './experiment.ts'
 import type { Scenario } from './scenario.ts'

@@ -4,7 +4,7 @@
  * one; against two attackers of Heilman et al. 2015 with the same number of addresses.
  * @module
  */
-import { DEFAULT_LIMITS, LEGACY_PEER_LIMITS, resolveLimits, type NetworkLimits, type NetworkLimitsInput } from '../../net/index.ts'
+import { DEFAULT_LIMITS, LEGACY_PEER_LIMITS, resolveLimits, type NetworkLimits, type NetworkLimitsInput } from '../../../net/index.ts'
 import type { AttackerSpec } from './world.ts'
 
 export interface Countermeasure {

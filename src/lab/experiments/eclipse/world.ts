@@ -7,8 +7,8 @@
  * they accept its dials, and what they answer to peer exchange.
  * @module
  */
-import { EventQueue } from '../sim/event-queue.ts'
-import type { Prng } from '../sim/prng.ts'
+import { EventQueue } from '../../sim/event-queue.ts'
+import type { Prng } from '../../sim/prng.ts'
 
 export interface Remote {
   id: string

@@ -26,7 +26,7 @@ import {
   type AdmissionLimits,
   type GroupKey,
   type NetworkLimits,
-} from '../../net/index.ts'
+} from '../../../net/index.ts'
 import type { Remote, World } from './world.ts'
 
 export interface SimConn {
