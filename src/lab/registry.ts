@@ -1,7 +1,8 @@
 /** Every experiment `catena lab` can run, in the order `catena lab list` shows them. */
 import type { Experiment } from './experiment.ts'
+import { doubleSpend } from './experiments/double-spend.ts'
 
-export const EXPERIMENTS: readonly Experiment[] = []
+export const EXPERIMENTS: readonly Experiment[] = [doubleSpend]
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name)
