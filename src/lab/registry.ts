@@ -1,8 +1,9 @@
 /** Every experiment `catena lab` can run, in the order `catena lab list` shows them. */
 import type { Experiment } from './experiment.ts'
 import { doubleSpend } from './experiments/double-spend.ts'
+import { fiftyOne } from './experiments/fifty-one.ts'
 
-export const EXPERIMENTS: readonly Experiment[] = [doubleSpend]
+export const EXPERIMENTS: readonly Experiment[] = [doubleSpend, fiftyOne]
 
 export function findExperiment(name: string): Experiment | undefined {
   return EXPERIMENTS.find((e) => e.name === name)

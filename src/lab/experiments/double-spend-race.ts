@@ -35,6 +35,7 @@ export interface RaceRun {
  * within `timed.windowSeconds` of the start of pre-mining.
  */
 export function raceOnce(prng: Prng, q: number, z: number, timed?: { blockSeconds: number; windowSeconds: number }): RaceRun {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`q must be in [0, 1], got ${q}`)
   const finders: number[] = []
   const times: number[] = []
   const cutoff = giveUpDeficit(q)
