@@ -128,10 +128,10 @@ export function doubleSpendCharts(points: SweepPoint[]): ChartSpec[] {
       name: `q${Math.round(q * 100)}`,
       title: `Double spend success vs confirmations, attacker hashrate q = ${q}`,
       option: {
-        legend: { top: 28 },
-        grid: { left: 80, right: 30, top: 70, bottom: 50 },
+        legend: { top: 34 },
+        grid: { left: 80, right: 30, top: 90, bottom: 50 },
         xAxis: { type: 'value', name: 'confirmations z', nameLocation: 'middle', nameGap: 30, min: 0, max: ps[ps.length - 1]!.z },
-        yAxis: { type: 'log', name: 'P(success)', min: 1e-7, max: 1, logBase: 10 },
+        yAxis: { type: 'log', name: 'P(success)', min: 1e-7, max: 1, logBase: 10, axisLabel: { formatter: (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(1))) : v.toExponential(0)) } },
         series: [
           line('Rosenfeld (exact)', (p) => p.rosenfeld, { color: '#5470c6', lineStyle: { width: 2 }, showSymbol: false }),
           line('Nakamoto (whitepaper)', (p) => p.nakamoto, { color: '#91cc75', lineStyle: { type: 'dashed', width: 2 }, showSymbol: false }),

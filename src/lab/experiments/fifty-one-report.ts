@@ -7,7 +7,7 @@ import type { ChartSpec } from '../charts.ts'
 import type { Section, Table } from '../experiment.ts'
 import { markdownTable } from '../report.ts'
 import type { FiftyOneReplay, Network, Requirement } from './fifty-one.ts'
-import { MINER_HASHES_PER_THREAD_SECOND, WINDOW_SECONDS } from './fifty-one.ts'
+import { MINER_HASHES_PER_THREAD_SECOND, TARGETS, WINDOW_SECONDS } from './fifty-one.ts'
 
 export function hashrate(hs: number): string {
   const units = [['TH/s', 1e12], ['GH/s', 1e9], ['MH/s', 1e6], ['kH/s', 1e3]] as const
@@ -67,13 +67,14 @@ difficulty for both.
 **Search.** For each network, z and target (50%, 90%), q is found by bisection (${16} steps, to 2^-16) on the success
 rate of ${o.runs.toLocaleString('en-US')} runs, the same runs at every q (common random numbers, so the estimate moves smoothly with q). The
 q found is then checked on ${o.runs.toLocaleString('en-US')} fresh runs ("P on fresh runs", with its 95% Wilson interval): they must agree with
-the search runs' rate at that q within what two independent samples allow (simultaneous over all points). Where even
-a 99% share would not do it, the row says "out of reach": the merchant's z confirmations must come within the hour,
-and the honest network alone decides that (at most P(Poisson(3600 / T) >= z), whatever the attacker rents).
-The two presets have the same genesis difficulty and block time, so they share the search (same q); what tells them
-apart (retarget rule, block size) does not enter an hour's race at a fixed difficulty. Their fresh runs differ. Rented hashrate = q / (1 - q) x
-the network's hashrate; in Miner threads at ${(MINER_HASHES_PER_THREAD_SECOND / 1e6).toFixed(2)} MH/s each, the real Miner's rate per CPU-second on this
-machine from bench/RESULTS.md (mining section), not measured during the run (the report must not depend on the load).
+the search runs' rate at that q within what two independent samples allow (simultaneous over all points). Rented
+hashrate = q / (1 - q) x the network's hashrate; in Miner threads at ${(MINER_HASHES_PER_THREAD_SECOND / 1e6).toFixed(2)} MH/s each, the real Miner's rate per
+CPU-second on this machine from bench/RESULTS.md (mining section), not measured during the run (the report must not
+depend on the load). The two presets have the same genesis difficulty and block time, so they share the search (same
+q); what tells them apart (retarget rule, block size) does not enter an hour's race at a fixed difficulty; their fresh
+runs differ. "Out of reach": the merchant's z confirmations must come within the hour, and the honest network alone
+decides that: at most P(Poisson(3600 / T) >= z) whatever the attacker rents; a target not at least 0.02 below that
+ceiling, or not reached by a 99% share, is not searched.
 "P without the hour" is Rosenfeld's exact probability at that q (1 for q >= 1/2).
 `
   const replayed = o.replays.reduce((n, r) => n + r.runs, 0)
@@ -113,24 +114,29 @@ ${ref6 ? `With Bitcoin's 600 s spacing the hour is only 6 honest blocks and the 
 }
 
 export function fiftyOneCharts(nets: Network[], reqs: Requirement[]): ChartSpec[] {
-  const series = nets.flatMap((n, i) =>
-    [0.5, 0.9].map((t) => ({
-      name: `${n.name}, ${t * 100}%`,
+  // Networks with the same block time share the search (same q): one line for them.
+  const groups = new Map<number, Network[]>()
+  for (const n of nets) groups.set(n.blockSeconds, [...(groups.get(n.blockSeconds) ?? []), n])
+  const series = [...groups.values()].flatMap((g) =>
+    TARGETS.map((t) => ({
+      name: `${g.map((n) => n.name).join(' / ')}: ${t * 100}%`,
       type: 'line',
-      data: reqs.filter((r) => r.network === n.name && r.target === t && r.reachable).map((r) => [r.z, r.multiple]),
+      data: reqs.filter((r) => r.network === g[0]!.name && r.target === t && r.reachable).map((r) => [r.z, r.multiple]),
       lineStyle: { type: t === 0.5 ? 'solid' : 'dashed', width: 2 },
-      symbolSize: 6 + 2 * (nets.length - 1 - i),
+      symbolSize: 7,
     })),
   )
+  // 1x: the attacker has half of all hashrate (a "51% attack").
+  if (series[0]) Object.assign(series[0], { markLine: { silent: true, symbol: 'none', lineStyle: { color: '#999999', type: 'dotted' }, label: { formatter: '1x = half of all hashrate', position: 'insideStartTop' }, data: [{ yAxis: 1 }] } })
   return [
     {
       name: 'rent',
       title: 'Hashrate to rent (x the honest network) to reverse z confirmations within one hour',
       option: {
-        legend: { top: 28, type: 'scroll' },
-        grid: { left: 70, right: 30, top: 80, bottom: 50 },
+        legend: { orient: 'vertical', right: 40, bottom: 70, backgroundColor: '#ffffff' },
+        grid: { left: 70, right: 30, top: 70, bottom: 50 },
         xAxis: { type: 'value', name: 'confirmations z', nameLocation: 'middle', nameGap: 30, min: 0, max: 10 },
-        yAxis: { type: 'log', name: 'rented / honest hashrate', logBase: 10 },
+        yAxis: { type: 'log', name: 'rented / honest hashrate', logBase: 10, min: 0.1, max: 10 },
         series,
       },
     },
