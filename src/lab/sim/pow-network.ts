@@ -25,6 +25,12 @@
  *   const net = await PowNetwork.create({ seed, miners: [{ hashrate: 0.7 }, { hashrate: 0.3, strategy: withholder }] })
  *   await net.run({ blocks: 100 })
  *
+ * The parent a strategy mines on must be stored in its node and be its head, or lead to a
+ * branch at least as heavy as its head once the new block is on it: the importer keeps no
+ * lighter side branch. A withholding miner therefore keeps its node on its private branch by
+ * not accepting the honest blocks it is sent (onReceived without ctx.accept), and accepts them
+ * when it gives up (the heavier honest branch then reorganizes its node).
+ *
  * ctx.publish(hash, { to, delay }) sends a block (its receivers fetch any ancestors they lack)
  * to every other node or to `to`, each after `delay(to)` seconds (default: the network's delay
  * function). How honest nodes break a tie is the importer's rule, first seen; to make a
