@@ -15,6 +15,7 @@ import { raceOnce, racePath } from './double-spend-race.ts'
 import { replayDoubleSpend, type ReplayOutcome } from './double-spend-replay.ts'
 import { doubleSpendCharts, doubleSpendSections, doubleSpendTable } from './double-spend-report.ts'
 import { bonferroniZ, wilson } from './simultaneous.ts'
+import { liveResult, runLiveDoubleSpend } from '../live/double-spend-live.ts'
 
 /** The whitepaper's "P < 0.001" list (§11). */
 export const WHITEPAPER_Z_FOR_0_1_PERCENT: ReadonlyArray<readonly [number, number]> = [
@@ -209,7 +210,10 @@ export const doubleSpend: Experiment = {
   title: 'Double spend against z confirmations: simulation vs Nakamoto (2008) and Rosenfeld (2014)',
   summary: 'attacker with hashrate share q reverses a payment after z confirmations; P vs z next to Nakamoto and Rosenfeld',
   defaultRuns: 20_000_000,
+  live: true,
   async run(opts: ExperimentOptions): Promise<ExperimentResult> {
+    // --live: two real miner processes instead of the simulation (src/lab/live/double-spend-live.ts).
+    if (opts.live) return liveResult(await runLiveDoubleSpend(opts), opts.seed)
     const points = sweep(opts)
     const zRows = confirmationsTable()
     const replays = await crossCheck(opts, replayRuns(opts.runs))
