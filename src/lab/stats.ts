@@ -15,16 +15,16 @@ export interface Proportion {
   high: number
 }
 
-/** successes / trials with its 95% Wilson score interval. */
-export function proportion(successes: number, trials: number): Proportion {
+/** successes / trials with its Wilson score interval (95% by default; another z-score for other levels). */
+export function proportion(successes: number, trials: number, z = Z95): Proportion {
   if (!Number.isInteger(successes) || !Number.isInteger(trials) || trials <= 0 || successes < 0 || successes > trials) {
     throw new Error(`proportion: need 0 <= successes <= trials and trials > 0 (got ${successes}/${trials})`)
   }
   const p = successes / trials
-  const z2 = Z95 * Z95
+  const z2 = z * z
   const denom = 1 + z2 / trials
   const centre = (p + z2 / (2 * trials)) / denom
-  const half = (Z95 * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denom
+  const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denom
   // At 0 or all successes the bound is exactly 0 or 1 (rounding would leave a speck).
   const low = successes === 0 ? 0 : Math.max(0, centre - half)
   const high = successes === trials ? 1 : Math.min(1, centre + half)

@@ -82,14 +82,16 @@ export class CatchUp {
   }
 
   /**
-   * Runs one sync step with `peer`: a fault costs it score; a step that moved nothing and left
-   * it a candidate is not repeated (a peer answering blocks that never extend our chain).
+   * Runs one sync step with `peer`: a fault costs it score; a step meant to import (`movesHead`)
+   * that moved nothing and left it a candidate is not repeated (a peer answering blocks that
+   * never extend our chain).
    */
-  private async step(peer: PeerInfo, run: () => Promise<void>): Promise<void> {
+  private async step(peer: PeerInfo, run: () => Promise<void>, movesHead = true): Promise<void> {
     const head = this.o.chain.head.hash
     try {
       await run()
-      if (equalsBytes(head, this.o.chain.head.hash) && this.claims.candidates([peer]).length > 0) this.claims.passOver(peer.peerId, peer.status)
+      // A probe of headers moves no block by itself: only a step that should import is judged by the head.
+      if (movesHead && equalsBytes(head, this.o.chain.head.hash) && this.claims.candidates([peer]).length > 0) this.claims.passOver(peer.peerId, peer.status)
     } catch (err) {
       this.failed(peer, err)
     }
@@ -106,10 +108,14 @@ export class CatchUp {
     const ours = this.o.importer.engineForkChoice ? 0n : this.o.chain.getWork(this.o.chain.head.hash)
     let best: { peer: PeerInfo; probe: BranchProbe } | undefined
     for (const peer of peers) {
-      await this.step(peer, async () => {
-        const probe = this.judge(peer, await this.headers.probe(peer.peerId, ours), ours)
-        if (probe && (!best || probe.branch.work > best.probe.branch.work)) best = { peer, probe }
-      })
+      await this.step(
+        peer,
+        async () => {
+          const probe = this.judge(peer, await this.headers.probe(peer.peerId, ours), ours)
+          if (probe && (!best || probe.branch.work > best.probe.branch.work)) best = { peer, probe }
+        },
+        false,
+      )
     }
     if (best) await this.step(best.peer, () => this.importFrom(best!.peer, best!.probe, progress))
   }

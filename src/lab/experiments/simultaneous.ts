@@ -5,7 +5,7 @@
  * correction (each interval at level 1 - 0.05/k) makes the joint claim hold with at least 95%.
  * @module
  */
-import type { Proportion } from '../stats.ts'
+import { proportion, type Proportion } from '../stats.ts'
 
 /** The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9). */
 export function normalQuantile(p: number): number {
@@ -27,15 +27,7 @@ export function normalQuantile(p: number): number {
 
 /** The Wilson score interval with a given z-score (1.96: 95%). */
 export function wilson(successes: number, trials: number, z: number): Proportion {
-  const p = successes / trials
-  const z2 = z * z
-  const denom = 1 + z2 / trials
-  const centre = (p + z2 / (2 * trials)) / denom
-  const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denom
-  // At 0 or all successes the bound is exactly 0 or 1 (rounding would leave it a hair inside).
-  const low = successes === 0 ? 0 : Math.max(0, centre - half)
-  const high = successes === trials ? 1 : Math.min(1, centre + half)
-  return { successes, trials, p, low, high }
+  return proportion(successes, trials, z)
 }
 
 /** The z-score of two-sided intervals that hold jointly at `level` over `k` points (Bonferroni). */

@@ -22,6 +22,7 @@ import { DEV_ACCOUNTS, loadChainSpec } from '../../chain/spec/index.ts'
 import { makeCommon } from '../../execution/index.ts'
 import { TEST_MNEMONIC, deriveKeys } from '../../wallet/hd.ts'
 import type { ExperimentOptions, ExperimentResult } from '../experiment.ts'
+import { lineSeries } from '../charts.ts'
 import { LiveNode, waitUntil } from './node-process.ts'
 
 type Hex = `0x${string}`
@@ -54,6 +55,8 @@ export interface LiveDoubleSpend {
   alert: { kind: string; severity: string; message: string } | null
   seconds: number
   events: LiveEvent[]
+  /** Each node's head height through the run (sampled every 250 ms), for the chart. */
+  heights: Array<{ t: number; merchant: number; attacker: number }>
 }
 
 interface HeadJSON {
@@ -81,6 +84,8 @@ export async function runLiveDoubleSpend(opts: Pick<ExperimentOptions, 'progress
   const root = await mkdtemp(join(tmpdir(), 'catena-lab-live-'))
   const apiKey = bytesToHex(randomBytes(24)).slice(2)
   const nodes: LiveNode[] = []
+  const heights: LiveDoubleSpend['heights'] = []
+  let sampler: NodeJS.Timeout | undefined
   try {
     const mine = (threads: number, coinbase: string) => ['--chain', PRESET, '--p2p-port', '0', '--mine', '--miner-threads', String(threads), '--coinbase', coinbase]
     const [honest, attacker] = await Promise.all([
@@ -88,6 +93,11 @@ export async function runLiveDoubleSpend(opts: Pick<ExperimentOptions, 'progress
       LiveNode.start('attacker node', await dir(root, 'attacker'), mine(ATTACKER_THREADS, DEV_ACCOUNTS[5]!), { env: { CATENA_API_KEY: apiKey } }),
     ])
     nodes.push(honest!, attacker!)
+    sampler = setInterval(() => {
+      void Promise.all([head(honest!), head(attacker!)])
+        .then(([m, a]) => heights.push({ t: Math.round((Date.now() - started) / 100) / 10, merchant: Number(m.number), attacker: Number(a.number) }))
+        .catch(() => undefined)
+    }, 250)
     note(`two miners started apart: merchant ${MERCHANT_THREADS} thread, attacker ${ATTACKER_THREADS} threads (${PRESET})`)
 
     // One nonce, two payments: 60 of the attacker's 100 coins to the merchant, or back to itself.
@@ -163,8 +173,10 @@ export async function runLiveDoubleSpend(opts: Pick<ExperimentOptions, 'progress
       alert,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       events,
+      heights,
     }
   } finally {
+    clearInterval(sampler)
     await Promise.all(nodes.map((n) => n.stop()))
     await rm(root, { recursive: true, force: true })
   }
@@ -202,7 +214,22 @@ export function liveResult(r: LiveDoubleSpend, seed: number): ExperimentResult {
         ].filter(Boolean).join('\n'),
       },
     ],
-    charts: [],
+    charts: [
+      {
+        name: 'heights',
+        title: 'Head height of each node: the hidden branch overtakes, then replaces the merchant\'s',
+        option: {
+          legend: { top: 28 },
+          grid: { top: 70, left: 60, right: 30, bottom: 50 },
+          xAxis: { type: 'value', name: 'seconds', nameLocation: 'middle', nameGap: 28 },
+          yAxis: { type: 'value', name: 'head height' },
+          series: [
+            lineSeries("merchant's node", r.heights.map((h) => [h.t, h.merchant] as [number, number]), { step: 'end' }),
+            lineSeries("attacker's node", r.heights.map((h) => [h.t, h.attacker] as [number, number]), { step: 'end' }),
+          ],
+        },
+      },
+    ],
     checks: [
       { name: 'payment reversed on the merchant node', pass: r.paymentReversed && r.conflictFinalOnMerchant, detail: r.paymentReversed ? `reorg depth ${r.reorgDepth}` : 'the payment is still in the merchant chain' },
       { name: 'explorer deep-reorg alert', pass: r.alert?.kind === 'deep-reorg', detail: r.alert ? `${r.alert.severity}: ${r.alert.message}` : 'no alert' },
