@@ -110,6 +110,10 @@ describe('light client against a PoW full node', () => {
     assert.equal(tx.from.toLowerCase(), alice.address.toLowerCase())
     const logs = await rpc<unknown[]>(l.url, 'eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest' }])
     assert.deepEqual(logs.result, [], 'no contract: no logs, checked block by block')
+    // eth_feeHistory (MetaMask's gas estimate): the light client's answer from verified headers and blocks equals the node's.
+    const newest = `0x${l.client.headers.head.header.height.toString(16)}`
+    const fees = await rpc<{ oldestBlock: Hex; baseFeePerGas: Hex[]; gasUsedRatio: number[]; reward: Hex[][] }>(l.url, 'eth_feeHistory', ['0x4', newest, [25, 75]])
+    assert.deepEqual(fees.result, await node.rpc('eth_feeHistory', ['0x4', newest, [25, 75]]))
     const status = await rpc<{ lies: unknown[] }>(l.url, 'catena_lightStatus', [])
     assert.deepEqual(status.result?.lies, [])
 

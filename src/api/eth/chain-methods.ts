@@ -7,8 +7,9 @@ import { invalidParams, limitExceeded, serverError } from '../rpc/errors.ts'
 import { expectParams, parseBlockNumberOrTag, parseBlockTag, parseBool, parseData, parseHash, parseLogFilter, parseQuantity, toQuantity } from '../rpc/params.ts'
 import type { RpcHandler } from '../rpc/server.ts'
 import { resolveBlockRef, resolveNumberOrTag, type EthBackend, type ResolvedBlock } from './backend.ts'
-import { blockLogs, effectiveGasPrice, formatBlock, formatReceipt, formatTx } from './format.ts'
+import { blockLogs, formatBlock, formatReceipt, formatTx } from './format.ts'
 import { matchesBloom } from './bloom.ts'
+import { feeHistory } from './fee-history.ts'
 
 export const MAX_LOG_BLOCK_RANGE = 10_000n
 export const MAX_LOG_RESULTS = 10_000
@@ -112,7 +113,21 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
     },
     eth_feeHistory: (params) => {
       expectParams(params, 2, 3)
-      return feeHistory(b, params)
+      return feeHistory(
+        {
+          maxBlocks: MAX_FEE_HISTORY_BLOCKS,
+          newest: (ref) => resolveNumberOrTag(b, ref)?.header,
+          headerAt: (h) => b.chain.getHeader(b.chain.getHashAt(h)!),
+          blockAt: async (h) => {
+            const hash = b.chain.getHashAt(h)!
+            return { block: b.chain.getBlock(hash)!, receipts: b.chain.getReceipts(hash)! }
+          },
+          headHeight: () => b.chain.head.header.height,
+          oldestHeight: () => 0n,
+          nextBaseFee: () => b.nextBaseFee(),
+        },
+        params,
+      )
     },
   }
 }
@@ -157,61 +172,3 @@ function getLogs(b: EthBackend, raw: unknown) {
   return out
 }
 
-function feeHistory(b: EthBackend, params: unknown[]) {
-  let count = parseQuantity(params[0], 'blockCount')
-  if (count < 1n) throw invalidParams('invalid blockCount: must be at least 1')
-  if (count > MAX_FEE_HISTORY_BLOCKS) count = MAX_FEE_HISTORY_BLOCKS
-  const newest = resolveNumberOrTag(b, parseBlockNumberOrTag(params[1], 'newestBlock'))
-  if (!newest) throw serverError('newestBlock not found')
-  let percentiles: number[] = []
-  if (params[2] !== undefined && params[2] !== null) {
-    if (!Array.isArray(params[2]) || params[2].length > 100) throw invalidParams('invalid rewardPercentiles: expected up to 100 numbers')
-    percentiles = params[2].map((p, i) => {
-      if (typeof p !== 'number' || !(p >= 0 && p <= 100)) throw invalidParams(`invalid rewardPercentiles[${i}]: expected a number in [0, 100]`)
-      if (i > 0 && p < (params[2] as number[])[i - 1]) throw invalidParams('invalid rewardPercentiles: must be ascending')
-      return p
-    })
-  }
-  const last = newest.header.height
-  const first = last - count + 1n < 0n ? 0n : last - count + 1n
-  const baseFees: string[] = []
-  const ratios: number[] = []
-  const rewards: string[][] = []
-  for (let h = first; h <= last; h++) {
-    const hash = b.chain.getHashAt(h)!
-    const block = b.chain.getBlock(hash)!
-    const header = block.header
-    baseFees.push(toQuantity(header.baseFee))
-    ratios.push(header.gasLimit === 0n ? 0 : Number(header.gasUsed) / Number(header.gasLimit))
-    if (percentiles.length > 0) rewards.push(rewardPercentiles(block, b.chain.getReceipts(hash)!, percentiles))
-  }
-  const nextHeader = last === b.chain.head.header.height ? undefined : b.chain.getHeader(b.chain.getHashAt(last + 1n)!)
-  baseFees.push(toQuantity(nextHeader ? nextHeader.baseFee : b.nextBaseFee()))
-  return {
-    oldestBlock: toQuantity(first),
-    baseFeePerGas: baseFees,
-    gasUsedRatio: ratios,
-    ...(percentiles.length > 0 ? { reward: rewards } : {}),
-  }
-}
-
-/** Effective tips at gas-weighted percentiles, as geth computes them. */
-function rewardPercentiles(block: import('../../chain/block.ts').Block, receipts: import('../../execution/index.ts').Receipt[], percentiles: number[]): string[] {
-  if (block.txs.length === 0) return percentiles.map(() => '0x0')
-  const items = block.txs
-    .map((tx, i) => ({
-      tip: effectiveGasPrice(tx, block.header.baseFee) - block.header.baseFee,
-      gas: receipts[i].cumulativeGasUsed - (i === 0 ? 0n : receipts[i - 1].cumulativeGasUsed),
-    }))
-    .sort((x, y) => (x.tip < y.tip ? -1 : x.tip > y.tip ? 1 : 0))
-  const total = block.header.gasUsed
-  return percentiles.map((p) => {
-    const threshold = (total * BigInt(Math.round(p * 100))) / 10_000n
-    let sum = 0n
-    for (const it of items) {
-      sum += it.gas
-      if (sum >= threshold) return toQuantity(it.tip)
-    }
-    return toQuantity(items[items.length - 1].tip)
-  })
-}

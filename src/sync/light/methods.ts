@@ -12,6 +12,7 @@ import { blockSize } from '../../chain/block.ts'
 import { finalityAt } from '../../chain/rules.ts'
 import { keccak256 } from '../../crypto/hash.ts'
 import { matchesBloom } from '../../api/eth/bloom.ts'
+import { feeHistory } from '../../api/eth/fee-history.ts'
 import { blockLogs, formatBlock, formatReceipt, formatTx } from '../../api/eth/format.ts'
 import { invalidParams, limitExceeded, serverError } from '../../api/rpc/errors.ts'
 import { compileLogFilter, matchesLogFilter } from '../../api/rpc/log-filter.ts'
@@ -41,6 +42,7 @@ import type { CallOutcome } from '../../execution/index.ts'
 
 export const MAX_LIGHT_LOG_RANGE = 2_000n
 export const MAX_LIGHT_LOG_RESULTS = 10_000
+export const MAX_LIGHT_FEE_HISTORY = 128n
 
 export interface LightMethodsOptions {
   client: LightClient
@@ -127,6 +129,28 @@ export function lightMethods(o: LightMethodsOptions): Record<string, RpcHandler>
     eth_maxPriorityFeePerGas: (params) => {
       expectParams(params, 0)
       return toQuantity(suggestedTip(spec))
+    },
+    eth_feeHistory: (params) => {
+      expectParams(params, 2, 3)
+      return checked(() =>
+        feeHistory(
+          {
+            // Reward percentiles cost a verified block each: fewer blocks than a full node gives.
+            maxBlocks: MAX_LIGHT_FEE_HISTORY,
+            newest: (ref) => resolve(ref)?.header,
+            headerAt: (h) => chain.at(h)?.header,
+            blockAt: async (h) => {
+              const v = chain.at(h)!
+              const b = await client.block(v)
+              return { block: { header: v.header, txs: b.txs }, receipts: b.receipts }
+            },
+            headHeight: () => chain.head.header.height,
+            oldestHeight: () => chain.checkpoint.header.height,
+            nextBaseFee: () => nextBaseFee(chain.head.header, spec.feeMarket),
+          },
+          params,
+        ),
+      )
     },
     eth_getBlockByNumber: (params) => {
       expectParams(params, 1, 2)
