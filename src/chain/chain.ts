@@ -18,7 +18,7 @@ import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Blo
 import { decodeReceipts, encodeReceipts, type Receipt } from '../execution/index.ts'
 import { BlockError } from './errors.ts'
 import { loadPermissionsHistory, type Permissions } from './permissions.ts'
-import { SnapshotHistory, type SnapshotKind } from './snapshots.ts'
+import { SnapshotHistory, type BranchStore } from './snapshots.ts'
 import { decodeStakeSnapshot, type StakeSnapshot } from '../contracts/index.ts'
 import { buildGenesis, u256 } from './genesis.ts'
 import { addressIndexOps } from './address-index.ts'
@@ -337,8 +337,8 @@ export class Chain extends EventEmitter {
       if (!this.store.get(keys.header(block.header.parentHash))) throw new BlockError('UNKNOWN_PARENT', `parent ${bytesToHex(block.header.parentHash)} is unknown`)
       // Its snapshots, kept by hash when they differ from its parent's: a reorg to its branch restores them.
       const snapshotOps = [
-        ...(commit.permissions ? this.permissions.sideOps(hash, commit.permissions, this.snapshotRawAfter(this.permissions, 'permissions', block.header.parentHash)) : []),
-        ...(commit.stakes ? this.stakes.sideOps(hash, commit.stakes, this.snapshotRawAfter(this.stakes, 'staking', block.header.parentHash)) : []),
+        ...(commit.permissions ? this.permissions.sideOps(hash, commit.permissions, block.header.parentHash, this.branchView()) : []),
+        ...(commit.stakes ? this.stakes.sideOps(hash, commit.stakes, block.header.parentHash, this.branchView()) : []),
       ]
       await this.store.batch([...commit.stateOps, ...this.storedBlockOps(hash, block, commit), ...snapshotOps])
       const imported = this.remembered(hash, block, commit.receipts, commit.proof)
@@ -420,21 +420,9 @@ export class Chain extends EventEmitter {
     })
   }
 
-  /**
-   * The raw snapshot in force after stored block `hash` on its own branch: the canonical
-   * history for canonical blocks, else the nearest by-hash record walking back to the branch's
-   * fork point (side branches are bounded by the importer's maxReorgDepth).
-   */
-  private snapshotRawAfter<T>(history: SnapshotHistory<T>, kind: SnapshotKind, hash: Uint8Array): Uint8Array | undefined {
-    let at = hash
-    for (;;) {
-      if (this.isCanonical(at)) return history.rawAfter(this.getHeightOf(at)!)
-      const raw = this.store.get(keys.blockSnapshot(kind, at))
-      if (raw) return raw
-      const header = this.getHeader(at)
-      if (!header) return undefined
-      at = header.parentHash
-    }
+  /** What snapshot histories read to follow a side branch back to the canonical chain. */
+  private branchView(): BranchStore {
+    return { isCanonical: (h) => this.isCanonical(h), heightOf: (h) => this.getHeightOf(h), parentHash: (h) => this.getHeader(h)?.parentHash, get: (k) => this.store.get(k) }
   }
 
   private parentOf(x: { hash: Uint8Array; header: BlockHeader }): { hash: Uint8Array; header: BlockHeader } {

@@ -17,6 +17,14 @@ import { keys, type BatchOp, type KeyValueStore } from '../storage/index.ts'
 
 export type SnapshotKind = 'permissions' | 'staking'
 
+/** The stored chain as a side branch's snapshot lookup walks it. */
+export interface BranchStore {
+  isCanonical(hash: Uint8Array): boolean
+  heightOf(hash: Uint8Array): bigint | undefined
+  parentHash(hash: Uint8Array): Uint8Array | undefined
+  get(key: Uint8Array): Uint8Array | undefined
+}
+
 interface Entry<T> {
   height: bigint
   raw: Uint8Array
@@ -83,12 +91,27 @@ export class SnapshotHistory<T> {
   }
 
   /**
-   * The store ops that keep a side block's snapshot (by hash), given its parent's raw snapshot:
-   * none when unchanged.
+   * The store ops that keep a side block's snapshot (by hash), when it differs from the one in
+   * force after its parent: none when unchanged.
    */
-  sideOps(hash: Uint8Array, raw: Uint8Array, parentRaw: Uint8Array | undefined): BatchOp[] {
+  sideOps(hash: Uint8Array, raw: Uint8Array, parentHash: Uint8Array, chain: BranchStore): BatchOp[] {
+    const parentRaw = this.rawAfterBlock(parentHash, chain)
     if (parentRaw && equalsBytes(parentRaw, raw)) return []
     return [{ type: 'put', key: keys.blockSnapshot(this.kind, hash), value: raw }]
+  }
+
+  /**
+   * The raw snapshot in force after stored block `hash` on its own branch: the history for
+   * canonical blocks, else the nearest by-hash record walking back to the branch's fork point
+   * (side branches are bounded by the importer's maxReorgDepth).
+   */
+  private rawAfterBlock(hash: Uint8Array, chain: BranchStore): Uint8Array | undefined {
+    for (let at: Uint8Array | undefined = hash; at !== undefined; at = chain.parentHash(at)) {
+      if (chain.isCanonical(at)) return this.rawAfter(chain.heightOf(at)!)
+      const raw = chain.get(keys.blockSnapshot(this.kind, at))
+      if (raw) return raw
+    }
+    return undefined
   }
 
   /** The raw snapshot after the canonical block at `height`. */
