@@ -21,7 +21,6 @@ describe('light client: state proofs', () => {
     const t = await openTestChain()
     const s = new Signer(t.common)
     await produceBlock(t, [s.deploy(0, hexToBytes(encodeDeployData({ abi: Token.abi, bytecode: Token.bytecode, args: ['T', 'T', 1000n] })), 2_000_000n)])
-    const rootBefore = t.chain.head.header.stateRoot
     await produceBlock(t, [s.transfer(1, addressOf(7).bytes, 5n)])
     const root = t.chain.head.header.stateRoot
     const token = generateAddress(addressOf(0).bytes, new Uint8Array(0))
@@ -53,6 +52,5 @@ describe('light client: state proofs', () => {
       ['no proof at all', () => verifyAccountProof(root, addressOf(1).bytes, { ...alice, accountProof: [] }), /no nodes|0 nodes/],
     ]
     for (const [what, lie, pattern] of lies) await assert.rejects(lie(), (err: Error) => err instanceof ProofError && pattern.test(err.message), what)
-    assert.ok(rootBefore)
   })
 })
