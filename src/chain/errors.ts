@@ -36,6 +36,8 @@ export type BlockErrorCode =
   /** A block off the head's branch whose branch has (and is not shown to reach) less work than the head: not stored. */
   | 'INSUFFICIENT_WORK'
   | 'UNKNOWN_BLOCK'
+  /** A light client's trusted header is too old to vouch for what follows it (BFT trust period). */
+  | 'TRUST_EXPIRED'
 
 export class BlockError extends Error {
   constructor(

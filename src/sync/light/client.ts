@@ -20,6 +20,8 @@ import { merkleRoot } from '../../crypto/merkle.ts'
 import { commonAt, type Commons } from '../../execution/common.ts'
 import type { Receipt } from '../../execution/receipt.ts'
 import { encodeReceipt } from '../../execution/receipt.ts'
+import type { BftMembership } from './bft-membership.ts'
+import { BftHeaderSync } from './bft-sync.ts'
 import { LightHeaderChain, type VerifiedHeader } from './header-chain.ts'
 import { MAX_BATCH, RpcSource, SourceError } from './source.ts'
 import { ProofError, verifyAccountProof, type AccountProofJSON, type VerifiedAccount } from './state-proof.ts'
@@ -57,15 +59,34 @@ export interface LightClientOptions {
   now?: () => bigint
   /** Progress lines while headers sync (the CLI prints them). */
   progress?: (line: string) => void
+  /** BFT chains: headers are proven final by commit certificates against these sets (bft-sync.ts). */
+  bft?: { membership: BftMembership; trustPeriodSeconds: bigint }
 }
 
 export class LightClient {
   readonly headers: LightHeaderChain
   readonly lies: Lie[] = []
+  /** BFT chains only. */
+  readonly bft?: BftHeaderSync
   private readonly blocks = new Map<string, VerifiedBlockData>()
 
   constructor(private readonly o: LightClientOptions) {
     this.headers = new LightHeaderChain(o.spec, o.rules, o.checkpoint, o.now)
+    if (o.bft) {
+      this.bft = new BftHeaderSync({
+        chain: this.headers,
+        membership: o.bft.membership,
+        chainId: o.spec.chainId,
+        trustPeriodSeconds: o.bft.trustPeriodSeconds,
+        now: o.now ?? (() => BigInt(Math.floor(Date.now() / 1000))),
+        log: o.log,
+        headerRange: (src, from, to) => this.headerRange(src, from, to),
+        headerByHash: async (src, hash) => {
+          const raw = await src.call<Hex | null>('catena_getHeader', [bytesToHex(hash)])
+          return raw ? this.decode(src, raw) : undefined
+        },
+      })
+    }
   }
 
   get sources(): readonly RpcSource[] {
@@ -83,7 +104,7 @@ export class LightClient {
       try {
         added += await this.syncFrom(src)
       } catch (err) {
-        if (err instanceof BlockError && err.code !== 'UNKNOWN_PARENT' && err.code !== 'TIME_TOO_NEW') this.lie(src, `sent an invalid header: ${err.message}`)
+        if (err instanceof BlockError && err.code !== 'UNKNOWN_PARENT' && err.code !== 'TIME_TOO_NEW' && err.code !== 'TRUST_EXPIRED') this.lie(src, `sent an invalid header: ${err.message}`)
         else this.o.log.warn({ source: src.url, err: (err as Error).message }, 'header sync from a source failed')
       }
     }
@@ -92,6 +113,7 @@ export class LightClient {
 
   private async syncFrom(src: RpcSource): Promise<number> {
     const theirs = BigInt(await src.call<Hex>('eth_blockNumber', []))
+    if (this.bft) return this.syncFinal(this.bft, src, theirs)
     const ours = this.headers.head.header.height
     const fork = await this.forkPoint(src, theirs < ours ? theirs : ours)
     if (fork >= theirs) return 0 // its head is a header we verified
@@ -108,6 +130,19 @@ export class LightClient {
       }
     }
     if (this.o.progress && added > 0) this.o.progress(`headers: ${last}/${theirs} from ${src.url}, head ${this.headers.head.header.height}`)
+    return added
+  }
+
+  /** BFT: the source's headers past the head, proven final (bft-sync.ts), with progress lines. */
+  private async syncFinal(bft: BftHeaderSync, src: RpcSource, theirs: bigint): Promise<number> {
+    const start = this.headers.head.header.height
+    let lastPrint = Date.now()
+    const added = await bft.syncFrom(src, theirs, BigInt(MAX_HEADERS_PER_ROUND), (at) => {
+      if (!this.o.progress || Date.now() - lastPrint < 1000) return
+      lastPrint = Date.now()
+      this.o.progress(`headers: ${at}/${theirs} from ${src.url} (${(Number(at - start) / Number(theirs - start) * 100).toFixed(1)}%)`)
+    })
+    if (this.o.progress && added > 0) this.o.progress(`headers: ${this.headers.head.header.height}/${theirs} from ${src.url}, head ${this.headers.head.header.height} (certificates: ${bft.stats.skips} skipping checks, ${bft.stats.sequential} sequential)`)
     return added
   }
 

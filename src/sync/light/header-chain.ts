@@ -38,7 +38,8 @@ export class LightHeaderChain {
   private readonly byHash = new Map<string, VerifiedHeader>()
   /** The best chain's hashes by height, from the checkpoint up. */
   private readonly best: Uint8Array[] = []
-  private readonly check: Pick<BlockRules, 'verifyHeader'>
+  /** The engine's header rules; absent where headers are proven by certificates instead (BFT: bft-sync.ts). */
+  private readonly check?: Pick<BlockRules, 'verifyHeader'>
 
   constructor(
     private readonly spec: ChainSpec,
@@ -47,8 +48,7 @@ export class LightHeaderChain {
     readonly checkpoint: VerifiedHeader,
     private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
   ) {
-    if (!rules.withHeaders) throw new Error("this chain's engine cannot check a header without its block: it needs its own light verification")
-    this.check = rules.withHeaders(this.view())
+    if (rules.withHeaders) this.check = rules.withHeaders(this.view())
     this.byHash.set(bytesToHex(checkpoint.hash), checkpoint)
     this.best.push(checkpoint.hash)
   }
@@ -85,6 +85,7 @@ export class LightHeaderChain {
    * BlockError naming the first header that fails: the ones before it are kept (they passed).
    */
   add(headers: readonly BlockHeader[]): AddOutcome {
+    if (!this.check) throw new Error("this chain's engine cannot check a header by itself: its headers are added with extendFinal once their certificates are checked")
     if (headers.length === 0) throw new BlockError('MALFORMED', 'no headers given')
     let parent = this.get(headers[0]!.parentHash)
     if (!parent) throw new BlockError('UNKNOWN_PARENT', `header ${headers[0]!.height} does not extend a verified header (its parent ${bytesToHex(headers[0]!.parentHash)} is unknown here)`)
@@ -109,6 +110,31 @@ export class LightHeaderChain {
     }
     this.prune()
     return { tip: parent, added, head: moved }
+  }
+
+  /**
+   * Appends headers that extend the head and whose finality the caller proved (a BFT commit
+   * certificate covers the last of them; each one before it is bound to it by its hash).
+   * The chain's header rules (shape, height, time, gas limit, base fee) are checked here too.
+   * Final chains do not fork: a batch that does not extend the head is refused.
+   */
+  extendFinal(headers: readonly BlockHeader[]): AddOutcome {
+    if (headers.length === 0) throw new BlockError('MALFORMED', 'no headers given')
+    let parent = this.head
+    if (!equalsBytes(headers[0]!.parentHash, parent.hash)) throw new BlockError('UNKNOWN_PARENT', `header ${headers[0]!.height} does not extend the verified head ${parent.header.height}`)
+    const checked: VerifiedHeader[] = []
+    for (const header of headers) {
+      if (!equalsBytes(header.parentHash, parent.hash)) throw new BlockError('UNKNOWN_PARENT', `header ${header.height} does not follow header ${parent.header.height} of the same batch`)
+      checkHeaderSanity(header, parent.header, this.spec, { now: this.now(), maxFutureSeconds: this.rules.maxFutureSeconds })
+      parent = { hash: blockHash(header), header, work: parent.work + 1n }
+      checked.push(parent)
+    }
+    // All or nothing: the certificate that proves them covers the batch's last header.
+    for (const v of checked) {
+      this.byHash.set(bytesToHex(v.hash), v)
+      this.best.push(v.hash)
+    }
+    return { tip: parent, added: checked.length, head: true }
   }
 
   /** Makes the branch ending at `tip` the best chain (its ancestors down to the checkpoint are all verified). */

@@ -5,18 +5,24 @@
  * refused at start with a clear error.
  * @module
  */
+import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { blockHash } from '../../chain/block.ts'
 import { commonScheduleFor } from '../../chain/chain.ts'
 import { buildGenesis } from '../../chain/genesis.ts'
 import type { BlockRules } from '../../chain/rules.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
+import { BftRules } from '../../consensus/bft-engine/rules.ts'
+import { ValidatorSchedule } from '../../consensus/bft-engine/config.ts'
 import { PowRules } from '../../consensus/pow/rules.ts'
+import type { CallOutcome } from '../../execution/index.ts'
 import { ethereumCustomCrypto } from '../../crypto/secp256k1.ts'
 import { makeCommon } from '../../execution/index.ts'
 import { MemoryStore } from '../../storage/index.ts'
 import { createRpcServer, type RpcServer } from '../../api/rpc/server.ts'
-import { LightClient } from './client.ts'
+import { BftMembership, type SnapshotReader } from './bft-membership.ts'
+import { LightClient, VerificationError } from './client.ts'
+import { localCall } from './local-call.ts'
 import { lightMethods } from './methods.ts'
 import { RpcSource } from './source.ts'
 import { LightHeaderStore } from './store.ts'
@@ -32,6 +38,8 @@ export interface LightStartOptions {
   log: Logger
   clientVersion: string
   progress?: (line: string) => void
+  /** BFT: how long a trusted header vouches for headers skipped to (default: defaultTrustPeriodSeconds). */
+  trustPeriodSeconds?: bigint
 }
 
 export interface RunningLightClient {
@@ -44,7 +52,18 @@ export interface RunningLightClient {
 /** The engine's header rules a light client checks with; throws for engines it cannot check yet. */
 export function lightRules(spec: ChainSpec): BlockRules {
   if (spec.engine.type === 'pow') return new PowRules(spec.engine, spec.blockTimeMs, { getHeader: () => undefined, getHashAt: () => undefined })
-  throw new Error(`the light client checks Proof-of-Work headers so far; chain "${spec.name}" runs the ${spec.engine.type} engine, whose light verification (commit certificates, PoH votes, producer signatures) is not built yet`)
+  // BFT headers are proven by certificates (bft-sync.ts); the rules give finality and the seal's shape.
+  if (spec.engine.type === 'bft') return new BftRules(spec.chainId, new ValidatorSchedule(spec.engine.validators), spec.engine.staking)
+  throw new Error(`the light client checks Proof-of-Work and BFT headers so far; chain "${spec.name}" runs the ${spec.engine.type} engine, whose light verification (PoH votes, producer signatures) is not built yet`)
+}
+
+/**
+ * The trust period (CometBFT's advice): 2/3 of the unbonding time on PoS chains, while a
+ * validator that signs a fork can still be slashed; a week on PoA chains.
+ */
+export function defaultTrustPeriodSeconds(spec: ChainSpec): bigint {
+  if (spec.engine.type === 'bft' && spec.engine.staking) return BigInt(Math.max(1, Math.floor((spec.engine.staking.unbondingBlocks * spec.blockTimeMs * 2) / 3 / 1000)))
+  return 7n * 24n * 3600n
 }
 
 export async function startLightClient(o: LightStartOptions): Promise<RunningLightClient> {
@@ -53,15 +72,26 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
   const sources = o.rpcUrls.map((u) => new RpcSource(u))
   const common = makeCommon(o.spec.chainId, ethereumCustomCrypto())
   const genesis = await buildGenesis(o.spec, new MemoryStore(), common)
+  const commons = commonScheduleFor(o.spec, common)
+  // BFT: a system contract's snapshot() runs here over proven state (the sources never name the validators).
+  let reader: LightClient | undefined
+  const read: SnapshotReader = async (at, contract, data) => {
+    const out = (await localCall(reader!, o.spec, commons, { ...at, work: 0n }, { to: contract, data }, 'call')) as CallOutcome
+    if (!out.success) throw new VerificationError(`snapshot() of ${bytesToHex(contract)} after block ${at.header.height} failed over proven state: ${out.error ?? 'reverted'}`)
+    return out.returnValue
+  }
+  const bft = o.spec.engine.type === 'bft' ? { membership: new BftMembership(o.spec.engine, o.spec, read), trustPeriodSeconds: o.trustPeriodSeconds ?? defaultTrustPeriodSeconds(o.spec) } : undefined
   const client = new LightClient({
     spec: o.spec,
-    commons: commonScheduleFor(o.spec, common),
+    commons,
     rules,
+    ...(bft ? { bft } : {}),
     checkpoint: { hash: blockHash(genesis.header), header: genesis.header, work: 0n },
     sources,
     log: o.log,
     ...(o.progress ? { progress: o.progress } : {}),
   })
+  reader = client
   const store = o.datadir ? await LightHeaderStore.open(o.datadir, client.headers.checkpoint.hash) : undefined
   if (store) {
     const loaded = store.load(client.headers)
