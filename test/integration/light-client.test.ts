@@ -10,7 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
@@ -25,6 +25,7 @@ import { targetToCompact } from '../../src/consensus/pow/target.ts'
 import { startLightClient, type RunningLightClient } from '../../src/sync/light/start.ts'
 import { KEYS } from '../helpers/chain.ts'
 import { fixtureContract } from '../helpers/solc.ts'
+import { lyingProxy as lyingProxyOn, type Rewrite } from '../helpers/lying-proxy.ts'
 import { makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
@@ -39,23 +40,7 @@ after(async () => {
 
 const silent = pino({ level: 'silent' })
 
-/** A JSON-RPC proxy to `target` that lets `rewrite` change each answer (by method and params). */
-async function lyingProxy(target: string, rewrite: (method: string, params: unknown[], result: unknown) => unknown): Promise<string> {
-  const server = createServer(async (req, res) => {
-    let body = ''
-    for await (const chunk of req) body += chunk
-    const forwarded = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    const answer = (await forwarded.json()) as unknown
-    const requests = JSON.parse(body) as unknown
-    const fix = (reqOne: { method: string; params: unknown[] }, a: { result?: unknown }) => ('result' in a ? { ...a, result: rewrite(reqOne.method, reqOne.params, a.result) } : a)
-    const out = Array.isArray(requests) ? (answer as { result?: unknown }[]).map((a, i) => fix((requests as { method: string; params: unknown[] }[])[i]!, a)) : fix(requests as { method: string; params: unknown[] }, answer as { result?: unknown })
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify(out))
-  })
-  servers.push(server)
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
-}
+const lyingProxy = (target: string, rewrite: Rewrite) => lyingProxyOn(target, rewrite, servers)
 
 async function light(urls: string[]): Promise<RunningLightClient> {
   const l = await startLightClient({ spec, rpcUrls: urls, rpcPort: 0, log: silent, clientVersion: 'test', syncEveryMs: 300 })

@@ -47,8 +47,14 @@ export interface BftSyncStats {
 
 export class BftHeaderSync {
   readonly stats: BftSyncStats = { skips: 0, sequential: 0 }
+  /** The set whose certificate proved the head final (undefined until a header is added). */
+  headValidators?: ValidatorSet
 
   constructor(private readonly o: BftSyncOptions) {}
+
+  get trustPeriodSeconds(): bigint {
+    return this.o.trustPeriodSeconds
+  }
 
   /** Whether the head still vouches for headers skipped to (within the trust period). */
   trustExpired(): boolean {
@@ -118,6 +124,7 @@ export class BftHeaderSync {
         const set = await this.setFor(i, batch, headLinked, parentOf)
         verifyCertified(cert, target.hash, target.header.height, set, chainId)
         chain.extendFinal(batch.slice(0, i + 1).map((l) => l.header))
+        this.headValidators = set
         return i + 1
       }
     }
@@ -127,6 +134,7 @@ export class BftHeaderSync {
     verifyCertified(cert, first.hash, first.header.height, trusted, chainId)
     this.stats.sequential++
     chain.extendFinal([first.header])
+    this.headValidators = trusted
     let n = 1
     for (; n < batch.length; n++) {
       const l = batch[n]!
@@ -135,6 +143,7 @@ export class BftHeaderSync {
       verifyCertified(c, l.hash, l.header.height, set, chainId)
       this.stats.sequential++
       chain.extendFinal([l.header])
+      this.headValidators = set
     }
     return n
   }

@@ -57,7 +57,8 @@ async function runOver(client: LightClient, spec: ChainSpec, commons: Commons, a
     if (!set) wanted.set(key, (set = new Set()))
     for (const s of slots) set.add(s.toLowerCase())
   }
-  want(req.from)
+  // No `from`: the EVM calls from the zero address, whose account it reads too.
+  want(req.from ?? new Uint8Array(20))
   want(req.to)
   want(at.header.producer)
   for (const item of req.accessList ?? []) want(item.address, item.storageKeys)
