@@ -12,7 +12,7 @@
  * A BFT block is final, so a source whose chain leaves the verified one is refused outright.
  * @module
  */
-import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { blockHash, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
@@ -21,9 +21,9 @@ import { decodeSeal } from '../../consensus/bft-engine/seal.ts'
 import type { BftMembership, LinkedHeader } from './bft-membership.ts'
 import { checkTrustPeriod, isTrusted, verifyCertified } from './bft-verify.ts'
 import type { LightHeaderChain } from './header-chain.ts'
-import { MAX_BATCH, type RpcSource } from './source.ts'
-
-type Hex = `0x${string}`
+import type { HeaderFollower } from './client.ts'
+import type { HeaderSource } from './header-source.ts'
+import { MAX_BATCH } from './source.ts'
 
 export interface BftSyncOptions {
   chain: LightHeaderChain
@@ -33,9 +33,6 @@ export interface BftSyncOptions {
   trustPeriodSeconds: bigint
   now: () => bigint
   log: Logger
-  /** The source's headers `from..to` by number (fewer when it has fewer), decoded, not checked. */
-  headerRange: (src: RpcSource, from: bigint, to: bigint) => Promise<BlockHeader[]>
-  headerByHash: (src: RpcSource, hash: Uint8Array) => Promise<BlockHeader | undefined>
 }
 
 export interface BftSyncStats {
@@ -45,15 +42,26 @@ export interface BftSyncStats {
   sequential: number
 }
 
-export class BftHeaderSync {
+export class BftHeaderSync implements HeaderFollower {
   readonly stats: BftSyncStats = { skips: 0, sequential: 0 }
   /** The set whose certificate proved the head final (undefined until a header is added). */
   headValidators?: ValidatorSet
 
   constructor(private readonly o: BftSyncOptions) {}
 
-  get trustPeriodSeconds(): bigint {
-    return this.o.trustPeriodSeconds
+  summary(): string {
+    return `certificates: ${this.stats.skips} skipping checks, ${this.stats.sequential} sequential`
+  }
+
+  /** Who certified the head, the trust period's state, and how the certificates were checked. */
+  status(): Record<string, unknown> {
+    return {
+      engine: 'bft',
+      headValidators: this.headValidators?.validators.map((v) => ({ address: bytesToHex(v.address), power: `0x${v.power.toString(16)}` })) ?? null,
+      trustPeriodSeconds: Number(this.o.trustPeriodSeconds),
+      trustExpired: this.trustExpired(),
+      certificates: { skipping: this.stats.skips, sequential: this.stats.sequential },
+    }
   }
 
   /** Whether the head still vouches for headers skipped to (within the trust period). */
@@ -68,7 +76,7 @@ export class BftHeaderSync {
   }
 
   /** Verifies and appends the source's headers past the head, up to `limit`; returns how many. */
-  async syncFrom(src: RpcSource, theirs: bigint, limit: bigint, progress?: (to: bigint) => void): Promise<number> {
+  async syncFrom(src: HeaderSource, theirs: bigint, limit: bigint, progress?: (to: bigint) => void): Promise<number> {
     const { chain } = this.o
     await this.checkSameChain(src, theirs)
     let added = 0
@@ -76,7 +84,7 @@ export class BftHeaderSync {
     while (chain.head.header.height < last) {
       const from = chain.head.header.height + 1n
       const to = from + BigInt(MAX_BATCH) - 1n < last ? from + BigInt(MAX_BATCH) - 1n : last
-      const headers = await this.o.headerRange(src, from, to)
+      const headers = await src.headers(from, to)
       if (headers.length === 0) break
       const linked = this.link(headers)
       added += await this.verifyBatch(src, linked)
@@ -86,11 +94,11 @@ export class BftHeaderSync {
   }
 
   /** BFT does not fork: the source's block at our head's height must be ours. */
-  private async checkSameChain(src: RpcSource, theirs: bigint): Promise<void> {
+  private async checkSameChain(src: HeaderSource, theirs: bigint): Promise<void> {
     const ours = this.o.chain.head
     const height = theirs < ours.header.height ? theirs : ours.header.height
     if (height <= this.o.chain.checkpoint.header.height) return
-    const [header] = await this.o.headerRange(src, height, height)
+    const [header] = await src.headers(height, height)
     const mine = this.o.chain.at(height)!
     if (header && !equalsBytes(blockHash(header), mine.hash)) {
       throw new BlockError('BAD_PROOF', `its block ${height} is ${bytesToHex(blockHash(header))}, not the verified final block ${bytesToHex(mine.hash)}: BFT blocks are final, so one of them was never committed (or more than 1/3 of the validators signed both)`)
@@ -108,7 +116,7 @@ export class BftHeaderSync {
   }
 
   /** Proves a prefix of `batch` final and appends it; returns its length. */
-  private async verifyBatch(src: RpcSource, batch: LinkedHeader[]): Promise<number> {
+  private async verifyBatch(src: HeaderSource, batch: LinkedHeader[]): Promise<number> {
     const { chain, membership, chainId } = this.o
     const parentOf = this.parentLookup(src, batch)
     const headLinked = { hash: chain.head.hash, header: chain.head.header }
@@ -156,13 +164,13 @@ export class BftHeaderSync {
   }
 
   /** Parents from the batch, the verified chain, or (below the checkpoint, PoS only) the source, each checked by hash. */
-  private parentLookup(src: RpcSource, batch: LinkedHeader[]): (child: LinkedHeader) => Promise<LinkedHeader> {
+  private parentLookup(src: HeaderSource, batch: LinkedHeader[]): (child: LinkedHeader) => Promise<LinkedHeader> {
     const inBatch = new Map(batch.map((l) => [bytesToHex(l.hash), l]))
     return async (child) => {
       const key = bytesToHex(child.header.parentHash)
       const known = inBatch.get(key) ?? this.o.chain.get(child.header.parentHash)
       if (known) return { hash: known.hash, header: known.header }
-      const header = await this.o.headerByHash(src, child.header.parentHash)
+      const header = await src.headerByHash(child.header.parentHash)
       if (!header || !equalsBytes(blockHash(header), child.header.parentHash)) throw new BlockError('UNKNOWN_PARENT', `the parent of header ${child.header.height} (${key}) was not given, or hashes to something else`)
       return { hash: child.header.parentHash, header }
     }
@@ -174,14 +182,12 @@ export class BftHeaderSync {
     return seal.parentCertificate
   }
 
-  /** A block's own certificate (catena_getCommit), decoded; checked by the caller. */
-  private async commitOf(src: RpcSource, l: LinkedHeader): Promise<CommitCertificate> {
-    const answer = await src.call<{ certificate?: Hex; blockHash?: Hex } | null>('catena_getCommit', [`0x${l.header.height.toString(16)}`])
-    if (!answer || typeof answer.certificate !== 'string' || !/^0x[0-9a-fA-F]*$/.test(answer.certificate) || answer.certificate.length > 1_000_000) {
-      throw new BlockError('MISSING_PROOF', `no commit certificate for block ${l.header.height}`)
-    }
+  /** A block's own certificate (the source's finality proof), decoded; checked by the caller. */
+  private async commitOf(src: HeaderSource, l: LinkedHeader): Promise<CommitCertificate> {
+    const raw = await src.finalityProof(l.header.height)
+    if (!raw) throw new BlockError('MISSING_PROOF', `no commit certificate for block ${l.header.height}`)
     try {
-      return decodeCertificate(hexToBytes(answer.certificate))
+      return decodeCertificate(raw)
     } catch (err) {
       throw new BlockError('BAD_PROOF', `commit certificate of block ${l.header.height}: ${(err as Error).message}`)
     }

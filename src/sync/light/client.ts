@@ -11,7 +11,7 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import { blockHash, decodeHeader, decodeTxs, type BlockHeader } from '../../chain/block.ts'
+import { blockHash, decodeTxs } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { BlockRules } from '../../chain/rules.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
@@ -20,8 +20,7 @@ import { merkleRoot } from '../../crypto/merkle.ts'
 import { commonAt, type Commons } from '../../execution/common.ts'
 import type { Receipt } from '../../execution/receipt.ts'
 import { encodeReceipt } from '../../execution/receipt.ts'
-import type { BftMembership } from './bft-membership.ts'
-import { BftHeaderSync } from './bft-sync.ts'
+import { RpcHeaderSource, type HeaderSource } from './header-source.ts'
 import { LightHeaderChain, type VerifiedHeader } from './header-chain.ts'
 import { MAX_BATCH, RpcSource, SourceError } from './source.ts'
 import { ProofError, verifyAccountProof, type AccountProofJSON, type VerifiedAccount } from './state-proof.ts'
@@ -49,44 +48,47 @@ export class VerificationError extends Error {
   override readonly name = 'VerificationError'
 }
 
+/**
+ * How headers of an engine without a self-checking header (BFT certificates, PoH votes,
+ * producer signatures) are proven and appended: it verifies the source's headers past the
+ * head and adds them to the chain (header-chain.ts extendFinal).
+ */
+export interface HeaderFollower {
+  syncFrom(src: HeaderSource, theirs: bigint, limit: bigint, progress?: (at: bigint) => void): Promise<number>
+  /** One line on how headers were checked so far, for the progress output. */
+  summary(): string
+  /** Engine-specific state for catena_lightStatus. */
+  status(): Record<string, unknown>
+}
+
 export interface LightClientOptions {
   spec: ChainSpec
   commons: Commons
   rules: BlockRules
   checkpoint: VerifiedHeader
+  /** Full nodes' JSON-RPC: headers, and the proofs of everything the client serves. */
   sources: RpcSource[]
+  /** More header sources (peers over libp2p); the RPC sources give headers too. */
+  headerSources?: HeaderSource[]
   log: Logger
   now?: () => bigint
   /** Progress lines while headers sync (the CLI prints them). */
   progress?: (line: string) => void
-  /** BFT chains: headers are proven final by commit certificates against these sets (bft-sync.ts). */
-  bft?: { membership: BftMembership; trustPeriodSeconds: bigint }
+  /** Engines whose headers are proven by more than the header (BFT: bft-sync.ts); PoW checks headers itself. */
+  follower?: (chain: LightHeaderChain) => HeaderFollower
 }
 
 export class LightClient {
   readonly headers: LightHeaderChain
   readonly lies: Lie[] = []
-  /** BFT chains only. */
-  readonly bft?: BftHeaderSync
+  readonly follower?: HeaderFollower
+  readonly headerSources: HeaderSource[]
   private readonly blocks = new Map<string, VerifiedBlockData>()
 
   constructor(private readonly o: LightClientOptions) {
     this.headers = new LightHeaderChain(o.spec, o.rules, o.checkpoint, o.now)
-    if (o.bft) {
-      this.bft = new BftHeaderSync({
-        chain: this.headers,
-        membership: o.bft.membership,
-        chainId: o.spec.chainId,
-        trustPeriodSeconds: o.bft.trustPeriodSeconds,
-        now: o.now ?? (() => BigInt(Math.floor(Date.now() / 1000))),
-        log: o.log,
-        headerRange: (src, from, to) => this.headerRange(src, from, to),
-        headerByHash: async (src, hash) => {
-          const raw = await src.call<Hex | null>('catena_getHeader', [bytesToHex(hash)])
-          return raw ? this.decode(src, raw) : undefined
-        },
-      })
-    }
+    this.headerSources = [...o.sources.map((s) => new RpcHeaderSource(s)), ...(o.headerSources ?? [])]
+    if (o.follower) this.follower = o.follower(this.headers)
   }
 
   get sources(): readonly RpcSource[] {
@@ -100,7 +102,7 @@ export class LightClient {
   /** One round: every source's headers past ours, checked; returns how many were added. */
   async sync(): Promise<number> {
     let added = 0
-    for (const src of this.o.sources) {
+    for (const src of this.headerSources) {
       try {
         added += await this.syncFrom(src)
       } catch (err) {
@@ -111,9 +113,9 @@ export class LightClient {
     return added
   }
 
-  private async syncFrom(src: RpcSource): Promise<number> {
-    const theirs = BigInt(await src.call<Hex>('eth_blockNumber', []))
-    if (this.bft) return this.syncFinal(this.bft, src, theirs)
+  private async syncFrom(src: HeaderSource): Promise<number> {
+    const theirs = await src.headNumber()
+    if (this.follower) return this.syncFollowing(this.follower, src, theirs)
     const ours = this.headers.head.header.height
     const fork = await this.forkPoint(src, theirs < ours ? theirs : ours)
     if (fork >= theirs) return 0 // its head is a header we verified
@@ -122,7 +124,8 @@ export class LightClient {
     let lastPrint = Date.now()
     for (let from = fork + 1n; from <= last; from += BigInt(MAX_BATCH)) {
       const to = from + BigInt(MAX_BATCH) - 1n < last ? from + BigInt(MAX_BATCH) - 1n : last
-      const headers = await this.headerRange(src, from, to)
+      const headers = await src.headers(from, to)
+      if (headers.length === 0) break
       added += this.headers.add(headers).added
       if (this.o.progress && Date.now() - lastPrint >= 1000) {
         lastPrint = Date.now()
@@ -133,55 +136,33 @@ export class LightClient {
     return added
   }
 
-  /** BFT: the source's headers past the head, proven final (bft-sync.ts), with progress lines. */
-  private async syncFinal(bft: BftHeaderSync, src: RpcSource, theirs: bigint): Promise<number> {
+  /** Engines with a follower: the source's headers past the head, proven, with progress lines. */
+  private async syncFollowing(follower: HeaderFollower, src: HeaderSource, theirs: bigint): Promise<number> {
     const start = this.headers.head.header.height
     let lastPrint = Date.now()
-    const added = await bft.syncFrom(src, theirs, BigInt(MAX_HEADERS_PER_ROUND), (at) => {
+    const added = await follower.syncFrom(src, theirs, BigInt(MAX_HEADERS_PER_ROUND), (at) => {
       if (!this.o.progress || Date.now() - lastPrint < 1000) return
       lastPrint = Date.now()
       this.o.progress(`headers: ${at}/${theirs} from ${src.url} (${(Number(at - start) / Number(theirs - start) * 100).toFixed(1)}%)`)
     })
-    if (this.o.progress && added > 0) this.o.progress(`headers: ${this.headers.head.header.height}/${theirs} from ${src.url}, head ${this.headers.head.header.height} (certificates: ${bft.stats.skips} skipping checks, ${bft.stats.sequential} sequential)`)
+    if (this.o.progress && added > 0) this.o.progress(`headers: ${this.headers.head.header.height}/${theirs} from ${src.url}, head ${this.headers.head.header.height} (${follower.summary()})`)
     return added
   }
 
   /** The highest height at or below `from` where the source's header is one we verified (the checkpoint at worst). */
-  private async forkPoint(src: RpcSource, from: bigint): Promise<bigint> {
+  private async forkPoint(src: HeaderSource, from: bigint): Promise<bigint> {
     const floor = this.headers.checkpoint.header.height
     let step = 1n
     for (let h = from; ; ) {
       if (h <= floor) return floor
-      const header = await this.headerFrom(src, h)
+      const [header] = await src.headers(h, h)
       if (header && this.headers.get(blockHash(header))) return h
       h = h - step > floor ? h - step : floor
       step *= 2n
     }
   }
 
-  private async headerFrom(src: RpcSource, height: bigint): Promise<BlockHeader | undefined> {
-    const raw = await src.call<Hex | null>('catena_getHeader', [`0x${height.toString(16)}`])
-    return raw ? this.decode(src, raw) : undefined
-  }
-
-  private async headerRange(src: RpcSource, from: bigint, to: bigint): Promise<BlockHeader[]> {
-    const calls: Array<[string, unknown[]]> = []
-    for (let h = from; h <= to; h++) calls.push(['catena_getHeader', [`0x${h.toString(16)}`]])
-    const raws = await src.batch<Hex | null>(calls)
-    const out: BlockHeader[] = []
-    for (const raw of raws) {
-      if (!raw) break // its head moved down meanwhile: take what came
-      out.push(this.decode(src, raw))
-    }
-    return out
-  }
-
-  private decode(src: RpcSource, raw: unknown): BlockHeader {
-    if (typeof raw !== 'string' || !/^0x[0-9a-fA-F]*$/.test(raw) || raw.length > 4096) throw new BlockError('MALFORMED', `${src.url} sent a header that is not hex`)
-    return decodeHeader(hexToBytes(raw as Hex))
-  }
-
-  private lie(src: RpcSource, what: string): void {
+  private lie(src: { url: string }, what: string): void {
     this.lies.push({ source: src.url, at: Date.now(), what })
     if (this.lies.length > 1000) this.lies.shift()
     this.o.log.warn({ source: src.url }, `a source lied: ${what}`)

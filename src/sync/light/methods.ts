@@ -33,7 +33,6 @@ import {
 } from '../../api/rpc/params.ts'
 import type { RpcHandler } from '../../api/rpc/server.ts'
 import type { BlockRules } from '../../chain/rules.ts'
-import type { BftHeaderSync } from './bft-sync.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
 import { LightHeaderChain, type VerifiedHeader } from './header-chain.ts'
 import { VerificationError, type LightClient } from './client.ts'
@@ -271,19 +270,9 @@ export function lightMethods(o: LightMethodsOptions): Record<string, RpcHandler>
         headersKept: chain.size,
         sources: client.sources.map((s) => ({ url: s.url, lies: client.lies.filter((l) => l.source === s.url).length })),
         lies: client.lies.slice(-20).map((l) => ({ source: l.source, at: l.at, what: l.what })),
-        ...(client.bft ? { bft: bftStatus(client.bft) } : {}),
+        ...(client.follower ? { consensus: client.follower.status() } : {}),
       }
     },
-  }
-}
-
-/** BFT: who certified the head, the trust period's state, and how the certificates were checked. */
-function bftStatus(bft: BftHeaderSync) {
-  return {
-    headValidators: bft.headValidators?.validators.map((v) => ({ address: bytesToHex(v.address), power: toQuantity(v.power) })) ?? null,
-    trustPeriodSeconds: Number(bft.trustPeriodSeconds),
-    trustExpired: bft.trustExpired(),
-    certificates: { skipping: bft.stats.skips, sequential: bft.stats.sequential },
   }
 }
 

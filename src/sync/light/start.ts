@@ -21,6 +21,8 @@ import { makeCommon } from '../../execution/index.ts'
 import { MemoryStore } from '../../storage/index.ts'
 import { createRpcServer, type RpcServer } from '../../api/rpc/server.ts'
 import { BftMembership, type SnapshotReader } from './bft-membership.ts'
+import { BftHeaderSync } from './bft-sync.ts'
+import type { LightHeaderChain } from './header-chain.ts'
 import { LightClient, VerificationError } from './client.ts'
 import { localCall } from './local-call.ts'
 import { lightMethods } from './methods.ts'
@@ -80,12 +82,17 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
     if (!out.success) throw new VerificationError(`snapshot() of ${bytesToHex(contract)} after block ${at.header.height} failed over proven state: ${out.error ?? 'reverted'}`)
     return out.returnValue
   }
-  const bft = o.spec.engine.type === 'bft' ? { membership: new BftMembership(o.spec.engine, o.spec, read), trustPeriodSeconds: o.trustPeriodSeconds ?? defaultTrustPeriodSeconds(o.spec) } : undefined
+  const engine = o.spec.engine
+  const follower =
+    engine.type === 'bft'
+      ? (chain: LightHeaderChain) =>
+          new BftHeaderSync({ chain, membership: new BftMembership(engine, o.spec, read), chainId: o.spec.chainId, trustPeriodSeconds: o.trustPeriodSeconds ?? defaultTrustPeriodSeconds(o.spec), now: () => BigInt(Math.floor(Date.now() / 1000)), log: o.log })
+      : undefined
   const client = new LightClient({
     spec: o.spec,
     commons,
     rules,
-    ...(bft ? { bft } : {}),
+    ...(follower ? { follower } : {}),
     checkpoint: { hash: blockHash(genesis.header), header: genesis.header, work: 0n },
     sources,
     log: o.log,

@@ -13,7 +13,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import pino from 'pino'
 import { encodeFunctionResult } from 'viem'
 import { Bloom } from '@ethereumjs/vm'
-import { blockHash, decodeHeader, encodeHeader, type BlockHeader } from '../../../../src/chain/block.ts'
+import { blockHash, type BlockHeader } from '../../../../src/chain/block.ts'
 import { BlockError } from '../../../../src/chain/errors.ts'
 import { buildGenesis } from '../../../../src/chain/genesis.ts'
 import { loadChainSpec, type BftEngineSpec, type ChainSpec } from '../../../../src/chain/spec/index.ts'
@@ -28,7 +28,7 @@ import { BftHeaderSync } from '../../../../src/sync/light/bft-sync.ts'
 import { checkTrustPeriod, isTrusted } from '../../../../src/sync/light/bft-verify.ts'
 import { LightHeaderChain } from '../../../../src/sync/light/header-chain.ts'
 import { lightRules } from '../../../../src/sync/light/start.ts'
-import type { RpcSource } from '../../../../src/sync/light/source.ts'
+import type { HeaderSource } from '../../../../src/sync/light/header-source.ts'
 import { KEYS } from '../../../helpers/chain.ts'
 
 const spec = loadChainSpec('consortium') as ChainSpec & { engine: BftEngineSpec }
@@ -84,22 +84,15 @@ async function genesisChain(): Promise<Chain> {
   return { headers: [g.header], certs: [] }
 }
 
-/** A source serving a chain (what a full node answers to catena_getHeader / catena_getCommit). */
-function sourceOf(c: Chain, url = 'test://source'): RpcSource {
-  const call = async (method: string, params: unknown[]) => {
-    if (method === 'eth_blockNumber') return `0x${(c.headers.length - 1).toString(16)}`
-    if (method === 'catena_getCommit') {
-      const cert = c.certs[Number(BigInt(params[0] as string))]
-      return cert ? { certificate: bytesToHex(encodeCertificate(cert)) } : null
-    }
-    if (method === 'catena_getHeader') {
-      const p = params[0] as string
-      const h = p.length === 66 ? c.headers.find((x) => bytesToHex(blockHash(x)) === p) : c.headers[Number(BigInt(p))]
-      return h ? bytesToHex(encodeHeader(h)) : null
-    }
-    throw new Error(`unexpected ${method}`)
+/** A source serving a chain, as a full node answers catena_getHeader / catena_getCommit. */
+function sourceOf(c: Chain, url = 'test://source'): HeaderSource {
+  return {
+    url,
+    headNumber: async () => BigInt(c.headers.length - 1),
+    headers: async (from, to) => c.headers.slice(Number(from), Number(to) + 1),
+    headerByHash: async (hash) => c.headers.find((x) => bytesToHex(blockHash(x)) === bytesToHex(hash)),
+    finalityProof: async (height) => (c.certs[Number(height)] ? encodeCertificate(c.certs[Number(height)]!) : null),
   }
-  return { url, call } as unknown as RpcSource
 }
 
 /** The permissions snapshot() answer naming these validators (power 1 each). */
@@ -119,25 +112,7 @@ function lightFor(c: Chain, opts: { now: bigint; membersAfter: (block: LinkedHea
     opts.reads?.push(at.header.height)
     return snapshotOf(opts.membersAfter(at))
   })
-  const decode = (raw: string | null) => (raw ? decodeHeader(Uint8Array.from(Buffer.from(raw.slice(2), 'hex'))) : undefined)
-  const sync = new BftHeaderSync({
-    chain,
-    membership,
-    chainId: spec.chainId,
-    trustPeriodSeconds: 3600n,
-    now: () => opts.now,
-    log: silent,
-    headerRange: async (src, from, to) => {
-      const out: BlockHeader[] = []
-      for (let h = from; h <= to; h++) {
-        const raw = (await src.call<string | null>('catena_getHeader', [`0x${h.toString(16)}`]))
-        if (!raw) break
-        out.push(decode(raw)!)
-      }
-      return out
-    },
-    headerByHash: async (src, hash) => decode(await src.call<string | null>('catena_getHeader', [bytesToHex(hash)])),
-  })
+  const sync = new BftHeaderSync({ chain, membership, chainId: spec.chainId, trustPeriodSeconds: 3600n, now: () => opts.now, log: silent })
   return { chain, sync }
 }
 
