@@ -81,7 +81,7 @@ interface Status {
   head: { number: Hex }
   lies: Array<{ what: string }>
   sources: Array<{ url: string; lies: number }>
-  bft: { headValidators: Array<{ address: Hex; power: Hex }>; trustExpired: boolean; certificates: { skipping: number; sequential: number } }
+  consensus: { headValidators: Array<{ address: Hex; power: Hex }>; trustExpired: boolean; certificates: { skipping: number; sequential: number } }
 }
 
 describe('light client against a BFT validator', () => {
@@ -110,12 +110,12 @@ describe('light client against a BFT validator', () => {
     await waitFor('the light client past the change', async () => (l.client.headers.head.header.height > changed + 1n ? true : undefined), { timeoutMs: 60_000 })
     const status = (await rpc<Status>(l.url, 'catena_lightStatus', [])).result!
     assert.deepEqual(
-      status.bft.headValidators.map((v) => [v.address.toLowerCase(), v.power]).sort(),
+      status.consensus.headValidators.map((v) => [v.address.toLowerCase(), v.power]).sort(),
       [[addressOf(0).toString().toLowerCase(), '0x5'], [addressOf(1).toString().toLowerCase(), '0x1']].sort(),
       'the set read from the permissions contract over proven state',
     )
     assert.deepEqual(status.lies, [])
-    assert.ok(status.bft.certificates.sequential + status.bft.certificates.skipping > 0)
+    assert.ok(status.consensus.certificates.sequential + status.consensus.certificates.skipping > 0)
   })
 
   test('a forged head certificate is refused: too little power, or keys never in charge', async () => {
