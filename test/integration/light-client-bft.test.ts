@@ -25,6 +25,7 @@ import { privateKeyToAddress } from '../../src/crypto/secp256k1.ts'
 import { makeCommon } from '../../src/execution/index.ts'
 import { startLightClient, type RunningLightClient } from '../../src/sync/light/start.ts'
 import { KEYS, addressOf } from '../helpers/chain.ts'
+import { assertFails, catena } from '../helpers/cli.ts'
 import { lyingProxy } from '../helpers/lying-proxy.ts'
 import { makeDatadir, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 import { startValidator } from '../helpers/validators.ts'
@@ -51,8 +52,8 @@ const alice = privateKeyToAccount(bytesToHex(KEYS[3]!) as Hex)
 const chain = defineChain({ id: Number(spec.chainId), name: 'light-bft', nativeCurrency: { name: 'C', symbol: 'C', decimals: 18 }, rpcUrls: { default: { http: ['http://127.0.0.1'] } } })
 let node: NodeProcess
 
-async function light(urls: string[]): Promise<RunningLightClient> {
-  const l = await startLightClient({ spec, rpcUrls: urls, rpcPort: 0, log: silent, clientVersion: 'test', syncEveryMs: 300 })
+async function light(urls: string[], checkpoint?: Uint8Array): Promise<RunningLightClient> {
+  const l = await startLightClient({ spec, rpcUrls: urls, rpcPort: 0, log: silent, clientVersion: 'test', syncEveryMs: 300, ...(checkpoint ? { checkpoint } : {}) })
   lights.push(l)
   return l
 }
@@ -138,5 +139,21 @@ describe('light client against a BFT validator', () => {
       const both = await light([liar, node.rpcUrl])
       assert.ok(both.client.headers.head.header.height >= at, 'the honest source carries it on')
     }
+  })
+
+  test('from a --checkpoint: it follows from that block, skipping from the start; a hash nobody has is refused', async () => {
+    const cp = await node.rpc<{ hash: Hex; number: Hex }>('eth_getBlockByNumber', ['0x5', false])
+    const l = await light([node.rpcUrl], hexToBytes(cp.hash))
+    const status = (await rpc<Status & { checkpoint: { number: Hex; hash: Hex } }>(l.url, 'catena_lightStatus', [])).result!
+    assert.deepEqual(status.checkpoint, { number: '0x5', hash: cp.hash })
+    assert.ok(BigInt(status.head.number) >= (await height()) - 2n, 'synced to the head')
+    assert.equal(status.consensus.trustExpired, false, 'a recent checkpoint is within the trust period')
+    assert.ok(status.consensus.certificates.skipping > 0, `skipping from the checkpoint: ${JSON.stringify(status.consensus.certificates)}`)
+    assert.equal(l.client.headers.at(4n), undefined, 'nothing below the checkpoint is kept')
+    // Its balance answers are proven like any other.
+    const at = { blockHash: bytesToHex(l.client.headers.head.hash) }
+    assert.equal((await rpc<Hex>(l.url, 'eth_getBalance', [alice.address, at])).result, await node.rpc<Hex>('eth_getBalance', [alice.address, at]))
+    await assert.rejects(light([node.rpcUrl], new Uint8Array(32).fill(0xab)), /checkpoint 0xabab.* could not be fetched/)
+    assertFails(await catena(['light', '--chain', 'dev', '--rpc', node.rpcUrl, '--checkpoint', '0x1234']), /must be a 0x-prefixed 32-byte block hash/)
   })
 })

@@ -38,6 +38,12 @@ export function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean)
 }
 
+/** A 32-byte block hash, 0x-hex. */
+export function parseBlockHashOption(value: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value.trim())) throw new InvalidArgumentError('must be a 0x-prefixed 32-byte block hash')
+  return value.trim().toLowerCase()
+}
+
 export function parseAddressOption(value: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new InvalidArgumentError('must be a 0x-prefixed 20-byte hex address')
   return value.toLowerCase()

@@ -11,7 +11,7 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import { blockHash, decodeTxs } from '../../chain/block.ts'
+import { blockHash, decodeTxs, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { BlockRules } from '../../chain/rules.ts'
 import type { ChainSpec } from '../../chain/spec/index.ts'
@@ -66,6 +66,8 @@ export interface LightClientOptions {
   commons: Commons
   rules: BlockRules
   checkpoint: VerifiedHeader
+  /** A checkpoint's ancestors the engine's rules read (checkpoint.ts), linked to it by hash. */
+  ancestors?: BlockHeader[]
   /** Full nodes' JSON-RPC: headers, and the proofs of everything the client serves. */
   sources: RpcSource[]
   /** More header sources (peers over libp2p); the RPC sources give headers too. */
@@ -86,7 +88,7 @@ export class LightClient {
   private readonly blocks = new Map<string, VerifiedBlockData>()
 
   constructor(private readonly o: LightClientOptions) {
-    this.headers = new LightHeaderChain(o.spec, o.rules, o.checkpoint, o.now)
+    this.headers = new LightHeaderChain(o.spec, o.rules, o.checkpoint, o.now, o.ancestors)
     this.headerSources = [...o.sources.map((s) => new RpcHeaderSource(s)), ...(o.headerSources ?? [])]
     if (o.follower) this.follower = o.follower(this.headers)
   }

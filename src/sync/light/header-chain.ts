@@ -38,6 +38,9 @@ export class LightHeaderChain {
   private readonly byHash = new Map<string, VerifiedHeader>()
   /** The best chain's hashes by height, from the checkpoint up. */
   private readonly best: Uint8Array[] = []
+  /** Headers below the checkpoint that the engine's rules read (PoW: the retarget window, the median time, genesis), bound to it by hash. */
+  private readonly below = new Map<string, BlockHeader>()
+  private readonly belowAt = new Map<bigint, Uint8Array>()
   /** The engine's header rules; absent where headers are proven by certificates instead (BFT: bft-sync.ts). */
   private readonly check?: Pick<BlockRules, 'verifyHeader'>
 
@@ -47,7 +50,14 @@ export class LightHeaderChain {
     /** The trusted start: genesis, or a block the user vouches for (with its chain's work). */
     readonly checkpoint: VerifiedHeader,
     private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000)),
+    /** Ancestors of a checkpoint (linked to it by hash by the caller; see checkpoint.ts). */
+    ancestors: readonly BlockHeader[] = [],
   ) {
+    for (const h of ancestors) {
+      const hash = blockHash(h)
+      this.below.set(bytesToHex(hash), h)
+      this.belowAt.set(h.height, hash)
+    }
     if (rules.withHeaders) this.check = rules.withHeaders(this.view())
     this.byHash.set(bytesToHex(checkpoint.hash), checkpoint)
     this.best.push(checkpoint.hash)
@@ -66,6 +76,11 @@ export class LightHeaderChain {
 
   get(hash: Uint8Array): VerifiedHeader | undefined {
     return this.byHash.get(bytesToHex(hash))
+  }
+
+  /** Whether the engine checks a header by itself (add); otherwise headers come proven (extendFinal). */
+  get checksAlone(): boolean {
+    return this.check !== undefined
   }
 
   /** Whether `hash` is on the best chain. */
@@ -172,8 +187,8 @@ export class LightHeaderChain {
   /** Ancestors for the engine's rules: any verified header by hash, the best chain by height. */
   private view(): HeaderView {
     return {
-      getHeader: (hash) => this.get(hash)?.header,
-      getHashAt: (height) => this.at(height)?.hash,
+      getHeader: (hash) => this.get(hash)?.header ?? this.below.get(bytesToHex(hash)),
+      getHashAt: (height) => this.at(height)?.hash ?? this.belowAt.get(height),
     }
   }
 }

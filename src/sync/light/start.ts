@@ -1,5 +1,5 @@
 /**
- * Starts a light client: the chain spec's genesis as the trusted start, the engine's header
+ * Starts a light client: the chain spec's genesis (or a --checkpoint) as the trusted start, the engine's header
  * rules, the sources, a first header sync, then a sync round every `syncEveryMs` (never two at
  * once), and the JSON-RPC on 127.0.0.1. Engines whose headers the client cannot check yet are
  * refused at start with a clear error.
@@ -23,6 +23,8 @@ import { createRpcServer, type RpcServer } from '../../api/rpc/server.ts'
 import { BftMembership, type SnapshotReader } from './bft-membership.ts'
 import { BftHeaderSync } from './bft-sync.ts'
 import type { LightHeaderChain } from './header-chain.ts'
+import { RpcHeaderSource } from './header-source.ts'
+import { ancestorWindow, fetchCheckpoint } from './checkpoint.ts'
 import { LightClient, VerificationError } from './client.ts'
 import { localCall } from './local-call.ts'
 import { lightMethods } from './methods.ts'
@@ -40,6 +42,8 @@ export interface LightStartOptions {
   log: Logger
   clientVersion: string
   progress?: (line: string) => void
+  /** A block hash the user vouches for: headers are followed from it instead of genesis. */
+  checkpoint?: Uint8Array
   /** BFT: how long a trusted header vouches for headers skipped to (default: defaultTrustPeriodSeconds). */
   trustPeriodSeconds?: bigint
 }
@@ -88,18 +92,22 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
       ? (chain: LightHeaderChain) =>
           new BftHeaderSync({ chain, membership: new BftMembership(engine, o.spec, read), chainId: o.spec.chainId, trustPeriodSeconds: o.trustPeriodSeconds ?? defaultTrustPeriodSeconds(o.spec), now: () => BigInt(Math.floor(Date.now() / 1000)), log: o.log })
       : undefined
+  const genesisHash = blockHash(genesis.header)
+  // From a checkpoint: its header and the ancestors its engine reads, bound to the hash given; genesis is always known.
+  const start = o.checkpoint ? await fetchCheckpoint(sources.map((s) => new RpcHeaderSource(s)), o.checkpoint, ancestorWindow(o.spec)) : undefined
   const client = new LightClient({
     spec: o.spec,
     commons,
     rules,
+    ...(start ? { ancestors: [genesis.header, ...start.ancestors.filter((h) => h.height > 0n)] } : {}),
     ...(follower ? { follower } : {}),
-    checkpoint: { hash: blockHash(genesis.header), header: genesis.header, work: 0n },
+    checkpoint: start ? { hash: start.hash, header: start.header, work: 0n } : { hash: genesisHash, header: genesis.header, work: 0n },
     sources,
     log: o.log,
     ...(o.progress ? { progress: o.progress } : {}),
   })
   reader = client
-  const store = o.datadir ? await LightHeaderStore.open(o.datadir, client.headers.checkpoint.hash) : undefined
+  const store = o.datadir ? await LightHeaderStore.open(o.datadir, genesisHash, client.headers.checkpoint.hash) : undefined
   if (store) {
     const loaded = store.load(client.headers)
     if (loaded > 0) o.progress?.(`headers: ${loaded} loaded from ${o.datadir} and checked again, head ${client.headers.head.header.height}`)

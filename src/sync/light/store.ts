@@ -2,8 +2,11 @@
  * The light client's datadir: the best chain of verified headers, kept across restarts. It is
  * not trusted either: loading re-checks every header from the checkpoint up with the same
  * rules (PoW: cheap, a double SHA-256 each), and stops at the first that fails or is missing.
+ * Headers proven by more than themselves (BFT certificates) were proven when written; loading
+ * re-checks their hash links and header rules (their certificates would need the network).
  *
- *   'G'                  the checkpoint's hash (a datadir of another chain is refused)
+ *   'G'                  the genesis hash (a datadir of another chain is refused)
+ *   'C'                  the checkpoint's hash when it is not genesis (a new one starts the headers afresh)
  *   'n' + height(8)      the RLP header of the best chain at that height
  *   'H'                  the highest height written (8 bytes)
  * @module
@@ -14,7 +17,8 @@ import { decodeHeader, encodeHeader, type BlockHeader } from '../../chain/block.
 import { heightKey, LevelStore, type BatchOp } from '../../storage/index.ts'
 import type { LightHeaderChain } from './header-chain.ts'
 
-const CHECKPOINT = Uint8Array.of(0x47)
+const GENESIS = Uint8Array.of(0x47)
+const CHECKPOINT = Uint8Array.of(0x43)
 const TOP = Uint8Array.of(0x48)
 const at = (h: bigint) => Uint8Array.of(0x6e, ...heightKey(h))
 const LOAD_BATCH = 1000
@@ -24,14 +28,21 @@ export class LightHeaderStore {
 
   private constructor(private readonly db: LevelStore) {}
 
-  static async open(datadir: string, checkpoint: Uint8Array): Promise<LightHeaderStore> {
+  static async open(datadir: string, genesis: Uint8Array, checkpoint: Uint8Array): Promise<LightHeaderStore> {
     const db = await LevelStore.open(join(datadir, 'light-headers'))
-    const stored = db.get(CHECKPOINT)
-    if (stored && !equalsBytes(stored, checkpoint)) {
+    const stored = db.get(GENESIS)
+    if (stored && !equalsBytes(stored, genesis)) {
       await db.close()
-      throw new Error(`${datadir} holds the headers of another chain (checkpoint ${bytesToHex(stored)}, not ${bytesToHex(checkpoint)}); use another --datadir`)
+      throw new Error(`${datadir} holds the headers of another chain (genesis ${bytesToHex(stored)}, not ${bytesToHex(genesis)}); use another --datadir`)
     }
-    if (!stored) await db.batch([{ type: 'put', key: CHECKPOINT, value: checkpoint }])
+    const ops: BatchOp[] = []
+    if (!stored) ops.push({ type: 'put', key: GENESIS, value: genesis })
+    const from = db.get(CHECKPOINT) ?? genesis
+    if (!equalsBytes(from, checkpoint)) {
+      // A renewed checkpoint: the headers kept start from the old one, so they start afresh.
+      ops.push({ type: 'put', key: CHECKPOINT, value: checkpoint }, { type: 'del', key: TOP })
+    }
+    if (ops.length > 0) await db.batch(ops)
     return new LightHeaderStore(db)
   }
 
@@ -51,7 +62,7 @@ export class LightHeaderStore {
       }
       if (batch.length === 0) break
       try {
-        taken += chain.add(batch).added
+        taken += (chain.checksAlone ? chain.add(batch) : chain.extendFinal(batch)).added
       } catch {
         break // a header that no longer checks (a changed spec, a damaged file): sync fetches the rest again
       }

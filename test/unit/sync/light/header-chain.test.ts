@@ -18,6 +18,9 @@ import { decodePowSeal, encodePowSeal, sealHash } from '../../../../src/consensu
 import { compactToTarget, targetToCompact } from '../../../../src/consensus/pow/target.ts'
 import { LightHeaderChain } from '../../../../src/sync/light/header-chain.ts'
 import { LightHeaderStore } from '../../../../src/sync/light/store.ts'
+import { ancestorWindow, fetchCheckpoint } from '../../../../src/sync/light/checkpoint.ts'
+import type { HeaderSource } from '../../../../src/sync/light/header-source.ts'
+import { BlockError } from '../../../../src/chain/errors.ts'
 import { LevelStore, heightKey } from '../../../../src/storage/index.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -146,31 +149,63 @@ describe('light client: PoW headers', () => {
     try {
       const first = lightClient(spec, full)
       first.add(headers)
-      const store = await LightHeaderStore.open(dir, first.checkpoint.hash)
+      const store = await LightHeaderStore.open(dir, first.checkpoint.hash, first.checkpoint.hash)
       await store.save(first)
       await store.close()
 
       const again = lightClient(spec, full)
-      const reopened = await LightHeaderStore.open(dir, again.checkpoint.hash)
+      const reopened = await LightHeaderStore.open(dir, again.checkpoint.hash, again.checkpoint.hash)
       assert.equal(reopened.load(again), 30)
       assert.equal(bytesToHex(again.head.hash), bytesToHex(first.head.hash))
       await reopened.close()
 
-      await assert.rejects(LightHeaderStore.open(dir, new Uint8Array(32).fill(7)), /another chain/)
+      await assert.rejects(LightHeaderStore.open(dir, new Uint8Array(32).fill(7), new Uint8Array(32).fill(7)), /another chain/)
 
       // A header damaged on disk: loading stops before it; the headers below it stay.
       const raw = await LevelStore.open(join(dir, 'light-headers'))
       await raw.batch([{ type: 'put', key: Uint8Array.of(0x6e, ...heightKey(20n)), value: encodeHeader(badNonce(headers[19]!)) }])
       await raw.close()
       const third = lightClient(spec, full)
-      const damaged = await LightHeaderStore.open(dir, third.checkpoint.hash)
+      const damaged = await LightHeaderStore.open(dir, third.checkpoint.hash, third.checkpoint.hash)
       damaged.load(third)
       assert.equal(third.head.header.height, 19n, 'stopped just below the damaged header')
       assert.equal(third.get(blockHash(badNonce(headers[19]!))), undefined)
       await damaged.close()
+
+      // A renewed checkpoint: the headers kept from the old one are not loaded (they start afresh).
+      const renewed = await LightHeaderStore.open(dir, third.checkpoint.hash, blockHash(headers[9]!))
+      assert.equal(renewed.load(lightClient(spec, full)), 0)
+      await renewed.close()
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+
+  test('from a checkpoint: its ancestors, linked by hash, give the retarget and median-time rules what they read', async () => {
+    const spec = specWith() // bitcoin retarget every 10 blocks
+    const full = await fullNode(spec)
+    const headers = await mineBlocks(full, 30, 60n)
+    const all = [full.t.chain.getHeader(full.t.chain.getHashAt(0n)!)!, ...headers]
+    const source: HeaderSource = {
+      url: 'test://full',
+      headNumber: async () => 30n,
+      headers: async (from, to) => all.slice(Number(from), Number(to) + 1),
+      headerByHash: async (hash) => all.find((h) => bytesToHex(blockHash(h)) === bytesToHex(hash)),
+      finalityProof: async () => null,
+    }
+    const cp = await fetchCheckpoint([source], blockHash(all[15]!), ancestorWindow(spec))
+    assert.equal(cp.ancestors.length, 15, 'the window reaches genesis here')
+    const rules = new PowRules(spec.engine as never, spec.blockTimeMs, { getHeader: () => undefined, getHashAt: () => undefined }, () => T0 + 1_000_000n)
+    const light = new LightHeaderChain(spec, rules, { hash: cp.hash, header: cp.header, work: 0n }, () => T0 + 1_000_000n, cp.ancestors)
+    assert.equal(light.add(all.slice(16)).added, 15, 'across the retarget at 20, whose interval starts below the checkpoint')
+    assert.equal(bytesToHex(light.head.hash), bytesToHex(blockHash(all[30]!)))
+    // Without the ancestors the rules have nothing to read.
+    const bare = new LightHeaderChain(spec, rules, { hash: cp.hash, header: cp.header, work: 0n }, () => T0 + 1_000_000n)
+    assert.throws(() => bare.add(all.slice(16)), (err: unknown) => err instanceof BlockError)
+    // A source whose ancestors do not lead to the checkpoint's hash is not believed.
+    const lying: HeaderSource = { ...source, url: 'test://liar', headers: async (from, to) => all.slice(Number(from), Number(to) + 1).map((h) => (h.height === 12n ? { ...h, timestamp: h.timestamp + 1n } : h)) }
+    await assert.rejects(fetchCheckpoint([lying], blockHash(all[15]!), ancestorWindow(spec)), /test:\/\/liar: its header 12 is not the parent of header 13/)
+    await assert.rejects(fetchCheckpoint([source], new Uint8Array(32).fill(1), ancestorWindow(spec)), /does not have it/)
   })
 })
 
