@@ -5,7 +5,8 @@
  * the set when the admins vote it changed. viem uses the light client's RPC for a transfer and
  * its receipt. Through a proxy that forges the head's certificate (signed by a validator
  * holding too little power, or by keys never in charge), the forged head is refused, the lie
- * is reported, and an honest source beside the liar carries the client on.
+ * is reported, and an honest source beside the liar carries the client on. A --checkpoint
+ * start, and MetaMask's calls for an account and a send, in its order.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -155,5 +156,47 @@ describe('light client against a BFT validator', () => {
     assert.equal((await rpc<Hex>(l.url, 'eth_getBalance', [alice.address, at])).result, await node.rpc<Hex>('eth_getBalance', [alice.address, at]))
     await assert.rejects(light([node.rpcUrl], new Uint8Array(32).fill(0xab)), /checkpoint 0xabab.* could not be fetched/)
     assertFails(await catena(['light', '--chain', 'dev', '--rpc', node.rpcUrl, '--checkpoint', '0x1234']), /must be a 0x-prefixed 32-byte block hash/)
+  })
+
+  test("MetaMask's calls for showing an account and sending ETH, in its order, all answered and verified", async () => {
+    const l = await light([node.rpcUrl])
+    const from = alice.address
+    const to = '0x000000000000000000000000000000000000cafe'
+    const call = async <T,>(method: string, params: unknown[]): Promise<T> => {
+      const r = await rpc<T>(l.url, method, params)
+      assert.equal(r.error, undefined, `${method}: ${r.error?.message}`)
+      return r.result as T
+    }
+    // Network and account (MetaMask's network controller and account tracker).
+    assert.equal(await call('eth_chainId', []), await node.rpc('eth_chainId', []))
+    assert.equal(await call('net_version', []), await node.rpc('net_version', []))
+    assert.match(await call<string>('web3_clientVersion', []), /\w/)
+    const latest = await call<{ hash: Hex; number: Hex; baseFeePerGas?: Hex }>('eth_getBlockByNumber', ['latest', false])
+    assert.ok(latest.baseFeePerGas !== undefined, 'EIP-1559 detected from the latest block')
+    const same = await node.rpc<Record<string, unknown>>('eth_getBlockByHash', [latest.hash, false])
+    for (const field of ['number', 'parentHash', 'stateRoot', 'transactionsRoot', 'receiptsRoot', 'baseFeePerGas', 'timestamp', 'miner']) {
+      assert.deepEqual((latest as Record<string, unknown>)[field], same[field], `the light block's ${field} is the node's`)
+    }
+    assert.ok(BigInt(await call<Hex>('eth_blockNumber', [])) >= BigInt(latest.number))
+    const at = { blockHash: latest.hash }
+    assert.equal(await call('eth_getBalance', [from, at]), await node.rpc('eth_getBalance', [from, at]))
+    // The send: code at the recipient (a plain transfer or a contract call), nonce, gas and fees.
+    assert.equal(await call('eth_getCode', [to, 'latest']), '0x')
+    const nonce = BigInt(await call<Hex>('eth_getTransactionCount', [from, 'pending']))
+    assert.equal(nonce, BigInt(await node.rpc<Hex>('eth_getTransactionCount', [from, 'latest'])))
+    const gas = BigInt(await call<Hex>('eth_estimateGas', [{ from, to, value: '0x1' }]))
+    assert.equal(gas, 21_000n)
+    const fees = await call<{ baseFeePerGas: Hex[]; reward: Hex[][] }>('eth_feeHistory', ['0x5', 'latest', [10, 20, 30]])
+    assert.equal(fees.reward.length, fees.baseFeePerGas.length - 1)
+    await call<Hex>('eth_gasPrice', [])
+    await call<Hex>('eth_maxPriorityFeePerGas', [])
+    const signed = await alice.signTransaction({ type: 'eip1559', chainId: Number(spec.chainId), nonce: Number(nonce), to, value: 1n, gas, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n })
+    const hash = await call<Hex>('eth_sendRawTransaction', [signed])
+    // MetaMask polls for the receipt, then shows the tx and its block.
+    const receipt = await waitFor('the receipt through the light client', () => call<{ blockHash: Hex; status: Hex } | null>('eth_getTransactionReceipt', [hash]).then((r) => r ?? undefined), { timeoutMs: 60_000 })
+    assert.equal(receipt.status, '0x1')
+    assert.equal((await call<{ hash: Hex }>('eth_getTransactionByHash', [hash])).hash, hash)
+    assert.equal((await call<{ hash: Hex }>('eth_getBlockByHash', [receipt.blockHash, false])).hash, receipt.blockHash)
+    assert.equal(await call('eth_getBalance', [to, 'latest']), '0x1')
   })
 })
