@@ -175,6 +175,8 @@ describe('light client against a PoW full node', () => {
     assert.ok(l.client.headers.get(hexToBytes(lighter.hash)), 'the lighter chain was checked and kept aside')
     assert.equal(l.client.headers.isBest(hexToBytes(lighter.hash)), false)
     assert.ok(l.client.headers.head.work >= BigInt(heavier.totalDifficulty), 'the head is on the heavier chain')
+    const status = await rpc<{ conflicts: Array<{ source: string; hash: Hex }> }>(l.url, 'catena_lightStatus', [])
+    assert.deepEqual(status.result!.conflicts.map((c) => [c.source, c.hash]), [[restarted.rpcUrl, lighter.hash]], 'the disagreement is reported')
 
     // Headers whose bits claim an easier target than the retarget rule gives (a cheap chain dressed up).
     const easier = await lyingProxy(node.rpcUrl, (m, _p, r) => {

@@ -37,6 +37,14 @@ export interface Lie {
   what: string
 }
 
+/** A source whose head is not on the verified best chain (a fork it follows, with less work). */
+export interface Conflict {
+  source: string
+  height: string
+  hash: string
+  at: number
+}
+
 export interface VerifiedBlockData {
   header: VerifiedHeader
   txs: TypedTransaction[]
@@ -83,6 +91,10 @@ export interface LightClientOptions {
 export class LightClient {
   readonly headers: LightHeaderChain
   readonly lies: Lie[] = []
+  /** Sources whose head is on another branch than the verified head's, by source (cleared when they rejoin). */
+  readonly conflicts = new Map<string, Conflict>()
+  /** The verified header at each source's head, when we hold it. */
+  private readonly sourceHeads = new Map<string, VerifiedHeader>()
   readonly follower?: HeaderFollower
   readonly headerSources: HeaderSource[]
   private readonly blocks = new Map<string, VerifiedBlockData>()
@@ -112,6 +124,7 @@ export class LightClient {
         else this.o.log.warn({ source: src.url, err: (err as Error).message }, 'header sync from a source failed')
       }
     }
+    if (!this.follower) this.noteConflicts()
     return added
   }
 
@@ -119,8 +132,12 @@ export class LightClient {
     const theirs = await src.headNumber()
     if (this.follower) return this.syncFollowing(this.follower, src, theirs)
     const ours = this.headers.head.header.height
-    const fork = await this.forkPoint(src, theirs < ours ? theirs : ours)
-    if (fork >= theirs) return 0 // its head is a header we verified
+    const { height: fork, header: atFork } = await this.forkPoint(src, theirs < ours ? theirs : ours)
+    this.sourceHeads.delete(src.url)
+    if (fork >= theirs) {
+      if (atFork) this.sourceHeads.set(src.url, atFork) // its head is a header we verified: on the best chain or not
+      return 0
+    }
     let added = 0
     const last = theirs < fork + BigInt(MAX_HEADERS_PER_ROUND) ? theirs : fork + BigInt(MAX_HEADERS_PER_ROUND)
     let lastPrint = Date.now()
@@ -128,7 +145,9 @@ export class LightClient {
       const to = from + BigInt(MAX_BATCH) - 1n < last ? from + BigInt(MAX_BATCH) - 1n : last
       const headers = await src.headers(from, to)
       if (headers.length === 0) break
-      added += this.headers.add(headers).added
+      const outcome = this.headers.add(headers)
+      added += outcome.added
+      if (outcome.tip.header.height === theirs) this.sourceHeads.set(src.url, outcome.tip)
       if (this.o.progress && Date.now() - lastPrint >= 1000) {
         lastPrint = Date.now()
         this.o.progress(`headers: ${to}/${theirs} from ${src.url} (${(Number(to - fork) / Number(last - fork) * 100).toFixed(1)}%)`)
@@ -136,6 +155,21 @@ export class LightClient {
     }
     if (this.o.progress && added > 0) this.o.progress(`headers: ${last}/${theirs} from ${src.url}, head ${this.headers.head.header.height}`)
     return added
+  }
+
+  /** After a round, sources disagreeing on the head: the consensus rule picked (most work); the disagreement is reported. */
+  private noteConflicts(): void {
+    for (const src of this.headerSources) {
+      const their = this.sourceHeads.get(src.url)
+      if (!their || this.headers.isBest(their.hash)) {
+        this.conflicts.delete(src.url)
+        continue
+      }
+      if (!this.conflicts.has(src.url)) {
+        this.o.log.warn({ source: src.url, height: String(their.header.height), head: String(this.headers.head.header.height) }, 'a source follows another branch, with less work: the head stays on the heavier one')
+      }
+      this.conflicts.set(src.url, { source: src.url, height: `0x${their.header.height.toString(16)}`, hash: bytesToHex(their.hash), at: Date.now() })
+    }
   }
 
   /** Engines with a follower: the source's headers past the head, proven, with progress lines. */
@@ -151,14 +185,15 @@ export class LightClient {
     return added
   }
 
-  /** The highest height at or below `from` where the source's header is one we verified (the checkpoint at worst). */
-  private async forkPoint(src: HeaderSource, from: bigint): Promise<bigint> {
+  /** The highest height at or below `from` where the source's header is one we verified (the checkpoint at worst), and that header. */
+  private async forkPoint(src: HeaderSource, from: bigint): Promise<{ height: bigint; header?: VerifiedHeader }> {
     const floor = this.headers.checkpoint.header.height
     let step = 1n
     for (let h = from; ; ) {
-      if (h <= floor) return floor
+      if (h <= floor) return { height: floor }
       const [header] = await src.headers(h, h)
-      if (header && this.headers.get(blockHash(header))) return h
+      const known = header && this.headers.get(blockHash(header))
+      if (known) return { height: h, header: known }
       h = h - step > floor ? h - step : floor
       step *= 2n
     }

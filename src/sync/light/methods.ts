@@ -270,6 +270,7 @@ export function lightMethods(o: LightMethodsOptions): Record<string, RpcHandler>
         headersKept: chain.size,
         sources: client.sources.map((s) => ({ url: s.url, lies: client.lies.filter((l) => l.source === s.url).length })),
         lies: client.lies.slice(-20).map((l) => ({ source: l.source, at: l.at, what: l.what })),
+        conflicts: [...client.conflicts.values()],
         ...(client.follower ? { consensus: client.follower.status() } : {}),
       }
     },

@@ -364,3 +364,28 @@ describe("host 'localhost'", () => {
     }
   })
 })
+
+describe('JSON-RPC POST / gzip', () => {
+  test('large answers go gzipped to clients that accept it; small ones and other clients get plain JSON', async () => {
+    const big = 'ab'.repeat(20_000)
+    const server = createRpcServer({ port: 0, methods: { big: () => big, small: () => 'x' }, logger: captureLogger().logger })
+    const { url } = await server.listen()
+    try {
+      const ask = (method: string, encoding?: string) => sendInParts(url, [JSON.stringify({ jsonrpc: '2.0', id: 1, method })], { ...JSON_CT, ...(encoding ? { 'accept-encoding': encoding } : {}) })
+      const zipped = await ask('big', 'gzip, deflate')
+      assert.equal(zipped.headers['content-encoding'], 'gzip')
+      assert.ok(Number(zipped.headers['content-length']) < big.length / 10, 'a repetitive answer shrinks')
+      const plain = await ask('big')
+      assert.equal(plain.headers['content-encoding'], undefined)
+      assert.equal(JSON.parse(plain.text).result, big)
+      assert.equal((await ask('small', 'gzip')).headers['content-encoding'], undefined, 'too small to be worth it')
+      assert.equal((await ask('big', 'gzip;q=0, identity')).headers['content-encoding'], undefined, 'gzip refused by quality 0')
+      // fetch (undici) asks for gzip and undoes it: what the light client and viem see.
+      const res = await fetch(url, { method: 'POST', headers: JSON_CT, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'big' }) })
+      assert.equal(res.headers.get('content-encoding'), 'gzip')
+      assert.equal(((await res.json()) as { result: string }).result, big)
+    } finally {
+      await server.close()
+    }
+  })
+})
