@@ -21,6 +21,7 @@ import { cleanVmMessage } from './vm-message.ts'
 import { txBytes } from './tx-bytes.ts'
 import { applySystemCall, callSystemContract } from './system-contracts.ts'
 import { TxPolicyError, checkTxPolicy, policyFieldsOf } from './tx-policy.ts'
+import { applyDirectTransfer } from './direct-transfer.ts'
 
 /** A tx of a received block that cannot run: the block is invalid. */
 export class TxExecutionError extends Error {
@@ -127,6 +128,8 @@ export interface TxPhaseContext {
   mode: 'build' | 'replay'
   /** BLOCKHASH's source for this block (its own branch). */
   hashAt: (height: bigint) => Uint8Array | undefined
+  /** Plain transfers skip the EVM (direct-transfer.ts); off only to compare the two paths. */
+  directTransfers: boolean
 }
 
 /** The txs a tx phase ran, in block order, and (build mode) the ones it left out. */
@@ -156,6 +159,7 @@ export class Executor {
     commons: Commons,
     /** Canonical block hashes (BLOCKHASH for blocks on the canonical branch, and for calls). */
     readonly hashAt: (height: bigint) => Uint8Array | undefined,
+    private readonly opts: { directTransfers?: boolean } = {},
   ) {
     this.commons = asSchedule(commons)
     this.common = this.commons.genesis
@@ -234,7 +238,8 @@ export class Executor {
     const state = new OverlayState(world, this.stateCache.view(params.parentStateRoot))
     const common = this.commons.at(params.height)
     const hashAt = params.hashAt ?? this.hashAt
-    return this.vmPool(common).with(state, (vm) => this.runBlock({ vm, state, common, params, mode, hashAt, block: evmBlockOf(params, common) }, world, phase), params.hashAt)
+    const directTransfers = this.opts.directTransfers ?? true
+    return this.vmPool(common).with(state, (vm) => this.runBlock({ vm, state, common, params, mode, hashAt, directTransfers, block: evmBlockOf(params, common) }, world, phase), params.hashAt)
   }
 
   private async runBlock(ctx: TxPhaseContext, world: WorldState, phase: TxPhase): Promise<BlockExecution> {
@@ -331,6 +336,15 @@ async function runTxsInOrder(ctx: TxPhaseContext, source: TxSource): Promise<TxP
       if (mode === 'replay') throw new TxExecutionError(out.length, `(${bytesToHex(tx.hash())}): ${refused}`)
       rejected.push({ tx, reason: refused })
       source.skipSender(sender)
+      continue
+    }
+    // A plain transfer that succeeds needs no EVM; anything else (or anything that fails) runs in it.
+    const direct = ctx.directTransfers ? await applyDirectTransfer(ctx.state, tx, sender, block) : undefined
+    if (direct !== undefined) {
+      gasUsed += direct
+      bytes += size
+      receipts.push({ type: tx.type, status: 1, cumulativeGasUsed: gasUsed, logs: [] })
+      out.push({ tx, sender, gasUsed: direct })
       continue
     }
     let result
