@@ -18,10 +18,11 @@ export interface TestHostOptions {
 }
 
 export function engineHost(t: TestChain, opts: TestHostOptions = {}): EngineHost {
-  const source = () => {
+  // As the node's mempool source: nothing is handed out after the deadline (ms since the epoch).
+  const source = (deadline?: number) => {
     const txs = opts.txs?.() ?? []
     let i = 0
-    return { next: () => txs[i++], skipSender: () => {} }
+    return { next: () => (deadline !== undefined && Date.now() > deadline ? undefined : txs[i++]), skipSender: () => {}, ...(deadline !== undefined ? { deadline } : {}) }
   }
   return {
     head: () => t.chain.head,
@@ -33,7 +34,7 @@ export function engineHost(t: TestChain, opts: TestHostOptions = {}): EngineHost
       return () => t.chain.off('block', listener)
     },
     produce: ({ timestamp, seal }) => t.importer.produce({ timestamp, producer: opts.producer ?? PRODUCER, seal, source: source() }),
-    build: ({ timestamp, producer, presetSeal, parentHash }) => t.importer.build({ timestamp, producer, presetSeal, source: source(), ...(parentHash ? { parentHash } : {}) }),
+    build: ({ timestamp, producer, presetSeal, parentHash, deadline }) => t.importer.build({ timestamp, producer, presetSeal, source: source(deadline), ...(parentHash ? { parentHash } : {}) }),
     validate: (block) => t.importer.validate(block),
     commit: (executed, proof) => t.importer.commit(executed, { proof, durable: true }),
     blockAt: (height) => t.chain.getBlockAt(height),

@@ -45,6 +45,9 @@ import { EvidencePool } from './evidence-pool.ts'
 import { Incoming } from './incoming.ts'
 import { encodeEngineMessage, type ConsensusTransport, type EngineMessage } from './transport.ts'
 
+
+/** The share of the propose timeout a proposer spends pulling txs (buildBudgetMs). */
+export const BUILD_BUDGET_DIVISOR = 3
 export interface BftEngineOptions {
   chainId: bigint
   config: BftEngineConfig
@@ -218,6 +221,17 @@ export class BftEngine implements ConsensusEngine {
     }
   }
 
+  /**
+   * How long a proposer pulls txs into its block: a third of the round's propose timeout. The
+   * validators replay the block in about the time it took to build, and all of it must fit in
+   * their propose timeout, so a free-gas chain with a high gas limit never proposes a block
+   * that outlasts the round (the gas limit alone does not bound time on a free-gas chain).
+   */
+  private buildBudgetMs(round: number): number {
+    const propose = toTimeoutConfig(this.opts.config.timeouts).propose
+    return Math.floor((propose.baseMs + round * propose.deltaMs) / BUILD_BUDGET_DIVISOR)
+  }
+
   // ---- driver callbacks ----
 
   private async getValue(height: bigint, round: number): Promise<Uint8Array> {
@@ -230,7 +244,7 @@ export class BftEngine implements ConsensusEngine {
     const timestamp = now > head.header.timestamp ? now : head.header.timestamp
     const evidence = this.opts.config.staking ? this.evidence.forBlock(height) : []
     const seal = encodeSeal({ round, parentCertificate, ...(evidence.length ? { evidence } : {}) })
-    const built = await host.build({ timestamp, producer: this.producer, presetSeal: seal })
+    const built = await host.build({ timestamp, producer: this.producer, presetSeal: seal, deadline: Date.now() + this.buildBudgetMs(round) })
     const hash = blockHash(built.block.header)
     this.candidates.set(bytesToHex(hash), built)
     return hash

@@ -76,6 +76,22 @@ describe('bft engine: 4 validators over an in-memory network', () => {
     assert.throws(() => getCommit(['five']), /height/)
   })
 
+  test('a proposer pulls txs for a third of the propose timeout at most; past it the block closes with what it has', async () => {
+    const { nodes } = cluster
+    const proposeMs = fastConfig().timeouts!.proposeMs
+    const built = nodes.flatMap((v) => v.builds)
+    assert.ok(built.length > 0, 'blocks were proposed')
+    for (const b of built) assert.ok(b.budgetMs !== undefined && b.budgetMs <= proposeMs / 3 && b.budgetMs > 0, `budget ${b.budgetMs} ms for a ${proposeMs} ms propose timeout`)
+    // The host's source hands out nothing after the deadline (the node's mempool source does the same).
+    const host = nodes[0].host()
+    const signer = new Signer(nodes[0].t.common)
+    const many = Array.from({ length: 50 }, (_, i) => signer.transfer(7, addressOf(8).bytes, BigInt(i + 1)))
+    nodes[0].pending.push(...many)
+    const late = await host.build({ timestamp: nodes[0].t.chain.head.header.timestamp + 1n, producer: addressOf(0).bytes, presetSeal: new Uint8Array(0), deadline: Date.now() - 1 })
+    assert.equal(late.block.txs.length, 0, 'a passed deadline: no txs')
+    nodes[0].pending = nodes[0].pending.filter((tx) => !many.includes(tx))
+  })
+
   test('one validator stopped: the other three keep finalizing', async () => {
     const { nodes } = cluster
     await nodes[3].stop()

@@ -45,6 +45,8 @@ export class TestValidator implements SyncSource {
   /** The other validators (and maybe liars), to catch up from when the engine asks for sync. */
   peers: SyncSource[] = []
   syncs = 0
+  /** Each block this validator built as proposer: how many ms its tx deadline left, and its tx count. */
+  readonly builds: Array<{ budgetMs: number | undefined; txs: number }> = []
   /** Peers whose blocks failed import here: peer id -> reasons (what block sync penalizes). */
   readonly penalized = new Map<string, string[]>()
   private constructor(
@@ -78,6 +80,12 @@ export class TestValidator implements SyncSource {
     const base = engineHost(t, { txs: () => this.pending, requestSync: () => void this.syncFromPeers() })
     return {
       ...base,
+      build: async (opts) => {
+        const budgetMs = opts.deadline === undefined ? undefined : opts.deadline - Date.now()
+        const built = await base.build(opts)
+        this.builds.push({ budgetMs, txs: built.block.txs.length })
+        return built
+      },
       commit: async (executed, proof) => {
         const imported = await base.commit(executed, proof)
         const included = new Set(imported.block.txs.map((tx) => bytesToHex(tx.hash())))
