@@ -11,7 +11,7 @@ import { sha256d } from '../crypto/hash.ts'
 import { BlockError } from './errors.ts'
 import { txBytes } from '../execution/tx-bytes.ts'
 import { checkTxType } from '../execution/tx-policy.ts'
-import { withCachedSender } from '../execution/tx-sender.ts'
+import { decodeOnce } from '../execution/tx-sender.ts'
 import { commonAt, type Commons } from '../execution/common.ts'
 
 export interface BlockHeader {
@@ -140,7 +140,7 @@ export function decodeTxs(raws: Uint8Array[], common: Common): TypedTransaction[
     try {
       // The type byte first (EIP-2718: a first byte below 0x7f is a type; a legacy tx is an RLP list).
       if (raw.length > 0 && raw[0]! < 0x7f) checkTxType(raw[0]!)
-      return withCachedSender(createTxFromRLP(raw, { common, freeze: false }), raw)
+      return decodeOnce(raw, common.chainId(), () => createTxFromRLP(raw, { common, freeze: false }))
     } catch (err) {
       throw new BlockError('BAD_TX', `tx ${i} does not decode: ${(err as Error).message}`)
     }

@@ -36,14 +36,14 @@ const RECOVERED = new Map<string, Recovered>()
  * decoded from), also sets the tx's hash and canonical bytes from them and reuses a signer
  * already recovered for the same bytes.
  */
-export function withCachedSender<T extends TypedTransaction>(tx: T, raw?: Uint8Array): T {
+export function withCachedSender<T extends TypedTransaction>(tx: T, raw?: Uint8Array, rawHash?: Uint8Array): T {
   if (Object.isFrozen(tx)) return tx // too late to add the cache; ethereumjs's own path still works
   let sender: Address | undefined
   let key: string | undefined
   if (raw) {
     // ethereumjs's decoders accept canonical encodings only (strict RLP, no leading zeros), so
     // `raw` is what tx.serialize() would produce, and the tx hash is its keccak.
-    const hash = keccak256(raw)
+    const hash = rawHash ?? keccak256(raw)
     tx.cache.hash = hash
     rememberTxBytes(tx, raw)
     key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
@@ -69,4 +69,25 @@ function remember(key: string, recovered: Recovered): void {
   RECOVERED.set(key, recovered)
   // A Map iterates in insertion order: drop the oldest.
   if (RECOVERED.size > RECOVERED_MAX) RECOVERED.delete(RECOVERED.keys().next().value!)
+}
+
+/**
+ * Txs decoded from their bytes once per node: a validator decodes a tx when it is admitted to
+ * its mempool and again from the body of a proposed block; the second time it gets the same
+ * (frozen, immutable) object back by the hash of its bytes. Held weakly: a tx leaves this map's
+ * reach when nothing else holds it (it left the pool, the block was imported).
+ */
+const DECODED_MAX = 200_000
+const DECODED = new Map<string, WeakRef<TypedTransaction>>()
+
+/** `build()` decodes `raw` (throwing for bad bytes); a tx decoded from the same bytes for the same chain id is reused. */
+export function decodeOnce<T extends TypedTransaction>(raw: Uint8Array, chainId: bigint, build: () => T): T {
+  const hash = keccak256(raw)
+  const key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+  const known = DECODED.get(key)?.deref()
+  if (known && known.common.chainId() === chainId) return known as T
+  const tx = withCachedSender(build(), raw, hash)
+  DECODED.set(key, new WeakRef(tx))
+  if (DECODED.size > DECODED_MAX) DECODED.delete(DECODED.keys().next().value!)
+  return tx
 }

@@ -13,7 +13,7 @@ import {
 } from '@ethereumjs/tx'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToBigInt } from '@ethereumjs/util'
-import { withCachedSender } from '../execution/tx-sender.ts'
+import { decodeOnce } from '../execution/tx-sender.ts'
 import { MempoolError } from './errors.ts'
 import { checkEnvelope, checkSize, checkType } from './validate.ts'
 
@@ -117,7 +117,7 @@ export function decodeTx(raw: Uint8Array, ctx: DecodeContext): TypedTransaction 
   )
 
   try {
-    return withCachedSender(layout.build(values as never, { common: ctx.common, freeze: false }), raw)
+    return decodeOnce(raw, ctx.common.chainId(), () => layout.build(values as never, { common: ctx.common, freeze: false }))
   } catch (err) {
     throw malformed((err as Error).message)
   }

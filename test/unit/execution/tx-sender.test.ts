@@ -64,3 +64,19 @@ test('bytes that are not the canonical encoding of a tx do not decode, so the ha
   const padded = Uint8Array.from([2, ...RLP.encode(fields)])
   assert.throws(() => createTxFromRLP(padded, { common }), /leading zero/i)
 })
+
+test('a tx is decoded once per node: the mempool and a proposed block get the same object for the same bytes', async () => {
+  const { decodeTxs } = await import('../../../src/chain/block.ts')
+  const { decodeOnce } = await import('../../../src/execution/tx-sender.ts')
+  const bytes = createFeeMarket1559Tx({ chainId: 1337n, nonce: 99n, maxFeePerGas: 10n, gasLimit: 21000n, to: SENDER, value: 2n }, { common }).sign(KEY).serialize()
+  let builds = 0
+  const first = decodeOnce(bytes, 1337n, () => (builds++, createTxFromRLP(bytes, { common, freeze: false })))
+  const [fromBlock] = decodeTxs([bytes], common)
+  assert.equal(fromBlock, first, 'the block body reuses the object')
+  assert.equal(builds, 1)
+  assert.equal(fromBlock!.getSenderAddress().toString(), SENDER)
+  // Another chain id: decoded anew (a legacy tx's signing hash depends on it).
+  const other = decodeOnce(bytes, 1338n, () => (builds++, createTxFromRLP(bytes, { common, freeze: false })))
+  assert.notEqual(other, first)
+  assert.equal(builds, 2)
+})
