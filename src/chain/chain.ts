@@ -85,12 +85,15 @@ export interface Reorg {
   connected: ImportedBlock[]
 }
 
+/** Decoded headers kept by hash (a PoW retarget window and then some; ~1.5 KB each). */
+const HEADER_CACHE = 4096
 export class Chain extends EventEmitter {
   private headState!: ChainHead
   /** Permissioned chains: the permissions in force by height (empty otherwise). */
   permissions!: SnapshotHistory<Permissions>
   /** PoS chains: the staking contract's active validators by height (empty otherwise). */
   stakes!: SnapshotHistory<StakeSnapshot>
+  private readonly headerCache = new Map<string, BlockHeader>()
   private genesis!: Uint8Array
   private importing: Promise<unknown> = Promise.resolve()
   // Recent blocks and receipts stay decoded: RPC clients poll the newest ones again and again.
@@ -170,8 +173,16 @@ export class Chain extends EventEmitter {
   }
 
   getHeader(hash: Uint8Array): BlockHeader | undefined {
+    const key = bytesToHex(hash)
+    const cached = this.headerCache.get(key)
+    if (cached) return cached
     const raw = this.store.get(keys.header(hash))
-    return raw ? decodeHeader(raw) : undefined
+    if (!raw) return undefined
+    const header = decodeHeader(raw)
+    // Immutable by hash (never deleted): PoW's ancestor reads decode each once. Never modify one.
+    this.headerCache.set(key, header)
+    if (this.headerCache.size > HEADER_CACHE) this.headerCache.delete(this.headerCache.keys().next().value!)
+    return header
   }
 
   /** A stored header in its stored encoding (served to peers without decoding it). */
