@@ -121,7 +121,7 @@ export class PohHeaderFollow implements HeaderFollower {
 
   summary(): string {
     const s = this.stats
-    return `${s.headers} PoH headers checked (leader, signature, ticks${s.rehashed ? ', hashes' : ''}), ${s.votes} votes counted, ${s.stakeReads} stake reads; confirmed ${this.o.chain.head.header.height}, rooted ${this.rootedHeight}, ${this.pendingAbove} unconfirmed above`
+    return `${s.headers} PoH headers checked (leader, signature, ticks${s.rehashed ? ', hashes' : ''}), ${s.votes} votes counted in confirmed headers, ${s.stakeReads} stake reads; confirmed ${this.o.chain.head.header.height}, rooted ${this.rootedHeight}, ${this.pendingAbove} unconfirmed above`
   }
 
   status(): Record<string, unknown> {
@@ -134,7 +134,7 @@ export class PohHeaderFollow implements HeaderFollower {
       rootedSlot: Number(this.rootedSlot),
       unconfirmedAbove: this.pendingAbove,
       headersChecked: this.stats.headers,
-      votesCounted: this.stats.votes,
+      votesInConfirmed: this.stats.votes,
       stakeReads: this.stats.stakeReads,
       slotsRehashed: this.stats.rehashed,
       pohRehash: this.o.txHashes !== undefined,
@@ -154,7 +154,9 @@ export class PohHeaderFollow implements HeaderFollower {
     const tally = this.tally.clone()
     const epoch = { at: this.tallyEpoch }
     const minRoot = this.rootedSlot
+    let rooted = this.rootedSlot
     let confirmed = 0
+    const carried: TallyVote[][] = []
     let failure: unknown
     try {
       for (let from = head.header.height + 1n; from <= last; from += BigInt(MAX_BATCH)) {
@@ -165,12 +167,13 @@ export class PohHeaderFollow implements HeaderFollower {
           const l = this.link(branch, header)
           const votes = await this.check(branch, l)
           branch.push(l)
-          const stakes = this.count(tally, epoch, l, votes, minRoot)
+          carried.push(votes)
+          const { stakes } = this.count(tally, epoch, l, votes, minRoot)
           const c = tally.confirmedSlot(stakes)
           const h = c === undefined ? undefined : branch.heightOfSlot(c)
           if (h !== undefined && h - head.header.height > BigInt(confirmed)) confirmed = Number(h - head.header.height)
           const r = tally.rootedSlot(stakes)
-          if (r !== undefined && r > this.rootedSlot) this.rootedSlot = r
+          if (r !== undefined && r > rooted) rooted = r
         }
         progress?.(from + BigInt(headers.length) - 1n)
         if (headers.length < Number(to - from + 1n)) break
@@ -179,7 +182,7 @@ export class PohHeaderFollow implements HeaderFollower {
       failure = err
     }
     this.pendingAbove = branch.pushed.length - confirmed
-    if (confirmed > 0) this.extend(branch, confirmed, minRoot)
+    if (confirmed > 0) this.extend(branch, carried, confirmed, minRoot, rooted)
     if (failure) throw failure
     return confirmed
   }
@@ -233,8 +236,8 @@ export class PohHeaderFollow implements HeaderFollower {
     return out
   }
 
-  /** Counts a checked header's votes; returns the stakes they are weighed with (its epoch's). */
-  private count(tally: PohVoteTally, epoch: { at: bigint }, l: LinkedHeader, votes: TallyVote[], minRoot: bigint): StakeSet {
+  /** Counts a checked header's votes; returns the stakes they are weighed with (its epoch's) and how many counted. */
+  private count(tally: PohVoteTally, epoch: { at: bigint }, l: LinkedHeader, votes: TallyVote[], minRoot: bigint): { stakes: StakeSet; applied: number } {
     const slot = this.facts.of(l).slot
     const stakes = this.rules.schedules.scheduleFor(slot, l.header.parentHash).stakes
     const e = epochOf(slot, this.o.spec.engine.slotsPerEpoch)
@@ -242,21 +245,24 @@ export class PohHeaderFollow implements HeaderFollower {
       tally.keepStaked(stakes)
       epoch.at = e
     }
-    for (const v of votes) if (tally.apply(v, (s) => this.branch.hashAtSlot(s), minRoot) === 'applied') this.stats.votes++
-    return stakes
+    let applied = 0
+    for (const v of votes) if (tally.apply(v, (s) => this.branch.hashAtSlot(s), minRoot) === 'applied') applied++
+    return { stakes, applied }
   }
 
   /** The first `n` headers of the round join the chain; the kept tally replays their votes. */
-  private extend(branch: PohBranch, n: number, minRoot: bigint): void {
+  private extend(branch: PohBranch, carried: TallyVote[][], n: number, minRoot: bigint, rootedSlot: bigint): void {
     const joining = branch.pushed.slice(0, n)
     this.o.chain.extendFinal(joining.map((l) => l.header))
     const epoch = { at: this.tallyEpoch }
-    const votes = this.stats.votes
-    for (const l of joining) this.count(this.tally, epoch, l, this.checked.get(bytesToHex(l.hash)) ?? [], minRoot)
-    this.stats.votes = votes
+    joining.forEach((l, i) => (this.stats.votes += this.count(this.tally, epoch, l, carried[i]!, minRoot).applied))
     this.tallyEpoch = epoch.at
-    const rooted = branch.heightOfSlot(this.rootedSlot)
-    if (rooted !== undefined && rooted <= this.o.chain.head.header.height && rooted > this.rootedHeight) this.rootedHeight = rooted
+    // Rooted blocks are confirmed ones (a root is at or below its vote): on the chain now.
+    const rooted = branch.heightOfSlot(rootedSlot)
+    if (rooted !== undefined && rooted <= this.o.chain.head.header.height && rooted > this.rootedHeight) {
+      this.rootedHeight = rooted
+      this.rootedSlot = rootedSlot
+    }
     this.o.log.debug({ head: Number(this.o.chain.head.header.height), rooted: Number(this.rootedHeight) }, 'light: poh headers confirmed')
   }
 
