@@ -49,10 +49,15 @@ const alice = privateKeyToAccount(bytesToHex(KEYS[3]!) as Hex)
 const chain = defineChain({ id: Number(spec.chainId), name: 'light-poh', nativeCurrency: { name: 'C', symbol: 'C', decimals: 18 }, rpcUrls: { default: { http: ['http://127.0.0.1'] } } })
 let node: NodeProcess
 
-async function light(urls: string[]): Promise<RunningLightClient> {
-  const l = await startLightClient({ spec, rpcUrls: urls, rpcPort: 0, log: silent, clientVersion: 'test', syncEveryMs: 300 })
+async function light(urls: string[], pohRehash = false): Promise<RunningLightClient> {
+  const l = await startLightClient({ spec, rpcUrls: urls, rpcPort: 0, log: silent, clientVersion: 'test', syncEveryMs: 300, pohRehash })
   lights.push(l)
   return l
+}
+
+async function stopLight(l: RunningLightClient): Promise<void> {
+  lights.splice(lights.indexOf(l), 1)
+  await l.stop()
 }
 
 async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
@@ -65,7 +70,7 @@ async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T
 interface Status {
   head: { number: Hex; hash: Hex }
   lies: Array<{ source: string; what: string }>
-  consensus: { engine: string; confirmedSlot: number; rootedHeight: number; stakeReads: number; unconfirmedAbove: number }
+  consensus: { engine: string; confirmedSlot: number; confirmedHeight: number; rootedHeight: number; stakeReads: number; headersChecked: number; slotsRehashed: number }
 }
 
 const slotAt = async (n: bigint) => Number((await rpc<{ slot: number }>(node.rpcUrl, 'catena_getBlockPoh', [Number(n)])).slot)
@@ -82,11 +87,14 @@ describe('light client against a PoH validator', () => {
 
   test('confirmed headers across epochs (stakes read over proven state), finality tags, and viem on top', async () => {
     const l = await light([node.rpcUrl])
+    // Beside it, one that also re-hashes every slot's PoH from the proven bodies.
+    const rehashing = await light([node.rpcUrl], true)
     const pub = createPublicClient({ chain, transport: http(l.url) })
     const wallet = createWalletClient({ account: alice, chain, transport: http(l.url) })
     const to = '0x000000000000000000000000000000000000beef' as const
     const hash = await wallet.sendTransaction({ to, value: parseEther('0.25') })
-    assert.equal((await pub.waitForTransactionReceipt({ hash, pollingInterval: 300, timeout: 60_000 })).status, 'success')
+    const receipt = await pub.waitForTransactionReceipt({ hash, pollingInterval: 300, timeout: 60_000 })
+    assert.equal(receipt.status, 'success')
     assert.equal(await pub.getBalance({ address: to }), parseEther('0.25'))
     // Epoch 3 (slot 96 on) is led by the schedule drawn from the stakes read after epoch 1's first block.
     // A root takes 32 votes stacked on it: wait for one too.
@@ -107,9 +115,16 @@ describe('light client against a PoH validator', () => {
     assert.ok(nodeSafe >= head - 2n, `the node's safe block ${nodeSafe} is about the light head ${head} (it also counts gossiped votes)`)
     // Tags: latest = safe (confirmed); finalized = rooted, below it (a root takes 32 votes).
     const tag = async (t: string) => BigInt((await rpc<{ number: Hex }>(l.url, 'eth_getBlockByNumber', [t, false])).number)
-    const [latest, safe, finalized] = [await tag('latest'), await tag('safe'), await tag('finalized')]
-    assert.equal(safe, latest)
-    assert.ok(finalized > 0n && finalized < latest, `finalized ${finalized} is a rooted block below latest ${latest}`)
+    // (The client keeps following meanwhile: safe is read between two reads of latest.)
+    const [latest, safe, latestAgain, finalized] = [await tag('latest'), await tag('safe'), await tag('latest'), await tag('finalized')]
+    assert.ok(latest <= safe && safe <= latestAgain, `safe ${safe} is the head (${latest}..${latestAgain})`)
+    assert.ok(finalized > 0n && finalized < safe, `finalized ${finalized} is a rooted block below the head ${safe}`)
+    // The re-hashing client checked every slot's hashes, the transfer's (a tx entry) among them.
+    const r = (await rpc<Status>(rehashing.url, 'catena_lightStatus', [])).consensus
+    assert.ok(r.confirmedHeight >= Number(receipt.blockNumber), `the re-hashing client is past the transfer's block: ${JSON.stringify(r)}`)
+    assert.equal(r.slotsRehashed, r.headersChecked)
+    await stopLight(rehashing)
+    await stopLight(l)
   })
 
   test('headers whose leader signature was broken are refused and the lie is named', async () => {
@@ -131,6 +146,7 @@ describe('light client against a PoH validator', () => {
     const status = await rpc<Status>(fooled.url, 'catena_lightStatus', [])
     assert.ok(BigInt(status.head.number) < at, `no header above ${at} is served (head ${status.head.number})`)
     assert.ok(status.lies.some((x) => /signed by|signature/.test(x.what)), `the lie is named: ${JSON.stringify(status.lies)}`)
+    await stopLight(fooled)
     const both = await light([liar, node.rpcUrl])
     await waitFor('the honest source carries it on', async () => (both.client.headers.head.header.height > at ? true : undefined), { timeoutMs: 20_000 })
   })

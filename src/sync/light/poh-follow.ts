@@ -23,7 +23,7 @@
  * never served. RPC `finalized` is the highest block more than 2/3 of the stake rooted.
  * @module
  */
-import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { blockHash, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
@@ -35,12 +35,14 @@ import { MAX_SEAL_EVIDENCE, decodePohSeal } from '../../consensus/poh-engine/sea
 import { PohVerifier, epochOf, type StakeSet } from '../../consensus/poh/index.ts'
 import { STAKE_SNAPSHOT_CALLDATA, STAKING_ADDRESS, decodeStakeSnapshot, type StakeSnapshot } from '../../contracts/index.ts'
 import type { LinkedHeader, SnapshotReader } from './bft-membership.ts'
-import type { HeaderFollower } from './client.ts'
+import { VerificationError, type HeaderFollower, type LightClient } from './client.ts'
 import type { LightHeaderChain } from './header-chain.ts'
 import type { HeaderSource } from './header-source.ts'
 import { PohBranch, SealFactCache } from './poh-branch.ts'
 import { PohVoteTally, checkSealTicks, verifySlotPoh, type TallyVote } from './poh-verify.ts'
 import { MAX_BATCH } from './source.ts'
+import { keccak256 } from '../../crypto/hash.ts'
+import { merkleRoot } from '../../crypto/merkle.ts'
 
 /** Stake snapshots kept (one per epoch read; a sync holds a few at once). */
 const KEPT_SNAPSHOTS = 64
@@ -297,4 +299,18 @@ export class PohHeaderFollow implements HeaderFollower {
     this.snapshots.set(bytesToHex(at.hash), decodeStakeSnapshot(raw))
     if (this.snapshots.size > KEPT_SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!)
   }
+}
+
+/** The tx hashes of a block's body (for the opt-in re-hash), the body proven against the header's txRoot. */
+export function provenTxHashes(client: LightClient, l: LinkedHeader): Promise<Uint8Array[]> {
+  return client.verified(
+    `the txs of block ${l.header.height}`,
+    (src) => src.call<`0x${string}`[] | null>('catena_getBlockBody', [{ blockHash: bytesToHex(l.hash) }]),
+    (raws) => {
+      if (!Array.isArray(raws)) throw new VerificationError('no body')
+      const bytes = raws.map((r) => hexToBytes(r))
+      if (!equalsBytes(merkleRoot(bytes), l.header.txRoot)) throw new VerificationError(`the txs do not hash to the tx root ${bytesToHex(l.header.txRoot)}`)
+      return bytes.map((b) => keccak256(b))
+    },
+  )
 }

@@ -22,7 +22,7 @@ import { MemoryStore } from '../../storage/index.ts'
 import { createRpcServer, type RpcServer } from '../../api/rpc/server.ts'
 import { BftMembership, type SnapshotReader } from './bft-membership.ts'
 import { BftHeaderSync } from './bft-sync.ts'
-import { PohHeaderFollow, PohLightRules } from './poh-follow.ts'
+import { PohHeaderFollow, PohLightRules, provenTxHashes } from './poh-follow.ts'
 import type { LightHeaderChain } from './header-chain.ts'
 import { RpcHeaderSource } from './header-source.ts'
 import { ancestorWindow, fetchCheckpoint } from './checkpoint.ts'
@@ -45,6 +45,8 @@ export interface LightStartOptions {
   progress?: (line: string) => void
   /** A block hash the user vouches for: headers are followed from it instead of genesis. */
   checkpoint?: Uint8Array
+  /** PoH: re-hash every slot's PoH too (each block's body fetched, proven against its txRoot). */
+  pohRehash?: boolean
   /** BFT: how long a trusted header vouches for headers skipped to (default: defaultTrustPeriodSeconds). */
   trustPeriodSeconds?: bigint
 }
@@ -95,7 +97,8 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
       ? (chain: LightHeaderChain) =>
           new BftHeaderSync({ chain, membership: new BftMembership(engine, o.spec, read), chainId: o.spec.chainId, trustPeriodSeconds: o.trustPeriodSeconds ?? defaultTrustPeriodSeconds(o.spec), now: () => BigInt(Math.floor(Date.now() / 1000)), log: o.log })
       : engine.type === 'poh' && rules instanceof PohLightRules
-        ? (chain: LightHeaderChain) => new PohHeaderFollow({ chain, spec: { ...o.spec, engine }, read, rules, log: o.log, ...(genesis.stakes ? { genesisStakes: genesis.stakes } : {}) })
+        ? (chain: LightHeaderChain) =>
+            new PohHeaderFollow({ chain, spec: { ...o.spec, engine }, read, rules, log: o.log, ...(genesis.stakes ? { genesisStakes: genesis.stakes } : {}), ...(o.pohRehash ? { txHashes: (l) => provenTxHashes(reader!, l) } : {}) })
         : undefined
   const genesisHash = blockHash(genesis.header)
   // From a checkpoint: its header and the ancestors its engine reads, bound to the hash given; genesis is always known.
