@@ -150,6 +150,23 @@ describe('PoH light client', () => {
     assert.equal(l.chain.head.header.height, BigInt(headers.length - 1))
   })
 
+  test('after a restart (confirmed headers reloaded as the datadir does) it goes on, across an epoch read', async () => {
+    const t = await openChain()
+    await grow(t, [1n, 2n, 30n, 33n, 40n, 63n, 65n])
+    const first = light(t)
+    await sync(first, headersOf(t))
+    const kept = first.chain.head.header.height
+    assert.equal(kept, 6n)
+    // A new client: the kept headers are put back by extendFinal (store.ts), its follower starts empty.
+    const again = light(t)
+    again.chain.extendFinal(headersOf(t).slice(1, Number(kept) + 1))
+    await grow(t, [96n, 97n])
+    assert.equal(await sync(again, headersOf(t)), 2)
+    assert.equal(again.follow.status().confirmedSlot, 96)
+    // Slot 65's block (epoch 2: genesis stakes), then epoch 3's stakes, read after slot 33's reloaded block.
+    assert.deepEqual(again.reads, [0n, BigInt(headersOf(t).findIndex((h) => slotOf(h) === 33n))])
+  })
+
   test('stakes come from the block where the node reads them: a later change waits for the next read', async () => {
     const t = await openChain()
     const signer = new Signer(t.common)
