@@ -10,15 +10,16 @@ import { parseBlockHashOption, parseList, parseNonNegativeInt, parsePort } from 
 export function registerLightCommand(program: Command): void {
   program
     .command('light')
-    .description("a light client: verifies full nodes' headers by the chain's consensus rules and proves every answer it serves against them (PoW and BFT chains)")
+    .description("a light client: verifies full nodes' headers by the chain's consensus rules and proves every answer it serves against them (PoW, BFT and PoH chains)")
     .requiredOption('--chain <preset|file>', 'chain spec (the genesis it trusts)')
     .requiredOption('--rpc <urls>', 'full nodes to ask, comma-separated JSON-RPC URLs (none of them is trusted)', parseList)
     .option('--checkpoint <block hash>', 'start from this block instead of genesis (a hash you trust; its header is fetched and must hash to it)', parseBlockHashOption)
     .option('--trust-period <seconds>', 'BFT: how long a verified header vouches for headers skipped to (default: 2/3 of the unbonding time on PoS chains, a week on PoA)', parseNonNegativeInt)
+    .option('--poh-rehash', "PoH: re-hash every slot's PoH too (fetches every block's body; by default the voters' replay vouches for the hashes)")
     .option('--rpc-port <port>', 'port of its JSON-RPC on 127.0.0.1', parsePort, 8555)
     .option('--datadir <dir>', 'where verified headers are kept (default ./.catena/light-<chain>)')
     .option('--log-level <level>', 'log level (trace, debug, info, warn, error)', 'info')
-    .action(async (opts: { chain: string; rpc: string[]; rpcPort: number; datadir?: string; logLevel: string; checkpoint?: string; trustPeriod?: number }) => {
+    .action(async (opts: { chain: string; rpc: string[]; rpcPort: number; datadir?: string; logLevel: string; checkpoint?: string; trustPeriod?: number; pohRehash?: boolean }) => {
       const { loadChainSpec } = await import('../../chain/spec/index.ts')
       const { createLogger, CLIENT_VERSION } = await import('../../node/index.ts')
       const { startLightClient } = await import('../../sync/light/start.ts')
@@ -30,6 +31,7 @@ export function registerLightCommand(program: Command): void {
         rpcPort: opts.rpcPort,
         ...(opts.checkpoint ? { checkpoint: Uint8Array.from(Buffer.from(opts.checkpoint.slice(2), 'hex')) } : {}),
         ...(opts.trustPeriod !== undefined ? { trustPeriodSeconds: BigInt(opts.trustPeriod) } : {}),
+        ...(opts.pohRehash ? { pohRehash: true } : {}),
         datadir: opts.datadir ?? `./.catena/light-${/^[a-z0-9-]+$/.test(spec.name) ? spec.name : 'custom'}`,
         log,
         clientVersion: CLIENT_VERSION.replace('Catena/', 'Catena-light/'),

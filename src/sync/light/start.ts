@@ -22,6 +22,7 @@ import { MemoryStore } from '../../storage/index.ts'
 import { createRpcServer, type RpcServer } from '../../api/rpc/server.ts'
 import { BftMembership, type SnapshotReader } from './bft-membership.ts'
 import { BftHeaderSync } from './bft-sync.ts'
+import { PohHeaderFollow, PohLightRules, provenTxHashes } from './poh-follow.ts'
 import type { LightHeaderChain } from './header-chain.ts'
 import { RpcHeaderSource } from './header-source.ts'
 import { ancestorWindow, fetchCheckpoint } from './checkpoint.ts'
@@ -44,6 +45,8 @@ export interface LightStartOptions {
   progress?: (line: string) => void
   /** A block hash the user vouches for: headers are followed from it instead of genesis. */
   checkpoint?: Uint8Array
+  /** PoH: re-hash every slot's PoH too (each block's body fetched, proven against its txRoot). */
+  pohRehash?: boolean
   /** BFT: how long a trusted header vouches for headers skipped to (default: defaultTrustPeriodSeconds). */
   trustPeriodSeconds?: bigint
 }
@@ -60,7 +63,9 @@ export function lightRules(spec: ChainSpec): BlockRules {
   if (spec.engine.type === 'pow') return new PowRules(spec.engine, spec.blockTimeMs, { getHeader: () => undefined, getHashAt: () => undefined })
   // BFT headers are proven by certificates (bft-sync.ts); the rules give finality and the seal's shape.
   if (spec.engine.type === 'bft') return new BftRules(spec.chainId, new ValidatorSchedule(spec.engine.validators), spec.engine.staking)
-  throw new Error(`the light client checks Proof-of-Work and BFT headers so far; chain "${spec.name}" runs the ${spec.engine.type} engine, whose light verification (PoH votes, producer signatures) is not built yet`)
+  // PoH headers are checked by their follower (poh-follow.ts) and final once votes confirm them.
+  if (spec.engine.type === 'poh') return new PohLightRules()
+  throw new Error(`the light client checks Proof-of-Work, BFT and PoH headers so far; chain "${spec.name}" runs the ${spec.engine.type} engine, whose light verification (producer signatures) is not built yet`)
 }
 
 /**
@@ -91,7 +96,10 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
     engine.type === 'bft'
       ? (chain: LightHeaderChain) =>
           new BftHeaderSync({ chain, membership: new BftMembership(engine, o.spec, read), chainId: o.spec.chainId, trustPeriodSeconds: o.trustPeriodSeconds ?? defaultTrustPeriodSeconds(o.spec), now: () => BigInt(Math.floor(Date.now() / 1000)), log: o.log })
-      : undefined
+      : engine.type === 'poh' && rules instanceof PohLightRules
+        ? (chain: LightHeaderChain) =>
+            new PohHeaderFollow({ chain, spec: { ...o.spec, engine }, read, rules, log: o.log, ...(genesis.stakes ? { genesisStakes: genesis.stakes } : {}), ...(o.pohRehash ? { txHashes: (l) => provenTxHashes(reader!, l) } : {}) })
+        : undefined
   const genesisHash = blockHash(genesis.header)
   // From a checkpoint: its header and the ancestors its engine reads, bound to the hash given; genesis is always known.
   const start = o.checkpoint ? await fetchCheckpoint(sources.map((s) => new RpcHeaderSource(s)), o.checkpoint, ancestorWindow(o.spec)) : undefined
