@@ -49,6 +49,7 @@ const MiB = 1024 * KiB
 export const DEFAULT_REQRESP_LIMITS: Readonly<Record<ReqRespProtocol, ReqRespLimits>> = {
   status: { maxRequestBytes: 256, maxResponseBytes: 256 },
   peers: { maxRequestBytes: 16, maxResponseBytes: 64 * KiB },
+  /** Light clients over libp2p: RLP [from, count] in (count up to 1,024), canonical headers out (served up to 3 MiB). */
   headersByRange: { maxRequestBytes: 256, maxResponseBytes: 4 * MiB },
   /** Headers-first sync (Bitcoin's getheaders): a block locator of up to 64 hashes in, up to 1,024 headers out. */
   headersByLocator: { maxRequestBytes: 4 * KiB, maxResponseBytes: 4 * MiB },

@@ -1,7 +1,8 @@
 /**
- * Block sync over the network: serves canonical blocks by range, any stored block by hash and
- * canonical headers after a block locator, each block with the proof its engine requires (a
- * BFT commit certificate); catches up from peers; follows new blocks by gossip.
+ * Block sync over the network: serves canonical blocks by range, any stored block by hash,
+ * canonical headers after a block locator and canonical headers by range (what light clients
+ * follow over libp2p), each block with the proof its engine requires (a BFT commit
+ * certificate); catches up from peers; follows new blocks by gossip.
  *
  * Catching up (CatchUp) runs in the background, one run at a time, whenever a peer connects
  * or tells a new status: headers first for PoW, ranked by verified work; by range otherwise.
@@ -20,10 +21,12 @@ import { encodeBlockEnvelope, type RawBlock } from '../chain/block.ts'
 import { GOSSIP_INLINE_BYTES, invalidRequest, type GossipVerdict, type Network } from '../net/index.ts'
 import { CatchUp } from './catch-up.ts'
 import { locate } from './locator.ts'
-import { decodeBlockGossip, decodeHashList, decodeHeaderRequest, decodeRangeRequest, encodeBlockAnnouncement, encodeBlockList, encodeHeaderList } from './wire.ts'
+import { MAX_HEADERS, decodeBlockGossip, decodeHashList, decodeHeaderRequest, decodeRangeRequest, encodeBlockAnnouncement, encodeBlockList, encodeHeaderList } from './wire.ts'
 
 /** A range or by-hash response stops before this many bytes (the protocol limit is 16 MiB). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+/** A headersByRange answer stops before this many bytes (the protocol limit is 4 MiB; BFT seals hold certificates). */
+const MAX_HEADER_RESPONSE_BYTES = 3 * 1024 * 1024
 /** An orphan's sender is asked for its status at most this often. */
 const HINT_INTERVAL_MS = 1000
 /** Peers remembered for that; beyond this the record starts again. */
@@ -82,6 +85,7 @@ export class BlockSync {
     await network.handle('blocksByRange', (req) => this.serveRange(req))
     await network.handle('blocksByHash', (req) => this.serveByHash(req))
     await network.handle('headersByLocator', (req) => this.serveHeaders(req))
+    await network.handle('headersByRange', (req) => this.serveHeaderRange(req))
     this.unsubscribe = network.subscribe('blocks', (data, from) => this.onGossipBlock(data, from))
     network.on('peer:connected', () => this.trigger())
     network.on('peer:status', () => this.trigger())
@@ -184,6 +188,29 @@ export class BlockSync {
         if (!encoded) break
         headers.push(encoded)
       }
+    }
+    return encodeHeaderList(headers)
+  }
+
+  /** Canonical headers `from..from+count-1` (fewer past our head, or past the byte budget): light clients ask. */
+  private async serveHeaderRange(req: Uint8Array): Promise<Uint8Array> {
+    let range
+    try {
+      range = decodeRangeRequest(req, MAX_HEADERS)
+    } catch (err) {
+      throw invalidRequest((err as Error).message)
+    }
+    const { chain } = this.o
+    const headers: Uint8Array[] = []
+    let bytes = 0
+    const head = chain.head.header.height
+    for (let h = range.from; h < range.from + BigInt(range.count) && h <= head; h++) {
+      const hash = chain.getHashAt(h)
+      const encoded = hash && chain.getEncodedHeader(hash)
+      if (!encoded) break
+      if (bytes + encoded.length > MAX_HEADER_RESPONSE_BYTES && headers.length > 0) break
+      headers.push(encoded)
+      bytes += encoded.length
     }
     return encodeHeaderList(headers)
   }

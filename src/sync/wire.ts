@@ -25,13 +25,14 @@ export function encodeRangeRequest(r: RangeRequest): Uint8Array {
   return RLP.encode([bigIntToUnpaddedBytes(r.from), bigIntToUnpaddedBytes(BigInt(r.count))])
 }
 
-export function decodeRangeRequest(bytes: Uint8Array): RangeRequest {
+/** A range request for at most `max` items (blocks: MAX_RANGE_BLOCKS; headersByRange: MAX_HEADERS). */
+export function decodeRangeRequest(bytes: Uint8Array, max = MAX_RANGE_BLOCKS): RangeRequest {
   const parts = decodeList(bytes, 'range request')
   if (parts.length !== 2 || !parts.every((p) => p instanceof Uint8Array && p.length <= 8)) {
     throw new WireError('range request must be RLP [from, count] of 64-bit integers')
   }
   const count = Number(bytesToBigInt(parts[0 + 1] as Uint8Array))
-  if (count < 1 || count > MAX_RANGE_BLOCKS) throw new WireError(`range count must be 1..${MAX_RANGE_BLOCKS}, got ${count}`)
+  if (count < 1 || count > max) throw new WireError(`range count must be 1..${max}, got ${count}`)
   return { from: bytesToBigInt(parts[0] as Uint8Array), count }
 }
 
@@ -49,7 +50,7 @@ export function decodeHashList(bytes: Uint8Array): Uint8Array[] {
   return parts as Uint8Array[]
 }
 
-/** Most headers in one headersByLocator answer (about 600 KB). */
+/** Most headers in one headersByLocator or headersByRange answer (about 600 KB). */
 export const MAX_HEADERS = 1024
 /** Most hashes in a block locator: ten dense, then doubling steps, cover any height. */
 export const MAX_LOCATOR = 64

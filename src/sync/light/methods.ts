@@ -268,7 +268,8 @@ export function lightMethods(o: LightMethodsOptions): Record<string, RpcHandler>
         head: { number: toQuantity(head.header.height), hash: bytesToHex(head.hash), totalWork: toQuantity(head.work) },
         checkpoint: { number: toQuantity(chain.checkpoint.header.height), hash: bytesToHex(chain.checkpoint.hash) },
         headersKept: chain.size,
-        sources: client.sources.map((s) => ({ url: s.url, lies: client.lies.filter((l) => l.source === s.url).length })),
+        // Every header source: the JSON-RPC ones (which also prove the rest), then libp2p peers (p2p:<peer id>).
+        sources: client.headerSources.map((s) => ({ url: s.url, lies: client.lies.filter((l) => l.source === s.url).length })),
         lies: client.lies.slice(-20).map((l) => ({ source: l.source, at: l.at, what: l.what })),
         conflicts: [...client.conflicts.values()],
         ...(client.follower ? { consensus: client.follower.status() } : {}),

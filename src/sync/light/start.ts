@@ -29,6 +29,7 @@ import { ancestorWindow, fetchCheckpoint } from './checkpoint.ts'
 import { LightClient, VerificationError } from './client.ts'
 import { localCall } from './local-call.ts'
 import { lightMethods } from './methods.ts'
+import { LightPeers } from './p2p-peers.ts'
 import { RpcSource } from './source.ts'
 import { LightHeaderStore } from './store.ts'
 
@@ -49,6 +50,10 @@ export interface LightStartOptions {
   pohRehash?: boolean
   /** BFT: how long a trusted header vouches for headers skipped to (default: defaultTrustPeriodSeconds). */
   trustPeriodSeconds?: bigint
+  /** Full nodes' libp2p multiaddrs: each connected one is a header source too (p2p-peers.ts). */
+  bootnodes?: string[]
+  /** With bootnodes: listen for peers on 127.0.0.1 at this port; none: dial only. */
+  p2pPort?: number
 }
 
 export interface RunningLightClient {
@@ -120,6 +125,22 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
     const loaded = store.load(client.headers)
     if (loaded > 0) o.progress?.(`headers: ${loaded} loaded from ${o.datadir} and checked again, head ${client.headers.head.header.height}`)
   }
+  // --bootnodes: each full node connected over libp2p is one more header source.
+  const peers = o.bootnodes?.length
+    ? await LightPeers.start({
+        spec: o.spec,
+        genesisHash,
+        ...(commons.forksChainId ? { chainIdAt: (h: bigint) => commons.chainIdAt(h) } : {}),
+        bootnodes: o.bootnodes,
+        ...(o.p2pPort !== undefined ? { p2pPort: o.p2pPort } : {}),
+        ...(o.datadir ? { datadir: o.datadir } : {}),
+        log: o.log,
+      }).catch(async (err) => {
+        await store?.close()
+        throw err
+      })
+    : undefined
+  peers?.attach(client.headerSources)
   const syncRound = async () => {
     await client.sync()
     await store?.save(client.headers)
@@ -141,6 +162,7 @@ export async function startLightClient(o: LightStartOptions): Promise<RunningLig
       clearInterval(timer)
       await round
       await rpc.close()
+      await peers?.stop()
       await store?.close()
     },
   }
