@@ -86,7 +86,7 @@ export class LightPeers {
         // Nothing to serve: our head is the genesis, so no full node asks us for blocks.
         head: () => ({ height: 0n, hash: o.genesisHash }),
         limits: lightLimits(o.spec),
-        logger: log,
+        logger: o.log,
       })
       await network.start()
     } catch (err) {

@@ -8,13 +8,14 @@
  * Nothing is believed here: answers are bounded by the protocol limits (reqresp.ts), decoded
  * for shape only, and an answer that does not fit what was asked (too many headers, other
  * heights, another block) is a BlockError MALFORMED, which the client records as a lie; it
- * also costs the peer score on the network, so a peer that keeps sending garbage is banned.
+ * also costs the peer score on the network, as does a request it lets time out, so a peer
+ * that keeps sending garbage or stalling is banned.
  * @module
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { blockHash, decodeBlockEnvelope, decodeHeader, type BlockHeader, type RawBlock } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
-import { PENALTY, type ChainStatus, type ReqRespProtocol, type RequestOptions } from '../../net/index.ts'
+import { isNetError, PENALTY, type ChainStatus, type ReqRespProtocol, type RequestOptions } from '../../net/index.ts'
 import { decodeBlockList, decodeHeaderList, encodeHashList, encodeRangeRequest, WireError } from '../wire.ts'
 import type { HeaderSource } from './header-source.ts'
 import { MAX_BATCH } from './source.ts'
@@ -42,13 +43,13 @@ export class P2pHeaderSource implements HeaderSource {
 
   /** The head its status tells now (asked again each time: a status is one small round trip). */
   async headNumber(): Promise<bigint> {
-    return (await this.net.refreshStatus(this.peerId)).headHeight
+    return (await this.timed(this.net.refreshStatus(this.peerId))).headHeight
   }
 
   async headers(from: bigint, to: bigint): Promise<BlockHeader[]> {
     if (to < from) return []
     const count = to - from + 1n < BigInt(MAX_BATCH) ? Number(to - from + 1n) : MAX_BATCH
-    const payload = await this.net.request(this.peerId, 'headersByRange', encodeRangeRequest({ from, count }), { timeoutMs: this.o.timeoutMs ?? HEADERS_TIMEOUT_MS })
+    const payload = await this.timed(this.net.request(this.peerId, 'headersByRange', encodeRangeRequest({ from, count }), { timeoutMs: this.o.timeoutMs ?? HEADERS_TIMEOUT_MS }))
     const headers = this.decoded('headersByRange', () => decodeHeaderList(payload, count).map(decodeHeader))
     headers.forEach((h, i) => {
       if (h.height !== from + BigInt(i)) this.malformed(`answered headersByRange from ${from} with header ${h.height} at place ${i}`)
@@ -73,12 +74,25 @@ export class P2pHeaderSource implements HeaderSource {
 
   /** At most one block is asked for: more in the answer is a malformed answer. */
   private async blocks(protocol: 'blocksByHash' | 'blocksByRange', request: Uint8Array): Promise<RawBlock[]> {
-    const payload = await this.net.request(this.peerId, protocol, request, this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {})
+    const payload = await this.timed(this.net.request(this.peerId, protocol, request, this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}))
     return this.decoded(protocol, () => {
       const list = decodeBlockList(payload)
       if (list.length > 1) throw new WireError(`${list.length} blocks for one asked`)
       return list.map(decodeBlockEnvelope)
     })
+  }
+
+  /**
+   * A peer that does not answer in time holds up every sync round: it pays as a full node's
+   * sync makes a peer pay for a claim it does not answer for, and is banned if it keeps at it.
+   */
+  private async timed<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request
+    } catch (err) {
+      if (isNetError(err, 'TIMEOUT')) this.net.penalize(this.peerId, `light client: ${err.message}`, PENALTY.unfulfilledClaim)
+      throw err
+    }
   }
 
   private decoded<T>(protocol: string, decode: () => T): T {

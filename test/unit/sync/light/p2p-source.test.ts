@@ -5,6 +5,7 @@
  * finality proofs (none for PoW) and the head its status tells; the full node serves
  * headersByRange within its bounds and keeps the light peer, which tells the genesis as its
  * head, without syncing from it or penalizing it. A light client on another genesis is refused.
+ * It only dials, unless given a port.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -27,6 +28,7 @@ describe('light client header sources over libp2p', () => {
     const peers = await LightPeers.start({ spec, genesisHash: full.chain.genesisHash, bootnodes: [full.net.multiaddrs()[0]!], log: silent })
     t.after(() => peers.stop())
     assert.deepEqual(peers.sources.map((s) => s.url), [`p2p:${full.net.peerId}`])
+    assert.deepEqual(peers.network.multiaddrs(), [], 'it only dials')
     const list: unknown[] = ['rpc']
     peers.attach(list as never)
     assert.equal(list.length, 2, 'attached to the client’s list')
@@ -63,8 +65,9 @@ describe('light client header sources over libp2p', () => {
   test('a light client on another genesis is refused by the full node: no source', async (t) => {
     const spec = powSpec()
     const full = await powNode(t, spec)
-    const peers = await LightPeers.start({ spec, genesisHash: new Uint8Array(32).fill(3), bootnodes: [full.net.multiaddrs()[0]!], log: silent })
+    const peers = await LightPeers.start({ spec, genesisHash: new Uint8Array(32).fill(3), bootnodes: [full.net.multiaddrs()[0]!], p2pPort: 0, log: silent })
     t.after(() => peers.stop())
+    assert.match(peers.network.multiaddrs()[0] ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 'with a port it listens on 127.0.0.1')
     assert.deepEqual(peers.sources, [])
     await waitFor(() => full.net.peers().length === 0, 'the full node hangs up')
   })
