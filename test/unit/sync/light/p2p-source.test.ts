@@ -5,18 +5,22 @@
  * finality proofs (none for PoW) and the head its status tells; the full node serves
  * headersByRange within its bounds and keeps the light peer, which tells the genesis as its
  * head, without syncing from it or penalizing it. A light client on another genesis is refused.
- * It only dials, unless given a port.
+ * It only dials, unless given a port. A hostile peer's answers that do not fit the question
+ * (other heights, more than asked, another block) are MALFORMED block errors and cost it score;
+ * one that stalls times out and pays too.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex } from '@ethereumjs/util'
 import pino from 'pino'
-import { blockHash, encodeHeader } from '../../../../src/chain/block.ts'
-import { RemoteError } from '../../../../src/net/index.ts'
+import { BlockError } from '../../../../src/chain/errors.ts'
+import { blockHash, encodeBlockEnvelope, encodeHeader } from '../../../../src/chain/block.ts'
+import { PENALTY, RemoteError, isNetError } from '../../../../src/net/index.ts'
 import { LightPeers } from '../../../../src/sync/light/p2p-peers.ts'
-import { encodeRangeRequest } from '../../../../src/sync/wire.ts'
+import { P2pHeaderSource } from '../../../../src/sync/light/p2p-source.ts'
+import { decodeRangeRequest, encodeBlockList, encodeHeaderList, encodeRangeRequest, MAX_HEADERS } from '../../../../src/sync/wire.ts'
 import { mine, powNode, powSpec } from '../harness.ts'
-import { waitFor } from '../../net/helpers.ts'
+import { startNode, waitFor } from '../../net/helpers.ts'
 
 const silent = pino({ level: 'silent' })
 
@@ -70,5 +74,41 @@ describe('light client header sources over libp2p', () => {
     assert.match(peers.network.multiaddrs()[0] ?? '', /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//, 'with a port it listens on 127.0.0.1')
     assert.deepEqual(peers.sources, [])
     await waitFor(() => full.net.peers().length === 0, 'the full node hangs up')
+  })
+
+  test('hostile answers: other heights, more than asked, another block, a stall; each refused with a typed error and paid for, up to a ban', async (t) => {
+    const spec = powSpec()
+    const full = await powNode(t, spec)
+    await mine(full, 4)
+    const block = (h: bigint) => full.chain.getBlockAt(h)!
+    const header = (h: bigint) => encodeHeader(block(h).header)
+    let mode = ''
+    const liar = await startNode(t, { chainId: spec.chainId, genesisHash: full.chain.genesisHash, head: () => ({ height: 4n, hash: full.chain.head.hash }) }, false)
+    await liar.net.handle('headersByRange', async (req) => {
+      const { from } = decodeRangeRequest(req, MAX_HEADERS)
+      if (mode === 'stall') await new Promise((r) => setTimeout(r, 2000))
+      if (mode === 'too many') return encodeHeaderList([1n, 2n, 3n].map(header))
+      return encodeHeaderList([from + 1n, from + 2n].map(header)) // one off
+    })
+    await liar.net.handle('blocksByHash', () => encodeBlockList([encodeBlockEnvelope(block(3n))]))
+    await liar.net.handle('blocksByRange', () => encodeBlockList([encodeBlockEnvelope(block(1n))]))
+    await liar.net.start()
+    const peers = await LightPeers.start({ spec, genesisHash: full.chain.genesisHash, bootnodes: [liar.net.multiaddrs()[0]!], log: silent })
+    t.after(() => peers.stop())
+    const src = new P2pHeaderSource(peers.network, liar.net.peerId, { timeoutMs: 500 })
+    const malformed = (pattern: RegExp) => (err: unknown) => err instanceof BlockError && err.code === 'MALFORMED' && pattern.test(err.message) && err.message.startsWith(`p2p:${liar.net.peerId}`)
+
+    await assert.rejects(src.headers(1n, 2n), malformed(/from 1 with header 2 at place 0/))
+    mode = 'too many'
+    await assert.rejects(src.headers(1n, 1n), malformed(/holds 3 headers, asked for at most 1/))
+    await assert.rejects(src.headerByHash(blockHash(block(2n).header)), malformed(/answered blocksByHash 0x[0-9a-f]+ with block/))
+    mode = 'stall'
+    await assert.rejects(src.headers(1n, 1n), (err) => isNetError(err, 'TIMEOUT'))
+    assert.equal(Math.round(peers.network.penaltyOf(liar.net.peerId)), 3 * PENALTY.malformed + PENALTY.unfulfilledClaim, 'each costs it')
+    assert.equal(peers.network.isBanned(liar.net.peerId), false)
+    mode = ''
+    await assert.rejects(src.finalityProof(2n), malformed(/answered blocksByRange 2 with block 1/))
+    assert.equal(peers.network.isBanned(liar.net.peerId), true, 'past 100 points')
+    await waitFor(() => liar.net.peers().length === 0, 'the light client hangs up on it')
   })
 })
