@@ -53,7 +53,7 @@ function lightLimits(spec: ChainSpec): NetworkLimitsInput {
 
 export class LightPeers {
   private readonly byPeer = new Map<string, P2pHeaderSource>()
-  private lists: HeaderSource[][] = []
+  private readonly lists: HeaderSource[][] = []
 
   private constructor(
     readonly network: Network,
