@@ -116,7 +116,8 @@ export class LightClient {
   /** One round: every source's headers past ours, checked; returns how many were added. */
   async sync(): Promise<number> {
     let added = 0
-    for (const src of this.headerSources) {
+    // A snapshot: peer sources come and go while a round runs (p2p-peers.ts edits the list).
+    for (const src of [...this.headerSources]) {
       try {
         added += await this.syncFrom(src)
       } catch (err) {
@@ -159,6 +160,9 @@ export class LightClient {
 
   /** After a round, sources disagreeing on the head: the consensus rule picked (most work); the disagreement is reported. */
   private noteConflicts(): void {
+    const present = new Set(this.headerSources.map((s) => s.url))
+    for (const url of this.sourceHeads.keys()) if (!present.has(url)) this.sourceHeads.delete(url)
+    for (const url of this.conflicts.keys()) if (!present.has(url)) this.conflicts.delete(url)
     for (const src of this.headerSources) {
       const their = this.sourceHeads.get(src.url)
       if (!their || this.headers.isBest(their.hash)) {
