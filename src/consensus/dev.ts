@@ -4,17 +4,23 @@
  * go into the next one, so a burst of concurrent txs shares blocks); interval mining seals
  * every `intervalMs` even when empty. Adds evm_mine, hardhat_mine, evm_increaseTime,
  * evm_setNextBlockTimestamp, evm_setAutomine and evm_setIntervalMining to the RPC.
+ * When the chain spec names a signer, every block this engine makes is signed (dev-seal.ts).
  */
-import { bytesToHex } from '@ethereumjs/util'
-import { BlockError } from '../chain/errors.ts'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { BlockHeader } from '../chain/block.ts'
 import type { BlockRules, Produced } from '../chain/import.ts'
+import { privateKeyToAddress } from '../crypto/secp256k1.ts'
+import { devRules, signDevHeader } from './dev-seal.ts'
 import { EngineParamsError, type ConsensusEngine, type EngineHost, type EngineRpcMethod } from './types.ts'
 
 export interface DevEngineOptions {
   automine: boolean
   intervalMs: number
   producer: Uint8Array
+  /** The chain spec's engine.signer: the only address whose blocks are valid (absent: unsigned blocks). */
+  signer?: Uint8Array
+  /** The signer's private key (required with `signer`): this engine signs every block it makes. */
+  signingKey?: Uint8Array
   /** Wall clock in seconds; injectable for tests. */
   now?: () => bigint
 }
@@ -39,19 +45,25 @@ export class DevEngine implements ConsensusEngine {
   private readonly now: () => bigint
   /** RPC submissions waiting for the block that includes them (automine), by tx hash. */
   private readonly inclusionWaiters = new Map<string, () => void>()
+  /** One producer, so every block is final at once; signed by it when the spec names it. */
+  readonly rules: BlockRules
+  /** Seals a built header: signs it, or leaves the seal empty on a chain without a signer. */
+  private readonly seal: (header: BlockHeader) => Promise<BlockHeader>
 
   constructor(opts: DevEngineOptions) {
     this.automine = opts.automine
     this.intervalMs = opts.intervalMs
     this.producer = opts.producer
     this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
-  }
-
-  /** Dev blocks carry no seal; one producer, so every block is final at once. */
-  readonly rules: BlockRules = {
-    verifyHeader(header: BlockHeader): void {
-      if (header.seal.length !== 0) throw new BlockError('BAD_SEAL', `dev blocks carry no seal (got ${bytesToHex(header.seal)})`)
-    },
+    this.rules = devRules({ ...(opts.signer ? { signer: opts.signer } : {}) })
+    const key = opts.signingKey
+    if (opts.signer) {
+      if (!key) throw new Error(`this dev chain's blocks must be signed by ${bytesToHex(opts.signer)}: the engine needs its key`)
+      if (!equalsBytes(privateKeyToAddress(key), opts.signer)) throw new Error(`the signing key is not ${bytesToHex(opts.signer)}'s, the chain's signer`)
+      this.seal = async (h) => signDevHeader(h, key)
+    } else {
+      this.seal = async (h) => h
+    }
   }
 
   async start(host: EngineHost): Promise<void> {
@@ -86,7 +98,7 @@ export class DevEngine implements ConsensusEngine {
     let ts = timestamp ?? this.nextTimestamp ?? this.now() + this.timeOffset
     this.nextTimestamp = undefined
     if (ts < parent) ts = parent // timestamps never go backwards
-    const produced = await host.produce({ timestamp: ts, seal: async (h) => h })
+    const produced = await host.produce({ timestamp: ts, seal: this.seal })
     for (const r of produced.rejected) {
       host.log.debug({ tx: bytesToHex(r.tx.hash()), reason: r.reason }, 'tx left out of block')
       this.release(r.tx.hash())

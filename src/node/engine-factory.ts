@@ -4,10 +4,11 @@
  * when used (bft and poh pull in libp2p's gossip transport).
  * @module
  */
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import type { Chain } from '../chain/chain.ts'
 import type { ChainSpec } from '../chain/spec/index.ts'
 import { DevEngine, DEV_COINBASE, type ConsensusEngine } from '../consensus/index.ts'
+import { DEV_SIGNER_KEY, devSigningKey } from '../consensus/dev-seal.ts'
 import type { CommonSchedule, Commons } from '../execution/common.ts'
 import type { Network } from '../net/index.ts'
 import { gossipTransport } from './consensus-transport.ts'
@@ -15,12 +16,22 @@ import type { NodeConfig } from './node.ts'
 
 export async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { network?: Network; common: Commons; chain: Chain; validatorKey?: Uint8Array }): Promise<ConsensusEngine> {
   switch (spec.engine.type) {
-    case 'dev':
+    case 'dev': {
+      const { signer } = spec.engine
+      // The chain's signer signs every block: the key given, or the public dev key when the signer is its address.
+      const signingKey = devSigningKey(spec.engine, deps.validatorKey)
+      if (signer && signingKey && equalsBytes(signingKey, DEV_SIGNER_KEY)) {
+        cfg.logger.info({ signer: bytesToHex(signer) }, 'signing dev blocks with the public dev key (test account #0): anyone can sign such blocks')
+      } else if (!signer && deps.validatorKey) {
+        cfg.logger.warn('this dev chain names no signer (engine.signer): its blocks are not signed and --validator-key-file is not used')
+      }
       return new DevEngine({
         automine: cfg.automine ?? spec.engine.automine,
         intervalMs: cfg.blockIntervalMs ?? spec.engine.intervalMs,
         producer: hexToBytes((cfg.coinbase ?? DEV_COINBASE) as `0x${string}`),
+        ...(signer && signingKey ? { signer, signingKey } : {}),
       })
+    }
     case 'bft': {
       if (!deps.network) throw new Error('a bft chain needs the network: pass --p2p-port (and --bootnodes)')
       const privateKey = deps.validatorKey

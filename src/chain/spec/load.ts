@@ -285,7 +285,7 @@ const MAX_TOTAL_POWER = 2n ** 60n
 function engineFromJSON(json: EngineJSON, issues: string[]): EngineSpec {
   switch (json.type) {
     case 'dev':
-      return { type: 'dev', automine: json.automine, intervalMs: json.intervalMs }
+      return { type: 'dev', automine: json.automine, intervalMs: json.intervalMs, ...(json.signer !== undefined ? { signer: checkedAddress(json.signer, '/engine/signer', issues) } : {}) }
     case 'pow':
       return {
         type: 'pow',
@@ -355,10 +355,15 @@ function validatorAddress(text: string, i: number, seen: Map<string, number>, is
   const first = seen.get(key)
   if (first !== undefined) issues.push(`/engine/validators/${i}/address repeats the validator at /engine/validators/${first} (${key})`)
   else seen.set(key, i)
+  return checkedAddress(text, `/engine/validators/${i}/address`, issues)
+}
+
+/** An address whose shape the schema checked, with its EIP-55 checksum checked when it has mixed case. */
+function checkedAddress(text: string, path: string, issues: string[]): Uint8Array {
   if (/[a-f]/.test(text.slice(2)) && /[A-F]/.test(text.slice(2)) && !isValidChecksumAddress(text)) {
-    issues.push(`/engine/validators/${i}/address "${text}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
+    issues.push(`${path} "${text}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`)
   }
-  return hexToBytes(key as `0x${string}`)
+  return hexToBytes(text.toLowerCase() as `0x${string}`)
 }
 
 /** Voting power of a stake: whole ether, at least 1 (the staking contract's votingPowers rule). */
@@ -380,7 +385,7 @@ function stakingToJSON(s: StakingSpec): StakingJSON {
 function engineToJSON(engine: EngineSpec): EngineJSON {
   switch (engine.type) {
     case 'dev':
-      return { type: 'dev', automine: engine.automine, intervalMs: engine.intervalMs }
+      return { type: 'dev', automine: engine.automine, intervalMs: engine.intervalMs, ...(engine.signer ? { signer: bytesToHex(engine.signer) } : {}) }
     case 'pow':
       return {
         type: 'pow',

@@ -37,10 +37,17 @@ export const DEV_ACCOUNTS = [
 
 export const DEV_ACCOUNT_BALANCE = 10_000n * ETHER
 
+/**
+ * The dev preset's blocks are signed by test account #0 (DEV_ACCOUNTS[0]), whose private key is
+ * public (consensus/dev-seal.ts DEV_SIGNER_KEY): `catena node --chain dev` signs with it unless
+ * given another key. So followers and light clients can check who made each block, but the
+ * key proves nothing against anyone who read this file: a chain that must trust its producer
+ * sets its own `signer` in a genesis file and keeps that key private.
+ */
 const dev: ChainSpecJSON = {
   name: 'dev',
   chainId: 1337,
-  engine: { type: 'dev', automine: true, intervalMs: 0 },
+  engine: { type: 'dev', automine: true, intervalMs: 0, signer: DEV_ACCOUNTS[0] },
   blockTimeMs: 1000,
   limits: { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 30_000_000, maxTxBytes: 128 * 1024 },
   monetary: {

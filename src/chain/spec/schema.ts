@@ -15,6 +15,8 @@ export interface DevEngineJSON {
   type: 'dev'
   automine: boolean
   intervalMs: number
+  /** The address whose signature every block must carry; omitted = unsigned blocks. */
+  signer?: string
 }
 export interface BftEngineJSON {
   type: 'bft'
@@ -140,7 +142,7 @@ const engineSchemas = {
     type: 'object',
     additionalProperties: false,
     required: ['type', 'automine', 'intervalMs'],
-    properties: { type: { const: 'dev' }, automine: ref('bool'), intervalMs: ref('count') },
+    properties: { type: { const: 'dev' }, automine: ref('bool'), intervalMs: ref('count'), signer: ref('address') },
   },
   bft: {
     type: 'object',

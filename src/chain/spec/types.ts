@@ -11,6 +11,12 @@ export interface DevEngineSpec {
   automine: boolean
   /** Seal on this interval too; 0 = only automine / on demand. */
   intervalMs: number
+  /**
+   * The only producer whose blocks are valid (20 bytes): each block's seal is its signature
+   * (consensus/dev-seal.ts), so followers and light clients can tell who made a block.
+   * Omitted: blocks carry no seal and nothing about the producer is checked.
+   */
+  signer?: Uint8Array
 }
 
 export interface BftValidatorSpec {

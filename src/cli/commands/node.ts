@@ -21,7 +21,7 @@ export function registerNodeCommand(program: Command): void {
     .option('--coinbase <address>', 'address credited with block rewards and fees', parseAddressOption)
     .option('--automine <bool>', 'dev engine: seal a block as soon as txs are pending', parseBoolOption)
     .option('--block-interval <ms>', 'dev engine: also seal a block every <ms> milliseconds (0 = off)', parseNonNegativeInt)
-    .option('--validator-key-file <file>', 'BFT chains: file holding this validator\'s private key (hex); must be private (chmod 600)')
+    .option('--validator-key-file <file>', 'BFT and PoH chains: file holding this validator\'s private key (hex); dev chains with a signer: the signer\'s key (default: the public dev key if it is the signer); must be private (chmod 600)')
     .addOption(new Option('--byzantine <behaviour>', 'misbehave on purpose, for attack labs and slashing tests: double-vote (BFT); double-sign, bad-poh, fork (PoH leader)').choices(['double-vote', 'double-sign', 'bad-poh', 'fork']).hideHelp())
     .option('--mine', 'PoW chains: mine blocks, crediting --coinbase')
     .option('--miner-threads <n>', 'PoW chains: miner worker threads (default: one per core)', parsePositiveThreads)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bytesToHex, privateToAddress, toChecksumAddress } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes, privateToAddress, toChecksumAddress } from '@ethereumjs/util'
 import { deriveKeys, TEST_MNEMONIC } from '../../../src/wallet/hd.ts'
 import {
   ChainSpecError,
@@ -44,7 +44,8 @@ describe('dev preset', () => {
     const spec = loadChainSpec('dev')
     assert.equal(spec.name, 'dev')
     assert.equal(spec.chainId, 1337n)
-    assert.deepEqual(spec.engine, { type: 'dev', automine: true, intervalMs: 0 })
+    // Signed by test account #0, whose key is public (the node signs with it by default).
+    assert.deepEqual(spec.engine, { type: 'dev', automine: true, intervalMs: 0, signer: hexToBytes(DEV_ACCOUNTS[0]) })
     assert.equal(spec.blockTimeMs, 1000)
     assert.deepEqual(spec.limits, { maxBlockBytes: 5 * 1024 * 1024, blockGasLimit: 30_000_000n, maxTxBytes: 128 * 1024 })
     assert.deepEqual(spec.monetary, {
@@ -212,6 +213,23 @@ describe('validation', () => {
       '/genesis/alloc key "0x1234" must be a 20-byte 0x-hex address',
       '/monetary/halvingInterval must be a non-negative integer (got -1)',
     ])
+  })
+
+  test('dev engine signer: optional, an address with a valid checksum; it round-trips', () => {
+    const without = devJSON()
+    delete (without.engine as { signer?: string }).signer
+    const unsigned = parseChainSpec(without, 'unsigned')
+    assert.deepEqual(unsigned.engine, { type: 'dev', automine: true, intervalMs: 0 }, 'a genesis file without a signer keeps unsigned blocks')
+    assert.equal('signer' in chainSpecToJSON(unsigned).engine, false, 'and writes none')
+    const other = DEV_ACCOUNTS[5]
+    const json = devJSON()
+    ;(json.engine as { signer?: string }).signer = other
+    const spec = parseChainSpec(json, 'signed')
+    assert.deepEqual(spec.engine.type === 'dev' && spec.engine.signer, hexToBytes(other.toLowerCase() as `0x${string}`))
+    assert.deepEqual(parseChainSpec(chainSpecToJSON(spec), 'again').engine, spec.engine)
+    assert.deepEqual(issuesOf((j) => (j.engine.signer = '0x1234')), ['/engine/signer must be a 20-byte 0x-hex address (got "0x1234")'])
+    const badChecksum = other.slice(0, -1) + (other.endsWith('c') ? 'C' : 'c')
+    assert.deepEqual(issuesOf((j) => (j.engine.signer = badChecksum)), [`/engine/signer "${badChecksum}" has a bad EIP-55 checksum (write it all lowercase to skip the check)`])
   })
 
   test('rejects unknown fields, naming the allowed ones', () => {

@@ -7,13 +7,18 @@ import type { EngineHost } from '../../../src/consensus/index.ts'
 import { Mempool } from '../../../src/mempool/pool.ts'
 import { nextBaseFee } from '../../../src/chain/basefee.ts'
 import { engineHost } from '../../helpers/engine-host.ts'
-import { openTestChain, PRODUCER, Signer, type TestChain } from '../../helpers/chain.ts'
+import { KEYS, openTestChain, PRODUCER, Signer, type TestChain } from '../../helpers/chain.ts'
+import { DEV_SIGNER_KEY, devRules, signDevHeader } from '../../../src/consensus/dev-seal.ts'
+import { privateKeyToAddress } from '../../../src/crypto/secp256k1.ts'
+import { BlockError } from '../../../src/chain/errors.ts'
 
 const DEAD = '0x000000000000000000000000000000000000dead'
 
 /** A dev engine over a real in-memory chain and mempool, wired as node.ts wires them. */
-async function setup(opts: { automine: boolean; intervalMs?: number; now?: () => bigint }) {
-  const t: TestChain = await openTestChain()
+async function setup(opts: { automine: boolean; intervalMs?: number; now?: () => bigint; signingKey?: Uint8Array }) {
+  const signer = opts.signingKey ? { signer: privateKeyToAddress(opts.signingKey), signingKey: opts.signingKey } : {}
+  // A signed chain imports under the dev rules, as a node does; else the helper's no-seal rules.
+  const t: TestChain = await openTestChain(opts.signingKey ? { engine: devRules(signer) } : {})
   const mempool = new Mempool({
     common: t.common,
     chainId: t.spec.chainId,
@@ -23,7 +28,7 @@ async function setup(opts: { automine: boolean; intervalMs?: number; now?: () =>
     },
     limits: () => ({ minGasPrice: 1n, baseFee: nextBaseFee(t.chain.head.header, t.spec.feeMarket), blockGasLimit: 30_000_000n, maxTxBytes: 131072 }),
   })
-  const engine = new DevEngine({ automine: opts.automine, intervalMs: opts.intervalMs ?? 0, producer: PRODUCER, now: opts.now })
+  const engine = new DevEngine({ automine: opts.automine, intervalMs: opts.intervalMs ?? 0, producer: PRODUCER, now: opts.now, ...signer })
   const host: EngineHost = {
     ...engineHost(t),
     pendingTxCount: () => mempool.pendingCount,
@@ -98,5 +103,43 @@ describe('dev engine', () => {
     const stoppedAt = env.t.chain.head.header.height
     await new Promise((r) => setTimeout(r, 60))
     assert.equal(env.t.chain.head.header.height, stoppedAt, 'no blocks after stop')
+  })
+
+  test('with a signer every block it makes is signed (automine, evm_mine, hardhat_mine, interval); another node imports them under the dev rules, and refuses a block signed by another key', async () => {
+    const env = await setup({ automine: true, intervalMs: 0, signingKey: DEV_SIGNER_KEY })
+    await submit(env, 0)
+    const methods = env.engine.rpcMethods()
+    await methods.evm_mine([])
+    await methods.hardhat_mine(['0x5', '0x2'])
+    await methods.evm_setIntervalMining([20])
+    const deadline = Date.now() + 5000
+    while (env.t.chain.head.header.height < 9n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    await env.engine.stop()
+    const head = env.t.chain.head.header.height
+    assert.ok(head >= 9n, `interval blocks too (head ${head})`)
+    const rules = env.engine.rules
+    for (let h = 1n; h <= head; h++) {
+      const b = env.t.chain.getBlockAt(h)!
+      assert.equal(b.header.seal.length, 65, `block ${h} is signed`)
+      rules.verifyHeader(b.header, env.t.chain.getBlockAt(h - 1n)!.header)
+    }
+
+    // A follower with the same spec re-checks every block, seal first.
+    const follower = await openTestChain({ engine: devRules({ signer: privateKeyToAddress(DEV_SIGNER_KEY) }) })
+    for (let h = 1n; h <= head; h++) await follower.importer.importBlock(env.t.chain.getBlockAt(h)!)
+    assert.deepEqual(follower.chain.head.hash, env.t.chain.head.hash)
+
+    // The same block re-signed by another key (its hash changes with the seal): refused.
+    const other = await openTestChain({ engine: devRules({ signer: privateKeyToAddress(DEV_SIGNER_KEY) }) })
+    const first = env.t.chain.getBlockAt(1n)!
+    await assert.rejects(other.importer.importBlock({ ...first, header: signDevHeader(first.header, KEYS[1]!) }), (err: unknown) => err instanceof BlockError && err.code === 'BAD_SEAL' && /not by the chain's producer/.test(err.message))
+    await assert.rejects(other.importer.importBlock({ ...first, header: { ...first.header, seal: new Uint8Array(0) } }), (err: unknown) => err instanceof BlockError && err.code === 'BAD_SEAL')
+    assert.equal(other.chain.head.header.height, 0n)
+  })
+
+  test('a signer without its key, or with the wrong key, is refused at construction', () => {
+    const signer = privateKeyToAddress(DEV_SIGNER_KEY)
+    assert.throws(() => new DevEngine({ automine: false, intervalMs: 0, producer: PRODUCER, signer }), /must be signed by .*needs its key/)
+    assert.throws(() => new DevEngine({ automine: false, intervalMs: 0, producer: PRODUCER, signer, signingKey: KEYS[1]! }), /not .*the chain's signer/)
   })
 })
