@@ -52,7 +52,7 @@ describe('consortium preset and the bft engine spec', () => {
     assert.match(issuesOf({ ...j, engine: { type: 'pos' } })[0], /^\/engine\/type must be one of "dev", "bft"/)
   })
 
-  test('the dev preset is unchanged', () => {
-    assert.deepEqual(loadChainSpec('dev').engine, { type: 'dev', automine: true, intervalMs: 0 })
+  test('the dev preset is unchanged by the bft engine (its signer is the dev seal\'s: test account #0)', () => {
+    assert.deepEqual(loadChainSpec('dev').engine, { type: 'dev', automine: true, intervalMs: 0, signer: privateToAddress(deriveKeys(TEST_MNEMONIC, 1)[0]!.privateKey) })
   })
 })
