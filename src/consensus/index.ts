@@ -2,3 +2,4 @@ export type { ConsensusEngine, EngineHost, EngineReadings, EngineRpcMethod } fro
 export { EngineParamsError, EngineUnavailableError } from './types.ts'
 export { DevEngine, DEV_COINBASE } from './dev.ts'
 export type { DevEngineOptions } from './dev.ts'
+export { DEV_SEAL_LENGTH, DEV_SIGNER_KEY, devRules, devSealSigner, devSigningHash, devSigningKey, signDevHeader } from './dev-seal.ts'

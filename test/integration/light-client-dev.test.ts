@@ -68,15 +68,34 @@ const devSpec = loadChainSpec('dev')
 const alice = privateKeyToAccount(bytesToHex(KEYS[3]!) as Hex)
 const chain = defineChain({ id: Number(devSpec.chainId), name: 'dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: ['http://127.0.0.1'] } } })
 
-describe('light client against a dev node that signs its blocks', () => {
-  let node: NodeProcess
-  before(async () => {
-    node = await startNode()
-    running.add(node)
-    dirs.push(node.datadir)
-    await node.rpc('hardhat_mine', ['0x5'])
-  })
+/** A dev chain whose signer is test account #1, not the public dev key's account. */
+const ownJSON = presetJSON('dev')!
+ownJSON.name = 'dev-own-signer'
+;(ownJSON.engine as { signer?: string }).signer = DEV_ACCOUNTS[1]
+const ownSpec = parseChainSpec(ownJSON, 'dev-own-signer')
 
+let node: NodeProcess
+let ownNode: NodeProcess
+let wrongKeyStart: Promise<unknown>
+// The three node processes start side by side (each start is seconds of loading on 2 cores).
+before(async () => {
+  const dir = await makeDatadir()
+  dirs.push(dir)
+  const genesis = join(dir, 'genesis.json')
+  await writeFile(genesis, JSON.stringify(ownJSON))
+  const wrong = await keyFile(dir, 'wrong.key', KEYS[2]!)
+  const own = await keyFile(dir, 'signer.key', KEYS[1]!)
+  wrongKeyStart = startNode({ chain: genesis, datadir: join(dir, 'wrong'), args: ['--validator-key-file', wrong] }).then(
+    (n) => running.add(n),
+    (err: unknown) => err,
+  )
+  ;[node, ownNode] = await Promise.all([startNode({ datadir: join(dir, 'dev') }), startNode({ chain: genesis, datadir: join(dir, 'own'), args: ['--validator-key-file', own] })])
+  running.add(node)
+  running.add(ownNode)
+  await node.rpc('hardhat_mine', ['0x5'])
+})
+
+describe('light client against a dev node that signs its blocks', () => {
   test('the node signs with the public dev key; the light client follows its headers and viem sends a transfer through it', async () => {
     assert.ok(node.logLines().some((l) => /public dev key/.test(String(l.msg))), 'the node says it signs with the public dev key')
     const l = await light(devSpec, [node.rpcUrl])
@@ -121,28 +140,18 @@ describe('light client against a dev node that signs its blocks', () => {
 
 describe('a dev chain with its own signer', () => {
   test('the node signs with --validator-key-file and refuses at start a key that is not the signer\'s; a header forged with the public dev key is refused', async () => {
-    const dir = await makeDatadir()
-    dirs.push(dir)
-    const json = presetJSON('dev')!
-    json.name = 'dev-own-signer'
-    ;(json.engine as { signer?: string }).signer = DEV_ACCOUNTS[1]
-    const genesis = join(dir, 'genesis.json')
-    await writeFile(genesis, JSON.stringify(json))
-    const spec = parseChainSpec(json, genesis)
+    const refused = await wrongKeyStart
+    assert.ok(refused instanceof NodeStartError, `a node with another key does not start (got ${String(refused)})`)
+    assert.match(refused.output, new RegExp(`the validator key is for ${DEV_ACCOUNTS[2].toLowerCase()}, but this dev chain's blocks must be signed by ${DEV_ACCOUNTS[1].toLowerCase()}`))
 
-    const wrong = await keyFile(dir, 'wrong.key', KEYS[2]!)
-    await assert.rejects(startNode({ chain: genesis, datadir: join(dir, 'wrong'), args: ['--validator-key-file', wrong] }), (err: unknown) => err instanceof NodeStartError && /the validator key is for 0x[0-9a-f]{40}, but this dev chain's blocks must be signed by/.test(err.output))
-
-    const own = await keyFile(dir, 'signer.key', KEYS[1]!)
-    const node = await startNode({ chain: genesis, datadir: join(dir, 'own'), args: ['--validator-key-file', own] })
-    running.add(node)
-    await node.rpc('hardhat_mine', ['0x3'])
-    const l = await light(spec, [node.rpcUrl])
+    await ownNode.rpc('hardhat_mine', ['0x3'])
+    const spec = ownSpec
+    const l = await light(spec, [ownNode.rpcUrl])
     await waitFor('3 headers', async () => l.client.headers.head.header.height >= 3n, { timeoutMs: 10_000 })
     assert.equal(bytesToHex(devSealSigner(l.client.headers.at(3n)!.header)), DEV_ACCOUNTS[1].toLowerCase())
 
     // The public dev key signs nothing valid here.
-    const forger = await reSigning(node.rpcUrl, 1n, DEV_SIGNER_KEY)
+    const forger = await reSigning(ownNode.rpcUrl, 1n, DEV_SIGNER_KEY)
     const fooled = await light(spec, [forger])
     assert.equal(fooled.client.headers.head.header.height, 0n)
     assert.match(fooled.client.lies[0]!.what, new RegExp(`signed by ${DEV_ACCOUNTS[0].toLowerCase()}, not by the chain's producer ${DEV_ACCOUNTS[1].toLowerCase()}`))
