@@ -21,7 +21,9 @@ export async function createEngine(spec: ChainSpec, cfg: NodeConfig, deps: { net
       const signingKey = devSigningKey(spec.engine, deps.validatorKey)
       if (signer && signingKey && equalsBytes(signingKey, DEV_SIGNER_KEY)) {
         cfg.logger.info({ signer: bytesToHex(signer) }, 'signing dev blocks with the public dev key (test account #0): anyone can sign such blocks')
-      } else if (!signer && deps.validatorKey) {
+      } else if (signer) {
+        cfg.logger.info({ signer: bytesToHex(signer) }, "signing dev blocks with the chain's signer key")
+      } else if (deps.validatorKey) {
         cfg.logger.warn('this dev chain names no signer (engine.signer): its blocks are not signed and --validator-key-file is not used')
       }
       return new DevEngine({
