@@ -12,7 +12,7 @@ import { parseBlockHashOption, parseList, parseNonNegativeInt, parsePort } from 
 export function registerLightCommand(program: Command): void {
   program
     .command('light')
-    .description("a light client: verifies full nodes' headers by the chain's consensus rules and proves every answer it serves against them (PoW, BFT and PoH chains)")
+    .description("a light client: verifies full nodes' headers by the chain's consensus rules and proves every answer it serves against them (PoW, BFT, PoH and signed dev chains)")
     .requiredOption('--chain <preset|file>', 'chain spec (the genesis it trusts)')
     .requiredOption('--rpc <urls>', 'full nodes to ask, comma-separated JSON-RPC URLs (none of them is trusted)', parseList)
     .option('--checkpoint <block hash>', 'start from this block instead of genesis (a hash you trust; its header is fetched and must hash to it)', parseBlockHashOption)
