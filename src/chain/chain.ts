@@ -18,6 +18,7 @@ import { blockHash, decodeBody, decodeHeader, encodeBody, encodeHeader, type Blo
 import { decodeReceipts, encodeReceipts, type Receipt } from '../execution/index.ts'
 import { BlockError } from './errors.ts'
 import { loadPermissionsHistory, type Permissions } from './permissions.ts'
+import { HeaderCache } from './header-cache.ts'
 import { SnapshotHistory, type BranchStore } from './snapshots.ts'
 import { decodeStakeSnapshot, type StakeSnapshot } from '../contracts/index.ts'
 import { buildGenesis, u256 } from './genesis.ts'
@@ -85,15 +86,13 @@ export interface Reorg {
   connected: ImportedBlock[]
 }
 
-/** Decoded headers kept by hash (a PoW retarget window and then some; ~1.5 KB each). */
-const HEADER_CACHE = 4096
 export class Chain extends EventEmitter {
   private headState!: ChainHead
   /** Permissioned chains: the permissions in force by height (empty otherwise). */
   permissions!: SnapshotHistory<Permissions>
   /** PoS chains: the staking contract's active validators by height (empty otherwise). */
   stakes!: SnapshotHistory<StakeSnapshot>
-  private readonly headerCache = new Map<string, BlockHeader>()
+  private readonly headers = new HeaderCache()
   private genesis!: Uint8Array
   private importing: Promise<unknown> = Promise.resolve()
   // Recent blocks and receipts stay decoded: RPC clients poll the newest ones again and again.
@@ -173,16 +172,7 @@ export class Chain extends EventEmitter {
   }
 
   getHeader(hash: Uint8Array): BlockHeader | undefined {
-    const key = bytesToHex(hash)
-    const cached = this.headerCache.get(key)
-    if (cached) return cached
-    const raw = this.store.get(keys.header(hash))
-    if (!raw) return undefined
-    const header = decodeHeader(raw)
-    // Immutable by hash (never deleted): PoW's ancestor reads decode each once. Never modify one.
-    this.headerCache.set(key, header)
-    if (this.headerCache.size > HEADER_CACHE) this.headerCache.delete(this.headerCache.keys().next().value!)
-    return header
+    return this.headers.get(hash, () => this.store.get(keys.header(hash)))
   }
 
   /** A stored header in its stored encoding (served to peers without decoding it). */

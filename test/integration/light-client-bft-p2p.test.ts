@@ -7,9 +7,8 @@
  * chain) that serves the true headers but a forged certificate for its head is refused there
  * and reported, and the head stops below it.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
@@ -25,20 +24,12 @@ import { startLightClient, type RunningLightClient } from '../../src/sync/light/
 import { decodeRangeRequest, encodeBlockList, encodeHeaderList, MAX_HEADERS } from '../../src/sync/wire.ts'
 import { KEYS, addressOf } from '../helpers/chain.ts'
 import { lyingProxy } from '../helpers/lying-proxy.ts'
-import { makeDatadir, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 import { startValidator } from '../helpers/validators.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-const hosts: Network[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const h of hosts) await h.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers, stoppers } = lightTestSet()
 
 // One validator (account 0) so one process runs the chain.
 const json = presetJSON('consortium')!
@@ -95,7 +86,7 @@ async function forgingPeer(at: bigint): Promise<Network> {
     return encodeBlockList([RLP.encode([header, encodeBody([]), encodeCertificate(forged)])])
   })
   await net.start()
-  hosts.push(net)
+  stoppers.push(() => net.stop())
   return net
 }
 

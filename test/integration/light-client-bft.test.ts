@@ -8,9 +8,8 @@
  * is reported, and an honest source beside the liar carries the client on. A --checkpoint
  * start, and MetaMask's calls for an account and a send, in its order.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
@@ -28,18 +27,12 @@ import { startLightClient, type RunningLightClient } from '../../src/sync/light/
 import { KEYS, addressOf } from '../helpers/chain.ts'
 import { assertFails, catena } from '../helpers/cli.ts'
 import { lyingProxy } from '../helpers/lying-proxy.ts'
-import { makeDatadir, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightRpc, lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 import { startValidator } from '../helpers/validators.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers } = lightTestSet()
 
 // One validator (account 0, also the only admin) so one process runs the chain; its votes pass alone.
 const json = presetJSON('consortium')!
@@ -59,10 +52,7 @@ async function light(urls: string[], checkpoint?: Uint8Array): Promise<RunningLi
   return l
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<{ result?: T; error?: { message: string } }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return (await res.json()) as { result?: T; error?: { message: string } }
-}
+const rpc = lightRpc
 
 const height = async () => BigInt(await node.rpc<Hex>('eth_blockNumber', []))
 

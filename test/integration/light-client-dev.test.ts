@@ -7,9 +7,8 @@
  * that is not the signer's (no key at all: unit-tested, dev-seal.test.ts), and a header forged
  * with the public dev key is refused.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
@@ -24,17 +23,11 @@ import { DEV_SIGNER_KEY, devSealSigner, signDevHeader } from '../../src/consensu
 import { startLightClient, type RunningLightClient } from '../../src/sync/light/start.ts'
 import { KEYS } from '../helpers/chain.ts'
 import { lyingProxy as lyingProxyOn, type Rewrite } from '../helpers/lying-proxy.ts'
-import { makeDatadir, NodeStartError, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightRpc, lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, NodeStartError, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers } = lightTestSet()
 
 const silent = pino({ level: 'silent' })
 const lyingProxy = (target: string, rewrite: Rewrite) => lyingProxyOn(target, rewrite, servers)
@@ -45,10 +38,7 @@ async function light(spec: ChainSpec, urls: string[]): Promise<RunningLightClien
   return l
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<{ result?: T; error?: { message: string } }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return (await res.json()) as { result?: T; error?: { message: string } }
-}
+const rpc = lightRpc
 
 /** A proxy that re-signs the header at `height` with `key` (a well-formed seal, by the wrong producer). */
 function reSigning(target: string, height: bigint, key: Uint8Array): Promise<string> {

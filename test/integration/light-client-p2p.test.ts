@@ -7,9 +7,8 @@
  * the client on; one that answers with bytes that do not decode is reported and, after a few,
  * banned by the light client's network.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
@@ -24,19 +23,11 @@ import { startLightClient, type RunningLightClient } from '../../src/sync/light/
 import { decodeRangeRequest, encodeHeaderList, MAX_HEADERS } from '../../src/sync/wire.ts'
 import { addressOf } from '../helpers/chain.ts'
 import { lyingProxy } from '../helpers/lying-proxy.ts'
-import { makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightRpc, lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-const hosts: Network[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const h of hosts) await h.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers, stoppers } = lightTestSet()
 
 const silent = pino({ level: process.env.LIGHT_LOG ?? 'silent' })
 const json = presetJSON('bitcoin-like')!
@@ -54,10 +45,7 @@ async function light(bootnodes: string[]): Promise<RunningLightClient> {
   return l
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<{ result?: T; error?: { message: string } }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return (await res.json()) as { result?: T; error?: { message: string } }
-}
+const rpc = lightRpc
 
 const nodeHeight = async () => BigInt(await node.rpc<Hex>('eth_blockNumber', []))
 
@@ -85,7 +73,7 @@ async function hostilePeer(answer: (headers: Uint8Array[]) => Uint8Array): Promi
     return answer(headers)
   })
   await net.start()
-  hosts.push(net)
+  stoppers.push(() => net.stop())
   return net
 }
 

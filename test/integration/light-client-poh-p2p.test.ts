@@ -4,29 +4,22 @@
  * client confirms came by headersByRange; the votes in later seals confirm them as they do
  * for headers fetched by JSON-RPC, and the stake snapshot is still read over proven state.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex } from '@ethereumjs/util'
 import pino from 'pino'
 import { parseChainSpec } from '../../src/chain/spec/index.ts'
 import { presetJSON } from '../../src/chain/spec/presets.ts'
-import { startLightClient, type RunningLightClient } from '../../src/sync/light/start.ts'
+import { startLightClient } from '../../src/sync/light/start.ts'
 import { lyingProxy } from '../helpers/lying-proxy.ts'
-import { makeDatadir, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 import { startValidator, withLogs } from '../helpers/validators.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers } = lightTestSet()
 
 const json = presetJSON('solana-like')! as unknown as { name: string; blockTimeMs: number; engine: Record<string, unknown> & { validators: unknown[] } }
 json.name = 'light-poh-p2p-test'

@@ -9,9 +9,8 @@
  * leader's signature of the blocks above some height, those headers are refused, the lie is
  * named, and an honest source beside the liar carries the client on.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
@@ -25,18 +24,12 @@ import { decodePohSeal, encodePohSeal } from '../../src/consensus/poh-engine/sea
 import { startLightClient, type RunningLightClient } from '../../src/sync/light/start.ts'
 import { KEYS } from '../helpers/chain.ts'
 import { lyingProxy } from '../helpers/lying-proxy.ts'
-import { makeDatadir, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 import { startValidator, withLogs } from '../helpers/validators.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers } = lightTestSet()
 
 const json = presetJSON('solana-like')! as unknown as { name: string; blockTimeMs: number; engine: Record<string, unknown> & { validators: unknown[] } }
 json.name = 'light-poh-test'

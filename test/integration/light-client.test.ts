@@ -8,9 +8,8 @@
  * the answer comes from the honest one and the lie is reported; a second chain that is
  * longer but has less work does not become the head.
  */
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Server } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
@@ -26,17 +25,11 @@ import { startLightClient, type RunningLightClient } from '../../src/sync/light/
 import { KEYS } from '../helpers/chain.ts'
 import { fixtureContract } from '../helpers/solc.ts'
 import { lyingProxy as lyingProxyOn, type Rewrite } from '../helpers/lying-proxy.ts'
-import { makeDatadir, startNode, trackNodes, waitFor, type NodeProcess } from '../helpers/node-process.ts'
+import { lightRpc, lightTestSet } from '../helpers/light.ts'
+import { makeDatadir, startNode, waitFor, type NodeProcess } from '../helpers/node-process.ts'
 
 type Hex = `0x${string}`
-const { dirs, running, cleanup } = trackNodes()
-const lights: RunningLightClient[] = []
-const servers: Server[] = []
-after(async () => {
-  for (const l of lights) await l.stop()
-  for (const s of servers) await new Promise((r) => s.close(r))
-  await cleanup()
-})
+const { dirs, running, lights, servers } = lightTestSet()
 
 const silent = pino({ level: 'silent' })
 
@@ -48,10 +41,7 @@ async function light(urls: string[]): Promise<RunningLightClient> {
   return l
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<{ result?: T; error?: { message: string } }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return (await res.json()) as { result?: T; error?: { message: string } }
-}
+const rpc = lightRpc
 
 const json = presetJSON('bitcoin-like')!
 json.name = 'light-test'
