@@ -20,9 +20,9 @@
  */
 import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
 import { KECCAK256_RLP, bytesToHex, equalsBytes } from '@ethereumjs/util'
-import { toRlp } from 'viem'
 import { keccak256 } from '../crypto/hash.ts'
 import { evictOldest } from './evict.ts'
+import { encodeBranchNode, encodeExtensionNode, encodeLeafNode } from './node-rlp.ts'
 
 /** Where trie nodes are read from and written to, keyed by their keccak-256 hash. */
 export interface TrieNodeStore {
@@ -35,16 +35,10 @@ export const EMPTY_TRIE_ROOT: Uint8Array = KECCAK256_RLP
 /** A trie node, or a reference to one stored under its hash and not loaded yet. */
 type Node = HashNode | LeafNode | ExtensionNode | BranchNode
 /**
- * RLP of a node's raw list. viem's encoder sizes the output once and writes into it, about
- * twice as fast as @ethereumjs/rlp's (which concatenates per item) on branch nodes; the
- * bytes are identical.
+ * How a parent refers to a node: its 32-byte hash, or its RLP when that is under 32 bytes
+ * (embedded in the parent as it is). The lengths tell the two apart.
  */
-function encodeNode(raw: NestedUint8Array): Uint8Array {
-  return toRlp(raw as Parameters<typeof toRlp>[0], 'bytes')
-}
-
-/** How a parent refers to a node: its hash, or (RLP under 32 bytes) the node's raw list. */
-type Ref = Uint8Array | NestedUint8Array
+type Ref = Uint8Array
 
 interface HashNode {
   readonly kind: 'hash'
@@ -109,13 +103,11 @@ export class BatchTrie {
       node = value === null || value.length === 0 ? this.remove(node, path, 0) : this.insert(node, path, 0, value)
     }
     if (node === null) return EMPTY_TRIE_ROOT
-    if (node.kind === 'hash') return node.hash
-    if (node.ref instanceof Uint8Array) return node.ref
-    // The root is hashed and stored whatever its size.
-    const encoded = encodeNode(this.raw(node))
-    const hash = keccak256(encoded)
-    this.store.putNode(hash, encoded)
-    node.ref = hash
+    // The root is hashed and stored whatever its size (its ref stays embedded: nodes are shared).
+    const ref = this.ref(node)
+    if (ref.length === 32) return ref
+    const hash = keccak256(ref)
+    this.store.putNode(hash, ref)
     return hash
   }
 
@@ -256,12 +248,8 @@ export class BatchTrie {
   private ref(node: Node): Ref {
     if (node.kind === 'hash') return node.hash
     if (node.ref !== undefined) return node.ref
-    const raw = this.raw(node)
-    const encoded = encodeNode(raw)
-    if (encoded.length < 32) {
-      node.ref = raw
-      return raw
-    }
+    const encoded = this.encode(node)
+    if (encoded.length < 32) return (node.ref = encoded)
     const hash = keccak256(encoded)
     this.store.putNode(hash, encoded)
     node.ref = hash
@@ -269,20 +257,20 @@ export class BatchTrie {
     return hash
   }
 
-  private raw(node: Exclude<Node, HashNode>): NestedUint8Array {
+  /** The node's RLP (children referenced first, so changed subtrees are stored bottom-up). */
+  private encode(node: Exclude<Node, HashNode>): Uint8Array {
     switch (node.kind) {
       case 'leaf':
-        return [hexPrefix(node.path, true), node.value]
+        return encodeLeafNode(hexPrefix(node.path, true), node.value)
       case 'ext':
-        return [hexPrefix(node.path, false), this.ref(node.child)]
+        return encodeExtensionNode(hexPrefix(node.path, false), this.ref(node.child))
       case 'branch': {
-        const raw: NestedUint8Array = new Array(17)
+        const refs: Array<Uint8Array | null> = new Array(16)
         for (let i = 0; i < 16; i++) {
           const c = node.children[i]
-          raw[i] = c ? this.ref(c) : EMPTY
+          refs[i] = c ? this.ref(c) : null
         }
-        raw[16] = node.value ?? EMPTY
-        return raw
+        return encodeBranchNode(refs, node.value ?? EMPTY)
       }
     }
   }
@@ -313,7 +301,8 @@ function decodeNode(raw: Uint8Array | NestedUint8Array, hash?: Uint8Array): Node
     if (raw.length === 32) return { kind: 'hash', hash: raw }
     throw new TrieError(`bad trie node reference of ${raw.length} bytes`)
   }
-  const ref: Ref = hash ?? raw
+  // A node read from the store is referenced by its hash; one embedded in its parent by its RLP.
+  const ref: Ref = hash ?? RLP.encode(raw)
   if (raw.length === 17) {
     const children: Array<Node | null> = new Array(16)
     for (let i = 0; i < 16; i++) {
