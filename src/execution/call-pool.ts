@@ -22,6 +22,8 @@ import { CallError, type CallGas, type CallOptions, type CallOutcome, type CallR
 import type { CallJob, CallJobResult, CallWorkerInit, CallWorkerReady } from './call-worker.ts'
 import type { BlockContext } from './evm-context.ts'
 import { serveStateReads } from './state-channel.ts'
+import { startWorkerModule } from './worker-start.ts'
+import type { RecoveredKey, RecoveryBody } from './sender-recovery.ts'
 import type { ChunkJob, ChunkResult } from './parallel/chunk.ts'
 
 export interface CallPoolOptions {
@@ -132,6 +134,11 @@ export class CallPool implements CallService {
   /** Executes a chunk of a batch of txs over the state shipped with it (execution/parallel). */
   async exec(chunk: ChunkJob, opts?: CallOptions): Promise<ChunkResult> {
     return (await this.submit({ kind: 'exec', chainId: chunk.chainId, chunk }, opts)).exec!
+  }
+
+  /** The senders of the txs in `bodies` (those that decode and carry a valid signature), recovered on a thread. */
+  async recoverSenders(bodies: RecoveryBody[], opts?: CallOptions): Promise<RecoveredKey[]> {
+    return (await this.submit({ kind: 'recover', bodies }, opts)).recovered ?? []
   }
 
   stats(): CallPoolStats {
@@ -332,18 +339,7 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
 }
 
-const FROM_SOURCE = new URL(import.meta.url).pathname.endsWith('.ts')
-const WORKER_URL = new URL(FROM_SOURCE ? './call-worker.ts' : './call-worker.js', import.meta.url)
-
-/**
- * From dist/ the entry is plain JS. From source, tsx must be registered inside the thread
- * (before Node 22.22.3 its loader hooks reach the main thread only), as the miner does.
- */
+/** The thread runs call-worker.ts (call-worker.js from dist/). */
 function startWorker(workerData: CallWorkerInit, transferList: CallWorkerInit['reads'][]): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData, transferList })
-  const api = import.meta.resolve('tsx/esm/api')
-  const bootstrap =
-    `import(${JSON.stringify(api)})` +
-    `.then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(bootstrap, { eval: true, workerData, transferList, execArgv: [] })
+  return startWorkerModule(import.meta.url, 'call-worker', { workerData, transferList })
 }

@@ -3,7 +3,8 @@
  * eth_call / eth_estimateGas / eth_createAccessList jobs one at a time with the same CallRunner the node would run
  * in-process, over state read through the channel to the main thread (state-channel.ts).
  * A pool that runs block execution sends 'exec' jobs instead: a chunk of a batch of txs with
- * the state it declared shipped along (execution/parallel/chunk.ts).
+ * the state it declared shipped along (execution/parallel/chunk.ts). A syncing node sends
+ * 'recover' jobs: the tx senders of blocks it is about to import (sender-recovery.ts).
  * A job that overruns its deadline is not stopped here: the pool terminates the whole thread,
  * which also ends a loop that never yields.
  * @module
@@ -17,6 +18,7 @@ import type { BlockContext } from './evm-context.ts'
 import { Executor } from './executor.ts'
 import { ChannelStore } from './state-channel.ts'
 import { ChunkRunner, type ChunkJob, type ChunkResult } from './parallel/chunk.ts'
+import { recoverBodies, type RecoveredKey, type RecoveryBody } from './sender-recovery.ts'
 
 /** workerData of a call thread. */
 export interface CallWorkerInit {
@@ -39,10 +41,11 @@ export type CallJob =
     }
   | { id: number; kind: 'accessList'; chainId: bigint; stateRoot: Uint8Array; ctx: BlockContext; req: CallRequest; gas: CallGas; parallel: boolean }
   | { id: number; kind: 'exec'; chainId: bigint; chunk: ChunkJob }
+  | { id: number; kind: 'recover'; bodies: RecoveryBody[] }
 
 /** Worker -> main thread: the job's result, or why it failed. */
 export type CallJobResult =
-  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint; accessList?: AccessListResult; exec?: ChunkResult }
+  | { id: number; ok: true; outcome?: CallOutcome; estimate?: bigint; accessList?: AccessListResult; exec?: ChunkResult; recovered?: RecoveredKey[] }
   | { id: number; ok: false; error: { call: boolean; message: string; outcome?: CallOutcome; stack?: string } }
 
 /** Worker -> main thread once, when the thread has loaded and can take jobs. */
@@ -73,7 +76,8 @@ if (!isMainThread && parentPort) {
   }
   const port = parentPort
   port.on('message', (job: CallJob) => {
-    const result = job.kind === 'exec' ? exec(chunks, job) : run(runnerFor(job.chainId), job)
+    const result =
+      job.kind === 'exec' ? exec(chunks, job) : job.kind === 'recover' ? Promise.resolve({ id: job.id, ok: true as const, recovered: recoverBodies(job.bodies, commonFor) }) : run(runnerFor(job.chainId), job)
     void result.then((r) => port.postMessage(r))
   })
   port.postMessage({ ready: true } satisfies CallWorkerReady)

@@ -65,6 +65,14 @@ export function withCachedSender<T extends TypedTransaction>(tx: T, raw?: Uint8A
   return Object.freeze(tx)
 }
 
+/**
+ * A sender recovered elsewhere (a call thread, see sender-recovery.ts) from the tx whose bytes
+ * hash to `txHash`, under `chainId`'s rules: the next decode of those bytes reuses it.
+ */
+export function rememberRecovered(txHash: Uint8Array, chainId: bigint, publicKey: Uint8Array, address: Uint8Array): void {
+  remember(Buffer.from(txHash.buffer, txHash.byteOffset, txHash.byteLength).toString('latin1'), { chainId, publicKey, address: new Address(address) })
+}
+
 function remember(key: string, recovered: Recovered): void {
   RECOVERED.set(key, recovered)
   // A Map iterates in insertion order: drop the oldest.

@@ -15,7 +15,7 @@ import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { KECCAK_BACKEND } from '../crypto/hash.ts'
-import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon } from '../execution/index.ts'
+import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon, prefillSenders } from '../execution/index.ts'
 import { ParallelExecutor } from '../execution/parallel/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
@@ -26,7 +26,7 @@ import { DEFAULT_WORK_BUDGET } from '../api/rpc/work-budget.ts'
 import { registerOperations } from '../api/health.ts'
 import { RpcError, RpcErrorCode, invalidParams } from '../api/rpc/errors.ts'
 import { ethMethods, formatHeader, blockLogs, type EthBackend } from '../api/eth/index.ts'
-import { blockHash, blockSize, type Block, type BlockHeader } from '../chain/block.ts'
+import { blockHash, blockSize, type Block, type BlockHeader, type RawBlock } from '../chain/block.ts'
 import type { Network, ValidatorIdentities } from '../net/index.ts'
 import type { BlockSync, TxRelay } from '../sync/index.ts'
 import { requeueOnReorg, warnOnEvictions } from './mempool-events.ts'
@@ -169,7 +169,9 @@ export class CatenaNode {
     // Set before sync starts: a catch-up at start-up may already switch branches.
     requeueOnReorg(chain, mempool, log)
     warnOnEvictions(mempool, log)
-    const p2p = network ? await startSync(network, chain, importer, mempool, log, engine, validatorKey) : undefined
+    // A syncing node recovers the tx senders of fetched blocks on a call thread while it imports the ones before.
+    const prefill = (blocks: RawBlock[]) => prefillSenders(calls, blocks.map((b) => ({ chainId: commons.chainIdAt(b.header.height), bodyBytes: b.bodyBytes })))
+    const p2p = network ? await startSync(network, chain, importer, mempool, log, engine, prefill, validatorKey) : undefined
 
     const hub = new SubscriptionHub({ logger: log })
     const backend: EthBackend = {
@@ -394,9 +396,18 @@ async function startNetwork(cfg: NodeConfig, chain: Chain, log: Logger): Promise
   return network
 }
 
-async function startSync(network: Network, chain: Chain, importer: BlockImporter, mempool: Mempool, log: Logger, engine: ConsensusEngine, validatorKey?: Uint8Array) {
+async function startSync(
+  network: Network,
+  chain: Chain,
+  importer: BlockImporter,
+  mempool: Mempool,
+  log: Logger,
+  engine: ConsensusEngine,
+  prefill: (blocks: RawBlock[]) => Promise<void>,
+  validatorKey?: Uint8Array,
+) {
   const { BlockSync, TxRelay } = await import('../sync/index.ts')
-  const sync = new BlockSync({ network, chain, importer, log })
+  const sync = new BlockSync({ network, chain, importer, log, prefill })
   // Engines that know the coming leaders (PoH): txs go to the leaders' peers, which prove who they are.
   const fwd = await txForwarding(network, chain, engine, log, validatorKey)
   const relay = new TxRelay(network, mempool, log, fwd ? { forward: fwd.forward } : {})

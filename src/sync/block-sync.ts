@@ -45,6 +45,8 @@ export interface BlockSyncOptions {
   log: Logger
   /** Blocks whose encoding is larger are announced by header, not gossiped whole (default GOSSIP_INLINE_BYTES). */
   maxInlineBytes?: number
+  /** Work on fetched blocks ahead of their import (their tx senders recovered on a thread); never rejects. */
+  prefill?(blocks: RawBlock[]): Promise<void>
 }
 
 export class BlockSync {

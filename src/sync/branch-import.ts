@@ -5,7 +5,8 @@
  * that branch could become canonical (BlockImporter's side-branch policy), and switches to it
  * once its imported blocks outweigh our head. Every body must be the block of its verified
  * header (same hash) and pass the full import. The next request is in flight while a batch is
- * imported (two answers held at most).
+ * imported (two answers held at most), and the senders of its txs are recovered on a thread
+ * meanwhile (prefill).
  * @module
  */
 import { equalsBytes } from '@ethereumjs/util'
@@ -33,6 +34,8 @@ export interface BranchImportOptions {
   importOne(raw: RawBlock, opts: ImportOptions): Promise<ImportOutcome>
   /** Each imported block's outcome (logging, progress). */
   onImported(outcome: ImportOutcome): void
+  /** Work on a fetched batch before its import, overlapping the import of the batch before (never rejects). */
+  prefill?(blocks: RawBlock[]): Promise<void>
 }
 
 export class BranchImport {
@@ -47,14 +50,14 @@ export class BranchImport {
     const wanted = branch.hashes.filter((h) => !chain.hasBlock(h))
     if (wanted.length === 0) return undefined
     let next = 0
-    let fetching = this.fetch(peer, wanted.slice(0, MAX_HASHES))
+    let fetching = this.fetchPrefilled(peer, wanted.slice(0, MAX_HASHES))
     for (;;) {
       const blocks = await fetching
       next += blocks.length
       const more = next < wanted.length
       // The next answer travels while this one is imported: at most two are held.
       if (more) {
-        fetching = this.fetch(peer, wanted.slice(next, next + MAX_HASHES))
+        fetching = this.fetchPrefilled(peer, wanted.slice(next, next + MAX_HASHES))
         fetching.catch(() => undefined) // left unread if this batch stops the import
       }
       for (const raw of blocks) {
@@ -64,6 +67,13 @@ export class BranchImport {
       tick()
       if (!more) return undefined
     }
+  }
+
+  /** fetch(), then the prefill (tx senders recovered on a thread) while the batch before is imported. */
+  private async fetchPrefilled(peer: string, hashes: Uint8Array[]): Promise<RawBlock[]> {
+    const blocks = await this.fetch(peer, hashes)
+    await this.o.prefill?.(blocks)
+    return blocks
   }
 
   /** The blocks of `hashes`, in order (the peer may answer fewer: a size cap; none is a failed claim). */

@@ -42,6 +42,8 @@ export interface CatchUpOptions {
   importOne(raw: RawBlock, opts: ImportOptions): Promise<ImportOutcome>
   onImported(outcome: ImportOutcome): void
   stopped(): boolean
+  /** Work on fetched blocks ahead of their import (BlockSyncOptions.prefill); never rejects. */
+  prefill?(blocks: RawBlock[]): Promise<void>
 }
 
 export class CatchUp {
@@ -51,10 +53,10 @@ export class CatchUp {
   private readonly ranges: RangeSync
 
   constructor(private readonly o: CatchUpOptions) {
-    const { network, chain, importer, importOne, onImported } = o
+    const { network, chain, importer, importOne, onImported, prefill } = o
     this.claims = new PeerClaims(chain, importer.engineForkChoice)
     this.headers = new HeaderSync({ network, chain, importer })
-    this.branches = new BranchImport({ network, chain, importOne, onImported })
+    this.branches = new BranchImport({ network, chain, importOne, onImported, ...(prefill ? { prefill } : {}) })
     this.ranges = new RangeSync({ network, chain, importOne, onImported })
   }
 
