@@ -2,19 +2,24 @@
  * End-to-end JSON-RPC value-transfer throughput: Catena against Hardhat's node and
  * Ganache, each started here as a child process, measured the same way in one run.
  *
- *   node --import tsx bench/transfers.ts [--txs 2000] [--concurrency 32] [--senders 10]
+ *   node --import tsx bench/transfers.ts [--txs 2000] [--warmup 200] [--concurrency 32] [--senders 10]
  *        [--recipients 0] [--targets catena,hardhat,ganache] [--out bench/RESULTS.md]
  *
- * Per target: start it, pre-sign the transfers, send them and wait for every receipt
- * (timed), verify receipts, balances and nonces, stop it. Prints one JSON line per target
- * on stdout and rewrites the "transfers" section of the results file.
+ * Per target: start it, pre-sign the warm-up and timed transfers, send the warm-up ones
+ * (untimed, so the node's JIT warm-up is not counted), send the timed ones and wait for
+ * every receipt, verify receipts, balances and nonces, stop it. Over the timed window
+ * (first send to last receipt) it also reads the CPU the target's whole process tree
+ * used, per transfer, and the tree's resident memory right after the last receipt
+ * (/proc, Linux). Prints one JSON line per target on stdout and rewrites the
+ * "transfers" section of the results file.
  */
 import path from 'node:path'
 import { TEST_MNEMONIC } from '../src/wallet/hd.ts'
 import { parseTransfersArgs, TRANSFERS_USAGE, type TransfersArgs } from './lib/args.ts'
 import { errorCode, errorMessage } from './lib/errors.ts'
 import { runLoad } from './lib/load.ts'
-import { buildPlan, describeFees } from './lib/plan.ts'
+import { buildPlans, describeFees } from './lib/plan.ts'
+import { cpuMsBetween, rssMiB, sampleTree, type TreeSample } from './lib/proc-usage.ts'
 import { killAllChildrenSync } from './lib/process.ts'
 import { ProgressLine, formatProgress } from './lib/progress.ts'
 import { commandLine, jsonLine, machineInfo, renderTransfersSection, writeSection, type TargetResult } from './lib/report.ts'
@@ -23,9 +28,11 @@ import { verifyTransfers } from './lib/verify.ts'
 
 const CHAIN_ID = 1337
 const GOAL_RATIO = 2
+/** Issue 16: Catena's node CPU per transfer at most this; its RSS at most Hardhat's. */
+const CPU_GOAL_MS = 0.5
 
 async function runTarget(name: TargetName, args: TransfersArgs, ui: ProgressLine): Promise<TargetResult> {
-  const base = { target: name, txs: args.txs, concurrency: args.concurrency, senders: args.senders, recipients: args.recipients }
+  const base = { target: name, txs: args.txs, warmup: args.warmup, concurrency: args.concurrency, senders: args.senders, recipients: args.recipients }
   let version: string | undefined
   let stop: (() => Promise<void>) | undefined
   try {
@@ -44,29 +51,56 @@ async function runTarget(name: TargetName, args: TransfersArgs, ui: ProgressLine
     ui.log(`[${name}] ready at ${target.url} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${version})`)
 
     const t1 = performance.now()
-    const plan = await buildPlan(target.rpc, {
+    const plans = await buildPlans(target.rpc, {
       mnemonic: TEST_MNEMONIC,
       chainId: CHAIN_ID,
       txs: args.txs,
+      warmup: args.warmup,
       senders: args.senders,
       recipients: args.recipients,
       concurrency: args.concurrency,
     })
-    ui.log(`[${name}] signed ${plan.total} transfers in ${((performance.now() - t1) / 1000).toFixed(1)} s; ${describeFees(plan)}`)
+    const plan = plans.timed
+    ui.log(
+      `[${name}] signed ${plans.warmup.total} warm-up and ${plan.total} timed transfers in ${((performance.now() - t1) / 1000).toFixed(1)} s; ${describeFees(plan)}`,
+    )
 
+    if (plans.warmup.total > 0) {
+      const warm = await runLoad(target.rpc, plans.warmup, {
+        concurrency: args.concurrency,
+        onProgress: (p) => ui.update(formatProgress(`${name} warm-up`, p)),
+      })
+      ui.done(`[${name}] warm-up: ${plans.warmup.total} transfers in ${warm.seconds.toFixed(2)} s (not timed)`)
+    }
+
+    // The node's process tree (all of it, in case it runs under a wrapper), read at the
+    // clock's start and at the last receipt.
+    const pid = target.child.pid
+    const before = sampleTree(pid)
+    let after: TreeSample | undefined
     const load = await runLoad(target.rpc, plan, {
       concurrency: args.concurrency,
       onProgress: (p) => ui.update(formatProgress(name, p)),
+      onLastReceipt: () => {
+        after = sampleTree(pid)
+      },
     })
     const tps = plan.total / load.seconds
+    const usage =
+      before && after
+        ? { cpuMsPerTransfer: cpuMsBetween(before, after) / plan.total, rssMiB: rssMiB(after), processes: after.processes.size }
+        : {}
     ui.done(
       `[${name}] ${plan.total} transfers in ${load.seconds.toFixed(2)} s = ${tps.toFixed(0)} tx/s ` +
-        `(${load.requests.sends} sends, ${load.requests.receiptPolls} receipt polls, ${load.requests.blockPolls} block polls)`,
+        `(${load.requests.sends} sends, ${load.requests.receiptPolls} receipt polls, ${load.requests.blockPolls} block polls)` +
+        (usage.cpuMsPerTransfer === undefined
+          ? '; node CPU and RSS unknown (no /proc)'
+          : `; node CPU ${usage.cpuMsPerTransfer.toFixed(2)} ms/transfer, RSS ${usage.rssMiB.toFixed(0)} MiB (${usage.processes} process${usage.processes === 1 ? '' : 'es'})`),
     )
 
     const checked = await verifyTransfers(target.rpc, plan, load.receipts, args.concurrency)
     ui.log(`[${name}] verified ${checked.receipts} receipts, ${checked.recipients} balances, ${checked.senders} nonces; ${checked.blocks} blocks`)
-    return { ...base, seconds: load.seconds, tps, verified: true, version, blocks: checked.blocks }
+    return { ...base, seconds: load.seconds, tps, verified: true, version, blocks: checked.blocks, ...usage }
   } catch (err) {
     ui.log(`[${name}] FAILED (${errorCode(err)}): ${errorMessage(err)}`)
     return { ...base, verified: false, version, error: { code: errorCode(err), message: errorMessage(err) } }
@@ -98,11 +132,13 @@ async function main(): Promise<number> {
       machine: machineInfo(),
       command: commandLine(REPO_ROOT),
       txs: args.txs,
+      warmup: args.warmup,
       concurrency: args.concurrency,
       senders: args.senders,
       recipients: args.recipients,
       hardhatLog: args.hardhatLog,
       goalRatio: GOAL_RATIO,
+      cpuGoalMs: CPU_GOAL_MS,
     }),
   )
   ui.log(`wrote the transfers section of ${path.relative(process.cwd(), out) || out}`)

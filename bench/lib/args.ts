@@ -5,6 +5,8 @@ import { TARGET_NAMES, isTargetName, type TargetName } from './targets.ts'
 
 export interface TransfersArgs {
   txs: number
+  /** Untimed transfers sent first, so the node's JIT is warm when the clock starts. */
+  warmup: number
   concurrency: number
   senders: number
   /** 0 = a fresh recipient per transfer; N = N fresh recipients shared round-robin. */
@@ -24,7 +26,9 @@ End-to-end JSON-RPC value-transfer throughput of Catena, Hardhat's node and Gana
 each started here as a child process (chain id 1337, test mnemonic prefunded).
 
 Options:
-  --txs N             transfers per target                       (default 2000)
+  --txs N             timed transfers per target                 (default 2000)
+  --warmup N          untimed transfers sent first from the same senders, so
+                      the node's JIT warm-up is not timed; 0 = none (default 200)
   --concurrency N     JSON-RPC requests in flight                (default 32)
   --senders N         mnemonic accounts that send                (default 10)
   --recipients N      N fresh recipients shared by all transfers; 0 = a new
@@ -47,6 +51,7 @@ export function parseTransfersArgs(argv: string[]): TransfersArgs {
       allowPositionals: false,
       options: {
         txs: { type: 'string', default: '2000' },
+        warmup: { type: 'string', default: '200' },
         concurrency: { type: 'string', default: '32' },
         senders: { type: 'string', default: '10' },
         recipients: { type: 'string', default: '0' },
@@ -68,6 +73,7 @@ export function parseTransfersArgs(argv: string[]): TransfersArgs {
   if (new Set(targets).size !== targets.length) throw new BenchError('BAD_ARGS', `--targets lists a target twice: ${values.targets}`)
   const args: TransfersArgs = {
     txs: positiveInt('--txs', values.txs, 1_000_000),
+    warmup: values.warmup === '0' ? 0 : positiveInt('--warmup', values.warmup, 1_000_000),
     concurrency: positiveInt('--concurrency', values.concurrency, 1024),
     senders: positiveInt('--senders', values.senders, 1000),
     recipients: values.recipients === '0' ? 0 : positiveInt('--recipients', values.recipients, 1_000_000),

@@ -2,7 +2,7 @@
 export { parseTransfersArgs, TRANSFERS_USAGE, type TransfersArgs } from './args.ts'
 export { BenchError, errorCode, errorMessage, type BenchErrorCode } from './errors.ts'
 export { runLoad, type LoadOptions, type LoadResult, type Progress, type Receipt } from './load.ts'
-export { buildPlan, chooseFees, describeFees, TRANSFER_GAS, type Fees, type PlanOptions, type SenderPlan, type Transfer, type TransferPlan } from './plan.ts'
+export { buildPlans, chooseFees, describeFees, TRANSFER_GAS, type Fees, type PlanOptions, type SenderPlan, type Transfer, type TransferPlan, type TransferPlans } from './plan.ts'
 export { mapConcurrent } from './pool.ts'
 export { freePort, killAllChildrenSync, spawnChild, waitForChild, type ChildHandle } from './process.ts'
 export { ProgressLine, formatProgress } from './progress.ts'

@@ -129,8 +129,15 @@ describe('runLoad', () => {
     const rpc = new RpcClient(node.url, { maxSockets: 12 })
     try {
       const seen: number[] = []
-      const result = await runLoad(rpc, plan, { concurrency: 8, progressMs: 5, onProgress: (p) => seen.push(p.mined) })
+      const atLastReceipt: number[] = []
+      const result = await runLoad(rpc, plan, {
+        concurrency: 8,
+        progressMs: 5,
+        onProgress: (p) => seen.push(p.mined),
+        onLastReceipt: () => atLastReceipt.push(seen.length),
+      })
       assert.equal(result.receipts.size, 200)
+      assert.equal(atLastReceipt.length, 1, 'onLastReceipt is called exactly once')
       for (const s of plan.senders) for (const tx of s.txs) assert.equal(result.receipts.get(tx.hash)?.status, '0x1')
       assert.equal(result.requests.sends, 200)
       assert.ok(node.maxInFlight <= 8, `at most 8 requests in flight, saw ${node.maxInFlight}`)

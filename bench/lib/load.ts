@@ -37,6 +37,8 @@ export interface LoadOptions {
   /** Called about every `progressMs` while running, and once at the end. */
   onProgress?: (p: Progress) => void
   progressMs?: number
+  /** Called once, synchronously, the moment the last receipt is in (the clock's end), e.g. to sample the node's CPU. */
+  onLastReceipt?: () => void
 }
 
 export interface LoadResult {
@@ -122,7 +124,10 @@ export async function runLoad(rpc: RpcClient, plan: TransferPlan, opts: LoadOpti
     if (receipt) {
       receipts.set(tx.hash, receipt)
       end = lastProgressAt = performance.now()
-      if (receipts.size === total) wakeAll()
+      if (receipts.size === total) {
+        opts.onLastReceipt?.()
+        wakeAll()
+      }
     } else {
       parked.push({ tx, afterBlock: blockBefore, at: performance.now() })
       wakeAll() // an idle worker may now poll for blocks

@@ -1,7 +1,7 @@
 /**
  * The transfer plan: N EIP-1559 value transfers from `senders` mnemonic accounts to fresh
  * random addresses (one per transfer, or a shared set), signed locally before the clock starts, so the timed phase measures
- * the node and not the client's signing.
+ * the node and not the client's signing; and the untimed warm-up transfers sent before them.
  */
 import { randomBytes } from 'node:crypto'
 import { keccak256, toHex, type Hex } from 'viem'
@@ -27,7 +27,7 @@ export interface Transfer {
 
 export interface SenderPlan {
   address: Hex
-  /** eth_getTransactionCount(address, 'latest') before the run. */
+  /** The nonce of its first transfer: eth_getTransactionCount(address, 'latest') before the run, plus its warm-up transfers for the timed plan. */
   startNonce: number
   /** In nonce order; sent one at a time per sender (automine nodes reject nonce gaps). */
   txs: Transfer[]
@@ -65,58 +65,83 @@ export interface PlanOptions {
   mnemonic: string
   chainId: number
   txs: number
+  /** Untimed transfers sent first from the same senders, so the node's JIT is warm when the clock starts. */
+  warmup: number
   senders: number
   /** Fresh random recipients shared round-robin; 0 = a new one for every transfer. */
   recipients: number
   concurrency: number
 }
 
+/**
+ * The warm-up transfers take each sender's first nonces and the timed ones continue after
+ * them, so the timed plan's startNonce is where its own transfers begin and verify.ts
+ * checks it unchanged. Warm-up transfers go to recipients of their own (same rule:
+ * fresh per transfer, or `recipients` fresh ones shared), so the timed recipients'
+ * balances still sum exactly.
+ */
+export interface TransferPlans {
+  warmup: TransferPlan
+  timed: TransferPlan
+}
+
 /** Derives the senders, reads their nonces and balances, and signs every transfer. */
-export async function buildPlan(rpc: RpcClient, opts: PlanOptions): Promise<TransferPlan> {
+export async function buildPlans(rpc: RpcClient, opts: PlanOptions): Promise<TransferPlans> {
   const fees = await chooseFees(rpc)
   const accounts = deriveKeys(opts.mnemonic, opts.senders).map((k) => privateKeyToAccount(toHex(k.privateKey)))
-  const counts = accounts.map((_, s) => Math.floor(opts.txs / opts.senders) + (s < opts.txs % opts.senders ? 1 : 0))
+  const share = (n: number, s: number): number => Math.floor(n / opts.senders) + (s < n % opts.senders ? 1 : 0)
   const state = await mapConcurrent(accounts, opts.concurrency, async (a) => ({
     nonce: Number(quantity(await rpc.call('eth_getTransactionCount', [a.address, 'latest']), 'eth_getTransactionCount')),
     balance: quantity(await rpc.call('eth_getBalance', [a.address, 'latest']), 'eth_getBalance'),
   }))
 
   // Fresh random addresses start at zero balance, so verify can compare exact sums.
-  const shared = Array.from({ length: opts.recipients }, () => toHex(randomBytes(20)))
-  const senders: SenderPlan[] = []
-  let i = 0
+  const recipientsFor = (): ((i: number) => Hex) => {
+    const shared = Array.from({ length: opts.recipients }, () => toHex(randomBytes(20)))
+    return (i) => (shared.length > 0 ? shared[i % shared.length]! : toHex(randomBytes(20)))
+  }
+  const warmupTo = recipientsFor()
+  const timedTo = recipientsFor()
+  const warmup: SenderPlan[] = []
+  const timed: SenderPlan[] = []
+  let i = 0 // global, so values differ per transfer
+  let w = 0
+  let t = 0
   for (let s = 0; s < accounts.length; s++) {
     const account = accounts[s]!
     const { nonce: startNonce, balance } = state[s]!
-    const txs: Transfer[] = []
     let cost = 0n
-    for (let k = 0; k < counts[s]!; k++, i++) {
-      // Values differ per transfer (i is global) and stay tiny.
-      const value = 1_000_000_000_000n + BigInt(i)
-      const to = shared.length > 0 ? shared[i % shared.length]! : toHex(randomBytes(20))
+    const sign = async (nonce: number, to: Hex): Promise<Transfer> => {
+      const value = 1_000_000_000_000n + BigInt(i++) // tiny
       const raw = await account.signTransaction({
         type: 'eip1559',
         chainId: opts.chainId,
-        nonce: startNonce + k,
+        nonce,
         to,
         value,
         gas: TRANSFER_GAS,
         maxFeePerGas: fees.maxFeePerGas,
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
       })
-      txs.push({ from: account.address, nonce: startNonce + k, to, value, raw, hash: keccak256(raw) })
       cost += value + TRANSFER_GAS * fees.maxFeePerGas
+      return { from: account.address, nonce, to, value, raw, hash: keccak256(raw) }
     }
+    const warm: Transfer[] = []
+    for (let k = 0; k < share(opts.warmup, s); k++) warm.push(await sign(startNonce + k, warmupTo(w++)))
+    const txs: Transfer[] = []
+    const timedStart = startNonce + warm.length
+    for (let k = 0; k < share(opts.txs, s); k++) txs.push(await sign(timedStart + k, timedTo(t++)))
     if (balance < cost) {
       throw new BenchError(
         'INSUFFICIENT_FUNDS',
-        `sender ${account.address} has ${balance} wei but its ${txs.length} transfers may cost up to ${cost} wei ` +
+        `sender ${account.address} has ${balance} wei but its ${warm.length} warm-up and ${txs.length} timed transfers may cost up to ${cost} wei ` +
           `(maxFeePerGas ${fees.maxFeePerGas}); is the test mnemonic prefunded on chain id ${opts.chainId}?`,
       )
     }
-    senders.push({ address: account.address, startNonce, txs })
+    warmup.push({ address: account.address, startNonce, txs: warm })
+    timed.push({ address: account.address, startNonce: timedStart, txs })
   }
-  return { senders, total: i, ...fees }
+  return { warmup: { senders: warmup, total: w, ...fees }, timed: { senders: timed, total: t, ...fees } }
 }
 
 export function describeFees(plan: TransferPlan): string {

@@ -21,6 +21,14 @@ export interface TargetResult {
   version?: string
   /** Distinct blocks the transfers landed in. */
   blocks?: number
+  /** Untimed transfers sent before the timed ones. */
+  warmup?: number
+  /** User + system CPU of the target's process tree from first send to last receipt, per timed transfer. */
+  cpuMsPerTransfer?: number
+  /** Sum of VmRSS over the target's process tree right after the last receipt. */
+  rssMiB?: number
+  /** Processes in the target's tree at the last receipt (1 unless it runs under a wrapper). */
+  processes?: number
   error?: { code: string; message: string }
 }
 
@@ -37,6 +45,10 @@ export function jsonLine(bench: string, r: TargetResult): string {
     verified: r.verified,
     version: r.version ?? null,
     ...(r.blocks === undefined ? {} : { blocks: r.blocks }),
+    ...(r.warmup === undefined ? {} : { warmup: r.warmup }),
+    cpuMsPerTransfer: r.cpuMsPerTransfer === undefined ? null : round(r.cpuMsPerTransfer, 3),
+    rssMiB: r.rssMiB === undefined ? null : round(r.rssMiB, 1),
+    ...(r.processes === undefined ? {} : { processes: r.processes }),
     ...(r.error ? { error: r.error } : {}),
   })
 }
@@ -75,6 +87,7 @@ export interface TransfersSection {
   machine: Machine
   command: string
   txs: number
+  warmup: number
   concurrency: number
   senders: number
   recipients: number
@@ -82,12 +95,24 @@ export interface TransfersSection {
   hardhatLog: boolean
   /** Catena must be at least this many times faster than Hardhat. */
   goalRatio: number
+  /** Catena's node CPU per transfer must be at most this (ms); its RSS at most Hardhat's. */
+  cpuGoalMs: number
 }
 
 export function renderTransfersSection(s: TransfersSection): string {
   const rows = s.results.map((r) => {
     const outcome = r.verified ? 'yes' : `FAILED (${r.error?.code ?? 'unknown'})`
-    return `| ${r.target} | ${r.tps === undefined ? '—' : r.tps.toFixed(0)} | ${r.seconds === undefined ? '—' : r.seconds.toFixed(2)} | ${r.blocks ?? '—'} | ${outcome} | ${mdCell(r.version ?? '—')} |`
+    const cells = [
+      r.target,
+      fixed(r.tps, 0),
+      fixed(r.seconds, 2),
+      fixed(r.cpuMsPerTransfer, 2),
+      fixed(r.rssMiB, 0),
+      r.blocks ?? '—',
+      outcome,
+      mdCell(r.version ?? '—'),
+    ]
+    return `| ${cells.join(' | ')} |`
   })
   const failures = s.results
     .filter((r) => r.error)
@@ -106,25 +131,52 @@ export function renderTransfersSection(s: TransfersSection): string {
     '## Transfers — end-to-end JSON-RPC value transfers',
     '',
     `${s.txs} pre-signed EIP-1559 transfers (21,000 gas each, ${recipientsText(s)}) from ${s.senders} senders, ` +
+      (s.warmup > 0
+        ? `timed after ${s.warmup} untimed warm-up transfers from the same senders (so JIT warm-up is not counted), `
+        : 'timed from a cold start (no warm-up transfers), ') +
       `${s.concurrency} JSON-RPC requests in flight over keep-alive HTTP; each target mines a block per ` +
       'transaction or on its own schedule; one send in flight per sender, in nonce order. ' +
       'transfers/s = txs / (first send to last receipt). ' +
+      "node CPU ms/transfer = user + system CPU of the target's whole process tree over that window (`/proc/<pid>/stat`, 10 ms ticks; " +
+      'it includes answering the receipt and block polls) / txs; RSS MiB after = VmRSS summed over the tree right after the last receipt. ' +
       'Every receipt, recipient balance and sender nonce is checked afterwards; a target that fails the check has no number. ' +
       (s.hardhatLog
         ? "Hardhat's per-request console log was on (as shipped)."
         : "Hardhat's per-request console log was off, as Ganache runs with --logging.quiet (`--hardhat-log` keeps it on, about half as fast)."),
     '',
-    '| target | transfers/s | seconds | blocks | verified | version |',
-    '|---|---:|---:|---:|---|---|',
+    '| target | transfers/s | seconds | node CPU ms/transfer | RSS MiB after | blocks | verified | version |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
     ...rows,
     '',
     ratio,
+    '',
+    resourceLine(catena, hardhat, s.cpuGoalMs),
     ...(failures.length ? ['', ...failures] : []),
     '',
     `Machine: ${s.machine.cores} cores (${s.machine.cpu}), Node ${s.machine.node}, ${s.machine.platform}, ${s.machine.date}`,
     '',
     `Command (from the repo root): \`${s.command}\``,
   ].join('\n')
+}
+
+/** Catena's node CPU per transfer against the goal, and its RSS against Hardhat's. */
+function resourceLine(catena: TargetResult | undefined, hardhat: TargetResult | undefined, cpuGoalMs: number): string {
+  const cpu =
+    catena?.cpuMsPerTransfer === undefined
+      ? `**Catena node CPU per transfer: n/a** (goal <= ${cpuGoalMs} ms)`
+      : `**Catena node CPU per transfer: ${catena.cpuMsPerTransfer.toFixed(2)} ms**` +
+        (hardhat?.cpuMsPerTransfer === undefined ? '' : ` vs Hardhat ${hardhat.cpuMsPerTransfer.toFixed(2)} ms (${(catena.cpuMsPerTransfer / hardhat.cpuMsPerTransfer).toFixed(2)}x)`) +
+        ` (goal <= ${cpuGoalMs} ms: ${catena.cpuMsPerTransfer <= cpuGoalMs ? 'met' : 'NOT met'})`
+  const rss =
+    catena?.rssMiB === undefined || hardhat?.rssMiB === undefined
+      ? "**Catena RSS after: n/a** (goal <= Hardhat's; run both catena and hardhat)"
+      : `**Catena RSS after: ${catena.rssMiB.toFixed(0)} MiB vs Hardhat ${hardhat.rssMiB.toFixed(0)} MiB** ` +
+        `(goal <= Hardhat's: ${catena.rssMiB <= hardhat.rssMiB ? 'met' : 'NOT met'})`
+  return `${cpu}; ${rss}`
+}
+
+function fixed(n: number | undefined, digits: number): string {
+  return n === undefined ? '—' : n.toFixed(digits)
 }
 
 function recipientsText(s: TransfersSection): string {
