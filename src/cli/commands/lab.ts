@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, type Command } from 'commander'
-import { EXPERIMENTS, findExperiment, runExperiment } from '../../lab/index.ts'
+import type { Experiment } from '../../lab/index.ts'
 
 function positiveInt(max: number): (value: string) => number {
   return (value) => {
@@ -21,9 +21,9 @@ function seedOption(value: string): number {
   return n
 }
 
-export function listExperiments(): string {
-  const width = Math.max(4, ...EXPERIMENTS.map((e) => e.name.length))
-  return EXPERIMENTS.map((e) => `${e.name.padEnd(width)}  ${e.summary}${e.live ? ' (also --live)' : ''}`).join('\n')
+function listExperiments(experiments: readonly Experiment[]): string {
+  const width = Math.max(4, ...experiments.map((e) => e.name.length))
+  return experiments.map((e) => `${e.name.padEnd(width)}  ${e.summary}${e.live ? ' (also --live)' : ''}`).join('\n')
 }
 
 export function registerLabCommand(program: Command): void {
@@ -36,8 +36,11 @@ export function registerLabCommand(program: Command): void {
     .option('--out <dir>', 'where the report, charts and raw JSON go', 'lab-results')
     .option('--live', 'run against real node processes instead of the simulation (where the experiment has it)')
     .action(async (name: string, opts: { runs?: number; seed: number; out: string; live?: boolean }) => {
+      // Loaded when the command runs: the lab (simulators, charts, libp2p models) is large, and
+      // every other command, the node first, would otherwise carry it in memory.
+      const { EXPERIMENTS, findExperiment, runExperiment } = await import('../../lab/index.ts')
       if (name === 'list') {
-        console.log(listExperiments())
+        console.log(listExperiments(EXPERIMENTS))
         return
       }
       const e = findExperiment(name)
