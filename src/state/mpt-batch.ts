@@ -233,13 +233,13 @@ export class BatchTrie {
 
   private resolve(node: Node): Exclude<Node, HashNode> {
     if (node.kind !== 'hash') return node
-    const key = bytesToHex(node.hash)
+    const key = nodeKey(node.hash)
     const cached = this.cache.get(key)
     if (cached) return cached as Exclude<Node, HashNode>
     const encoded = this.store.getNode(node.hash)
-    if (!encoded) throw new TrieError(`trie node ${key} is missing from the database`)
+    if (!encoded) throw new TrieError(`trie node ${bytesToHex(node.hash)} is missing from the database`)
     const decoded = decodeNode(RLP.decode(encoded), node.hash)
-    if (decoded.kind === 'hash') throw new TrieError(`trie node ${key} is not a node`)
+    if (decoded.kind === 'hash') throw new TrieError(`trie node ${bytesToHex(node.hash)} is not a node`)
     this.cache.set(key, decoded)
     return decoded
   }
@@ -253,7 +253,7 @@ export class BatchTrie {
     const hash = keccak256(encoded)
     this.store.putNode(hash, encoded)
     node.ref = hash
-    this.cache.set(bytesToHex(hash), node)
+    this.cache.set(nodeKey(hash), node)
     return hash
   }
 
@@ -277,6 +277,14 @@ export class BatchTrie {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/**
+ * The in-memory key of a trie node: its hash as a 32-character latin1 string (cheaper to make
+ * and to hash in a Map than hex, and as unique). TrieNodeDB keys its buffers the same way.
+ */
+export function nodeKey(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
+}
 
 function leaf(path: Uint8Array, value: Uint8Array): LeafNode {
   return { kind: 'leaf', path, value }

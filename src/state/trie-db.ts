@@ -7,7 +7,7 @@
  */
 import { hexToBytes, type BatchDBOp, type DB } from '@ethereumjs/util'
 import { keys, type BatchOp, type KeyValueStore } from '../storage/index.ts'
-import { BatchTrie, DecodedNodeCache, type TrieNodeStore } from './mpt-batch.ts'
+import { BatchTrie, DecodedNodeCache, nodeKey, type TrieNodeStore } from './mpt-batch.ts'
 import { evictOldest } from './evict.ts'
 
 /**
@@ -34,16 +34,13 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
     this.cache = nodeCacheFor(store)
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    const hit = this.pending.get(key) ?? this.cache.get(key)
-    if (hit) return hit
-    const value = this.store.get(keys.stateNode(unhex(key)))
-    if (value) this.remember(key, value)
-    return value
+  /** ethereumjs's trie asks by unprefixed hex. */
+  async get(hexKey: string): Promise<Uint8Array | undefined> {
+    return this.getNode(unhex(hexKey))
   }
 
   getNode(hash: Uint8Array): Uint8Array | undefined {
-    const key = unprefixedHex(hash)
+    const key = nodeKey(hash)
     const hit = this.pending.get(key) ?? this.cache.get(key)
     if (hit) return hit
     const value = this.store.get(keys.stateNode(hash))
@@ -52,7 +49,7 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
   }
 
   putNode(hash: Uint8Array, encoded: Uint8Array): void {
-    this.pending.set(unprefixedHex(hash), encoded)
+    this.pending.set(nodeKey(hash), encoded)
   }
 
   /** A batch updater over this database (see mpt-batch.ts), sharing the store's decoded-node cache. */
@@ -68,8 +65,8 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
     evictOldest(this.cache, NODE_CACHE_ENTRIES)
   }
 
-  async put(key: string, value: string | Uint8Array): Promise<void> {
-    this.pending.set(key, asBytes(value))
+  async put(hexKey: string, value: string | Uint8Array): Promise<void> {
+    this.pending.set(nodeKey(unhex(hexKey)), asBytes(value))
   }
 
   async del(_key: string): Promise<void> {
@@ -77,7 +74,7 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
   }
 
   async batch(ops: BatchDBOp<string, string | Uint8Array>[]): Promise<void> {
-    for (const op of ops) if (op.type === 'put') this.pending.set(op.key, asBytes(op.value))
+    for (const op of ops) if (op.type === 'put') this.pending.set(nodeKey(unhex(op.key)), asBytes(op.value))
   }
 
   shallowCopy(): DB<string, string | Uint8Array> {
@@ -94,7 +91,7 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
   takeOps(): BatchOp[] {
     const ops: BatchOp[] = []
     for (const [k, v] of this.pending) {
-      ops.push({ type: 'put', key: keys.stateNode(unhex(k)), value: v })
+      ops.push({ type: 'put', key: keys.stateNode(Buffer.from(k, 'latin1')), value: v })
       this.remember(k, v)
     }
     return ops
@@ -105,19 +102,9 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-
-/** ethereumjs keys trie nodes by their hash in unprefixed hex. */
-function unprefixedHex(bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]
-  return s
-}
-
 /**
- * Node-hash keys (unprefixed hex, as unprefixedHex and the trie write them) back to bytes.
- * ethereumjs's hexToBytes re-validates every string with a regex, which showed up in block
- * execution profiles; these keys need no validation.
+ * ethereumjs's node keys (unprefixed hex) to bytes. Its hexToBytes re-validates every string
+ * with a regex, which showed up in block execution profiles; these keys need no validation.
  */
 function unhex(key: string): Uint8Array {
   const b = Buffer.from(key, 'hex')
