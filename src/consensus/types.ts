@@ -110,4 +110,12 @@ export interface ConsensusEngine {
    * the current leader first, the next one last. Undefined: txs are gossiped to all.
    */
   txForwardTargets?(): Uint8Array[]
+  /**
+   * Whether this node gossips `block`, which just became canonical here, on the blocks topic
+   * (called while the chain announces it). Undefined: every such block is gossiped. BFT answers
+   * false for the blocks it committed from its own decision: every node that follows consensus
+   * got the block in the proposal and commits it from the votes; one that missed them is sent to
+   * block sync by the next height's messages.
+   */
+  announces?(block: ImportedBlock): boolean
 }

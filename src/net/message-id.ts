@@ -1,9 +1,9 @@
 /**
  * Gossip message ids: the SHA-256 of the data, except on the blocks topic, where it is the
  * SHA-256 of the block's header. A block travels with its import proof (a BFT commit
- * certificate), and every validator announces the block it committed with the certificate it
- * saw, which holds a different set of signatures; keyed by header, gossipsub forwards the first
- * copy and drops the others as duplicates instead of relaying each one everywhere.
+ * certificate), and two nodes that announce one block may hold certificates with different sets
+ * of signatures; keyed by header, gossipsub forwards the first copy and drops the others as
+ * duplicates instead of relaying each one everywhere.
  * @module
  */
 import { sha256 } from '../crypto/hash.ts'

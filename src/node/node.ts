@@ -244,7 +244,7 @@ export class CatenaNode {
     let headUpdate: Promise<void> = Promise.resolve()
     chain.on('block', (b: ImportedBlock) => {
       headUpdate = mempool.onNewHead(b.block.txs.map((tx) => tx.hash()))
-      void p2p?.sync.announce(b)
+      if (engine.announces?.(b) ?? true) void p2p?.sync.announce(b)
       const permissions = chain.permissions.inForce(b.block.header.height + 1n)
       if (permissions && permissions.since === b.block.header.height + 1n && b.block.header.height > 0n) {
         log.info({ height: Number(b.block.header.height), version: Number(permissions.value.version) }, 'permissions changed on chain')

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Commons } from '../../execution/common.ts'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { blockHash, encodeBlockEnvelope, type Block, type BlockHeader } from '../../chain/block.ts'
 import { BlockError } from '../../chain/errors.ts'
 import type { ImportedBlock } from '../../chain/chain.ts'
@@ -102,8 +102,8 @@ export class BftEngine implements ConsensusEngine {
   private regossipTimer?: NodeJS.Timeout
   /** Chain mutations (decide) one at a time. */
   private chainQueue: Promise<unknown> = Promise.resolve()
-  /** True while this engine commits a decided block (its own head event is not a sync). */
-  private committing = false
+  /** The decided block this engine is committing, while it does (its own head event is not a sync). */
+  private committing?: Uint8Array
   /** Blocks built or validated at the current height, by hash. */
   private candidates = new Map<string, ExecutedBlock>()
   /** Proposed blocks received or fetched, by hash. */
@@ -296,14 +296,27 @@ export class BftEngine implements ConsensusEngine {
     // valid(v) was true, so the block was built or validated here.
     const executed = this.candidates.get(bytesToHex(d.blockHash))
     if (!executed) throw new Error(`decided block ${bytesToHex(d.blockHash)} at height ${d.height} is not among the validated blocks`)
-    this.committing = true
+    this.committing = d.blockHash
     let imported: ImportedBlock
     try {
       imported = await host.commit(executed, encodeCertificate(d.certificate))
     } finally {
-      this.committing = false
+      this.committing = undefined
     }
     this.committed(imported, d.certificate.round)
+  }
+
+  /**
+   * Block gossip of a block this engine is committing (the chain announces it during host.commit)
+   * would reach only nodes that already have it: every node that follows consensus, validator or
+   * not, got it in the proposal and commits it from the votes it saw, and the copies made each
+   * validator that was still committing execute the block a second time for nothing. A node that
+   * missed the votes is sent to block sync by the next height's messages (Incoming), or by its
+   * periodic status refresh if the chain halts; light clients ask for headers. Blocks that came
+   * by sync are announced as before.
+   */
+  announces(b: ImportedBlock): boolean {
+    return this.committing === undefined || !equalsBytes(b.hash, this.committing)
   }
 
   /** A block became canonical without this engine deciding it (block sync): move consensus on. */

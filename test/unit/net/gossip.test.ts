@@ -6,7 +6,8 @@ import '../../../src/net/polyfill.ts'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { NetError, PENALTY, topicId, type GossipVerdict, type Network } from '../../../src/net/index.ts'
-import { startNode, waitConnected, waitFor } from './helpers.ts'
+import { gossipMessageId } from '../../../src/net/message-id.ts'
+import { gossipsubOf, startNode, waitConnected, waitFor } from './helpers.ts'
 
 interface Received {
   data: Uint8Array
@@ -100,6 +101,34 @@ describe('gossip', () => {
     await a.libp2p.services.pubsub.publish(topicId(a.chainTag, 'txs'), new Uint8Array(3000).fill(2))
     await waitFor(() => c.penaltyOf(a.peerId) >= 2 * PENALTY.oversized, 'C to penalize A again')
     assert.equal(got[2]!.length, 0)
+  })
+
+  test('hosts speak gossipsub v1.2: a host that gets a large message tells its other mesh peer it has it (IDONTWANT)', async (t) => {
+    const nets = await mesh(t)
+    const [a, b, c] = nets
+    const got = nets.map(listen)
+    await waitSubscribed(nets)
+    const topic = topicId(a.chainTag, 'txs')
+    await waitFor(() => nets.every((n) => gossipsubOf(n).getMeshPeers(topic).length === 2), 'a full mesh on the topic')
+    // Every IDONTWANT id a host receives (a probe on gossipsub's RPC handler).
+    const sent: Array<{ from: string; to: string; id: string }> = []
+    for (const n of nets) {
+      const pubsub = gossipsubOf(n)
+      const handle = pubsub.handleReceivedRpc.bind(pubsub)
+      pubsub.handleReceivedRpc = (from, rpc) => {
+        for (const ctl of rpc.control?.idontwant ?? []) for (const id of ctl.messageIDs) sent.push({ from: from.toString(), to: n.peerId, id: Buffer.from(id).toString('hex') })
+        return handle(from, rpc)
+      }
+    }
+    const tx = new Uint8Array(1024).fill(3) // over the library's 512-byte IDONTWANT floor
+    await a.publish('txs', tx)
+    await waitFor(() => got[1]!.length === 1 && got[2]!.length === 1, 'B and C to receive')
+    // B and C each tell the one mesh peer that is not where their copy came from; A, the publisher, tells no one.
+    await waitFor(() => sent.length >= 2, 'two IDONTWANTs')
+    const id = Buffer.from(gossipMessageId(topic, tx)).toString('hex')
+    assert.deepEqual(sent.map((s) => s.id), [id, id])
+    assert.deepEqual(sent.map((s) => s.from).sort(), [b.peerId, c.peerId].sort())
+    for (const s of sent) assert.notEqual(s.to, s.from)
   })
 
   test('topic and subscription misuse is refused', async (t) => {

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EventEmitter } from 'node:events'
 import type { TestContext } from 'node:test'
+import type { RPC } from '@libp2p/gossipsub/message'
+import type { PeerId } from '@libp2p/interface'
 import pino from 'pino'
 import { createNetwork, parsePeerId, type Network, type NetworkOptions } from '../../../src/net/index.ts'
 
@@ -109,4 +111,14 @@ export async function rawExchange(from: Network, to: Network, protocol: string, 
   } catch (err) {
     return err as Error
   }
+}
+
+/** What js-gossipsub's GossipSub class has beyond its public interface: its mesh, and the handler every decoded RPC frame goes through. */
+export interface GossipsubInternals {
+  getMeshPeers(topic: string): string[]
+  handleReceivedRpc(from: PeerId, rpc: RPC): Promise<void>
+}
+
+export function gossipsubOf(net: Network): GossipsubInternals {
+  return net.libp2p.services.pubsub as unknown as GossipsubInternals
 }

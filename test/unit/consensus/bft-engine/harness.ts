@@ -49,6 +49,8 @@ export class TestValidator implements SyncSource {
   readonly builds: Array<{ budgetMs: number | undefined; txs: number }> = []
   /** Peers whose blocks failed import here: peer id -> reasons (what block sync penalizes). */
   readonly penalized = new Map<string, string[]>()
+  /** Set before start: the engine runs without a key, following consensus without voting (a non-validator full node). */
+  follower = false
   private constructor(
     readonly index: number,
     readonly t: TestChain,
@@ -129,7 +131,7 @@ export class TestValidator implements SyncSource {
     this.engine = new BftEngine({
       chainId: this.t.spec.chainId,
       config: this.config,
-      privateKey: KEYS[this.index],
+      ...(this.follower ? {} : { privateKey: KEYS[this.index] }),
       transport: this.net.transport(this.id),
       common: this.t.common,
       ...(this.datadir ? { datadir: this.datadir } : { walStorage: this.wal }),
@@ -147,22 +149,30 @@ export class TestValidator implements SyncSource {
   }
 }
 
+/** `n` validators, and `followers` non-validator full nodes (started first, so they see every height) that sync from the validators. */
 export async function startCluster(
   n = 4,
-  opts: { maxInlineBlockBytes?: number } = {},
-): Promise<{ net: MemoryNetwork; nodes: TestValidator[]; spec: ChainSpec; close: () => Promise<void> }> {
+  opts: { maxInlineBlockBytes?: number; followers?: number } = {},
+): Promise<{ net: MemoryNetwork; nodes: TestValidator[]; followers: TestValidator[]; spec: ChainSpec; close: () => Promise<void> }> {
   const net = new MemoryNetwork(opts.maxInlineBlockBytes)
   const spec = consortiumChainSpec()
   const config = fastConfig(spec)
   const nodes = await Promise.all(Array.from({ length: n }, (_, i) => TestValidator.create(i, net, spec, config)))
+  const followers = await Promise.all(Array.from({ length: opts.followers ?? 0 }, (_, i) => TestValidator.create(n + i, net, spec, config)))
   for (const v of nodes) v.peers = nodes.filter((p) => p !== v)
+  for (const f of followers) {
+    f.follower = true
+    f.peers = nodes
+    await f.start()
+  }
   for (const v of nodes) await v.start()
   return {
     net,
     nodes,
+    followers,
     spec,
     close: async () => {
-      for (const v of nodes) await v.stop()
+      for (const v of [...nodes, ...followers]) await v.stop()
       net.close()
     },
   }
