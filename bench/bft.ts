@@ -87,7 +87,7 @@ Options:
   --senders N         sending accounts (funded in a setup block); each sends at most
                       ${MAX_TXS_PER_SENDER} transfers                    (default: enough for that)
   --block-gas-limit G run the ${CHAIN} preset with this block gas limit instead of its own
-                      (30,000,000 = 1,428 transfers); the spec is written to bench/.work/
+                      (100,000,000 = 4,761 transfers); the spec is written to bench/.work/
   --grace S           seconds after sending stops before unfinalized txs count as lost
                                                                           (default 30)
   --out FILE          results file; only its "bft" section is rewritten  (default bench/RESULTS.md)
