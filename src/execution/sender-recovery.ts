@@ -74,11 +74,57 @@ export function rememberRecoveredKeys(keys: RecoveredKey[]): void {
  * Recovers the senders of `bodies` on `pool`'s threads into the cache. Best effort: resolves
  * (never rejects) once done, or at once when the pool is busy, closed or failed.
  */
-export async function prefillSenders(pool: { recoverSenders(bodies: RecoveryBody[]): Promise<RecoveredKey[]> }, bodies: RecoveryBody[]): Promise<void> {
+export async function prefillSenders(pool: Pick<RecoveryPool, 'recoverSenders'>, bodies: RecoveryBody[]): Promise<void> {
   if (bodies.length === 0) return
   try {
     rememberRecoveredKeys(await pool.recoverSenders(bodies))
   } catch {
     // The import recovers them itself.
+  }
+}
+
+/** A pool that recovers senders and tells how busy it is (CallPool). */
+export interface RecoveryPool {
+  recoverSenders(bodies: RecoveryBody[]): Promise<RecoveredKey[]>
+  stats(): { queued: number }
+}
+
+/**
+ * Senders of single txs (eth_sendRawTransaction) recovered on a call thread, so the main
+ * thread, which answers every request and builds every block, does not spend ~100 µs per tx on
+ * it. The txs that arrive in one event-loop turn go as one job. A waiting tx never waits long:
+ * when jobs already queue on the pool (long eth_calls) it is not sent, and after `maxWaitMs`
+ * the caller goes on and the main thread recovers as before.
+ */
+export class SenderRecoveryBatcher {
+  private batch: Array<{ chainId: bigint; raw: Uint8Array; done: () => void }> = []
+
+  constructor(
+    private readonly pool: RecoveryPool,
+    private readonly o: { maxBatch?: number; maxWaitMs?: number; maxQueued?: number } = {},
+  ) {}
+
+  /** Resolves (never rejects) once `raw`'s sender is in the cache, or when it is not worth waiting. */
+  recover(raw: Uint8Array, chainId: bigint): Promise<void> {
+    if (this.pool.stats().queued >= (this.o.maxQueued ?? 2)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.o.maxWaitMs ?? 20)
+      timer.unref()
+      this.batch.push({ chainId, raw, done: () => (clearTimeout(timer), resolve()) })
+      if (this.batch.length === 1) setImmediate(() => this.flush())
+      else if (this.batch.length >= (this.o.maxBatch ?? 256)) this.flush()
+    })
+  }
+
+  private flush(): void {
+    const batch = this.batch
+    if (batch.length === 0) return
+    this.batch = []
+    const byChain = new Map<bigint, Uint8Array[]>()
+    for (const { chainId, raw } of batch) byChain.set(chainId, [...(byChain.get(chainId) ?? []), raw])
+    const bodies = [...byChain].map(([chainId, raws]) => ({ chainId, bodyBytes: RLP.encode(raws) }))
+    void prefillSenders(this.pool, bodies).then(() => {
+      for (const b of batch) b.done()
+    })
   }
 }

@@ -10,7 +10,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { createFeeMarket1559Tx, createLegacyTx, createTxFromRLP } from '@ethereumjs/tx'
 import { bytesToBigInt, bigIntToBytes, hexToBytes } from '@ethereumjs/util'
 import { ethereumCustomCrypto } from '../../../src/crypto/secp256k1.ts'
-import { CallPool, makeCommon, prefillSenders, recoverBodies } from '../../../src/execution/index.ts'
+import { CallPool, SenderRecoveryBatcher, makeCommon, prefillSenders, recoverBodies } from '../../../src/execution/index.ts'
 import { decodeOnce } from '../../../src/execution/tx-sender.ts'
 import { MemoryStore } from '../../../src/storage/index.ts'
 
@@ -66,4 +66,38 @@ test('a prefill never rejects: a closed pool leaves the work to the import', asy
   const closed = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
   await closed.close()
   await prefillSenders(closed, [{ chainId: 1337n, bodyBytes: RLP.encode([transfer(500n)]) }])
+})
+
+test('single txs sent in one turn are recovered in one thread job and then decode with their sender known', async () => {
+  const batchPool = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
+  await batchPool.warm()
+  let jobs = 0
+  const counted = { stats: () => batchPool.stats(), recoverSenders: (b: Parameters<CallPool['recoverSenders']>[0]) => (jobs++, batchPool.recoverSenders(b)) }
+  try {
+    const batcher = new SenderRecoveryBatcher(counted, { maxWaitMs: 10_000 })
+    const raws = Array.from({ length: 30 }, (_, i) => transfer(1000n + BigInt(i)))
+    await Promise.all(raws.map((raw) => batcher.recover(raw, 1337n)))
+    assert.equal(jobs, 1)
+    for (const raw of raws) assert.ok(decodeOnce(raw, 1337n, () => createTxFromRLP(raw, { common, freeze: false })).cache.senderPubKey)
+  } finally {
+    await batchPool.close()
+  }
+})
+
+test('a submitted tx does not wait on a busy or slow pool: the main thread recovers it', async () => {
+  const slow = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
+  try {
+    // Jobs already queue on the pool: nothing is sent.
+    const raw = transfer(2000n)
+    await new SenderRecoveryBatcher(slow, { maxQueued: 0 }).recover(raw, 1337n)
+    assert.equal(slow.stats().live, 0, 'no thread was started for it')
+    // The thread is still loading (seconds from TypeScript source): the wait ends at maxWaitMs.
+    const late = transfer(2001n)
+    await new SenderRecoveryBatcher(slow, { maxWaitMs: 5 }).recover(late, 1337n)
+    assert.equal(slow.stats().busy, 1, 'gave up waiting while its job is still on the thread')
+    const tx = decodeOnce(late, 1337n, () => createTxFromRLP(late, { common, freeze: false }))
+    assert.equal(tx.getSenderAddress().toString(), SENDER, 'recovered on the main thread')
+  } finally {
+    await slow.close()
+  }
 })
