@@ -73,6 +73,8 @@ export interface CallPoolStats {
   threads: number
   /** Threads alive now. */
   live: number
+  /** Threads loaded and able to take a job now (a loading one is live, not loaded). */
+  loaded: number
   busy: number
   queued: number
   /** Jobs that hit their deadline; threads terminated for it. */
@@ -145,6 +147,7 @@ export class CallPool implements CallService {
     return {
       threads: this.threads,
       live: this.slots.filter((s) => s.worker).length,
+      loaded: this.slots.filter((s) => s.worker && s.loaded).length,
       busy: this.slots.filter((s) => s.running).length,
       queued: this.queue.length,
       timedOut: this.timedOut,

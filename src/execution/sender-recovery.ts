@@ -72,10 +72,15 @@ export function rememberRecoveredKeys(keys: RecoveredKey[]): void {
 
 /**
  * Recovers the senders of `bodies` on `pool`'s threads into the cache. Best effort: resolves
- * (never rejects) once done, or at once when the pool is busy, closed or failed.
+ * (never rejects) once done, or at once when the pool is not ready (see ready()), busy, closed
+ * or failed.
  */
-export async function prefillSenders(pool: Pick<RecoveryPool, 'recoverSenders'>, bodies: RecoveryBody[]): Promise<void> {
-  if (bodies.length === 0) return
+export async function prefillSenders(pool: RecoveryPool, bodies: RecoveryBody[]): Promise<void> {
+  if (bodies.length === 0 || !ready(pool, 2)) return
+  await recoverInto(pool, bodies)
+}
+
+async function recoverInto(pool: RecoveryPool, bodies: RecoveryBody[]): Promise<void> {
   try {
     rememberRecoveredKeys(await pool.recoverSenders(bodies))
   } catch {
@@ -86,7 +91,23 @@ export async function prefillSenders(pool: Pick<RecoveryPool, 'recoverSenders'>,
 /** A pool that recovers senders and tells how busy it is (CallPool). */
 export interface RecoveryPool {
   recoverSenders(bodies: RecoveryBody[]): Promise<RecoveredKey[]>
-  stats(): { queued: number }
+  stats(): { queued: number; loaded: number }
+  /** Starts the pool's threads (without a job). */
+  warm(): Promise<void>
+}
+
+/**
+ * Whether to give `pool` work now: only when a thread is loaded and jobs do not queue. A thread
+ * takes a second or more of CPU to load, which nobody should wait for: the first use starts the
+ * loading and is left to the main thread.
+ */
+function ready(pool: RecoveryPool, maxQueued: number): boolean {
+  const { loaded, queued } = pool.stats()
+  if (loaded === 0) {
+    void pool.warm().catch(() => undefined)
+    return false
+  }
+  return queued < maxQueued
 }
 
 /**
@@ -106,7 +127,7 @@ export class SenderRecoveryBatcher {
 
   /** Resolves (never rejects) once `raw`'s sender is in the cache, or when it is not worth waiting. */
   recover(raw: Uint8Array, chainId: bigint): Promise<void> {
-    if (this.pool.stats().queued >= (this.o.maxQueued ?? 2)) return Promise.resolve()
+    if (!ready(this.pool, this.o.maxQueued ?? 2)) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, this.o.maxWaitMs ?? 20)
       timer.unref()
@@ -123,7 +144,7 @@ export class SenderRecoveryBatcher {
     const byChain = new Map<bigint, Uint8Array[]>()
     for (const { chainId, raw } of batch) byChain.set(chainId, [...(byChain.get(chainId) ?? []), raw])
     const bodies = [...byChain].map(([chainId, raws]) => ({ chainId, bodyBytes: RLP.encode(raws) }))
-    void prefillSenders(this.pool, bodies).then(() => {
+    void recoverInto(this.pool, bodies).then(() => {
       for (const b of batch) b.done()
     })
   }

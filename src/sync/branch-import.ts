@@ -34,7 +34,7 @@ export interface BranchImportOptions {
   importOne(raw: RawBlock, opts: ImportOptions): Promise<ImportOutcome>
   /** Each imported block's outcome (logging, progress). */
   onImported(outcome: ImportOutcome): void
-  /** Work on a fetched batch before its import, overlapping the import of the batch before (never rejects). */
+  /** Work on a fetched batch ahead of its import, not waited for (never rejects). */
   prefill?(blocks: RawBlock[]): Promise<void>
 }
 
@@ -69,10 +69,13 @@ export class BranchImport {
     }
   }
 
-  /** fetch(), then the prefill (tx senders recovered on a thread) while the batch before is imported. */
+  /**
+   * fetch(), then the prefill starts (tx senders recovered on a thread) while the batch before
+   * is imported. Never waited for: an import that catches up with it recovers the rest itself.
+   */
   private async fetchPrefilled(peer: string, hashes: Uint8Array[]): Promise<RawBlock[]> {
     const blocks = await this.fetch(peer, hashes)
-    await this.o.prefill?.(blocks)
+    void this.o.prefill?.(blocks)
     return blocks
   }
 

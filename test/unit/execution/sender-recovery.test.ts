@@ -53,6 +53,7 @@ const pool = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, c
 after(() => pool.close())
 
 test('a prefill on a real call thread fills the cache the next decode reads', async () => {
+  await pool.warm()
   const raws = Array.from({ length: 20 }, (_, i) => transfer(100n + BigInt(i)))
   await prefillSenders(pool, [{ chainId: 1337n, bodyBytes: RLP.encode(raws) }])
   for (const raw of raws) {
@@ -64,40 +65,45 @@ test('a prefill on a real call thread fills the cache the next decode reads', as
 
 test('a prefill never rejects: a closed pool leaves the work to the import', async () => {
   const closed = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
+  await closed.warm()
   await closed.close()
   await prefillSenders(closed, [{ chainId: 1337n, bodyBytes: RLP.encode([transfer(500n)]) }])
 })
 
 test('single txs sent in one turn are recovered in one thread job and then decode with their sender known', async () => {
-  const batchPool = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
-  await batchPool.warm()
+  await pool.warm()
   let jobs = 0
-  const counted = { stats: () => batchPool.stats(), recoverSenders: (b: Parameters<CallPool['recoverSenders']>[0]) => (jobs++, batchPool.recoverSenders(b)) }
-  try {
-    const batcher = new SenderRecoveryBatcher(counted, { maxWaitMs: 10_000 })
-    const raws = Array.from({ length: 30 }, (_, i) => transfer(1000n + BigInt(i)))
-    await Promise.all(raws.map((raw) => batcher.recover(raw, 1337n)))
-    assert.equal(jobs, 1)
-    for (const raw of raws) assert.ok(decodeOnce(raw, 1337n, () => createTxFromRLP(raw, { common, freeze: false })).cache.senderPubKey)
-  } finally {
-    await batchPool.close()
-  }
+  const counted = { stats: () => pool.stats(), warm: () => pool.warm(), recoverSenders: (b: Parameters<CallPool['recoverSenders']>[0]) => (jobs++, pool.recoverSenders(b)) }
+  const batcher = new SenderRecoveryBatcher(counted, { maxWaitMs: 10_000 })
+  const raws = Array.from({ length: 30 }, (_, i) => transfer(1000n + BigInt(i)))
+  await Promise.all(raws.map((raw) => batcher.recover(raw, 1337n)))
+  assert.equal(jobs, 1)
+  for (const raw of raws) assert.ok(decodeOnce(raw, 1337n, () => createTxFromRLP(raw, { common, freeze: false })).cache.senderPubKey)
 })
 
-test('a submitted tx does not wait on a busy or slow pool: the main thread recovers it', async () => {
-  const slow = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
+test('nobody waits on a pool that is loading, queued up or slow: the main thread recovers', async () => {
+  const fresh = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
   try {
-    // Jobs already queue on the pool: nothing is sent.
-    const raw = transfer(2000n)
-    await new SenderRecoveryBatcher(slow, { maxQueued: 0 }).recover(raw, 1337n)
-    assert.equal(slow.stats().live, 0, 'no thread was started for it')
-    // The thread is still loading (seconds from TypeScript source): the wait ends at maxWaitMs.
-    const late = transfer(2001n)
-    await new SenderRecoveryBatcher(slow, { maxWaitMs: 5 }).recover(late, 1337n)
-    assert.equal(slow.stats().busy, 1, 'gave up waiting while its job is still on the thread')
+    // No thread loaded yet: nothing is sent, and loading one starts (for the next txs).
+    const first = transfer(2000n)
+    await new SenderRecoveryBatcher(fresh).recover(first, 1337n)
+    await prefillSenders(fresh, [{ chainId: 1337n, bodyBytes: RLP.encode([transfer(2001n)]) }])
+    assert.equal(fresh.stats().live, 1, 'the first use started loading a thread')
+    assert.equal(fresh.stats().busy, 0, 'and gave it no job')
+    await fresh.warm()
+    assert.equal(fresh.stats().loaded, 1)
+    // Jobs already queue: nothing is sent.
+    await new SenderRecoveryBatcher(fresh, { maxQueued: 0 }).recover(transfer(2002n), 1337n)
+    assert.equal(fresh.stats().busy, 0)
+    // The thread is busy with a long job: the wait ends at maxWaitMs, before the tx's job runs.
+    const long = fresh.recoverSenders([{ chainId: 1337n, bodyBytes: RLP.encode(Array.from({ length: 3000 }, () => first)) }])
+    const late = transfer(2003n)
+    await new SenderRecoveryBatcher(fresh, { maxWaitMs: 5 }).recover(late, 1337n)
+    assert.equal(fresh.stats().busy, 1, 'gave up waiting while the thread was still busy')
     const tx = decodeOnce(late, 1337n, () => createTxFromRLP(late, { common, freeze: false }))
     assert.equal(tx.getSenderAddress().toString(), SENDER, 'recovered on the main thread')
+    await long
   } finally {
-    await slow.close()
+    await fresh.close()
   }
 })
