@@ -15,5 +15,5 @@ export {
 export type { CallPoolOptions, CallPoolStats } from './call-pool.ts'
 export { txBytes } from './tx-bytes.ts'
 export { applySystemCall, callSystemContract, deploySystemContract, SystemContractError } from './system-contracts.ts'
-export { SenderRecoveryBatcher, prefillSenders, recoverBodies, rememberRecoveredKeys } from './sender-recovery.ts'
+export { prefillSenders, recoverBodies, rememberRecoveredKeys } from './sender-recovery.ts'
 export type { RecoveredKey, RecoveryBody } from './sender-recovery.ts'

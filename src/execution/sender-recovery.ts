@@ -76,11 +76,7 @@ export function rememberRecoveredKeys(keys: RecoveredKey[]): void {
  * or failed.
  */
 export async function prefillSenders(pool: RecoveryPool, bodies: RecoveryBody[]): Promise<void> {
-  if (bodies.length === 0 || !ready(pool, 2)) return
-  await recoverInto(pool, bodies)
-}
-
-async function recoverInto(pool: RecoveryPool, bodies: RecoveryBody[]): Promise<void> {
+  if (bodies.length === 0 || !ready(pool)) return
   try {
     rememberRecoveredKeys(await pool.recoverSenders(bodies))
   } catch {
@@ -96,56 +92,19 @@ export interface RecoveryPool {
   warm(): Promise<void>
 }
 
+/** Jobs already waiting on the pool (long eth_calls, earlier prefills) past which a prefill is skipped. */
+const MAX_QUEUED = 2
+
 /**
  * Whether to give `pool` work now: only when a thread is loaded and jobs do not queue. A thread
  * takes a second or more of CPU to load, which nobody should wait for: the first use starts the
  * loading and is left to the main thread.
  */
-function ready(pool: RecoveryPool, maxQueued: number): boolean {
+function ready(pool: RecoveryPool): boolean {
   const { loaded, queued } = pool.stats()
   if (loaded === 0) {
     void pool.warm().catch(() => undefined)
     return false
   }
-  return queued < maxQueued
-}
-
-/**
- * Senders of single txs (eth_sendRawTransaction) recovered on a call thread, so the main
- * thread, which answers every request and builds every block, does not spend ~100 µs per tx on
- * it. The txs that arrive in one event-loop turn go as one job. A waiting tx never waits long:
- * when jobs already queue on the pool (long eth_calls) it is not sent, and after `maxWaitMs`
- * the caller goes on and the main thread recovers as before.
- */
-export class SenderRecoveryBatcher {
-  private batch: Array<{ chainId: bigint; raw: Uint8Array; done: () => void }> = []
-
-  constructor(
-    private readonly pool: RecoveryPool,
-    private readonly o: { maxBatch?: number; maxWaitMs?: number; maxQueued?: number } = {},
-  ) {}
-
-  /** Resolves (never rejects) once `raw`'s sender is in the cache, or when it is not worth waiting. */
-  recover(raw: Uint8Array, chainId: bigint): Promise<void> {
-    if (!ready(this.pool, this.o.maxQueued ?? 2)) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.o.maxWaitMs ?? 20)
-      timer.unref()
-      this.batch.push({ chainId, raw, done: () => (clearTimeout(timer), resolve()) })
-      if (this.batch.length === 1) setImmediate(() => this.flush())
-      else if (this.batch.length >= (this.o.maxBatch ?? 256)) this.flush()
-    })
-  }
-
-  private flush(): void {
-    const batch = this.batch
-    if (batch.length === 0) return
-    this.batch = []
-    const byChain = new Map<bigint, Uint8Array[]>()
-    for (const { chainId, raw } of batch) byChain.set(chainId, [...(byChain.get(chainId) ?? []), raw])
-    const bodies = [...byChain].map(([chainId, raws]) => ({ chainId, bodyBytes: RLP.encode(raws) }))
-    void recoverInto(this.pool, bodies).then(() => {
-      for (const b of batch) b.done()
-    })
-  }
+  return queued < MAX_QUEUED
 }

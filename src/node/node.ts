@@ -15,7 +15,7 @@ import { nextBaseFee } from '../chain/basefee.ts'
 import { loadChainSpec, paramsAt, type ChainSpec } from '../chain/spec/index.ts'
 import { ethereumCustomCrypto, SECP256K1_BACKEND } from '../crypto/secp256k1.ts'
 import { KECCAK_BACKEND } from '../crypto/hash.ts'
-import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, SenderRecoveryBatcher, makeCommon, prefillSenders } from '../execution/index.ts'
+import { CallPool, DEFAULT_RPC_GAS_CAP, Executor, makeCommon, prefillSenders } from '../execution/index.ts'
 import { ParallelExecutor } from '../execution/parallel/index.ts'
 import { Mempool } from '../mempool/pool.ts'
 import { LevelStore, type KeyValueStore } from '../storage/index.ts'
@@ -170,8 +170,6 @@ export class CatenaNode {
     requeueOnReorg(chain, mempool, log)
     warnOnEvictions(mempool, log)
     // A syncing node recovers the tx senders of fetched blocks on a call thread while it imports the ones before.
-    // eth_sendRawTransaction's senders, likewise, while the main thread answers and builds blocks.
-    const senderRecovery = new SenderRecoveryBatcher(calls)
     const prefill = (blocks: RawBlock[]) => prefillSenders(calls, blocks.map((b) => ({ chainId: commons.chainIdAt(b.header.height), bodyBytes: b.bodyBytes })))
     const p2p = network ? await startSync(network, chain, importer, mempool, log, engine, prefill, validatorKey) : undefined
 
@@ -188,7 +186,6 @@ export class CatenaNode {
       peerCount: () => p2p?.network.peers().length ?? 0,
       nextBaseFee: nextFee,
       txSubmitted: (hash, status) => engine.txSubmitted(hash, status),
-      recoverAhead: (raw) => senderRecovery.recover(raw, commons.chainIdAt(chain.head.header.height + 1n)),
       readAccount: (root, address) => executor.readAccount(root, address),
       worldAt: (root) => executor.readOnlyWorld(root),
       ...(engine.rules.blockWork ? { blockWork: (hash: Uint8Array, header: BlockHeader) => ({ difficulty: engine.rules.blockWork!(header), total: chain.getWork(hash) }) } : {}),

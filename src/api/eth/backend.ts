@@ -41,8 +41,6 @@ export interface EthBackend {
   worldAt(stateRoot: Uint8Array): WorldState
   /** An account at a state root (served from the head state cache when possible). */
   readAccount(stateRoot: Uint8Array, address: Address): Promise<Account | undefined>
-  /** Recovers a submitted tx's sender off the main thread before it is admitted (best effort, never rejects). */
-  recoverAhead?(raw: Uint8Array): Promise<void>
   /** Resolves when eth_sendRawTransaction may answer (the engine decides: see ConsensusEngine.txSubmitted). */
   txSubmitted(hash: Uint8Array, status: 'pending' | 'queued'): Promise<void>
   /** PoW: a block's difficulty and the total work of its chain (for `difficulty` / `totalDifficulty`). */

@@ -99,7 +99,6 @@ export function chainMethods(b: EthBackend): Record<string, RpcHandler> {
       expectParams(params, 1)
       const raw = parseData(params[0], 'signed transaction')
       try {
-        await b.recoverAhead?.(raw)
         const { hash, status } = await b.mempool.add(raw)
         await b.txSubmitted(hash, status)
         return bytesToHex(hash)

@@ -10,7 +10,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { createFeeMarket1559Tx, createLegacyTx, createTxFromRLP } from '@ethereumjs/tx'
 import { bytesToBigInt, bigIntToBytes, hexToBytes } from '@ethereumjs/util'
 import { ethereumCustomCrypto } from '../../../src/crypto/secp256k1.ts'
-import { CallPool, SenderRecoveryBatcher, makeCommon, prefillSenders, recoverBodies } from '../../../src/execution/index.ts'
+import { CallPool, makeCommon, prefillSenders, recoverBodies } from '../../../src/execution/index.ts'
 import { decodeOnce } from '../../../src/execution/tx-sender.ts'
 import { MemoryStore } from '../../../src/storage/index.ts'
 
@@ -70,39 +70,18 @@ test('a prefill never rejects: a closed pool leaves the work to the import', asy
   await prefillSenders(closed, [{ chainId: 1337n, bodyBytes: RLP.encode([transfer(500n)]) }])
 })
 
-test('single txs sent in one turn are recovered in one thread job and then decode with their sender known', async () => {
-  await pool.warm()
-  let jobs = 0
-  const counted = { stats: () => pool.stats(), warm: () => pool.warm(), recoverSenders: (b: Parameters<CallPool['recoverSenders']>[0]) => (jobs++, pool.recoverSenders(b)) }
-  const batcher = new SenderRecoveryBatcher(counted, { maxWaitMs: 10_000 })
-  const raws = Array.from({ length: 30 }, (_, i) => transfer(1000n + BigInt(i)))
-  await Promise.all(raws.map((raw) => batcher.recover(raw, 1337n)))
-  assert.equal(jobs, 1)
-  for (const raw of raws) assert.ok(decodeOnce(raw, 1337n, () => createTxFromRLP(raw, { common, freeze: false })).cache.senderPubKey)
-})
-
-test('nobody waits on a pool that is loading, queued up or slow: the main thread recovers', async () => {
+test('nobody waits on a pool that is loading: the first prefill starts a thread and leaves the work to the import', async () => {
   const fresh = new CallPool({ store: new MemoryStore(), hashAt: () => undefined, chainIdAt: () => 1337n, threads: 1 })
   try {
-    // No thread loaded yet: nothing is sent, and loading one starts (for the next txs).
-    const first = transfer(2000n)
-    await new SenderRecoveryBatcher(fresh).recover(first, 1337n)
-    await prefillSenders(fresh, [{ chainId: 1337n, bodyBytes: RLP.encode([transfer(2001n)]) }])
+    const raw = transfer(2000n)
+    await prefillSenders(fresh, [{ chainId: 1337n, bodyBytes: RLP.encode([raw]) }])
     assert.equal(fresh.stats().live, 1, 'the first use started loading a thread')
     assert.equal(fresh.stats().busy, 0, 'and gave it no job')
+    const tx = decodeOnce(raw, 1337n, () => createTxFromRLP(raw, { common, freeze: false }))
+    assert.equal(tx.cache.senderPubKey, undefined, 'nothing was recovered ahead')
+    assert.equal(tx.getSenderAddress().toString(), SENDER, 'the main thread recovers it')
     await fresh.warm()
     assert.equal(fresh.stats().loaded, 1)
-    // Jobs already queue: nothing is sent.
-    await new SenderRecoveryBatcher(fresh, { maxQueued: 0 }).recover(transfer(2002n), 1337n)
-    assert.equal(fresh.stats().busy, 0)
-    // The thread is busy with a long job: the wait ends at maxWaitMs, before the tx's job runs.
-    const long = fresh.recoverSenders([{ chainId: 1337n, bodyBytes: RLP.encode(Array.from({ length: 3000 }, () => first)) }])
-    const late = transfer(2003n)
-    await new SenderRecoveryBatcher(fresh, { maxWaitMs: 5 }).recover(late, 1337n)
-    assert.equal(fresh.stats().busy, 1, 'gave up waiting while the thread was still busy')
-    const tx = decodeOnce(late, 1337n, () => createTxFromRLP(late, { common, freeze: false }))
-    assert.equal(tx.getSenderAddress().toString(), SENDER, 'recovered on the main thread')
-    await long
   } finally {
     await fresh.close()
   }
