@@ -85,15 +85,12 @@ export class TrieNodeDB implements DB<string, string | Uint8Array>, TrieNodeStor
 
   /**
    * The buffered writes as store ops; the caller commits them atomically with the block.
-   * The new nodes also enter the node cache: they are content-addressed, so caching them is
-   * right even if the block is never committed (they are then simply never asked for).
+   * The new nodes do not enter this node cache: BatchTrie, which wrote them, keeps them decoded
+   * in its own cache, and other readers (proofs) find them in the store.
    */
   takeOps(): BatchOp[] {
     const ops: BatchOp[] = []
-    for (const [k, v] of this.pending) {
-      ops.push({ type: 'put', key: keys.stateNode(Buffer.from(k, 'latin1')), value: v })
-      this.remember(k, v)
-    }
+    for (const [k, v] of this.pending) ops.push({ type: 'put', key: keys.stateNode(Buffer.from(k, 'latin1')), value: v })
     return ops
   }
 
