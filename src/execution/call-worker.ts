@@ -74,11 +74,15 @@ if (!isMainThread && parentPort) {
     }
     return runner
   }
+  const answer = (job: CallJob): Promise<CallJobResult> => {
+    if (job.kind === 'exec') return exec(chunks, job)
+    // Recovery throws nothing: what does not decode or recover is left out (sender-recovery.ts).
+    if (job.kind === 'recover') return Promise.resolve({ id: job.id, ok: true, recovered: recoverBodies(job.bodies, commonFor) })
+    return run(runnerFor(job.chainId), job)
+  }
   const port = parentPort
   port.on('message', (job: CallJob) => {
-    const result =
-      job.kind === 'exec' ? exec(chunks, job) : job.kind === 'recover' ? Promise.resolve({ id: job.id, ok: true as const, recovered: recoverBodies(job.bodies, commonFor) }) : run(runnerFor(job.chainId), job)
-    void result.then((r) => port.postMessage(r))
+    void answer(job).then((r) => port.postMessage(r))
   })
   port.postMessage({ ready: true } satisfies CallWorkerReady)
 }
